@@ -1,0 +1,180 @@
+"""The Python API, shaped like the TFLite converter: Converter.from_onnx(path) ... convert() -> Model."""
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from . import emit, frontend, passes, planner, quantize, reference
+from .build import NP_TYPES, HostModel, compile_shared
+from .ir import ConversionError, Graph, Node, Tensor
+
+
+class Converter:
+    def __init__(self, graph):
+        self.graph = graph                     # canonical float graph
+        self.representative_dataset = None     # callable returning, or iterable of, {input name: array} / [arrays]
+        self.inference_input_type = "int8"
+        self.inference_output_type = "int8"
+        self.name = "model"
+
+    @classmethod
+    def from_onnx(cls, path):
+        return cls(passes.canonicalize(frontend.load(str(path))))
+
+    def input_names(self):
+        return [self.graph.tensors[n].source for n in self.graph.inputs]
+
+    def convert(self):
+        samples = calibration_samples(self.graph, self.representative_dataset)
+        graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type)
+        return Model(graph, self.name)
+
+
+def calibration_samples(graph, dataset):
+    """The representative dataset as one float32 array per input, (N, *shape)."""
+    if dataset is None:
+        raise ConversionError("no representative dataset: set Converter.representative_dataset (or --calibration)")
+    items = dataset() if callable(dataset) else dataset
+    names = [graph.tensors[n].source for n in graph.inputs]
+    per_input = [[] for _ in names]
+    for item in items:
+        values = [item[n] if n in item else _missing(n) for n in names] if isinstance(item, dict) else list(item)
+        if len(values) != len(names):
+            raise ConversionError(f"a calibration sample has {len(values)} arrays, the model {len(names)} inputs")
+        for k, (v, t) in enumerate(zip(values, graph.inputs)):
+            per_input[k].append(_as_sample(np.asarray(v, dtype=np.float32), graph.tensors[t], names[k]))
+    if not per_input[0]:
+        raise ConversionError("the representative dataset is empty")
+    return [np.concatenate(v) for v in per_input]
+
+
+def _missing(name):
+    raise ConversionError(f"calibration data has no array for input '{name}'")
+
+
+def _as_sample(v, tensor, name):
+    """Accept one sample (the input's shape, with or without batch) or a stack of them; return (N, *shape)."""
+    size = tensor.size
+    if v.size % size != 0 or v.size == 0:
+        raise ConversionError(f"calibration data for input '{name}' has shape {v.shape}, "
+                              f"which is not a stack of {tuple(tensor.shape)}")
+    return v.reshape((-1,) + tuple(tensor.shape))
+
+
+def batch_inputs(metas, inputs):
+    """{name: array} / [arrays] / one array -> ({name: (N, *shape) array of the I/O dtype}, batched?)."""
+    if not isinstance(inputs, dict):
+        inputs = dict(zip([m["name"] for m in metas], inputs if isinstance(inputs, (list, tuple)) else [inputs]))
+    feeds, batched = {}, False
+    for m in metas:
+        if m["name"] not in inputs:
+            raise ConversionError(f"no array for input '{m['name']}'")
+        v = np.asarray(inputs[m["name"]])
+        shape = tuple(m["shape"])
+        if v.shape == shape:
+            v = v[None]
+        elif v.shape[1:] == shape:
+            batched = True
+        else:
+            raise ConversionError(f"input '{m['name']}' has shape {v.shape}; expected {shape} or (N, *{shape})")
+        dtype = NP_TYPES[m["dtype"]]
+        cast = v.astype(dtype)
+        if m["dtype"] != "float32" and not np.array_equal(cast, v):
+            raise ConversionError(f"input '{m['name']}' does not fit {m['dtype']}")
+        feeds[m["name"]] = cast
+    return feeds, batched
+
+
+def unbatch(outputs, batched):
+    return outputs if batched else {k: v[0] for k, v in outputs.items()}
+
+
+class Model:
+    """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
+
+    def __init__(self, graph, name="model", source="model"):
+        self.graph, self.name = graph, name
+        self.plan = planner.plan(graph)
+        self.files = emit.emit(graph, self.plan, name, source)
+        self.report = json.loads(self.files["report.json"])
+        self.files["reference.npz"] = save_graph(graph)
+
+    @property
+    def arena_size(self):
+        return self.plan.arena_size
+
+    def save(self, path):
+        """Writes the project folder atomically: a temporary folder beside it, moved into place when complete."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp", dir=path.parent))
+        try:
+            for rel, content in self.files.items():
+                f = tmp / rel
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_bytes(content if isinstance(content, bytes) else content.encode())
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old", dir=path.parent))
+                os.replace(path, old / "x")
+                os.replace(tmp, path)
+                shutil.rmtree(old)
+            else:
+                os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return path
+
+    def reference(self, inputs):
+        return run_reference(self.graph, self.report, inputs)
+
+    def build(self, cc="gcc", extra_flags=()):
+        work = Path(tempfile.mkdtemp(prefix="mcu_codegen_"))
+        project = self.save(work / "project")
+        return HostModel(compile_shared(project, self.name, cc, extra_flags, out_dir=work), self.report, self.name)
+
+
+def run_reference(graph, report, inputs):
+    feeds, batched = batch_inputs(report["inputs"], inputs)
+    values = reference.execute(graph, {t: feeds[m["name"]] for t, m in zip(graph.inputs, report["inputs"])},
+                               integer=True)
+    return unbatch({m["name"]: values[t] for t, m in zip(graph.outputs, report["outputs"])}, batched)
+
+
+# -- the quantized graph in a file, for `mcu-codegen run --reference` (npz, loaded without pickle) ------------
+def save_graph(graph):
+    arrays, nodes = {}, []
+    for i, n in enumerate(graph.nodes):
+        params = {}
+        for k, v in n.params.items():
+            if isinstance(v, np.ndarray):
+                arrays[f"n{i}.{k}"] = v
+                params[k] = {"array": f"n{i}.{k}"}
+            else:
+                params[k] = float(v) if isinstance(v, (float, np.floating)) else v
+        nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params))
+    tensors = {k: dict(shape=list(t.shape), dtype=t.dtype, scale=float(t.scale), zero_point=int(t.zero_point),
+                       source=t.source) for k, t in graph.tensors.items()}
+    meta = json.dumps(dict(nodes=nodes, tensors=tensors, inputs=graph.inputs, outputs=graph.outputs), sort_keys=True)
+    arrays["graph.json"] = np.frombuffer(meta.encode(), dtype=np.uint8)
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def load_graph(path):
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(bytes(z["graph.json"]).decode())
+        nodes = []
+        for n in meta["nodes"]:
+            params = {k: (z[v["array"]] if isinstance(v, dict) else v) for k, v in n["params"].items()}
+            if "scale" in params:
+                params["scale"] = np.float32(params["scale"])
+            nodes.append(Node(n["op"], n["inputs"], n["outputs"], {}, n["name"], params))
+    tensors = {k: Tensor(k, tuple(t["shape"]), t["dtype"], np.float32(t["scale"]), t["zero_point"], t["source"])
+               for k, t in meta["tensors"].items()}
+    return Graph(tensors, nodes, meta["inputs"], meta["outputs"], str(path))

@@ -1,0 +1,322 @@
+"""Stage 1: an ONNX file -> Graph. Layout-sensitive ops become NHWC ops wrapped in explicit transposes
+(NCHW -> NHWC before, back after); canonicalize cancels the pairs. Everything else keeps ONNX's layout."""
+import os
+
+import numpy as np
+import onnx
+from onnx import numpy_helper, shape_inference
+
+from .ir import ConversionError, Graph, Node, Tensor
+
+OPSETS = (11, 21)
+TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+
+
+def load(path):
+    model = _read(path)
+    _check_opset(model, path)
+    _fix_batch_dim(model, path)
+    try:
+        model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    except Exception as e:  # onnx raises several types here; all mean a malformed or inconsistent model
+        raise ConversionError(f"{path}: shape inference failed: {_first_line(e)}") from None
+    return _Importer(model, path).run()
+
+
+def _first_line(e):
+    text = str(e).strip().splitlines()
+    return text[-1] if text else type(e).__name__
+
+
+def _read(path):
+    if not os.path.isfile(path):
+        raise ConversionError(f"{path}: no such file")
+    try:
+        model = onnx.load(path)
+    except Exception as e:
+        raise ConversionError(f"{path}: not a readable ONNX model ({_first_line(e)})") from None
+    if not model.graph.node:
+        raise ConversionError(f"{path}: the ONNX graph has no nodes")
+    return model
+
+
+def _check_opset(model, path):
+    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if version is None or not OPSETS[0] <= version <= OPSETS[1]:
+        raise ConversionError(f"{path}: ONNX opset {version} is not supported (opsets {OPSETS[0]} to {OPSETS[1]})")
+
+
+def _fix_batch_dim(model, path):
+    """A symbolic first dimension is the batch: it becomes 1. Any other symbolic dimension is an error."""
+    initializers = {i.name for i in model.graph.initializer}
+    for inp in model.graph.input:
+        if inp.name in initializers:
+            continue
+        dims = inp.type.tensor_type.shape.dim
+        for i, d in enumerate(dims):
+            if d.HasField("dim_value") and d.dim_value > 0:
+                continue
+            if i == 0:
+                d.dim_value = 1
+            else:
+                raise ConversionError(f"{path}: input '{inp.name}' has a dynamic dimension {i}; "
+                                      "export the model with static shapes")
+
+
+def _attrs(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+class _Importer:
+    """Walks the ONNX nodes once, emitting IR nodes; `handlers` maps an ONNX op type to its method."""
+
+    def __init__(self, model, path):
+        self.model, self.path = model, path
+        g = model.graph
+        self.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        self.shapes = {}
+        for vi in list(g.input) + list(g.value_info) + list(g.output):
+            dims = vi.type.tensor_type.shape.dim
+            if vi.type.tensor_type.HasField("shape") and all(d.HasField("dim_value") for d in dims):
+                self.shapes[vi.name] = tuple(d.dim_value for d in dims)
+        self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[], source=path)
+        self.names = {}  # ONNX tensor name -> IR tensor name
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def fail(self, node, message):
+        raise ConversionError(f"{self.path}: node '{node.name}' ({node.op_type}): {message}")
+
+    def const(self, node, name, what):
+        if name not in self.consts:
+            self.fail(node, f"{what} must be a constant (initializer)")
+        return self.consts[name]
+
+    def tensor(self, onnx_name, node=None):
+        if onnx_name in self.names:
+            return self.names[onnx_name]
+        if node is not None:
+            self.fail(node, f"input '{onnx_name}' is neither a graph input, an initializer nor a node output")
+        raise ConversionError(f"{self.path}: graph output '{onnx_name}' is not produced by any node")
+
+    def new(self, shape, source):
+        t = Tensor(f"t{len(self.graph.tensors)}", tuple(int(d) for d in shape), source=source)
+        self.graph.tensors[t.name] = t
+        return t.name
+
+    def output(self, node, index=0):
+        name = node.output[index]
+        if name not in self.shapes:
+            self.fail(node, f"the shape of output '{name}' could not be inferred; export with static shapes")
+        self.names[name] = self.new(self.shapes[name], name)
+        return self.names[name]
+
+    def emit(self, op, inputs, outputs, node, **attrs):
+        self.graph.nodes.append(Node(op, list(inputs), list(outputs), attrs, node.name or node.output[0]))
+
+    def nhwc(self, node, op, x, out_nchw_shape, **attrs):
+        """An NHWC op on an NCHW tensor: transpose in, op, transpose out (the pairs cancel later)."""
+        if len(self.graph.tensors[x].shape) != 4:
+            self.fail(node, "only 2-D (4-D NCHW tensor) forms are supported")
+        xs = self.graph.tensors[x].shape
+        x_nhwc = self.new(tuple(xs[p] for p in TO_NHWC), self.graph.tensors[x].source)
+        self.emit("transpose", [x], [x_nhwc], node, perm=TO_NHWC)
+        y_nhwc = self.new(tuple(out_nchw_shape[p] for p in TO_NHWC), node.output[0])
+        self.emit(op, [x_nhwc], [y_nhwc], node, **attrs)
+        self.emit("transpose", [y_nhwc], [self.output(node)], node, perm=TO_NCHW)
+
+    # -- the walk ------------------------------------------------------------------------------------------------
+    def run(self):
+        g = self.model.graph
+        for inp in g.input:
+            if inp.name in self.consts:
+                continue
+            if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+                raise ConversionError(f"{self.path}: input '{inp.name}' is not float32")
+            self.names[inp.name] = self.new(self.shapes[inp.name], inp.name)
+            self.graph.inputs.append(self.names[inp.name])
+        unsupported = [n for n in g.node if n.op_type not in HANDLERS or n.domain not in ("", "ai.onnx")]
+        if unsupported:
+            listed = ", ".join(f"'{n.name or n.output[0]}' ({n.op_type})" for n in unsupported)
+            raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
+        for node in g.node:
+            HANDLERS[node.op_type](self, node, _attrs(node))
+        for out in g.output:
+            self.graph.outputs.append(self.tensor(out.name))
+        if len(set(self.graph.outputs)) != len(self.graph.outputs) or set(self.graph.outputs) & set(self.graph.inputs):
+            raise ConversionError(f"{self.path}: a graph output repeats another output or an input")
+        return self.graph
+
+    def x(self, node, i=0):
+        return self.tensor(node.input[i], node)
+
+    # -- ops -----------------------------------------------------------------------------------------------------
+    def conv(self, node, a):
+        w = self.const(node, node.input[1], "the weight").astype(np.float32)
+        bias = (self.const(node, node.input[2], "the bias").astype(np.float32) if len(node.input) > 2 and node.input[2]
+                else np.zeros(w.shape[0], np.float32))
+        x = self.x(node)
+        if w.ndim != 4:
+            self.fail(node, "only 2-D convolutions are supported")
+        in_c = self.graph.tensors[x].shape[1]
+        group = a.get("group", 1)
+        common = dict(kernel=tuple(w.shape[2:]), strides=tuple(a.get("strides", (1, 1))),
+                      dilations=tuple(a.get("dilations", (1, 1))), bias=bias,
+                      pads=self.pads(node, a, self.graph.tensors[x].shape[2:], w.shape[2:]))
+        out_shape = self.shapes.get(node.output[0])
+        if out_shape is None:
+            self.fail(node, "output shape unknown")
+        if group == 1:
+            self.nhwc(node, "conv2d", x, out_shape, weight=w.transpose(0, 2, 3, 1), **common)
+        elif group == in_c and w.shape[1] == 1:
+            self.nhwc(node, "depthwise_conv2d", x, out_shape, weight=w[:, 0].transpose(1, 2, 0),
+                      depth_multiplier=w.shape[0] // in_c, **common)
+        else:
+            self.fail(node, f"grouped convolution with group={group} (not 1 nor the channel count) is not supported")
+
+    def pads(self, node, a, in_hw, kernel):
+        """ONNX pads/auto_pad -> (top, left, bottom, right)."""
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("NOTSET", ""):
+            p = tuple(a.get("pads", (0, 0, 0, 0)))
+            if len(p) != 4:
+                self.fail(node, "only 2-D padding is supported")
+            return p[0], p[1], p[2], p[3]
+        if auto == "VALID":
+            return 0, 0, 0, 0
+        strides, dilations = a.get("strides", (1, 1)), a.get("dilations", (1, 1))
+        begin, end = [], []
+        for size, k, s, d in zip(in_hw, kernel, strides, dilations):
+            out = -(-size // s)
+            total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto == "SAME_UPPER" else big)
+            end.append(big if auto == "SAME_UPPER" else small)
+        return begin[0], begin[1], end[0], end[1]
+
+    def pool(self, node, a):
+        x = self.x(node)
+        xs = self.graph.tensors[x].shape
+        if node.op_type == "GlobalAveragePool":
+            if len(xs) != 4:
+                self.fail(node, "only 2-D pooling is supported")
+            kernel, strides, pads = tuple(xs[2:]), (1, 1), (0, 0, 0, 0)
+        else:
+            kernel = tuple(a["kernel_shape"])
+            if len(kernel) != 2:
+                self.fail(node, "only 2-D pooling is supported")
+            if any(d != 1 for d in a.get("dilations", (1, 1))):
+                self.fail(node, "dilated pooling is not supported")
+            strides = tuple(a.get("strides", (1, 1)))
+            pads = self.pads(node, a, xs[2:], kernel)
+            if a.get("count_include_pad", 0) and any(pads):
+                self.fail(node, "count_include_pad=1 with padding is not supported")
+        op = "max_pool" if node.op_type == "MaxPool" else "avg_pool"
+        out_shape = self.shapes.get(node.output[0])
+        self.nhwc(node, op, x, out_shape, kernel=kernel, strides=strides, pads=pads)
+
+    def gemm(self, node, a):
+        if a.get("transA", 0):
+            self.fail(node, "transA=1 is not supported")
+        b = self.const(node, node.input[1], "B").astype(np.float32)
+        weight = (b if a.get("transB", 0) else b.T) * np.float32(a.get("alpha", 1.0))
+        bias = np.zeros(weight.shape[0], np.float32)
+        if len(node.input) > 2 and node.input[2]:
+            c = self.const(node, node.input[2], "C").astype(np.float32) * np.float32(a.get("beta", 1.0))
+            if c.size not in (1, weight.shape[0]):
+                self.fail(node, "C must broadcast along the output features")
+            bias = np.broadcast_to(c.reshape(-1), weight.shape[:1]).astype(np.float32)
+        self.fully_connected(node, weight, bias)
+
+    def matmul(self, node, a):
+        b = self.const(node, node.input[1], "the second operand").astype(np.float32)
+        if b.ndim != 2:
+            self.fail(node, "the second operand must be a 2-D matrix")
+        self.fully_connected(node, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32))
+
+    def fully_connected(self, node, weight, bias):
+        x = self.x(node)
+        if self.graph.tensors[x].shape[-1] != weight.shape[1]:
+            self.fail(node, "the input's last dimension does not match the weights")
+        self.emit("fully_connected", [x], [self.output(node)], node, weight=weight, bias=bias)
+
+    def add(self, node, a):
+        ins = list(node.input)
+        const = [i for i in ins if i in self.consts]
+        if len(const) == 2:
+            self.fail(node, "adding two constants is not supported")
+        if const:
+            x = self.tensor(next(i for i in ins if i not in self.consts), node)
+            value = self.consts[const[0]].astype(np.float32)
+            self.emit("bias_add", [x], [self.output(node)], node, value=value)
+            return
+        x, y = (self.tensor(i, node) for i in ins)
+        if self.graph.tensors[x].shape != self.graph.tensors[y].shape:
+            self.fail(node, "Add with broadcasting between activations is not supported")
+        self.emit("add", [x, y], [self.output(node)], node)
+
+    def relu(self, node, a):
+        self.emit("clamp", [self.x(node)], [self.output(node)], node, lo=0.0, hi=np.inf)
+
+    def clip(self, node, a):
+        def bound(i, default):
+            if len(node.input) > i and node.input[i]:
+                return float(self.const(node, node.input[i], "the clip bound"))
+            return default
+        self.emit("clamp", [self.x(node)], [self.output(node)], node, lo=bound(1, -np.inf), hi=bound(2, np.inf))
+
+    def batchnorm(self, node, a):
+        gamma, beta, mean, var = (self.const(node, i, "the batch norm parameters").astype(np.float64)
+                                  for i in node.input[1:5])
+        scale = gamma / np.sqrt(var + a.get("epsilon", 1e-5))
+        x = self.x(node)
+        if len(self.graph.tensors[x].shape) != 4:
+            self.fail(node, "only 4-D batch normalization is supported")
+        self.nhwc(node, "batchnorm", x, self.shapes[node.output[0]],
+                  scale=scale.astype(np.float32), shift=(beta - mean * scale).astype(np.float32))
+
+    def reshape(self, node, a):
+        self.emit("reshape", [self.x(node)], [self.output(node)], node, shape=self.shapes[node.output[0]])
+
+    def transpose(self, node, a):
+        x = self.x(node)
+        perm = tuple(a.get("perm", range(len(self.graph.tensors[x].shape) - 1, -1, -1)))
+        self.emit("transpose", [x], [self.output(node)], node, perm=perm)
+
+    def softmax(self, node, a):
+        x = self.x(node)
+        shape = self.graph.tensors[x].shape
+        opset = next(o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx"))
+        axis = a.get("axis", -1 if opset >= 13 else 1)
+        axis = axis + len(shape) if axis < 0 else axis
+        # before opset 13 Softmax flattens the axes from `axis` on: the same as the last axis when they are 1s
+        if any(d != 1 for d in shape[axis + 1:]):
+            self.fail(node, f"softmax over axis {axis} of shape {shape} (not the last axis) is not supported")
+        if axis != len(shape) - 1:
+            # move the softmax axis last through an alias, softmax, and alias back
+            flat = self.new(shape[:axis + 1], node.output[0])
+            self.emit("reshape", [x], [flat], node, shape=shape[:axis + 1])
+            y = self.new(shape[:axis + 1], node.output[0])
+            self.emit("softmax", [flat], [y], node)
+            self.emit("reshape", [y], [self.output(node)], node, shape=shape)
+            return
+        self.emit("softmax", [x], [self.output(node)], node)
+
+    def identity(self, node, a):
+        self.names[node.output[0]] = self.x(node)
+
+    def constant(self, node, a):
+        value = a.get("value")
+        if value is None:
+            self.fail(node, "only Constant nodes with a tensor 'value' are supported")
+        self.consts[node.output[0]] = numpy_helper.to_array(value)
+
+
+HANDLERS = {
+    "Conv": _Importer.conv, "Gemm": _Importer.gemm, "MatMul": _Importer.matmul, "Add": _Importer.add,
+    "Relu": _Importer.relu, "Clip": _Importer.clip, "MaxPool": _Importer.pool, "AveragePool": _Importer.pool,
+    "GlobalAveragePool": _Importer.pool, "BatchNormalization": _Importer.batchnorm,
+    "Reshape": _Importer.reshape, "Flatten": _Importer.reshape, "Squeeze": _Importer.reshape,
+    "Unsqueeze": _Importer.reshape, "Transpose": _Importer.transpose, "Softmax": _Importer.softmax,
+    "Identity": _Importer.identity, "Dropout": _Importer.identity, "Constant": _Importer.constant,
+}

@@ -1,0 +1,104 @@
+"""Helpers shared by the op files: windows over NHWC maps, weight quantization, requantization.
+
+Reference functions take and return arrays shaped (N, *tensor.shape): a batch of N model evaluations.
+"""
+import numpy as np
+
+from .. import fixedpoint as fp
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def to_nhwc(x):
+    """(N, 1, H, W, C) batch of single-image tensors -> (N, H, W, C)."""
+    return x.reshape((-1,) + x.shape[-3:])
+
+
+def from_nhwc(y):
+    return y[:, None]
+
+
+def conv_output_size(size, kernel, stride, dilation, pad_begin, pad_end):
+    return (size + pad_begin + pad_end - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def windows(x, attrs, pad_value):
+    """(N, H, W, C) -> (N, OH, OW, KH, KW, C): every tap of every output position, padding filled."""
+    kh, kw = attrs["kernel"]
+    sh, sw = attrs["strides"]
+    dh, dw = attrs.get("dilations", (1, 1))
+    top, left, bottom, right = attrs["pads"]
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
+    oh = conv_output_size(x.shape[1], kh, sh, dh, top, bottom)
+    ow = conv_output_size(x.shape[2], kw, sw, dw, left, right)
+    v = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+    oh, ow = attrs.get("out_hw", (oh, ow))
+    v = v[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]  # (N, OH, OW, C, KH, KW)
+    return v.transpose(0, 1, 2, 4, 5, 3)
+
+
+def window_attrs(p):
+    """The window geometry of a kernel's params, in the attrs form `windows` takes."""
+    kh, kw = p["kernel_h"], p["kernel_w"]
+    dh, dw = p.get("dilation_h", 1), p.get("dilation_w", 1)
+    bottom = max(0, (p["out_h"] - 1) * p["stride_h"] + (kh - 1) * dh + 1 - p["in_h"] - p["pad_top"])
+    right = max(0, (p["out_w"] - 1) * p["stride_w"] + (kw - 1) * dw + 1 - p["in_w"] - p["pad_left"])
+    return dict(kernel=(kh, kw), strides=(p["stride_h"], p["stride_w"]), dilations=(dh, dw),
+                pads=(p["pad_top"], p["pad_left"], bottom, right), out_hw=(p["out_h"], p["out_w"]))
+
+
+def window_counts(in_hw, attrs):
+    """How many taps of each output window fall inside the input: (OH, OW)."""
+    ones = np.ones((1,) + tuple(in_hw) + (1,), dtype=np.int64)
+    return windows(ones, attrs, 0).sum(axis=(3, 4, 5))[0]
+
+
+def float_clamp(y, attrs):
+    lo, hi = attrs.get("act") or (-np.inf, np.inf)
+    return np.clip(y, lo, hi).astype(np.float32)
+
+
+def act_range(attrs, scale, zero_point):
+    """The fused activation's clamp in the quantized domain (TFLite CalculateActivationRangeQuantized)."""
+    lo, hi = attrs.get("act") or (-np.inf, np.inf)
+
+    def q(v):
+        return zero_point + int(fp.round_half_away(np.float32(v) / np.float32(scale)))
+    act_min = INT8_MIN if lo == -np.inf else max(INT8_MIN, q(lo))
+    act_max = INT8_MAX if hi == np.inf else min(INT8_MAX, q(hi))
+    return act_min, act_max
+
+
+def quantize_weights_and_bias(w, bias, axis, input_scale):
+    """Weights: symmetric int8 in [-127, 127], zero point 0, one float32 scale per slice along `axis`.
+    Bias: int32 at input_scale * weight_scale[c] (the accumulator's scale).
+
+    A channel whose weights are all but zero (seen in real models: a BatchNorm with gamma ~ 1e-30 folded in)
+    would need a bias beyond int32; as TFLite does, its weight scale is raised until the bias fits in 2^30."""
+    w = np.asarray(w, dtype=np.float64)
+    bias = np.asarray(bias, dtype=np.float64)
+    other = tuple(i for i in range(w.ndim) if i != axis)
+    max_abs = np.abs(w).max(axis=other) if w.size else np.zeros(w.shape[axis])
+    in_scale = float(np.float32(input_scale))
+    scales = np.maximum(max_abs / 127.0, np.abs(bias) / (in_scale * (1 << 30)))
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    q = np.clip(fp.round_half_away(w / scales.astype(np.float64).reshape(shape)), -127, 127)
+    bias_q = fp.saturate_int32(fp.round_half_away(bias / (in_scale * scales.astype(np.float64))))
+    return q.astype(np.int8), bias_q.astype(np.int32), scales
+
+
+def output_multipliers(input_scale, weight_scales, output_scale):
+    """Per channel (multiplier, shift) of input_scale * weight_scale[c] / output_scale, in double as TFLM."""
+    pairs = [fp.quantize_multiplier(float(np.float32(input_scale)) * float(ws) / float(np.float32(output_scale)))
+             for ws in weight_scales]
+    return (np.array([m for m, _ in pairs], dtype=np.int32), np.array([s for _, s in pairs], dtype=np.int32))
+
+
+def requantize(acc, params):
+    """int32 accumulators -> int8 outputs with per-channel multipliers along the last axis."""
+    y = fp.multiply_by_quantized_multiplier(acc, params["out_mult"].astype(np.int64),
+                                            params["out_shift"].astype(np.int64)) + params["output_zp"]
+    return np.clip(y, params["act_min"], params["act_max"]).astype(np.int8)
+

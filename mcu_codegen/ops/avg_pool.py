@@ -1,0 +1,33 @@
+"""Average pooling over NHWC (also GlobalAveragePool), padding not counted; output shares the input's scale
+and zero point (as TFLite), so the kernel averages raw int8 values with TFLM's rounding."""
+import numpy as np
+
+from . import _common as c
+from . import max_pool
+
+C_FUNCTION = "mcu_avg_pool_s8"
+C_PARAMS_TYPE = "mcu_pool_params_t"
+SAME_QUANT_AS_INPUT = True
+output_shape = max_pool.output_shape
+prepare = max_pool.prepare
+
+
+def macs(attrs, in_shapes, out_shape):
+    return int(np.prod(out_shape)) * attrs["kernel"][0] * attrs["kernel"][1]
+
+
+def float_ref(attrs, x):
+    x = c.to_nhwc(x).astype(np.float32)
+    total = c.windows(x, attrs, 0.0).sum(axis=(3, 4), dtype=np.float32)
+    counts = c.window_counts(x.shape[1:3], attrs)[None, :, :, None]
+    return c.from_nhwc(c.float_clamp(total / counts, attrs))
+
+
+def int_ref(p, x):
+    x = c.to_nhwc(x).astype(np.int64)
+    attrs = c.window_attrs(p)
+    total = c.windows(x, attrs, 0).sum(axis=(3, 4))
+    n = c.window_counts(x.shape[1:3], attrs)[None, :, :, None]
+    # TFLM: (sum +- n/2) / n with C's truncating division, i.e. round half away from zero
+    avg = np.where(total > 0, (total + n // 2) // n, -((n // 2 - total) // n))
+    return c.from_nhwc(np.clip(avg, p["act_min"], p["act_max"]).astype(np.int8))

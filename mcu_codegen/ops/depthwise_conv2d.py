@@ -1,0 +1,43 @@
+"""Depthwise 2-D convolution (ONNX Conv with group == input channels), filter [KH, KW, OC], OC = C * multiplier."""
+import numpy as np
+
+from . import _common as c
+from . import conv2d
+
+C_FUNCTION = "mcu_depthwise_conv2d_s8"
+C_PARAMS_TYPE = "mcu_conv2d_params_t"
+
+
+def output_shape(attrs, in_shapes):
+    _, oh, ow, _ = conv2d.output_shape(dict(attrs, weight=np.zeros((1,))), in_shapes)
+    return (1, oh, ow, attrs["weight"].shape[2])
+
+
+def macs(attrs, in_shapes, out_shape):
+    return int(np.prod(out_shape)) * attrs["kernel"][0] * attrs["kernel"][1]
+
+
+def _depthwise(cols, w, multiplier):
+    """cols (N, OH, OW, KH, KW, C), w (KH, KW, OC) -> (N, OH, OW, OC)."""
+    cols = np.repeat(cols, multiplier, axis=-1)
+    return np.einsum("nyxabc,abc->nyxc", cols, w)
+
+
+def float_ref(attrs, x):
+    cols = c.windows(c.to_nhwc(x), attrs, 0.0).astype(np.float32)
+    y = _depthwise(cols, attrs["weight"].astype(np.float32), attrs["depth_multiplier"])
+    return c.from_nhwc(c.float_clamp(y + attrs["bias"], attrs))
+
+
+def prepare(attrs, ins, out):
+    p = conv2d.prepare(dict(attrs, weight=attrs["weight"].transpose(2, 0, 1)), ins, out)  # per-channel on OC
+    p["filter"] = np.ascontiguousarray(p["filter"].transpose(1, 2, 0))
+    p["depth_multiplier"] = attrs["depth_multiplier"]
+    return p
+
+
+def int_ref(p, x):
+    x = c.to_nhwc(x).astype(np.int64) - p["input_zp"]
+    cols = c.windows(x, c.window_attrs(p), 0).astype(np.float64)  # exact: see conv2d.int_ref
+    acc = _depthwise(cols, p["filter"].astype(np.float64), p["depth_multiplier"]).astype(np.int64) + p["bias"]
+    return c.from_nhwc(c.requantize(acc, p))

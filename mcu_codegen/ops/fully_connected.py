@@ -1,0 +1,36 @@
+"""Fully connected (ONNX Gemm, MatMul + Add): weights [OUT, IN], per-output-channel int8."""
+import numpy as np
+
+from . import _common as c
+
+C_FUNCTION = "mcu_fully_connected_s8"
+C_PARAMS_TYPE = "mcu_fully_connected_params_t"
+
+
+def output_shape(attrs, in_shapes):
+    return tuple(in_shapes[0][:-1]) + (attrs["weight"].shape[0],)
+
+
+def macs(attrs, in_shapes, out_shape):
+    return int(np.prod(out_shape)) * attrs["weight"].shape[1]
+
+
+def float_ref(attrs, x):
+    y = x.astype(np.float32) @ attrs["weight"].T.astype(np.float32) + attrs["bias"]
+    return c.float_clamp(y, attrs)
+
+
+def prepare(attrs, ins, out):
+    x = ins[0]
+    w_q, bias, w_scales = c.quantize_weights_and_bias(attrs["weight"], attrs["bias"], 0, x.scale)
+    mult, shift = c.output_multipliers(x.scale, w_scales, out.scale)
+    act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
+    return dict(rows=x.size // x.shape[-1], in_features=x.shape[-1], out_features=w_q.shape[0],
+                input_zp=x.zero_point, output_zp=out.zero_point, act_min=act_min, act_max=act_max,
+                weights=w_q, bias=bias, out_mult=mult, out_shift=shift)
+
+
+def int_ref(p, x):
+    xs = x.astype(np.float64) - p["input_zp"]  # float64 sums of int8 products are exact here
+    acc = (xs @ p["weights"].T.astype(np.float64)).astype(np.int64) + p["bias"]
+    return c.requantize(acc, p)

@@ -1,0 +1,24 @@
+"""Reshape, Flatten, Squeeze, Unsqueeze, and transposes that move only size-1 axes: same bytes, new shape.
+An alias: the planner gives the output the input's memory, the emitter emits no call."""
+ALIAS = True
+SAME_QUANT_AS_INPUT = True
+
+
+def output_shape(attrs, in_shapes):
+    return tuple(attrs["shape"])
+
+
+def macs(attrs, in_shapes, out_shape):
+    return 0
+
+
+def float_ref(attrs, x):
+    return x.reshape((x.shape[0],) + tuple(attrs["shape"]))
+
+
+def prepare(attrs, ins, out):
+    return dict(shape=list(out.shape))
+
+
+def int_ref(p, x):
+    return x.reshape((x.shape[0],) + tuple(p["shape"]))

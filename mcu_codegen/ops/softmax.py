@@ -1,0 +1,53 @@
+"""Softmax over the last axis with TFLite's int8 arithmetic: output scale 1/256, zero point -128."""
+import math
+
+import numpy as np
+
+from .. import fixedpoint as fp
+
+C_FUNCTION = "mcu_softmax_s8"
+C_PARAMS_TYPE = "mcu_softmax_params_t"
+OUTPUT_QUANT = (1.0 / 256.0, -128)
+DIFF_INTEGER_BITS = 5     # integer bits of the scaled input differences (TFLite kScaledDiffIntegerBits)
+ACCUM_INTEGER_BITS = 12   # integer bits of the sum of exponentials
+
+
+def output_shape(attrs, in_shapes):
+    return tuple(in_shapes[0])
+
+
+def macs(attrs, in_shapes, out_shape):
+    return 0
+
+
+def float_ref(attrs, x):
+    z = (x.astype(np.float64) - x.max(axis=-1, keepdims=True)) * attrs.get("beta", 1.0)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def prepare(attrs, ins, out):
+    x = ins[0]
+    # TFLite PreprocessSoftmaxScaling: beta * input_scale as a multiplier >= 1 on the 2^-26 grid
+    real = min(attrs.get("beta", 1.0) * float(np.float32(x.scale)) * (1 << (31 - DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
+    mult, left_shift = fp.quantize_multiplier(real)
+    # TFLite CalculateInputRadius: the largest difference whose exp is still representable
+    radius = math.floor(((1 << DIFF_INTEGER_BITS) - 1) * (1 << (31 - DIFF_INTEGER_BITS)) / (1 << left_shift))
+    return dict(rows=x.size // x.shape[-1], depth=x.shape[-1], input_mult=mult, input_left_shift=left_shift,
+                diff_min=-radius)
+
+
+def int_ref(p, x):
+    x = x.astype(np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    valid = diff >= p["diff_min"]
+    scaled = fp.sat_rounding_doubling_high_mul(fp.saturating_left_shift(diff, p["input_left_shift"]), p["input_mult"])
+    exps = fp.exp_on_negative_values(scaled, DIFF_INTEGER_BITS)
+    sum_of_exps = np.where(valid, fp.rounding_divide_by_pot(exps, ACCUM_INTEGER_BITS), 0).sum(axis=-1, keepdims=True)
+    sum_of_exps = fp.saturate_int32(sum_of_exps)
+    headroom_plus_one = fp.count_leading_zeros_u32(sum_of_exps)
+    num_bits_over_unit = ACCUM_INTEGER_BITS - headroom_plus_one
+    shifted = ((sum_of_exps << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31)
+    shifted_scale = fp.one_over_one_plus_x_for_x_in_0_1(shifted)
+    y = fp.rounding_divide_by_pot(fp.sat_rounding_doubling_high_mul(shifted_scale, exps), num_bits_over_unit + 31 - 8)
+    return np.where(valid, np.clip(y - 128, -128, 127), -128).astype(np.int8)

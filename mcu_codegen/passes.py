@@ -1,0 +1,155 @@
+"""Stage 2: canonicalize. Cancel layout transposes, fold BatchNorm and bias adds, fuse activations, and leave
+only ops the runtime has (mcu_codegen.ops.REGISTRY). Returns a new graph."""
+import numpy as np
+
+from . import ops
+from .ir import ConversionError, Node
+
+FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "max_pool", "avg_pool")
+FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
+CONVS = ("conv2d", "depthwise_conv2d")
+
+
+def canonicalize(graph):
+    g = graph.copy()
+    _sink_transposes(g)
+    _fold_into_producers(g)
+    _standalone_batchnorm_to_depthwise(g)
+    _fold_transpose_into_fully_connected(g)
+    _layout_only_transposes_to_aliases(g)
+    _drop_noop_aliases(g)
+    g.remove_dead()
+    leftover = [n for n in g.nodes if n.op not in ops.REGISTRY]
+    if leftover:
+        listed = ", ".join(f"'{n.name}' ({_WHY.get(n.op, n.op)})" for n in leftover)
+        raise ConversionError(f"{g.source}: cannot map to the runtime: {listed}")
+    return g
+
+
+_WHY = {"clamp": "an activation with no producer to fuse into", "bias_add": "an Add of a constant that is not a bias"}
+
+
+def _inverse(perm):
+    return tuple(int(i) for i in np.argsort(perm))
+
+
+def _sole_reader(g, tensor, node):
+    return tensor not in g.outputs and g.consumers(tensor) == [node]
+
+
+def _sink_transposes(g):
+    """Move transposes down past element-wise ops and compose adjacent ones, until the pairs meet and cancel."""
+    changed = True
+    while changed:
+        changed = False
+        for i, n in enumerate(g.nodes):
+            producers = [g.producer(x) for x in n.inputs]
+            transposed = [p for p in producers if p is not None and p.op == "transpose"]
+            if n.op == "transpose" and transposed:
+                t = transposed[0]
+                n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
+            elif n.op in ("clamp", "bias_add") and transposed:
+                _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
+            elif (n.op == "add" and len(transposed) == 2 and len(producers) == 2
+                  and transposed[0].attrs["perm"] == transposed[1].attrs["perm"]):
+                _swap_with_transpose(g, i, n, transposed[0], [t.inputs[0] for t in transposed])
+            else:
+                continue
+            changed = True
+            g.remove_dead()
+            break
+
+
+def _swap_with_transpose(g, i, n, t, new_inputs):
+    """op(transpose(x)) -> transpose(op(x)): the op is rewritten in x's layout."""
+    perm = t.attrs["perm"]
+    x = g.tensors[new_inputs[0]]
+    u = g.new_tensor(x, source=g.tensors[n.outputs[0]].source)
+    attrs = dict(n.attrs)
+    if n.op == "bias_add":
+        v = attrs["value"]
+        v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)
+        attrs["value"] = np.ascontiguousarray(v.transpose(_inverse(perm)))
+    g.nodes.insert(i, Node(n.op, new_inputs, [u.name], attrs, n.name))
+    n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": perm}
+
+
+def _fold_into_producers(g):
+    """bias_add, batchnorm and clamp fold into the op that produced their input when nobody else reads it."""
+    for n in list(g.nodes):
+        p = g.producer(n.inputs[0])
+        if p is None or not _sole_reader(g, n.inputs[0], n):
+            continue
+        if n.op == "bias_add" and p.op in FUSES_BIAS and not p.attrs.get("act"):
+            v = n.attrs["value"]
+            channels = g.tensors[n.outputs[0]].shape[-1]
+            if v.size not in (1, channels) or (v.size > 1 and v.shape[-1] != channels):
+                continue  # not a per-channel bias
+            p.attrs["bias"] = (p.attrs["bias"] + np.broadcast_to(v.reshape(-1), (channels,))).astype(np.float32)
+        elif n.op == "batchnorm" and p.op in CONVS and not p.attrs.get("act"):
+            scale, shift = n.attrs["scale"], n.attrs["shift"]
+            axis = 0 if p.op == "conv2d" else 2
+            shape = [1] * p.attrs["weight"].ndim
+            shape[axis] = -1
+            p.attrs["weight"] = (p.attrs["weight"] * scale.reshape(shape)).astype(np.float32)
+            p.attrs["bias"] = (p.attrs["bias"] * scale + shift).astype(np.float32)
+        elif n.op == "clamp" and p.op in FUSES_CLAMP:
+            lo, hi = p.attrs.get("act") or (-np.inf, np.inf)
+            p.attrs["act"] = (max(lo, n.attrs["lo"]), min(hi, n.attrs["hi"]))
+        else:
+            continue
+        p.outputs = list(n.outputs)  # the producer now writes the folded node's output directly
+        g.nodes.remove(n)
+
+
+def _standalone_batchnorm_to_depthwise(g):
+    """A BatchNormalization with no convolution before it is a 1x1 depthwise convolution."""
+    for n in g.nodes:
+        if n.op == "batchnorm":
+            n.op = "depthwise_conv2d"
+            n.attrs = dict(weight=n.attrs["scale"].reshape(1, 1, -1), bias=n.attrs["shift"], kernel=(1, 1),
+                           strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), depth_multiplier=1)
+
+
+def _fold_transpose_into_fully_connected(g):
+    """transpose -> flatten -> fully_connected (PyTorch's Flatten of an NCHW map): permute the weights instead."""
+    for t in list(g.nodes):
+        if t.op != "transpose" or len(g.consumers(t.outputs[0])) != 1:
+            continue
+        r = g.consumers(t.outputs[0])[0]
+        readers = g.consumers(r.outputs[0])
+        if (r.op != "reshape" or t.outputs[0] in g.outputs or r.outputs[0] in g.outputs or not readers
+                or any(f.op != "fully_connected" for f in readers)):
+            continue
+        x = g.tensors[t.inputs[0]]
+        if g.tensors[r.outputs[0]].shape[-1] != x.size:
+            continue
+        order = np.arange(x.size).reshape(x.shape).transpose(t.attrs["perm"]).ravel()
+        for f in readers:
+            w = np.empty_like(f.attrs["weight"])
+            w[:, order] = f.attrs["weight"]
+            f.attrs["weight"] = w
+        r.inputs = [t.inputs[0]]
+
+
+def _layout_only_transposes_to_aliases(g):
+    """A transpose that moves only size-1 axes keeps the byte order: it is an alias."""
+    for n in g.nodes:
+        if n.op == "transpose":
+            shape = g.tensors[n.inputs[0]].shape
+            moved = [p for p in n.attrs["perm"] if shape[p] != 1]
+            if moved == sorted(moved):
+                n.op, n.attrs = "reshape", {"shape": g.tensors[n.outputs[0]].shape}
+
+
+def _drop_noop_aliases(g):
+    """Chains of aliases read their root directly; an alias that changes nothing goes (unless it names an output)."""
+    for n in list(g.nodes):
+        if n.op != "reshape":
+            continue
+        p = g.producer(n.inputs[0])
+        if p is not None and p.op == "reshape":
+            n.inputs = [p.inputs[0]]
+        if g.tensors[n.inputs[0]].shape == g.tensors[n.outputs[0]].shape and n.outputs[0] not in g.outputs:
+            g.rename_uses(n.outputs[0], n.inputs[0])
+            g.nodes.remove(n)

@@ -1,0 +1,101 @@
+"""Stage 3: calibrate on a representative dataset and compute every integer the kernels need (TFLite's scheme:
+per-channel symmetric int8 weights, per-tensor asymmetric int8 activations, int32 bias)."""
+import numpy as np
+
+from . import ops, reference
+from .fixedpoint import round_half_away
+from .ir import ConversionError, Node
+
+IO_TYPES = ("int8", "uint8", "float32")
+BATCH = 32  # calibration samples evaluated together: bounds memory on large feature maps
+
+
+def quantize(graph, samples, input_type="int8", output_type="int8"):
+    """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph."""
+    for kind in (input_type, output_type):
+        if kind not in IO_TYPES:
+            raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
+    g = graph.copy()
+    ranges = calibrate(g, samples)
+    for name in g.inputs:
+        _set_qparams(g.tensors[name], *ranges[name])
+    for node in g.nodes:
+        mod, out = ops.get(node.op), g.tensors[node.outputs[0]]
+        if hasattr(mod, "OUTPUT_QUANT"):
+            out.scale, out.zero_point = np.float32(mod.OUTPUT_QUANT[0]), mod.OUTPUT_QUANT[1]
+        elif getattr(mod, "SAME_QUANT_AS_INPUT", False):
+            src = g.tensors[node.inputs[0]]
+            out.scale, out.zero_point = src.scale, src.zero_point
+        else:
+            _set_qparams(out, *ranges[out.name])
+    for t in g.tensors.values():
+        t.dtype = "int8"
+    for node in g.nodes:
+        node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
+                                               g.tensors[node.outputs[0]])
+    _add_io_edges(g, input_type, output_type)
+    return g
+
+
+def calibrate(graph, samples):
+    """min/max of every activation over the dataset, widened to contain 0."""
+    n = samples[0].shape[0]
+    lo, hi = {}, {}
+    for start in range(0, n, BATCH):
+        feeds = {name: s[start:start + BATCH].astype(np.float32) for name, s in zip(graph.inputs, samples)}
+        values = reference.execute(graph, feeds, integer=False, keep=True)
+        for name, v in values.items():
+            if not np.all(np.isfinite(v)):
+                raise ConversionError(f"{graph.source}: tensor '{graph.tensors[name].source}' is not finite "
+                                      "on the calibration data")
+            lo[name] = min(lo.get(name, 0.0), float(v.min()))
+            hi[name] = max(hi.get(name, 0.0), float(v.max()))
+    return {name: (lo[name], hi[name]) for name in lo}
+
+
+def choose_qparams(rmin, rmax, qmin=-128, qmax=127):
+    """Asymmetric (scale, zero point) for [rmin, rmax] (containing 0), as TFLite/gemmlowp: the zero point is
+    an integer, so 0.0 is exact, and it is nudged from whichever end gives the smaller error."""
+    rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
+    if rmax == rmin:
+        return np.float32(1.0), 0
+    scale = (rmax - rmin) / (qmax - qmin)
+    zp_from_min, zp_from_max = qmin - rmin / scale, qmax - rmax / scale
+    err_min, err_max = abs(qmin) + abs(rmin / scale), abs(qmax) + abs(rmax / scale)
+    zp = zp_from_min if err_min < err_max else zp_from_max
+    zp = int(np.clip(round_half_away(zp), qmin, qmax))
+    return np.float32(scale), zp
+
+
+def _set_qparams(tensor, rmin, rmax):
+    tensor.scale, tensor.zero_point = choose_qparams(rmin, rmax)
+
+
+def _add_io_edges(g, input_type, output_type):
+    """The C API speaks the requested I/O type; inside, everything is int8. uint8 converts in place."""
+    for i, name in enumerate(list(g.inputs)):
+        if input_type == "int8":
+            continue
+        t = g.tensors[name]
+        edge = g.new_tensor(t)
+        edge.dtype, edge.scale, edge.source = input_type, t.scale, t.source
+        edge.zero_point = t.zero_point + 128 if input_type == "uint8" else t.zero_point
+        op = "convert_u8" if input_type == "uint8" else "quantize"
+        _insert_edge(g, 0, op, edge, t, t.source)
+        g.inputs[i] = edge.name
+    for i, name in enumerate(list(g.outputs)):
+        if output_type == "int8":
+            continue
+        t = g.tensors[name]
+        edge = g.new_tensor(t)
+        edge.dtype, edge.scale, edge.source = output_type, t.scale, t.source
+        edge.zero_point = t.zero_point + 128 if output_type == "uint8" else t.zero_point
+        op = "convert_u8" if output_type == "uint8" else "dequantize"
+        _insert_edge(g, len(g.nodes), op, t, edge, t.source)
+        g.outputs[i] = edge.name
+
+
+def _insert_edge(g, index, op, src, dst, name):
+    node = Node(op, [src.name], [dst.name], {}, f"{op} {name}")
+    node.params = ops.get(op).prepare({}, [src], dst)
+    g.nodes.insert(index, node)

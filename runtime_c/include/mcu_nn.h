@@ -1,0 +1,145 @@
+/* mcu-codegen runtime: every kernel's parameters and prototype (CMSIS-NN style naming).
+ *
+ * Layouts: feature maps NHWC with batch 1, regular conv filters OHWI, depthwise filters [KH][KW][OC],
+ * fully connected weights [OUT][IN]. Zero points are zero points: a kernel computes (x - input_zp).
+ * Requantization: mcu_multiply_by_quantized_multiplier(acc, mult[c], shift[c]) + output_zp, clamped to
+ * [act_min, act_max] (the fused activation). Parameter structs are filled by the generator with designated
+ * initializers; their arrays point to const data in flash.
+ *
+ * Kernels have external linkage by default. The generated model source defines MCU_KERNELS_STATIC and includes
+ * the kernel sources it uses, so each model gets private copies and two models link into one firmware; then
+ * the prototypes are left out (a static function declared but not defined is a warning). */
+#ifndef MCU_NN_H
+#define MCU_NN_H
+
+#include <stdint.h>
+
+#ifdef MCU_KERNELS_STATIC
+#define MCU_KERNEL static
+#else
+#define MCU_KERNEL
+#endif
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;          /* bottom/right padding follows from the output size */
+    int32_t input_zp, output_zp;
+    int32_t act_min, act_max;
+    const int8_t *filter;               /* conv: [out_c][kernel_h][kernel_w][in_c]; depthwise: [kernel_h][kernel_w][out_c] */
+    const int32_t *bias;                /* [out_c], scale input_scale * filter_scale[c] */
+    const int32_t *out_mult;            /* [out_c] */
+    const int32_t *out_shift;           /* [out_c] */
+    int32_t depth_multiplier;           /* depthwise only: out_c = in_c * depth_multiplier */
+} mcu_conv2d_params_t;
+
+/* out[y][x][oc] = requant(bias[oc] + sum_{ky,kx,ic} (in[y*s+ky*d-pad][x*s+kx*d-pad][ic] - input_zp) * filter[oc][ky][kx][ic]);
+ * taps outside the input contribute nothing. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* out[y][x][c*m+j] = requant(bias + sum_{ky,kx} (in[..][..][c] - input_zp) * filter[ky][kx][c*m+j]), m = depth_multiplier. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t input_zp, output_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;              /* [out_features][in_features] */
+    const int32_t *bias;                /* [out_features] */
+    const int32_t *out_mult;            /* [out_features]: per channel (per tensor = all equal) */
+    const int32_t *out_shift;
+} mcu_fully_connected_params_t;
+
+/* out[r][o] = requant(bias[o] + sum_i (in[r][i] - input_zp) * weights[o][i]). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_fully_connected_s8(const mcu_fully_connected_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t left_shift;                 /* 20 for int8, as TFLite */
+    int32_t input1_mult, input1_shift, input2_mult, input2_shift;
+    int32_t output_mult, output_shift;
+    int32_t act_min, act_max;
+} mcu_add_params_t;
+
+/* TFLite int8 ADD: both inputs scaled to a common 2^-20 grid, summed, requantized. Same shapes, no broadcast. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} mcu_pool_params_t;
+
+/* Max over the window's taps inside the input. Input and output share scale and zero point. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_max_pool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* Mean over the window's taps inside the input (padding not counted), rounded half away from zero, as TFLM.
+ * Input and output share scale and zero point. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_avg_pool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_mult, input_left_shift;   /* beta * input_scale * 2^26 as a multiplier >= 1 */
+    int32_t diff_min;                       /* inputs further than this below the row max give exp = 0 */
+} mcu_softmax_params_t;
+
+/* TFLite int8 softmax over the last axis, gemmlowp fixed-point exp and reciprocal; output scale 1/256, zp -128. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
+    int32_t perm[4];                    /* out dim i is input dim perm[i] */
+} mcu_transpose_params_t;
+
+/* out = numpy.transpose(in, perm) on int8 data. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_transpose_s8(const mcu_transpose_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float scale;                        /* float32, as in the model */
+    int32_t zero_point;
+} mcu_quantize_params_t;
+
+/* out = clamp(round_half_away(in / scale) + zero_point, -128, 127); NaN gives -128. (float input edge) */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_quantize_f32_s8(const mcu_quantize_params_t *p, const float *input, int8_t *output);
+#endif
+
+/* out = (float)(in - zero_point) * scale. (float output edge) */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_dequantize_s8_f32(const mcu_quantize_params_t *p, const int8_t *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+} mcu_convert_params_t;
+
+/* uint8 <-> int8 with the zero point moved by 128: flips the top bit. In place is allowed. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_convert_u8_s8(const mcu_convert_params_t *p, const void *input, void *output);
+#endif
+
+#endif /* MCU_NN_H */
