@@ -95,10 +95,10 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model", source="model"):
+    def __init__(self, graph, name="model"):
         self.graph, self.name = graph, name
         self.plan = planner.plan(graph)
-        self.files = emit.emit(graph, self.plan, name, source)
+        self.files = emit.emit(graph, self.plan, name)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
 

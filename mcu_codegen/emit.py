@@ -45,7 +45,7 @@ def shape_str(shape):
     return "x".join(str(d) for d in shape)
 
 
-def emit(graph, plan, name="model", source="model"):
+def emit(graph, plan, name="model"):
     """Returns {relative path: text}."""
     if not NAME_RE.match(name):
         raise ValueError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
@@ -80,7 +80,7 @@ def emit(graph, plan, name="model", source="model"):
                                                                f"{shape_str(graph.tensors[n].shape)}"))
                 for k, n in enumerate(names)]
 
-    ctx = dict(name=name, NAME=name.upper(), version=__version__, source=c_comment(source),
+    ctx = dict(name=name, NAME=name.upper(), version=__version__, source=c_comment(Path(graph.source).name or "model"),
                arena_size=plan.arena_size, align=4, inputs=io(graph.inputs), outputs=io(graph.outputs),
                arrays=arrays, structs=structs, calls=calls, kernels=used)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,

@@ -48,7 +48,8 @@ def saturating_left_shift(x, shift):
 
 
 def sat_rounding_doubling_high_mul(a, b):
-    """gemmlowp SaturatingRoundingDoublingHighMul: round(a*b / 2^31), the one overflow case saturated."""
+    """gemmlowp SaturatingRoundingDoublingHighMul: a*b / 2^31 to nearest, ties toward +infinity (its nudge
+    is 2^30 for a positive product, 1 - 2^30 for a negative one); the one overflow case saturates."""
     a, b = _i64(a), _i64(b)
     ab = a * b
     nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))

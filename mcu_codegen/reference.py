@@ -8,7 +8,8 @@ def execute(graph, feeds, integer, keep=False):
     for node in graph.nodes:
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
-        values[node.outputs[0]] = mod.int_ref(node.params, *args) if integer else mod.float_ref(node.attrs, *args)
+        y = mod.int_ref(node.params, *args) if integer else mod.float_ref(node.attrs, *args)
+        values[node.outputs[0]] = y.reshape((y.shape[0],) + tuple(graph.tensors[node.outputs[0]].shape))
         if not keep:
             last_use = {x for x in node.inputs if x not in graph.outputs and _last_reader(graph, x) is node}
             for x in last_use:

@@ -29,4 +29,5 @@ def prepare(attrs, ins, out):
 
 
 def int_ref(p, x):
+    """Returns the rank-4 padded result; the caller reshapes to the tensor's own shape."""
     return float_ref({"perm": p["perm"]}, x.reshape((x.shape[0],) + tuple(p["in_shape"])))

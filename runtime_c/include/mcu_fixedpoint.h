@@ -18,7 +18,7 @@ static inline int32_t mcu_saturating_left_shift(int32_t x, int32_t shift)
     return wide > INT32_MAX ? INT32_MAX : (wide < INT32_MIN ? INT32_MIN : (int32_t)wide);
 }
 
-/* round(a * b / 2^31), ties away from zero; the one overflow case (INT32_MIN^2) saturates. */
+/* a * b / 2^31 to nearest, ties toward +infinity; the one overflow case (INT32_MIN^2) saturates. */
 static inline int32_t mcu_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
     if (a == INT32_MIN && b == INT32_MIN) {

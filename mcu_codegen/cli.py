@@ -1,0 +1,146 @@
+"""mcu-codegen convert | run: the command line. Errors are one line on stderr and exit status 2."""
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, frontend, passes, quantize
+from .api import Converter, Model, load_graph, run_reference
+from .build import HostModel
+from .ir import ConversionError
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="mcu-codegen", description="float ONNX -> int8 C for microcontrollers")
+    parser.add_argument("--version", action="version", version=f"mcu-codegen {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("convert", help="convert a float ONNX model into a C project")
+    c.add_argument("model")
+    c.add_argument("-o", "--output", help="the project folder to write (replaced atomically)")
+    c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
+    c.add_argument("--io", default="int8", choices=quantize.IO_TYPES, help="element type of inputs and outputs")
+    c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
+    c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
+    r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
+    r.add_argument("project")
+    r.add_argument("--input", required=True, help=".npz keyed by input name")
+    r.add_argument("--output", required=True, help=".npz to write, keyed by output name")
+    r.add_argument("--reference", action="store_true", help="run the NumPy integer reference instead of the C")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "convert":
+            return _convert(args)
+        return _run(args)
+    except ConversionError as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"mcu-codegen: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug: say so, ask for a report
+        if args.debug:
+            traceback.print_exc()
+        print(f"mcu-codegen: internal error ({type(e).__name__}: {e}); please report it with the model "
+              "and the command (rerun with --debug for a traceback)", file=sys.stderr)
+        return 1
+
+
+def _load_npz(path, what):
+    if not Path(path).is_file():
+        raise ConversionError(f"{path}: no such {what} file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as e:
+        raise ConversionError(f"{path}: not a readable .npz without pickled objects ({e})") from None
+
+
+def _convert(args):
+    if args.dump is None and not args.output:
+        raise ConversionError("-o/--output is required (or --dump to only print a stage)")
+    graph = passes.canonicalize(frontend.load(args.model))
+    if args.dump == "float":
+        print(dump_float(graph))
+        return 0
+    if not args.calibration:
+        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
+    conv = Converter(graph)
+    data = _load_npz(args.calibration, "calibration")
+    names = conv.input_names()
+    extra = sorted(set(data) - set(names))
+    if extra:
+        raise ConversionError(f"{args.calibration}: arrays {extra} match no model input (inputs: {names})")
+    for n in names:
+        if n not in data:
+            raise ConversionError(f"{args.calibration}: no array for model input '{n}'")
+    conv.representative_dataset = [{n: data[n] for n in names}]
+    conv.inference_input_type = conv.inference_output_type = args.io
+    conv.name = args.name
+    if not (args.name.isidentifier() and args.name.isascii() and args.name == args.name.lower()):
+        raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier")
+    model = conv.convert()
+    if args.dump == "quant":
+        print(dump_quant(model.graph))
+        return 0
+    if args.dump == "plan":
+        print(dump_plan(model))
+        return 0
+    out = model.save(args.output)
+    rep = model.report
+    print(f"wrote {out}: arena {rep['arena_size']} bytes (lower bound {rep['arena_lower_bound']}), "
+          f"weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, {len(model.graph.nodes)} nodes")
+    return 0
+
+
+def _run(args):
+    project = Path(args.project)
+    if not (project / "report.json").is_file():
+        raise ConversionError(f"{project}: not a project written by mcu-codegen convert (no report.json)")
+    inputs = _load_npz(args.input, "input")
+    import json
+    report = json.loads((project / "report.json").read_text())
+    if args.reference:
+        outputs = run_reference(load_graph(project / "reference.npz"), report, inputs)
+    else:
+        outputs = HostModel.from_dir(project).run(inputs)
+    np.savez(args.output, **outputs)
+    print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in outputs.items()))
+    return 0
+
+
+def _table(header, rows):
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [header, *rows])
+
+
+def _shape(t):
+    return "x".join(map(str, t.shape))
+
+
+def dump_float(graph):
+    rows = [(i, n.op, " ".join(_shape(graph.tensors[x]) for x in n.inputs), _shape(graph.tensors[n.outputs[0]]),
+             n.attrs.get("act") or "", n.name[:60]) for i, n in enumerate(graph.nodes)]
+    return _table(("#", "op", "inputs", "output", "clamp", "node"), rows)
+
+
+def dump_quant(graph):
+    rows = []
+    for i, n in enumerate(graph.nodes):
+        t = graph.tensors[n.outputs[0]]
+        rows.append((i, n.op, _shape(t), t.dtype, f"{float(t.scale):.6g}", t.zero_point,
+                     f"[{n.params.get('act_min', '')},{n.params.get('act_max', '')}]"
+                     if "act_min" in n.params else "", n.name[:60]))
+    return _table(("#", "op", "output", "dtype", "scale", "zp", "clamp", "node"), rows)
+
+
+def dump_plan(model):
+    rows = [(b.offset, b.size, f"{b.first}..{b.last}", ", ".join(model.graph.tensors[t].source[:40] for t in b.tensors))
+            for b in model.plan.buffers]
+    return (_table(("offset", "bytes", "alive", "tensors"), rows)
+            + f"\narena {model.plan.arena_size} bytes, lower bound {model.plan.lower_bound}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Shared test fixtures: the C runtime compiled once into a shared library and called through cffi."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import cffi
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/helpers.py, tests/mlperf.py
+
+from mcu_codegen.build import STRICT_FLAGS  # noqa: E402
+from mcu_codegen.emit import RUNTIME  # noqa: E402
+
+# C twins of the fixed-point helpers, looped over arrays, so 1e5 values cost one call
+SHIM = r"""
+#include "mcu_fixedpoint.h"
+#define MCU_SHIM2(name, expr) \
+    void t_##name(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) \
+    { for (int32_t i = 0; i < n; ++i) { out[i] = (expr); } }
+MCU_SHIM2(srdhm, mcu_sat_rounding_doubling_high_mul(a[i], b[i]))
+MCU_SHIM2(rdbypot, mcu_rounding_divide_by_pot(a[i], b[i]))
+MCU_SHIM2(sat_lshift, mcu_saturating_left_shift(a[i], b[i]))
+void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier(x[i], m[i], s[i]); } }
+"""
+SHIM_CDEF = """
+void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
+void t_rdbypot(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
+void t_sat_lshift(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
+void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
+"""
+
+
+def runtime_cdef():
+    """mcu_nn.h as cffi reads it: no preprocessor lines, no storage-class macro."""
+    text = (RUNTIME / "include" / "mcu_nn.h").read_text()
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return re.sub(r"\bMCU_KERNEL\b", "", text)
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory):
+    """(ffi, lib): every runtime kernel and the fixed-point shims, compiled with the strict flags."""
+    work = tmp_path_factory.mktemp("runtime")
+    (work / "shim.c").write_text(SHIM)
+    lib_path = work / "libmcu_runtime.so"
+    sources = sorted(str(p) for p in (RUNTIME / "src").glob("*.c")) + [str(work / "shim.c")]
+    subprocess.run(["gcc", *STRICT_FLAGS, "-O2", "-shared", "-fPIC", "-I", str(RUNTIME / "include"),
+                    *sources, "-o", str(lib_path)], check=True)
+    ffi = cffi.FFI()
+    ffi.cdef(runtime_cdef() + SHIM_CDEF)
+    return ffi, ffi.dlopen(str(lib_path))
+
+
+C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint8): "uint8_t",
+           np.dtype(np.float32): "float"}
+
+
+@pytest.fixture(scope="session")
+def run_kernel(runtime):
+    """run_kernel(op_module, params, inputs, out_shape, out_dtype) -> the C kernel's output array."""
+    ffi, lib = runtime
+
+    def run(mod, params, inputs, out_shape, out_dtype=np.int8):
+        keep = []
+        fields = {}
+        for k, v in params.items():
+            if isinstance(v, np.ndarray):
+                buf = ffi.new(f"{C_TYPES[v.dtype]}[]", v.ravel().tolist())
+                keep.append(buf)
+                fields[k] = buf
+            elif isinstance(v, (list, tuple)):
+                fields[k] = [int(x) for x in v]
+            elif isinstance(v, (float, np.floating)):
+                fields[k] = float(v)
+            else:
+                fields[k] = int(v)
+        p = ffi.new(f"{mod.C_PARAMS_TYPE} *", fields)
+        bufs = []
+        for x in inputs:
+            x = np.ascontiguousarray(x)
+            b = ffi.new(f"{C_TYPES[x.dtype]}[]", max(1, x.size))
+            ffi.memmove(b, x.tobytes(), x.nbytes)
+            bufs.append(b)
+        out = np.zeros(out_shape, dtype=out_dtype)
+        ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
+        getattr(lib, mod.C_FUNCTION)(p, *bufs, ob)
+        return np.frombuffer(ffi.buffer(ob, out.nbytes), dtype=out.dtype).reshape(out_shape).copy()
+
+    return run

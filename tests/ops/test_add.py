@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+from helpers import c_equals_int_ref, dequantize, qtensor, quantize_like, rand_int8, run_single_node
+
+from mcu_codegen.ops import add
+
+SCALES = [(0.05, 0.05, 0.1), (0.02, 0.3, 0.25), (1.0, 0.001, 0.9), (0.1, 0.1, 0.001)]  # (a, b, out)
+
+
+def test_float_ref_matches_onnxruntime():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, (2, 1, 4, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(add.float_ref({}, a[None], b[None])[0], run_single_node("Add", [a, b]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("scales", SCALES)
+@pytest.mark.parametrize("zps", [(-128, 127, 0), (0, 0, -128), (127, -128, 127), (3, -9, 20)])
+def test_c_equals_int_ref(run_kernel, scales, zps):
+    rng = np.random.default_rng(1)
+    shape = (1, 5, 7, 6)
+    x1, x2, out = (qtensor(shape, s, z) for s, z in zip(scales, zps))
+    p = add.prepare({"act": (0.0, np.inf) if zps[2] == -128 else None}, [x1, x2], out)
+    c_equals_int_ref(run_kernel, add, p, [rand_int8(rng, shape), rand_int8(rng, shape)], out)
+
+
+@pytest.mark.parametrize("scales", SCALES[:3])
+def test_int_ref_close_to_float_ref(scales):
+    rng = np.random.default_rng(2)
+    shape = (1, 64)
+    x1, x2, out = (qtensor(shape, s, 0) for s in scales)
+    q1 = quantize_like(rng.normal(0, 1, shape) * 100 * scales[0], x1)
+    q2 = quantize_like(rng.normal(0, 1, shape) * 100 * scales[1], x2)
+    want = np.clip(dequantize(q1, x1) + dequantize(q2, x2), -128 * out.scale, 127 * out.scale)
+    got = dequantize(add.int_ref(add.prepare({}, [x1, x2], out), q1[None], q2[None])[0], out)
+    assert np.abs(got - want).max() / out.scale <= 1.0

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+from helpers import qtensor
+
+from mcu_codegen.ops import quantize
+
+
+@pytest.mark.parametrize("scale,zp", [(0.5847029089927673, 83), (1 / 255, -128), (1.0, 0), (0.01, 127)])
+def test_c_equals_int_ref_including_ties_and_non_finite(run_kernel, scale, zp):
+    rng = np.random.default_rng(0)
+    s = np.float32(scale)
+    ties = (np.arange(-20, 20, dtype=np.float32) + np.float32(0.5)) * s
+    x = np.concatenate([rng.normal(0, 100 * scale, 500).astype(np.float32), ties,
+                        np.array([np.nan, np.inf, -np.inf, 1e30, -1e30, 0.0, -0.0], np.float32)])
+    out = qtensor(x.shape, scale, zp)
+    p = quantize.prepare({}, [qtensor(x.shape, scale, zp)], out)
+    want = quantize.int_ref(p, x[None])[0]
+    np.testing.assert_array_equal(run_kernel(quantize, p, [x], x.shape), want)
+    # rounding is half away from zero (TFLite), not numpy's half to even
+    finite = np.isfinite(x) & (np.abs(x) < 1e20)
+    q = (x[finite] / s).astype(np.float64)  # the kernel divides in float32
+    expect = np.clip(np.sign(q) * np.floor(np.abs(q) + 0.5) + zp, -128, 127)
+    np.testing.assert_array_equal(want[finite], expect)
+    assert (np.abs(q - np.trunc(q)) == 0.5).any() or scale != 1.0  # ties are really exercised (exact at scale 1)

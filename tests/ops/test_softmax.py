@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+from helpers import c_equals_int_ref, dequantize, qtensor, rand_int8, run_single_node
+
+from mcu_codegen.ops import softmax
+
+
+def test_float_ref_matches_onnxruntime():
+    x = np.random.default_rng(0).normal(0, 3, (2, 10)).astype(np.float32)
+    np.testing.assert_allclose(softmax.float_ref({}, x[None])[0], run_single_node("Softmax", [x]), rtol=1e-5,
+                               atol=1e-7)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5847, 0.1, 0.0234, 1 / 256, 3e-4])
+@pytest.mark.parametrize("shape", [(1, 12), (3, 10), (1, 2), (1, 1)])
+def test_c_equals_int_ref(run_kernel, scale, shape):
+    rng = np.random.default_rng(1)
+    x = qtensor(shape, scale, 0)
+    out = qtensor(shape, *softmax.OUTPUT_QUANT)
+    data = rand_int8(rng, shape)
+    data[0, :2] = [127, -128][: shape[1]]  # extremes in every case
+    c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [data], out)
+
+
+@pytest.mark.parametrize("scale", [0.5847, 0.1, 0.02])
+def test_int_ref_close_to_float_ref(scale):
+    rng = np.random.default_rng(2)
+    x = qtensor((8, 12), scale, -10)
+    data = rand_int8(rng, x.shape)
+    out = qtensor(x.shape, *softmax.OUTPUT_QUANT)
+    got = dequantize(softmax.int_ref(softmax.prepare({}, [x], out), data[None])[0], out)
+    want = softmax.float_ref({}, dequantize(data, x)[None])[0]
+    assert np.abs(got - want).max() <= 1.5 / 256

@@ -1,0 +1,119 @@
+"""Pyramid level 1: the rounding rules against exact rational arithmetic, and the C helpers against Python."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from mcu_codegen import fixedpoint as fp
+
+EDGES = np.array([fp.INT32_MIN, fp.INT32_MIN + 1, -(1 << 30), -65536, -257, -3, -2, -1, 0, 1, 2, 3, 255, 65535,
+                  1 << 30, fp.INT32_MAX - 1, fp.INT32_MAX], dtype=np.int64)
+
+
+def exact_round(fr):
+    """Round a Fraction half away from zero."""
+    sign = -1 if fr < 0 else 1
+    return sign * int(abs(fr) + Fraction(1, 2))
+
+
+def exact_round_half_up(fr):
+    """Round a Fraction to nearest, ties toward +infinity (gemmlowp's high-mul: its nudge is asymmetric)."""
+    return (fr + Fraction(1, 2)).__floor__()
+
+
+def random_int32(rng, n):
+    x = rng.integers(fp.INT32_MIN, fp.INT32_MAX, n, endpoint=True)
+    small = rng.integers(-70000, 70000, n)
+    return np.where(rng.random(n) < 0.5, x, small)
+
+
+def test_round_half_away_ties_and_near_ties():
+    x = np.array([0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 1e15 + 0.5])
+    assert fp.round_half_away(x).tolist() == [1, -1, 2, -2, 3, -3, 0, -0, 1e15 + 1]
+
+
+def test_srdhm_is_rounded_product():
+    rng = np.random.default_rng(1)
+    a, b = random_int32(rng, 3000), random_int32(rng, 3000)
+    a, b = np.concatenate([a, np.repeat(EDGES, len(EDGES))]), np.concatenate([b, np.tile(EDGES, len(EDGES))])
+    got = fp.sat_rounding_doubling_high_mul(a, b)
+    for x, y, g in zip(a.tolist(), b.tolist(), got.tolist()):
+        want = fp.INT32_MAX if x == y == fp.INT32_MIN else exact_round_half_up(Fraction(x * y, 1 << 31))
+        assert g == want, (x, y)
+
+
+def test_rounding_divide_by_pot_is_rounded_quotient():
+    rng = np.random.default_rng(2)
+    x = np.concatenate([random_int32(rng, 3000), np.repeat(EDGES, 32)])
+    e = np.concatenate([rng.integers(0, 32, 3000), np.tile(np.arange(32), len(EDGES))])
+    got = fp.rounding_divide_by_pot(x, e)
+    for xi, ei, g in zip(x.tolist(), e.tolist(), got.tolist()):
+        assert g == exact_round(Fraction(xi, 1 << ei)), (xi, ei)
+
+
+@pytest.mark.parametrize("real", [2.0 ** -31, 3.7e-5, 0.0042, 0.25, 0.5, 0.7071, 0.99999999999, 1.0, 1.5,
+                                  123.456, 2.0 ** 20 - 1e-7])
+def test_quantize_multiplier_is_nearest(real):
+    m, shift = fp.quantize_multiplier(real)
+    assert (1 << 30) <= m < (1 << 31)
+    # the multiplier is the 31-bit mantissa of real rounded to nearest
+    assert abs(Fraction(m) * Fraction(2) ** (shift - 31) - Fraction(real)) <= Fraction(2) ** (shift - 32)
+
+
+def test_quantize_multiplier_zero_and_tiny():
+    assert fp.quantize_multiplier(0.0) == (0, 0)
+    assert fp.quantize_multiplier(1e-12 * 2.0 ** -20) == (0, 0)  # shift below -31 flushes, as TFLite
+
+
+def test_multiply_by_quantized_multiplier_is_double_rounding():
+    rng = np.random.default_rng(3)
+    x = random_int32(rng, 2000) // 4
+    m = rng.integers(1 << 30, 1 << 31, 2000)
+    s = rng.integers(-31, 8, 2000)
+    got = fp.multiply_by_quantized_multiplier(x, m, s)
+    for xi, mi, si, g in zip(x.tolist(), m.tolist(), s.tolist(), got.tolist()):
+        shifted = max(fp.INT32_MIN, min(fp.INT32_MAX, xi << max(si, 0)))
+        high = exact_round_half_up(Fraction(shifted * mi, 1 << 31))
+        assert g == exact_round(Fraction(high, 1 << max(-si, 0))), (xi, mi, si)
+
+
+def test_exp_on_negative_values_is_close_to_exp():
+    x = -np.arange(0, 32 << 26, 1 << 19, dtype=np.int64)
+    got = fp.exp_on_negative_values(x, 5) / 2.0 ** 31
+    assert np.max(np.abs(got - np.exp(x / 2.0 ** 26))) < 2e-6
+
+
+def test_one_over_one_plus_x_is_close_to_reciprocal():
+    a = np.arange(0, 1 << 31, 1 << 20, dtype=np.int64)
+    got = fp.one_over_one_plus_x_for_x_in_0_1(a) / 2.0 ** 31
+    assert np.max(np.abs(got - 1 / (1 + a / 2.0 ** 31))) < 2e-6
+
+
+def test_count_leading_zeros():
+    x = np.array([0, 1, 2, 3, 255, 1 << 20, (1 << 31) - 1, 1 << 31, (1 << 32) - 1])
+    assert fp.count_leading_zeros_u32(x).tolist() == [32, 31, 30, 30, 24, 11, 1, 0, 0]
+
+
+def _c(runtime, fn, *arrays):
+    ffi, lib = runtime
+    n = arrays[0].size
+    bufs = [ffi.new("int32_t[]", a.astype(np.int32).tolist()) for a in arrays]
+    out = ffi.new("int32_t[]", n)
+    getattr(lib, fn)(*bufs, out, n)
+    return np.frombuffer(ffi.buffer(out, 4 * n), dtype=np.int32).astype(np.int64)
+
+
+def test_c_helpers_equal_python_on_1e5_values(runtime):
+    rng = np.random.default_rng(4)
+    n = 100_000
+    a, b = random_int32(rng, n), random_int32(rng, n)
+    a[: len(EDGES) ** 2] = np.repeat(EDGES, len(EDGES))
+    b[: len(EDGES) ** 2] = np.tile(EDGES, len(EDGES))
+    np.testing.assert_array_equal(_c(runtime, "t_srdhm", a, b), fp.sat_rounding_doubling_high_mul(a, b))
+    e = rng.integers(0, 32, n)
+    np.testing.assert_array_equal(_c(runtime, "t_rdbypot", a, e), fp.rounding_divide_by_pot(a, e))
+    s = rng.integers(0, 31, n)
+    np.testing.assert_array_equal(_c(runtime, "t_sat_lshift", a, s), fp.saturating_left_shift(a, s))
+    m = rng.integers(1 << 30, 1 << 31, n)
+    s = rng.integers(-31, 31, n)
+    np.testing.assert_array_equal(_c(runtime, "t_mbqm", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
