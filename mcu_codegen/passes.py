@@ -45,7 +45,12 @@ def _sink_transposes(g):
         for i, n in enumerate(g.nodes):
             producers = [g.producer(x) for x in n.inputs]
             transposed = [p for p in producers if p is not None and p.op == "transpose"]
-            if n.op == "transpose" and transposed:
+            if n.op == "transpose" and n.attrs["perm"] == tuple(range(len(n.attrs["perm"]))):
+                n.op, n.attrs = "reshape", {"shape": g.tensors[n.outputs[0]].shape}  # identity: an alias
+                if n.outputs[0] not in g.outputs:
+                    g.rename_uses(n.outputs[0], n.inputs[0])
+                    g.nodes.remove(n)
+            elif n.op == "transpose" and transposed:
                 t = transposed[0]
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op in ("clamp", "bias_add") and transposed:
