@@ -93,18 +93,18 @@ def test_io_types_c_equals_reference(io):
                                       want["dense"])
 
 
-def nchw_model_converted(tmp_path, io="int8"):
+def nchw_model_converted(tmp_path, io="int8", opset=11):
     path = tmp_path / "nchw.onnx"
-    onnx.save(nchw_cnn(), path)
+    onnx.save(nchw_cnn(opset), path)
     conv = mcu_codegen.Converter.from_onnx(path)
     conv.representative_dataset = lambda: ({"x": x} for x in np.random.default_rng(0).normal(0, 1, (64, 1, 3, 16, 16)))
     conv.inference_input_type = conv.inference_output_type = io
     return path, conv.convert()
 
 
-@pytest.mark.parametrize("io", ["int8", "float32"])
-def test_pytorch_style_nchw_model(tmp_path, io):
-    path, model = nchw_model_converted(tmp_path, io)
+@pytest.mark.parametrize("io,opset", [("int8", 11), ("float32", 11), ("float32", 21)])
+def test_pytorch_style_nchw_model(tmp_path, io, opset):
+    path, model = nchw_model_converted(tmp_path, io, opset)
     ops = [n.op for n in model.graph.nodes]
     # BatchNorm folded, activations fused, Dropout gone, the NCHW flatten folded into the FC weights; the only
     # data movement left is the NCHW input itself

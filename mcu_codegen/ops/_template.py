@@ -1,0 +1,36 @@
+"""<One line: what the op computes, its layouts, and which quantization it keeps.>
+
+To add an op: copy this file to ops/<op>.py, write runtime_c/src/mcu_<op>_s8.c (its params struct and prototype
+go in runtime_c/include/mcu_nn.h), add tests/ops/test_<op>.py, and add one line to ops/__init__.py REGISTRY.
+The frontend maps ONNX nodes onto it (frontend.HANDLERS); passes only need to know it if it fuses.
+"""
+C_FUNCTION = "mcu_<op>_s8"            # the one public function of runtime_c/src/mcu_<op>_s8.c
+C_PARAMS_TYPE = "mcu_<op>_params_t"   # filled with designated initializers from prepare()'s dict
+# Optional: SAME_QUANT_AS_INPUT = True (output keeps the input's scale/zero point), OUTPUT_QUANT = (scale, zp),
+# ALIAS = True (no call: the output is the input's bytes), IN_PLACE = True (the kernel writes over its input).
+
+
+def output_shape(attrs, in_shapes):
+    """Physical output shape (NHWC for feature maps) from the attributes and input shapes."""
+    raise NotImplementedError
+
+
+def macs(attrs, in_shapes, out_shape):
+    return 0
+
+
+def float_ref(attrs, *xs):
+    """The float reference, on arrays shaped (N, *tensor.shape). Checked against onnxruntime in its test."""
+    raise NotImplementedError
+
+
+def prepare(attrs, ins, out):
+    """Every integer the C kernel needs, as {struct field: int | float32 | list | np.ndarray}: the keys are the
+    fields of C_PARAMS_TYPE, arrays become const arrays in flash. ins/out are quantized ir.Tensors."""
+    raise NotImplementedError
+
+
+def int_ref(p, *xs):
+    """The NumPy twin of the C kernel: same integers, bit for bit, on arrays shaped (N, *tensor.shape)."""
+    raise NotImplementedError
+

@@ -1,0 +1,122 @@
+"""The command line as a user meets it: convert, run, dump, and the error paths (one line, exit 2, nothing written)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from mlperf import dataset, onnx_path
+from models import nchw_cnn, unsupported
+
+CLI = [sys.executable, "-m", "mcu_codegen.cli"]
+
+
+def cli(*args, env=None):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def ad_calibration(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cal") / "ad_cal.npz"
+    np.savez(path, input_1=dataset("ad", "calibration"))
+    return path
+
+
+def test_convert_then_run_c_equals_reference(tmp_path, ad_calibration):
+    out = tmp_path / "ad"
+    r = cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "arena 768 bytes" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["model.c", "model.h", "reference.npz", "report.json", "runtime"]
+    # the firmware build: every .c in the folder, as is
+    subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(out), "-c",
+                    *map(str, out.glob("*.c")), "-o", str(tmp_path / "model.o")], check=True)
+    x = np.random.default_rng(0).integers(-128, 128, (7, 1, 640)).astype(np.int8)
+    np.savez(tmp_path / "in.npz", input_1=x)
+    assert cli("run", out, "--input", tmp_path / "in.npz", "--output", tmp_path / "c.npz").returncode == 0
+    r = cli("run", out, "--input", tmp_path / "in.npz", "--output", tmp_path / "ref.npz", "--reference")
+    assert r.returncode == 0, r.stderr
+    c, ref = np.load(tmp_path / "c.npz"), np.load(tmp_path / "ref.npz")
+    assert c["Identity"].shape == (7, 1, 640)
+    np.testing.assert_array_equal(c["Identity"], ref["Identity"])
+
+
+@pytest.mark.parametrize("stage,heading", [("float", "clamp"), ("quant", "scale"), ("plan", "offset")])
+def test_dump_prints_a_stage_and_writes_nothing(tmp_path, ad_calibration, stage, heading):
+    r = cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "-o", tmp_path / "out", "--dump", stage)
+    assert r.returncode == 0, r.stderr
+    assert heading in r.stdout.splitlines()[0] and "fully_connected" in r.stdout or stage == "plan"
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_has_arena_map(tmp_path, ad_calibration):
+    import json
+    cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "-o", tmp_path / "ad", "--name", "anomaly")
+    report = json.loads((tmp_path / "ad" / "report.json").read_text())
+    assert report["name"] == "anomaly" and (tmp_path / "ad" / "anomaly.h").exists()
+    assert report["arena_size"] == 768 and report["weight_bytes"] > 270_000
+    node = report["nodes"][0]
+    assert {"op", "inputs", "output", "macs", "offset", "size", "lifetime"} <= set(node)
+    assert node["macs"] == 640 * 128
+
+
+def _assert_clean_error(r, *fragments):
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+def test_unsupported_ops_listed_together_exit_2_nothing_written(tmp_path):
+    path = tmp_path / "bad.onnx"
+    onnx.save(unsupported(), path)
+    np.savez(tmp_path / "cal.npz", x=np.zeros((2, 1, 4), np.float32))
+    r = cli("convert", path, "--calibration", tmp_path / "cal.npz", "-o", tmp_path / "out")
+    _assert_clean_error(r, "2 unsupported node(s)", "'gate' (Sigmoid)", "'squash' (Tanh)", "bad.onnx")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_failure_leaves_an_existing_output_folder_alone(tmp_path, ad_calibration):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    np.savez(tmp_path / "wrong.npz", other=np.zeros((2, 640), np.float32))
+    r = cli("convert", onnx_path("ad"), "--calibration", tmp_path / "wrong.npz", "-o", out)
+    _assert_clean_error(r, "wrong.npz", "'other'")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("content,fragment", [(b"not a model", "not a readable ONNX model"), (None, "no such file")])
+def test_unreadable_model(tmp_path, content, fragment):
+    path = tmp_path / "m.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    _assert_clean_error(cli("convert", path, "-o", tmp_path / "out", "--dump", "float"), fragment, "m.onnx")
+
+
+def test_old_opset_is_refused(tmp_path):
+    model = nchw_cnn()
+    model.opset_import[0].version = 9
+    onnx.save(model, tmp_path / "old.onnx")
+    _assert_clean_error(cli("convert", tmp_path / "old.onnx", "--dump", "float"), "opset 9", "11 to 21")
+
+
+def test_pickled_calibration_is_refused(tmp_path):
+    np.savez(tmp_path / "pickled.npz", input_1=np.array([{"a": 1}], dtype=object))
+    r = cli("convert", onnx_path("ad"), "--calibration", tmp_path / "pickled.npz", "-o", tmp_path / "out")
+    _assert_clean_error(r, "pickled.npz")
+
+
+def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
+    np.savez(tmp_path / "kws.npz", input_1=dataset("kws", "calibration", 20))
+    trees = []
+    for seed in ("0", "12345"):
+        out = tmp_path / f"out{seed}"
+        r = subprocess.run([*CLI, "convert", str(onnx_path("kws")), "--calibration", str(tmp_path / "kws.npz"),
+                            "-o", str(out)], env=dict(os.environ, PYTHONHASHSEED=seed), capture_output=True)
+        assert r.returncode == 0, r.stderr
+        trees.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert trees[0] == trees[1] and len(trees[0]) >= 6
