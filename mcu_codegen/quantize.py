@@ -74,28 +74,27 @@ def _set_qparams(tensor, rmin, rmax):
 def _add_io_edges(g, input_type, output_type):
     """The C API speaks the requested I/O type; inside, everything is int8. uint8 converts in place."""
     for i, name in enumerate(list(g.inputs)):
-        if input_type == "int8":
-            continue
-        t = g.tensors[name]
-        edge = g.new_tensor(t)
-        edge.dtype, edge.scale, edge.source = input_type, t.scale, t.source
-        edge.zero_point = t.zero_point + 128 if input_type == "uint8" else t.zero_point
-        op = "convert_u8" if input_type == "uint8" else "quantize"
-        _insert_edge(g, 0, op, edge, t, t.source)
-        g.inputs[i] = edge.name
+        if input_type != "int8":
+            edge = _edge_tensor(g, g.tensors[name], input_type)
+            _insert_edge(g, 0, "convert_u8" if input_type == "uint8" else "quantize", edge, g.tensors[name])
+            g.inputs[i] = edge.name
     for i, name in enumerate(list(g.outputs)):
-        if output_type == "int8":
-            continue
-        t = g.tensors[name]
-        edge = g.new_tensor(t)
-        edge.dtype, edge.scale, edge.source = output_type, t.scale, t.source
-        edge.zero_point = t.zero_point + 128 if output_type == "uint8" else t.zero_point
-        op = "convert_u8" if output_type == "uint8" else "dequantize"
-        _insert_edge(g, len(g.nodes), op, t, edge, t.source)
-        g.outputs[i] = edge.name
+        if output_type != "int8":
+            edge = _edge_tensor(g, g.tensors[name], output_type)
+            _insert_edge(g, len(g.nodes), "convert_u8" if output_type == "uint8" else "dequantize",
+                         g.tensors[name], edge)
+            g.outputs[i] = edge.name
 
 
-def _insert_edge(g, index, op, src, dst, name):
-    node = Node(op, [src.name], [dst.name], {}, f"{op} {name}")
+def _edge_tensor(g, t, io_type):
+    """The int8 tensor t as the user sees it: uint8 moves the zero point by 128, float32 keeps the scale."""
+    edge = g.new_tensor(t)
+    edge.dtype, edge.scale = io_type, t.scale
+    edge.zero_point = t.zero_point + 128 if io_type == "uint8" else t.zero_point
+    return edge
+
+
+def _insert_edge(g, index, op, src, dst):
+    node = Node(op, [src.name], [dst.name], {}, f"{op} '{src.source}'")
     node.params = ops.get(op).prepare({}, [src], dst)
     g.nodes.insert(index, node)
