@@ -19,6 +19,7 @@ class Converter:
         self.inference_input_type = "int8"
         self.inference_output_type = "int8"
         self.name = "model"
+        self.planner_strategy = None           # None: the best of all (planner.STRATEGIES + local search)
 
     @classmethod
     def from_onnx(cls, path):
@@ -30,7 +31,7 @@ class Converter:
     def convert(self):
         samples = calibration_samples(self.graph, self.representative_dataset)
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type)
-        return Model(graph, self.name)
+        return Model(graph, self.name, self.planner_strategy)
 
 
 def calibration_samples(graph, dataset):
@@ -95,9 +96,10 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model"):
-        self.graph, self.name = graph, name
-        self.plan = planner.plan(graph)
+    def __init__(self, graph, name="model", strategy=None):
+        self.graph, self.name = planner.schedule(graph, strategy), name
+        self.plan = planner.plan(self.graph, strategy)
+        graph = self.graph
         self.files = emit.emit(graph, self.plan, name)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, frontend, passes, quantize
+from . import __version__, frontend, passes, planner, quantize
 from .api import Converter, Model, load_graph, run_reference
 from .build import HostModel
 from .ir import ConversionError
@@ -23,6 +23,8 @@ def main(argv=None):
     c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
     c.add_argument("--io", default="int8", choices=quantize.IO_TYPES, help="element type of inputs and outputs")
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
+    c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
+                   help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")
@@ -78,6 +80,7 @@ def _convert(args):
     conv.representative_dataset = [{n: data[n] for n in names}]
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
+    conv.planner_strategy = args.planner
     if not (args.name.isidentifier() and args.name.isascii() and args.name == args.name.lower()):
         raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier")
     model = conv.convert()
@@ -136,10 +139,14 @@ def dump_quant(graph):
 
 
 def dump_plan(model):
-    rows = [(b.offset, b.size, f"{b.first}..{b.last}", ", ".join(model.graph.tensors[t].source[:40] for t in b.tensors))
-            for b in model.plan.buffers]
-    return (_table(("offset", "bytes", "alive", "tensors"), rows)
-            + f"\narena {model.plan.arena_size} bytes, lower bound {model.plan.lower_bound}")
+    g, p = model.graph, model.plan
+    writer = {n.outputs[0]: f"{i} {n.op}" for i, n in enumerate(g.nodes)}
+    rows = [(b.offset, b.offset + b.size, b.size, f"{b.first}..{b.last}",
+             ", ".join(writer.get(t, "input") for t in b.tensors), g.tensors[b.tensors[-1]].source[:50])
+            for b in p.buffers]
+    return (_table(("offset", "end", "bytes", "alive", "written by", "tensor"), rows)
+            + f"\narena {p.arena_size} bytes ({p.strategy}), live-set lower bound {p.lower_bound}, "
+              f"{len(p.overlaps)} in-place overlaps allowed")
 
 
 if __name__ == "__main__":

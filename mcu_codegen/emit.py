@@ -112,5 +112,6 @@ def report(graph, plan, name="model"):
         return [dict(name=graph.tensors[n].source, shape=list(graph.tensors[n].shape), dtype=graph.tensors[n].dtype,
                      scale=float(graph.tensors[n].scale), zero_point=int(graph.tensors[n].zero_point),
                      offset=plan.offsets[n]) for n in names]
-    return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound, weight_bytes=int(weights),
+    return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound,
+                arena_strategy=plan.strategy, weight_bytes=int(weights),
                 macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes)

@@ -102,3 +102,11 @@ def requantize(acc, params):
                                             params["out_shift"].astype(np.int64)) + params["output_zp"]
     return np.clip(y, params["act_min"], params["act_max"]).astype(np.int8)
 
+
+
+def row_overlap_limit(p, channels_in, channels_out):
+    """How far above a dying input a windowed op's output may start (planner overlap): kernels write output
+    row by row, and while writing row oy they read input rows from max(0, oy * stride - pad_top) on, so the
+    output row must end below that input row. The minimum over rows is the limit (negative: below)."""
+    in_row, out_row = p["in_w"] * channels_in, p["out_w"] * channels_out
+    return min(max(0, oy * p["stride_h"] - p["pad_top"]) * in_row - (oy + 1) * out_row for oy in range(p["out_h"]))

@@ -10,6 +10,7 @@ C_PARAMS_TYPE = "mcu_pool_params_t"
 SAME_QUANT_AS_INPUT = True
 output_shape = max_pool.output_shape
 prepare = max_pool.prepare
+overlap_limit = max_pool.overlap_limit
 
 
 def macs(attrs, in_shapes, out_shape):

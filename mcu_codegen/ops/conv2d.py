@@ -45,6 +45,10 @@ def prepare(attrs, ins, out):
         depth_multiplier=1)
 
 
+def overlap_limit(p, index, x, out):
+    return c.row_overlap_limit(p, p["in_c"], p["out_c"])
+
+
 def int_ref(p, x):
     x = c.to_nhwc(x).astype(np.int64) - p["input_zp"]
     cols = c.windows(x, c.window_attrs(p), 0)  # padding contributes (x - zp) = 0, as TFLM skips the tap

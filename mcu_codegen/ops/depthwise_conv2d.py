@@ -36,6 +36,10 @@ def prepare(attrs, ins, out):
     return p
 
 
+def overlap_limit(p, index, x, out):
+    return c.row_overlap_limit(p, p["in_c"], p["out_c"])
+
+
 def int_ref(p, x):
     x = c.to_nhwc(x).astype(np.int64) - p["input_zp"]
     cols = c.windows(x, c.window_attrs(p), 0).astype(np.float64)  # exact: see conv2d.int_ref

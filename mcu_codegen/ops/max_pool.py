@@ -34,6 +34,10 @@ def prepare(attrs, ins, out):
                 pad_top=attrs["pads"][0], pad_left=attrs["pads"][1], act_min=act_min, act_max=act_max)
 
 
+def overlap_limit(p, index, x, out):
+    return c.row_overlap_limit(p, p["channels"], p["channels"])
+
+
 def int_ref(p, x):
     y = c.windows(c.to_nhwc(x), c.window_attrs(p), c.INT8_MIN).max(axis=(3, 4))  # padding never wins
     return c.from_nhwc(np.clip(y, p["act_min"], p["act_max"]).astype(np.int8))

@@ -21,6 +21,10 @@ def prepare(attrs, ins, out):
     return dict(size=out.size, scale=np.float32(out.scale), zero_point=out.zero_point)
 
 
+def overlap_limit(p, index, x, out):
+    return 0  # 4-byte element i is read before 1-byte element i is written
+
+
 def int_ref(p, x):
     # float32 division and rounding exactly as the C kernel: clamp, truncate, compare the exact fraction
     q = np.asarray(x, dtype=np.float32) / np.float32(p["scale"])

@@ -261,23 +261,23 @@ int model_invoke(void *arena)
         return -1;
     }
     /* conv1: transpose 1x3x16x16 -> 1x16x16x3 */
-    mcu_transpose_s8(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 2048));
+    mcu_transpose_s8(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
-    mcu_conv2d_s8(&n1, (const int8_t *)(a + 2048), (int8_t *)(a + 0));
+    mcu_conv2d_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
     /* pool1: max_pool 1x16x16x8 -> 1x8x8x8 */
-    mcu_max_pool_s8(&n2, (const int8_t *)(a + 0), (int8_t *)(a + 2048));
+    mcu_max_pool_s8(&n2, (const int8_t *)(a + 64), (int8_t *)(a + 0));
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
-    mcu_depthwise_conv2d_s8(&n3, (const int8_t *)(a + 2048), (int8_t *)(a + 0));
+    mcu_depthwise_conv2d_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
-    mcu_conv2d_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_conv2d_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
-    mcu_add_s8(&n5, (const int8_t *)(a + 128), (const int8_t *)(a + 0), (int8_t *)(a + 256));
+    mcu_add_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
-    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 256), (int8_t *)(a + 0));
+    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
-    mcu_fully_connected_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
+    mcu_fully_connected_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
     /* softmax: softmax 1x10 -> 1x10 */
-    mcu_softmax_s8(&n9, (const int8_t *)(a + 32), (int8_t *)(a + 0));
+    mcu_softmax_s8(&n9, (const int8_t *)(a + 0), (int8_t *)(a + 0));
     return 0;
 }
