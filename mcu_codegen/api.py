@@ -25,11 +25,17 @@ class Converter:
     def from_onnx(cls, path):
         return cls(passes.canonicalize(frontend.load(str(path))))
 
+    @classmethod
+    def from_tflite(cls, path):
+        """A full-integer int8 .tflite: its scales, zero points and I/O types are kept; no dataset needed."""
+        from . import tflite_frontend
+        return cls(passes.canonicalize(tflite_frontend.load(str(path))))
+
     def input_names(self):
         return [self.graph.tensors[n].source for n in self.graph.inputs]
 
     def convert(self):
-        samples = calibration_samples(self.graph, self.representative_dataset)
+        samples = None if self.graph.quantized else calibration_samples(self.graph, self.representative_dataset)
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type)
         return Model(graph, self.name, self.planner_strategy)
 
@@ -156,7 +162,8 @@ def save_graph(graph):
                 arrays[f"n{i}.{k}"] = v
                 params[k] = {"array": f"n{i}.{k}"}
             else:
-                params[k] = float(v) if isinstance(v, (float, np.floating)) else v
+                params[k] = (float(v) if isinstance(v, (float, np.floating)) else
+                             int(v) if isinstance(v, np.integer) else [int(x) for x in v] if isinstance(v, list) else v)
         nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params))
     tensors = {k: dict(shape=list(t.shape), dtype=t.dtype, scale=float(t.scale), zero_point=int(t.zero_point),
                        source=t.source) for k, t in graph.tensors.items()}

@@ -17,7 +17,7 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"mcu-codegen {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on errors")
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("convert", help="convert a float ONNX model into a C project")
+    c = sub.add_parser("convert", help="convert a float ONNX or an int8 TFLite model into a C project")
     c.add_argument("model")
     c.add_argument("-o", "--output", help="the project folder to write (replaced atomically)")
     c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
@@ -31,10 +31,15 @@ def main(argv=None):
     r.add_argument("--input", required=True, help=".npz keyed by input name")
     r.add_argument("--output", required=True, help=".npz to write, keyed by output name")
     r.add_argument("--reference", action="store_true", help="run the NumPy integer reference instead of the C")
+    k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
+    k.add_argument("model")
+    k.add_argument("--input", required=True, help=".npz with the int8 input (first sample used)")
     args = parser.parse_args(argv)
     try:
         if args.command == "convert":
             return _convert(args)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except ConversionError as e:
         if args.debug:
@@ -66,18 +71,22 @@ def _convert(args):
     if args.dump == "float":
         print(dump_float(graph))
         return 0
-    if not args.calibration:
-        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
     conv = Converter(graph)
-    data = _load_npz(args.calibration, "calibration")
-    names = conv.input_names()
-    extra = sorted(set(data) - set(names))
-    if extra:
-        raise ConversionError(f"{args.calibration}: arrays {extra} match no model input (inputs: {names})")
-    for n in names:
-        if n not in data:
-            raise ConversionError(f"{args.calibration}: no array for model input '{n}'")
-    conv.representative_dataset = [{n: data[n] for n in names}]
+    if graph.quantized:
+        if args.calibration:
+            raise ConversionError(f"{args.model}: the model is quantized already; --calibration does not apply")
+    elif not args.calibration:
+        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
+    else:
+        data = _load_npz(args.calibration, "calibration")
+        names = conv.input_names()
+        extra = sorted(set(data) - set(names))
+        if extra:
+            raise ConversionError(f"{args.calibration}: arrays {extra} match no model input (inputs: {names})")
+        for n in names:
+            if n not in data:
+                raise ConversionError(f"{args.calibration}: no array for model input '{n}'")
+        conv.representative_dataset = [{n: data[n] for n in names}]
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner
@@ -111,6 +120,18 @@ def _run(args):
     np.savez(args.output, **outputs)
     print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in outputs.items()))
     return 0
+
+
+def _compare(args):
+    from .compare import compare
+    rows = compare(args.model, _load_npz(args.input, "input"))
+    first = next((r for r in rows if r[3]), None)
+    print(_table(("node", "op", "output", "differing", "max LSB"), rows))
+    if first is None:
+        print(f"all {len(rows)} layers equal TFLM bit for bit")
+        return 0
+    print(f"first difference: {first[0]} ({first[1]}): {first[3]} values, up to {first[4]} LSB")
+    return 3
 
 
 def _table(header, rows):

@@ -13,6 +13,10 @@ TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
 def load(path):
+    """An ONNX file, or a full-integer TFLite file (recognised by its flatbuffer identifier)."""
+    from . import tflite_frontend
+    if os.path.isfile(path) and tflite_frontend.is_tflite(path):
+        return tflite_frontend.load(path)
     model = _read(path)
     _check_opset(model, path)
     _fix_batch_dim(model, path)

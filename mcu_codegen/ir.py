@@ -48,6 +48,7 @@ class Graph:
     inputs: list                    # tensor names, in model order
     outputs: list
     source: str = ""                # the model file, for error messages
+    quantized: bool = False         # scales and int8 weights come from the file (TFLite): no calibration
 
     def copy(self, **changes):
         """Passes return a new graph: a shallow copy with fresh node and tensor objects."""

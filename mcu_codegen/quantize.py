@@ -11,12 +11,24 @@ BATCH = 32  # calibration samples evaluated together: bounds memory on large fea
 
 
 def quantize(graph, samples, input_type="int8", output_type="int8"):
-    """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph."""
+    """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph.
+    A graph that is quantized already (TFLite) keeps the file's scales: samples may be None."""
     for kind in (input_type, output_type):
         if kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     g = graph.copy()
-    ranges = calibrate(g, samples)
+    if g.quantized:
+        _check_file_quantization(g)
+    else:
+        _assign_qparams(g, calibrate(g, samples))
+    for node in g.nodes:
+        node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
+                                               g.tensors[node.outputs[0]])
+    _add_io_edges(g, input_type, output_type)
+    return g
+
+
+def _assign_qparams(g, ranges):
     for name in g.inputs:
         _set_qparams(g.tensors[name], *ranges[name])
     for node in g.nodes:
@@ -30,11 +42,18 @@ def quantize(graph, samples, input_type="int8", output_type="int8"):
             _set_qparams(out, *ranges[out.name])
     for t in g.tensors.values():
         t.dtype = "int8"
+
+
+def _check_file_quantization(g):
+    """Our kernels rely on TFLite's constraints: pools and reshapes keep their input's quantization, softmax
+    outputs 1/256 - 128. A file that breaks them is refused rather than computed wrong."""
     for node in g.nodes:
-        node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
-                                               g.tensors[node.outputs[0]])
-    _add_io_edges(g, input_type, output_type)
-    return g
+        mod, x, y = ops.get(node.op), g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
+        want = (mod.OUTPUT_QUANT if hasattr(mod, "OUTPUT_QUANT") else
+                (x.scale, x.zero_point) if getattr(mod, "SAME_QUANT_AS_INPUT", False) else None)
+        if want is not None and (np.float32(y.scale), y.zero_point) != (np.float32(want[0]), want[1]):
+            raise ConversionError(f"{g.source}: {node.name}: output quantization ({y.scale}, {y.zero_point}) "
+                                  f"must be ({want[0]}, {want[1]}) for {node.op}")
 
 
 def calibrate(graph, samples):

@@ -80,3 +80,11 @@ def dataset(case, split, n=None):
 
 def input_name(case):
     return "input_1"
+
+
+INT8_TFLITE = {"kws": "kws/kws_ref_model.tflite", "vww": "vww/vww_96_int8.tflite",
+               "ic": "ic/pretrainedResnet_quant.tflite", "ad": "ad/ad01_int8.tflite"}
+
+
+def tflite_path(case):
+    return SHARED / INT8_TFLITE[case]

@@ -69,14 +69,17 @@ def act_range(attrs, scale, zero_point):
     return act_min, act_max
 
 
-def quantize_weights_and_bias(w, bias, axis, input_scale):
+def quantize_weights_and_bias(attrs, axis, input_scale):
     """Weights: symmetric int8 in [-127, 127], zero point 0, one float32 scale per slice along `axis`.
     Bias: int32 at input_scale * weight_scale[c] (the accumulator's scale).
+    Weights that are already int8 (a TFLite model: attrs carry "weight_scales") are taken as they are.
 
     A channel whose weights are all but zero (seen in real models: a BatchNorm with gamma ~ 1e-30 folded in)
     would need a bias beyond int32; as TFLite does, its weight scale is raised until the bias fits in 2^30."""
-    w = np.asarray(w, dtype=np.float64)
-    bias = np.asarray(bias, dtype=np.float64)
+    if "weight_scales" in attrs:
+        return attrs["weight"].astype(np.int8), attrs["bias"].astype(np.int32), attrs["weight_scales"]
+    w = np.asarray(attrs["weight"], dtype=np.float64)
+    bias = np.asarray(attrs["bias"], dtype=np.float64)
     other = tuple(i for i in range(w.ndim) if i != axis)
     max_abs = np.abs(w).max(axis=other) if w.size else np.zeros(w.shape[axis])
     in_scale = float(np.float32(input_scale))

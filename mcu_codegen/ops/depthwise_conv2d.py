@@ -30,7 +30,7 @@ def float_ref(attrs, x):
 
 
 def prepare(attrs, ins, out):
-    p = conv2d.prepare(dict(attrs, weight=attrs["weight"].transpose(2, 0, 1)), ins, out)  # per-channel on OC
+    p = conv2d.prepare(dict(attrs, weight=np.ascontiguousarray(attrs["weight"].transpose(2, 0, 1))), ins, out)
     p["filter"] = np.ascontiguousarray(p["filter"].transpose(1, 2, 0))
     p["depth_multiplier"] = attrs["depth_multiplier"]
     return p
