@@ -9,7 +9,10 @@ from .ir import ConversionError
 
 def tflm_tensors(path, x, arena_size=1 << 22):
     """Every tensor TFLM computed for input x, by TFLite tensor index."""
-    from tflite_micro import runtime
+    try:
+        from tflite_micro import runtime
+    except ImportError:
+        raise ConversionError("compare needs TFLM's interpreter: pip install tflite-micro") from None
     interp = runtime.Interpreter.from_file(str(path), arena_size=arena_size,
                                            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     interp.set_input(x, 0)
