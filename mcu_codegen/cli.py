@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, frontend, passes, planner, quantize
+from . import __version__, boards, frontend, passes, planner, quantize, target
 from .api import Converter, Model, load_graph, run_reference
 from .build import HostModel
 from .ir import ConversionError
@@ -23,6 +23,7 @@ def main(argv=None):
     c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
     c.add_argument("--io", default="int8", choices=quantize.IO_TYPES, help="element type of inputs and outputs")
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
+    c.add_argument("--board", help="check that the model fits this board (see `mcu-codegen boards`)")
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
@@ -31,6 +32,12 @@ def main(argv=None):
     r.add_argument("--input", required=True, help=".npz keyed by input name")
     r.add_argument("--output", required=True, help=".npz to write, keyed by output name")
     r.add_argument("--reference", action="store_true", help="run the NumPy integer reference instead of the C")
+    r.add_argument("--board", help="run on this emulated board in QEMU instead of the host")
+    r.add_argument("--count", action="store_true", help="with --board: print instructions per inference")
+    b = sub.add_parser("build", help="cross-compile a generated project for a board and print its size table")
+    b.add_argument("project")
+    b.add_argument("--board", required=True)
+    sub.add_parser("boards", help="list the board profiles")
     k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
     k.add_argument("model")
     k.add_argument("--input", required=True, help=".npz with the int8 input (first sample used)")
@@ -40,6 +47,10 @@ def main(argv=None):
             return _convert(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "boards":
+            return _boards()
+        if args.command == "build":
+            return _build(args)
         return _run(args)
     except ConversionError as e:
         if args.debug:
@@ -99,22 +110,74 @@ def _convert(args):
     if args.dump == "plan":
         print(dump_plan(model))
         return 0
+    fit = None
+    if args.board:
+        fit = _fit(model, boards.load(args.board))
     out = model.save(args.output)
     rep = model.report
     print(f"wrote {out}: arena {rep['arena_size']} bytes (lower bound {rep['arena_lower_bound']}), "
           f"weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, {len(model.graph.nodes)} nodes")
+    if fit:
+        print(fit)
+    return 0
+
+
+def _fit(model, board):
+    """The size table against the board's budget, or a one-line error saying by how much it misses."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        project = model.save(Path(work) / "project")
+        s = target.sizes(project, model.name, board, model.arena_size, work)
+    target.check_fit(s, board)
+    return target.size_table(s, board)
+
+
+def _boards():
+    rows = []
+    for name in boards.names():
+        b = boards.load(name)
+        rows.append((name, b.core, b.fpu, f"{b.flash_bytes // 1024} KB", f"{b.ram_bytes // 1024} KB",
+                     f"{b.clock_hz // 1000000} MHz", b.qemu_machine or "", b.description))
+    print(_table(("board", "core", "fpu", "flash", "RAM", "clock", "emulated by", "description"), rows))
+    return 0
+
+
+def _project_report(project):
+    import json
+    project = Path(project)
+    if not (project / "report.json").is_file():
+        raise ConversionError(f"{project}: not a project written by mcu-codegen convert (no report.json)")
+    return json.loads((project / "report.json").read_text())
+
+
+def _build(args):
+    import tempfile
+    report = _project_report(args.project)
+    board = boards.load(args.board)
+    with tempfile.TemporaryDirectory() as work:
+        s = target.sizes(Path(args.project), report["name"], board, report["arena_size"], work)
+    print(target.size_table(s, board))
+    target.check_fit(s, board)
     return 0
 
 
 def _run(args):
     project = Path(args.project)
-    if not (project / "report.json").is_file():
-        raise ConversionError(f"{project}: not a project written by mcu-codegen convert (no report.json)")
+    report = _project_report(project)
     inputs = _load_npz(args.input, "input")
-    import json
-    report = json.loads((project / "report.json").read_text())
+    if args.count and not args.board:
+        raise ConversionError("--count needs --board (instructions are counted on an emulated Cortex-M)")
     if args.reference:
         outputs = run_reference(load_graph(project / "reference.npz"), report, inputs)
+    elif args.board:
+        from .api import batch_inputs, unbatch
+        feeds, batched = batch_inputs(report["inputs"], inputs)
+        outputs, counts = target.run_on_board(project, report, boards.load(args.board), feeds, count=args.count)
+        outputs = unbatch(outputs, batched)
+        if counts:
+            print(f"instructions per inference on {args.board}: " + ", ".join(map(str, counts))
+                  + f" (mean {sum(counts) / len(counts):.0f}, {sum(counts) / len(counts) / max(1, report['macs']):.2f}"
+                  " per MAC)")
     else:
         outputs = HostModel.from_dir(project).run(inputs)
     np.savez(args.output, **outputs)

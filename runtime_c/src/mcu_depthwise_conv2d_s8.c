@@ -3,29 +3,36 @@
 
 MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
-    for (int32_t oy = 0; oy < p->out_h; ++oy) {
-        for (int32_t ox = 0; ox < p->out_w; ++ox) {
+    /* parameters in locals: int8 stores to `output` may alias *p, which would force reloads in the loops */
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+    const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
+    const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w;
+    const int32_t input_zp = p->input_zp, output_zp = p->output_zp;
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    const int32_t depth_multiplier = p->depth_multiplier;
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        for (int32_t ox = 0; ox < out_w; ++ox) {
             const int32_t in_y0 = oy * p->stride_h - p->pad_top;
             const int32_t in_x0 = ox * p->stride_w - p->pad_left;
-            for (int32_t oc = 0; oc < p->out_c; ++oc) {
-                const int32_t ic = oc / p->depth_multiplier;
+            for (int32_t oc = 0; oc < out_c; ++oc) {
+                const int32_t ic = oc / depth_multiplier;
                 int32_t acc = p->bias[oc];
-                for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+                for (int32_t ky = 0; ky < kernel_h; ++ky) {
                     const int32_t in_y = in_y0 + ky * p->dilation_h;
-                    if (in_y < 0 || in_y >= p->in_h) {
+                    if (in_y < 0 || in_y >= in_h) {
                         continue;
                     }
-                    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+                    for (int32_t kx = 0; kx < kernel_w; ++kx) {
                         const int32_t in_x = in_x0 + kx * p->dilation_w;
-                        if (in_x < 0 || in_x >= p->in_w) {
+                        if (in_x < 0 || in_x >= in_w) {
                             continue;
                         }
-                        const int32_t x = input[(in_y * p->in_w + in_x) * p->in_c + ic];
-                        acc += (x - p->input_zp) * p->filter[(ky * p->kernel_w + kx) * p->out_c + oc];
+                        const int32_t x = input[(in_y * in_w + in_x) * in_c + ic];
+                        acc += (x - input_zp) * p->filter[(ky * kernel_w + kx) * out_c + oc];
                     }
                 }
-                acc = mcu_multiply_by_quantized_multiplier(acc, p->out_mult[oc], p->out_shift[oc]) + p->output_zp;
-                output[(oy * p->out_w + ox) * p->out_c + oc] = (int8_t)mcu_clamp(acc, p->act_min, p->act_max);
+                acc = mcu_multiply_by_quantized_multiplier(acc, p->out_mult[oc], p->out_shift[oc]) + output_zp;
+                output[(oy * out_w + ox) * out_c + oc] = (int8_t)mcu_clamp(acc, act_min, act_max);
             }
         }
     }

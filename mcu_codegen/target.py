@@ -1,0 +1,212 @@
+"""Cortex-M builds of a generated project (arm-none-eabi-gcc), their flash/RAM/stack figures, and runs on an
+emulated Cortex-M (QEMU, semihosting) with an exact instruction count per inference (a TCG plugin)."""
+import hashlib
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from .emit import TEMPLATES
+from .ir import ConversionError
+
+CC, SIZE, NM = "arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-nm"
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+OPT = ["-O2", "-ffunction-sections", "-fdata-sections"]
+PLUGIN_SOURCE = Path(__file__).resolve().parent / "qemu" / "count_insns.c"
+# software floating point helpers of libgcc: none may be linked into an int8 model
+FLOAT_HELPER = re.compile(r"^__(aeabi_[fd](add|sub|mul|div|cmp\w*|2\w+)|aeabi_[iu]*[li]2[fd]|"
+                          r"(add|sub|mul|div)[sd]f3|float\w+[sd]f|fix\w*[sd]f\w*|extendsfdf2|truncdfsf2)$")
+
+
+@dataclass
+class Sizes:
+    code: int       # .text of the model and its kernels
+    weights: int    # .rodata: weights, biases, multipliers, parameter structs
+    data: int       # .data + .bss of the model (expected 0: the arena is the caller's)
+    arena: int
+    stack: int      # model_invoke and the deepest kernel below it (-fstack-usage)
+
+    @property
+    def flash(self):
+        return self.code + self.weights + self.data
+
+    @property
+    def ram(self):
+        return self.arena + self.stack + self.data
+
+
+def require_toolchain():
+    if shutil.which(CC) is None:
+        raise ConversionError(f"{CC} not found: install gcc-arm-none-eabi and libnewlib-arm-none-eabi")
+
+
+def _run(cmd, cwd=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{r.stdout}{r.stderr}")
+    return r.stdout
+
+
+def compile_model(project, name, board, work):
+    """model.c -> model.o for the board, with -fstack-usage; returns the object's path."""
+    require_toolchain()
+    obj = Path(work) / f"{name}.o"
+    _run([CC, *board.cflags, *STRICT, *OPT, "-fstack-usage", "-I", str(project), "-c", str(Path(project) / f"{name}.c"),
+          "-o", str(obj)])
+    return obj
+
+
+def sizes(project, name, board, arena_size, work):
+    obj = compile_model(project, name, board, work)
+    code = weights = data = 0
+    for line in _run([SIZE, "-A", str(obj)]).splitlines():
+        parts = line.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            continue
+        section, size = parts[0], int(parts[1])
+        if section.startswith(".text"):
+            code += size
+        elif section.startswith(".rodata"):
+            weights += size
+        elif section.startswith((".data", ".bss")):
+            data += size
+    return Sizes(code, weights, data, arena_size, _stack(obj.with_suffix(".su"), name))
+
+
+def _stack(su_path, name):
+    """model_invoke's frame plus the largest kernel frame plus the largest helper frame (a safe bound: kernels
+    call at most one level of helpers)."""
+    frames = {}
+    for line in su_path.read_text().splitlines():
+        where, size, _ = line.split("\t")
+        frames[where.rsplit(":", 1)[-1]] = int(size)
+    invoke = frames.pop(f"{name}_invoke", 0)
+    kernels = [v for k, v in frames.items() if re.fullmatch(r"mcu_\w+_(s8|f32)", k)]
+    helpers = [v for k, v in frames.items() if k.startswith("mcu_") and not re.fullmatch(r"mcu_\w+_(s8|f32)", k)]
+    return invoke + max(kernels, default=0) + max(helpers, default=0)
+
+
+def check_fit(s, board):
+    """Raises a one-line ConversionError saying by how much the model misses the board's budget."""
+    problems = []
+    if s.flash > board.flash_bytes:
+        problems.append(f"flash {s.flash} B (weights {s.weights} + code {s.code}) exceeds {board.flash_bytes} B "
+                        f"by {s.flash - board.flash_bytes} B")
+    if s.ram > board.ram_bytes:
+        problems.append(f"RAM {s.ram} B (arena {s.arena} + stack {s.stack}) exceeds {board.ram_bytes} B "
+                        f"by {s.ram - board.ram_bytes} B")
+    if problems:
+        raise ConversionError(f"the model does not fit {board.name}: " + "; ".join(problems))
+
+
+def size_table(s, board):
+    def pct(a, b):
+        return f"{100 * a / b:5.1f}%"
+    return "\n".join([
+        f"{board.name}: {board.description}",
+        f"  flash {s.flash:>9} B of {board.flash_bytes:>9} B {pct(s.flash, board.flash_bytes)}"
+        f"  (weights {s.weights} B, code {s.code} B)",
+        f"  RAM   {s.ram:>9} B of {board.ram_bytes:>9} B {pct(s.ram, board.ram_bytes)}"
+        f"  (arena {s.arena} B, stack {s.stack} B)",
+    ])
+
+
+def link_harness(project, report, board, work):
+    """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path."""
+    require_toolchain()
+    if board.qemu_machine is None:
+        raise ConversionError(f"board {board.name} is not emulated (emulated boards: those with a qemu_machine)")
+    name = report["name"]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    ctx = dict(board=board, name=name, NAME=name.upper(),
+               inputs=[dict(index=i) for i in range(len(report["inputs"]))],
+               outputs=[dict(index=i) for i in range(len(report["outputs"]))])
+    work = Path(work)
+    (work / "harness.c").write_text(env.get_template("harness/harness.c.j2").render(ctx))
+    (work / "link.ld").write_text(env.get_template("harness/link.ld.j2").render(ctx))
+    elf = work / f"{name}.elf"
+    model_obj = compile_model(project, name, board, work)
+    # the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror
+    _run([CC, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf", "-I", str(project),
+          "-c", str(work / "harness.c"), "-o", str(work / "harness.o")])
+    _run([CC, *board.cflags, str(model_obj), str(work / "harness.o"), "-nostartfiles", "--specs=nano.specs",
+          "--specs=nosys.specs", "-Wl,--gc-sections", "-T", str(work / "link.ld"), "-o", str(elf)])
+    return elf
+
+
+def symbols(elf):
+    out = {}
+    for line in _run([NM, str(elf)]).splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            out[parts[2]] = int(parts[0], 16)
+    return out
+
+
+def float_helpers(elf):
+    return sorted(s for s in symbols(elf) if FLOAT_HELPER.match(s))
+
+
+def plugin_path():
+    """The instruction-counting plugin, built from our C source at first use (cached by source hash)."""
+    source = PLUGIN_SOURCE.read_bytes()
+    cache = Path(tempfile.gettempdir()) / "mcu-codegen"
+    lib = cache / f"count_insns_{hashlib.sha256(source).hexdigest()[:12]}.so"
+    if not lib.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = lib.with_suffix(".tmp.so")
+        _run(["gcc", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", str(PLUGIN_SOURCE), "-o", str(tmp)])
+        tmp.replace(lib)
+    return lib
+
+
+def run_qemu(elf, board, input_bytes, count=False, timeout=600):
+    """Runs the harness ELF in QEMU on the concatenated input bytes; returns (output bytes, counts or None)."""
+    if shutil.which("qemu-system-arm") is None:
+        raise ConversionError("qemu-system-arm not found: install qemu-system-arm")
+    work = Path(tempfile.mkdtemp(prefix="mcu_codegen_qemu_"))
+    try:
+        (work / "input.bin").write_bytes(input_bytes)
+        cmd = ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
+               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
+        if count:
+            sym = symbols(elf)
+            cmd += ["-plugin", f"{plugin_path()},start={sym['mcu_count_start']:#x},stop={sym['mcu_count_stop']:#x},"
+                               f"out={work / 'counts.txt'}"]
+        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            raise RuntimeError(f"QEMU run on {board.qemu_machine} exited with {r.returncode}: {r.stderr.strip()}")
+        counts = [int(x) for x in (work / "counts.txt").read_text().split()] if count else None
+        return (work / "output.bin").read_bytes(), counts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_on_board(project, report, board, feeds, count=False):
+    """feeds: {input name: (N, *shape) array of the I/O dtype} -> ({output name: array}, counts)."""
+    from .build import NP_TYPES
+    work = Path(tempfile.mkdtemp(prefix="mcu_codegen_cross_"))
+    try:
+        elf = link_harness(project, report, board, work)
+        n = next(iter(feeds.values())).shape[0]
+        blob = b"".join(np.ascontiguousarray(feeds[m["name"]][s]).tobytes()
+                        for s in range(n) for m in report["inputs"])
+        raw, counts = run_qemu(elf, board, blob, count)
+        per_sample = [int(np.prod(o["shape"])) * np.dtype(NP_TYPES[o["dtype"]]).itemsize for o in report["outputs"]]
+        if len(raw) != n * sum(per_sample):
+            raise RuntimeError(f"QEMU run wrote {len(raw)} output bytes, expected {n * sum(per_sample)}")
+        outs, pos = {o["name"]: [] for o in report["outputs"]}, 0
+        for _ in range(n):
+            for o, b in zip(report["outputs"], per_sample):
+                outs[o["name"]].append(np.frombuffer(raw[pos:pos + b], NP_TYPES[o["dtype"]]).reshape(o["shape"]))
+                pos += b
+        return {k: np.stack(v) for k, v in outs.items()}, counts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,117 @@
+"""Issue 4: Cortex-M cross builds (-Wall -Wextra -Werror), runs on emulated cores in QEMU equal to the host
+build, no software-float helpers in int8 models, exact and repeatable instruction counts."""
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+from mlperf import dataset, onnx_path, ref, tflite_path
+
+import mcu_codegen
+from mcu_codegen import boards, target
+
+EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"]
+_models = {}
+
+
+def model_for(case, path, io="int8"):
+    key = (case, path, io)
+    if key not in _models:
+        if path == "tflite":
+            conv = mcu_codegen.Converter.from_tflite(tflite_path(case))
+        else:
+            conv = mcu_codegen.Converter.from_onnx(onnx_path(case))
+            conv.representative_dataset = [{"input_1": dataset(case, "calibration", 20)}]
+            conv.inference_input_type = conv.inference_output_type = io
+        model = conv.convert()
+        _models[key] = (model, model.save(tempfile.mkdtemp(prefix="mcu_target_test_") + "/project"))
+    return _models[key]
+
+
+def inputs_for(model, n=20):
+    meta = model.report["inputs"][0]
+    x = np.random.default_rng(3).integers(-128, 128, (n,) + tuple(meta["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return {meta["name"]: x}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+@pytest.mark.parametrize("case,path", [("kws", "onnx"), ("kws", "tflite"), ("ic", "onnx"), ("ic", "tflite")])
+def test_emulated_core_equals_host_build(board, case, path):
+    model, project = model_for(case, path)
+    feeds = inputs_for(model)
+    got, counts = target.run_on_board(project, model.report, boards.load(board), feeds)
+    host = model.build().run(feeds)
+    for name in host:
+        np.testing.assert_array_equal(got[name], host[name])
+    assert counts is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_int8_model_links_no_float_helpers(board, tmp_path):
+    model, project = model_for("kws", "tflite")
+    elf = target.link_harness(project, model.report, boards.load(board), tmp_path)
+    assert target.float_helpers(elf) == []
+    assert "mcu_conv2d_s8" in target.symbols(elf) or "model_invoke" in target.symbols(elf)
+
+
+@pytest.mark.slow
+def test_float_io_model_on_m0plus_does_link_float_helpers(tmp_path):
+    """The symbol check can fail: float32 I/O on a core without an FPU needs libgcc's soft-float routines."""
+    model, project = model_for("kws", "onnx", io="float32")
+    elf = target.link_harness(project, model.report, boards.load("mps2-an385-m0plus"), tmp_path)
+    assert any(s.startswith("__aeabi_f") for s in target.float_helpers(elf))
+
+
+@pytest.mark.slow
+def test_instruction_counts_are_exact_and_repeatable():
+    model, project = model_for("kws", "tflite")
+    feeds = {model.report["inputs"][0]["name"]: ref("kws")["inputs_int8"]}
+    board = boards.load("mps2-an386")
+    first = target.run_on_board(project, model.report, board, feeds, count=True)[1]
+    second = target.run_on_board(project, model.report, board, feeds, count=True)[1]
+    assert first == second and len(first) == len(ref("kws")["inputs_int8"])
+    macs = model.report["macs"]
+    assert all(macs < c < 100 * macs for c in first)  # at least one instruction per MAC, and not absurd
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "mcu_codegen.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_boards_lists_every_profile():
+    out = cli("boards").stdout
+    for name in ["cortex-m0plus", "cortex-m4f", "cortex-m7", "cortex-m33", "cortex-m55", "nucleo-l4r5zi",
+                 "nucleo-h7a3zi", "nucleo-u575zi", "nano33-ble-sense", "rpi-pico", "rpi-pico2", *EMULATED]:
+        assert f"\n{name} " in out, name
+
+
+def test_convert_refuses_a_board_too_small_and_says_by_how_much(tmp_path):
+    r = cli("convert", tflite_path("ad"), "-o", tmp_path / "ad", "--board", "cortex-m0plus")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "does not fit cortex-m0plus: flash" in r.stderr and "exceeds 262144 B by" in r.stderr
+    assert not (tmp_path / "ad").exists()
+
+
+def test_convert_prints_the_budget_when_it_fits(tmp_path):
+    r = cli("convert", tflite_path("kws"), "-o", tmp_path / "kws", "--board", "nucleo-l4r5zi")
+    assert r.returncode == 0, r.stderr
+    assert "flash" in r.stdout and "of   2097152 B" in r.stdout and "stack" in r.stdout
+
+
+@pytest.mark.slow
+def test_run_on_board_cli_counts(tmp_path):
+    import json
+    r = cli("convert", tflite_path("kws"), "-o", tmp_path / "kws")
+    assert r.returncode == 0, r.stderr
+    report = json.loads((tmp_path / "kws" / "report.json").read_text())
+    np.savez(tmp_path / "in.npz", **{report["inputs"][0]["name"]: ref("kws")["inputs_int8"][:2]})
+    r = cli("run", tmp_path / "kws", "--board", "mps2-an386", "--input", tmp_path / "in.npz", "--output",
+            tmp_path / "out.npz", "--count")
+    assert r.returncode == 0, r.stderr
+    assert "instructions per inference on mps2-an386" in r.stdout
+    out = np.load(tmp_path / "out.npz")[report["outputs"][0]["name"]]
+    np.testing.assert_array_equal(out, ref("kws")["outputs_tflm"][:2])
