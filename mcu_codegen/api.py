@@ -9,6 +9,7 @@ import numpy as np
 
 from . import emit, frontend, passes, planner, quantize, reference
 from .build import NP_TYPES, HostModel, compile_shared
+from .frontend import shown
 from .ir import ConversionError, Graph, Node, Tensor
 
 
@@ -22,8 +23,9 @@ class Converter:
         self.planner_strategy = None           # None: the best of all (planner.STRATEGIES + local search)
 
     @classmethod
-    def from_onnx(cls, path):
-        return cls(passes.canonicalize(frontend.load(str(path))))
+    def from_onnx(cls, path, input_shapes=None):
+        """input_shapes: {input name: shape} for inputs whose dimensions the file leaves open."""
+        return cls(passes.canonicalize(frontend.load(str(path), input_shapes)))
 
     @classmethod
     def from_tflite(cls, path):
@@ -52,7 +54,11 @@ def calibration_samples(graph, dataset):
         if len(values) != len(names):
             raise ConversionError(f"a calibration sample has {len(values)} arrays, the model {len(names)} inputs")
         for k, (v, t) in enumerate(zip(values, graph.inputs)):
-            per_input[k].append(_as_sample(np.asarray(v, dtype=np.float32), graph.tensors[t], names[k]))
+            v = np.asarray(v)
+            if v.dtype.kind not in "biuf":
+                raise ConversionError(f"calibration data for input '{shown(names[k])}' has dtype {v.dtype}, "
+                                      "not a real number type")
+            per_input[k].append(_as_sample(v.astype(np.float32), graph.tensors[t], names[k]))
     if not per_input[0]:
         raise ConversionError("the representative dataset is empty")
     return [np.concatenate(v) for v in per_input]
@@ -63,12 +69,16 @@ def _missing(name):
 
 
 def _as_sample(v, tensor, name):
-    """Accept one sample (the input's shape, with or without batch) or a stack of them; return (N, *shape)."""
-    size = tensor.size
-    if v.size % size != 0 or v.size == 0:
-        raise ConversionError(f"calibration data for input '{name}' has shape {v.shape}, "
-                              f"which is not a stack of {tuple(tensor.shape)}")
-    return v.reshape((-1,) + tuple(tensor.shape))
+    """One sample (the input's shape, with or without its batch axis) or a stack of them -> (N, *shape)."""
+    if not np.all(np.isfinite(v)):
+        raise ConversionError(f"calibration data for input '{shown(name)}' contains NaN or Inf")
+    shape = tuple(tensor.shape)
+    if v.shape in (shape, shape[1:]) and v.size:
+        return v.reshape((1,) + shape)
+    if v.shape[1:] in (shape, shape[1:]) and v.shape[0] > 0 and v.size:
+        return v.reshape((-1,) + shape)
+    raise ConversionError(f"calibration data for input '{shown(name)}' has shape {v.shape}, "
+                          f"which is not a stack of {shape}")
 
 
 def batch_inputs(metas, inputs):

@@ -24,6 +24,8 @@ def main(argv=None):
     c.add_argument("--io", default="int8", choices=quantize.IO_TYPES, help="element type of inputs and outputs")
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
     c.add_argument("--board", help="check that the model fits this board (see `mcu-codegen boards`)")
+    c.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="the shape of an input the model leaves open, e.g. input_1=1,49,10,1 (repeatable)")
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
@@ -55,14 +57,32 @@ def main(argv=None):
     except ConversionError as e:
         if args.debug:
             traceback.print_exc()
-        print(f"mcu-codegen: error: {e}", file=sys.stderr)
+        print(f"mcu-codegen: error: {_one_line(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # a bug: say so, ask for a report
         if args.debug:
             traceback.print_exc()
-        print(f"mcu-codegen: internal error ({type(e).__name__}: {e}); please report it with the model "
+        print(f"mcu-codegen: internal error ({type(e).__name__}: {_one_line(e)[:300]}); please report it with the model "
               "and the command (rerun with --debug for a traceback)", file=sys.stderr)
         return 1
+
+
+def _input_shapes(specs):
+    shapes = {}
+    for spec in specs:
+        name, _, dims = spec.rpartition("=")
+        try:
+            shapes[name] = [int(d) for d in dims.split(",")]
+        except ValueError:
+            raise ConversionError(f"--input-shape '{spec}' is not NAME=D0,D1,...") from None
+        if not name:
+            raise ConversionError(f"--input-shape '{spec}' is not NAME=D0,D1,...")
+    return shapes
+
+
+def _one_line(message):
+    """Whatever a message quotes from a model, it prints as one line."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in str(message))
 
 
 def _load_npz(path, what):
@@ -78,7 +98,7 @@ def _load_npz(path, what):
 def _convert(args):
     if args.dump is None and not args.output:
         raise ConversionError("-o/--output is required (or --dump to only print a stage)")
-    graph = passes.canonicalize(frontend.load(args.model))
+    graph = passes.canonicalize(frontend.load(args.model, _input_shapes(args.input_shape)))
     if args.dump == "float":
         print(dump_float(graph))
         return 0

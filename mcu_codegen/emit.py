@@ -41,6 +41,15 @@ def c_array_lines(values, per_line=24):
     return [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
 
 
+def _arena_pointer(tensor, plan, const):
+    """A typed pointer into the arena. Wider types go through void *: their offsets are aligned by the planner
+    and the arena by the caller (MODEL_ARENA_ALIGN), which the compiler cannot see (clang -Wcast-align)."""
+    ctype = C_TYPES[tensor.dtype]
+    qualifier = "const " if const else ""
+    via = "(void *)" if tensor.dtype == "float32" else ""
+    return f"({qualifier}{ctype} *){via}(a + {plan.offsets[tensor.name]})"
+
+
 def shape_str(shape):
     return "x".join(str(d) for d in shape)
 
@@ -68,8 +77,7 @@ def emit(graph, plan, name="model"):
             else:
                 fields.append((key, c_value(value)))
         structs.append(dict(name=f"n{i}", ctype=mod.C_PARAMS_TYPE, fields=fields))
-        args = [f"(const {C_TYPES[t.dtype]} *)(a + {plan.offsets[t.name]})" for t in ins]
-        args.append(f"({C_TYPES[out.dtype]} *)(a + {plan.offsets[out.name]})")
+        args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
         calls.append(dict(comment=comment, code=f"{mod.C_FUNCTION}(&n{i}, {', '.join(args)});"))
     used = sorted({ops.get(n.op).C_FUNCTION for n in graph.nodes if hasattr(ops.get(n.op), "C_FUNCTION")})
 

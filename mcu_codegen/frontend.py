@@ -10,21 +10,32 @@ from .ir import ConversionError, Graph, Node, Tensor
 
 OPSETS = (11, 21)
 TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+MAX_TENSOR_ELEMENTS = 1 << 28  # far beyond any microcontroller; refused before anything is allocated
 
 
-def load(path):
-    """An ONNX file, or a full-integer TFLite file (recognised by its flatbuffer identifier)."""
+def load(path, input_shapes=None):
+    """An ONNX file, or a full-integer TFLite file (recognised by its flatbuffer identifier).
+    input_shapes: {input name: shape} for inputs whose dimensions the file leaves open."""
     from . import tflite_frontend
     if os.path.isfile(path) and tflite_frontend.is_tflite(path):
         return tflite_frontend.load(path)
     model = _read(path)
     _check_opset(model, path)
-    _fix_batch_dim(model, path)
+    _check_names_and_order(model, path)
+    _check_initializer_sizes(model, path)
+    _fix_input_shapes(model, path, input_shapes or {})
     try:
         model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx raises several types here; all mean a malformed or inconsistent model
         raise ConversionError(f"{path}: shape inference failed: {_first_line(e)}") from None
     return _Importer(model, path).run()
+
+
+def shown(name, limit=60):
+    """A model string as it may appear in a one-line message: printable ASCII, escaped, bounded."""
+    text = str(name).encode("ascii", "backslashreplace").decode("ascii")
+    text = "".join(ch if " " <= ch <= "~" else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _first_line(e):
@@ -36,12 +47,76 @@ def _read(path):
     if not os.path.isfile(path):
         raise ConversionError(f"{path}: no such file")
     try:
-        model = onnx.load(path)
+        model = onnx.load(path, load_external_data=False)
     except Exception as e:
         raise ConversionError(f"{path}: not a readable ONNX model ({_first_line(e)})") from None
     if not model.graph.node:
         raise ConversionError(f"{path}: the ONNX graph has no nodes")
+    _load_external_data(model, path)
     return model
+
+
+def _load_external_data(model, path):
+    """Weights stored beside the model: only files inside the model's folder, only within their size."""
+    base = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for init in model.graph.initializer:
+        if init.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in init.external_data}
+        location = info.get("location", "")
+        target = os.path.realpath(os.path.join(base, location))
+        if os.path.isabs(location) or os.path.commonpath([base, target]) != base or not os.path.isfile(target):
+            raise ConversionError(f"{path}: initializer '{shown(init.name)}' refers to external data "
+                                  f"'{shown(location)}' outside the model's folder or missing")
+        offset, length = int(info.get("offset", 0) or 0), info.get("length")
+        end = offset + int(length) if length else os.path.getsize(target)
+        if offset < 0 or end > os.path.getsize(target):
+            raise ConversionError(f"{path}: initializer '{shown(init.name)}': external data beyond the end of "
+                                  f"'{shown(location)}'")
+    try:
+        onnx.external_data_helper.load_external_data_for_model(model, base)
+    except Exception as e:
+        raise ConversionError(f"{path}: cannot read external data ({_first_line(e)})") from None
+
+
+def _check_names_and_order(model, path):
+    """Unique names, every input defined, and the nodes in an order that computes (sorted; a cycle is an error)."""
+    g = model.graph
+    defined = {}
+    for kind, names in (("initializer", [i.name for i in g.initializer]),
+                        ("graph input", [i.name for i in g.input if i.name not in {x.name for x in g.initializer}])):
+        for n in names:
+            if n in defined:
+                raise ConversionError(f"{path}: duplicate name '{shown(n)}' ({kind} and {defined[n]})")
+            defined[n] = kind
+    for node in g.node:
+        for o in node.output:
+            if o and o in defined:
+                raise ConversionError(f"{path}: node '{shown(node.name)}' ({node.op_type}) writes '{shown(o)}', "
+                                      f"already defined by {defined[o]}")
+            if o:
+                defined[o] = f"node '{shown(node.name)}'"
+    for node in g.node:
+        for i in node.input:
+            if i and i not in defined:
+                raise ConversionError(f"{path}: node '{shown(node.name)}' ({node.op_type}) reads '{shown(i)}', which "
+                                      "is neither a graph input, an initializer nor a node output")
+    available = {n for n, kind in defined.items() if kind in ("initializer", "graph input")}
+    pending, ordered = list(g.node), []
+    while pending:
+        ready = [n for n in pending if all(not i or i in available for i in n.input)]
+        if not ready:
+            raise ConversionError(f"{path}: the graph has a cycle through node '{shown(pending[0].name)}' "
+                                  f"({pending[0].op_type})")
+        for n in ready:
+            available.update(o for o in n.output if o)
+        ordered += ready
+        pending = [n for n in pending if n not in ready]
+    del g.node[:]
+    g.node.extend(ordered)
+    for out in g.output:
+        if out.name not in defined:
+            raise ConversionError(f"{path}: graph output '{shown(out.name)}' is not produced by any node")
 
 
 def _check_opset(model, path):
@@ -50,21 +125,46 @@ def _check_opset(model, path):
         raise ConversionError(f"{path}: ONNX opset {version} is not supported (opsets {OPSETS[0]} to {OPSETS[1]})")
 
 
-def _fix_batch_dim(model, path):
-    """A symbolic first dimension is the batch: it becomes 1. Any other symbolic dimension is an error."""
+def _check_initializer_sizes(model, path):
+    """Before shape inference or any array is made: no initializer may claim more than we would ever hold."""
+    for init in model.graph.initializer:
+        if any(d < 0 for d in init.dims) or int(np.prod(list(init.dims), dtype=object)) > MAX_TENSOR_ELEMENTS:
+            raise ConversionError(f"{path}: initializer '{shown(init.name)}' of shape {list(init.dims)} is too large")
+
+
+def _fix_input_shapes(model, path, input_shapes):
+    """Shapes given by the user win; else a symbolic first dimension is the batch and becomes 1. Any other
+    open dimension is an error that says which and how to give it."""
     initializers = {i.name for i in model.graph.initializer}
-    for inp in model.graph.input:
-        if inp.name in initializers:
-            continue
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    unknown = sorted(set(input_shapes) - {i.name for i in inputs})
+    if unknown:
+        raise ConversionError(f"{path}: --input-shape names no model input: {', '.join(map(shown, unknown))}")
+    for inp in inputs:
+        if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+            raise ConversionError(f"{path}: input '{shown(inp.name)}' is not float32 (a float model takes float inputs)")
         dims = inp.type.tensor_type.shape.dim
+        if inp.name in input_shapes:
+            shape = list(input_shapes[inp.name])
+            if len(shape) != len(dims) or any(d <= 0 for d in shape):
+                raise ConversionError(f"{path}: --input-shape {shown(inp.name)}: {shape} does not fit the input's "
+                                      f"rank {len(dims)}")
+            for d, v in zip(dims, shape):
+                d.dim_value = v
+            continue
         for i, d in enumerate(dims):
             if d.HasField("dim_value") and d.dim_value > 0:
                 continue
+            if d.HasField("dim_value") and d.dim_value == 0:
+                raise ConversionError(f"{path}: input '{shown(inp.name)}' has a zero dimension: zero-sized tensors "
+                                      "are not supported")
             if i == 0:
                 d.dim_value = 1
-            else:
-                raise ConversionError(f"{path}: input '{inp.name}' has a dynamic dimension {i}; "
-                                      "export the model with static shapes")
+                continue
+            known = ",".join(str(x.dim_value) if x.dim_value > 0 else shown(x.dim_param or "?", 12) for x in dims)
+            label = f" ('{shown(d.dim_param)}')" if d.dim_param else ""
+            raise ConversionError(f"{path}: input '{shown(inp.name)}' has a dynamic dimension {i}{label}; give its "
+                                  f"shape with --input-shape {shown(inp.name)}={known}")
 
 
 def _attrs(node):
@@ -77,7 +177,13 @@ class _Importer:
     def __init__(self, model, path):
         self.model, self.path = model, path
         g = model.graph
-        self.consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        self.consts = {}
+        for init in g.initializer:
+            try:
+                self.consts[init.name] = numpy_helper.to_array(init)
+            except Exception as e:
+                raise ConversionError(f"{path}: initializer '{shown(init.name)}' cannot be read "
+                                      f"({_first_line(e)})") from None
         self.shapes = {}
         for vi in list(g.input) + list(g.value_info) + list(g.output):
             dims = vi.type.tensor_type.shape.dim
@@ -88,29 +194,41 @@ class _Importer:
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def fail(self, node, message):
-        raise ConversionError(f"{self.path}: node '{node.name}' ({node.op_type}): {message}")
+        raise ConversionError(f"{self.path}: node '{shown(node.name or node.output[0])}' ({node.op_type}): {message}")
 
     def const(self, node, name, what):
         if name not in self.consts:
             self.fail(node, f"{what} must be a constant (initializer)")
-        return self.consts[name]
+        value = self.consts[name]
+        if value.dtype.kind == "f":
+            if not np.all(np.isfinite(value)):
+                self.fail(node, f"{what} '{shown(name)}' contains NaN or Inf")
+            nonzero = np.abs(value[value != 0])
+            if nonzero.size and nonzero.max() < np.finfo(np.float32).tiny:
+                self.fail(node, f"{what} '{shown(name)}' holds only denormal values (a broken export?)")
+        return value
 
     def tensor(self, onnx_name, node=None):
         if onnx_name in self.names:
             return self.names[onnx_name]
         if node is not None:
-            self.fail(node, f"input '{onnx_name}' is neither a graph input, an initializer nor a node output")
-        raise ConversionError(f"{self.path}: graph output '{onnx_name}' is not produced by any node")
+            self.fail(node, f"input '{shown(onnx_name)}' is neither a graph input, an initializer nor a node output")
+        raise ConversionError(f"{self.path}: graph output '{shown(onnx_name)}' is not produced by any node")
 
     def new(self, shape, source):
-        t = Tensor(f"t{len(self.graph.tensors)}", tuple(int(d) for d in shape), source=source)
+        shape = tuple(int(d) for d in shape)
+        size = int(np.prod(shape, dtype=object))
+        if size == 0 or size > MAX_TENSOR_ELEMENTS:
+            raise ConversionError(f"{self.path}: tensor '{shown(source)}' has shape {list(shape)}: "
+                                  + ("zero-sized tensors are not supported" if size == 0 else "too large"))
+        t = Tensor(f"t{len(self.graph.tensors)}", shape, source=source)
         self.graph.tensors[t.name] = t
         return t.name
 
     def output(self, node, index=0):
         name = node.output[index]
         if name not in self.shapes:
-            self.fail(node, f"the shape of output '{name}' could not be inferred; export with static shapes")
+            self.fail(node, f"the shape of output '{shown(name)}' could not be inferred; export with static shapes")
         self.names[name] = self.new(self.shapes[name], name)
         return self.names[name]
 
@@ -135,12 +253,12 @@ class _Importer:
             if inp.name in self.consts:
                 continue
             if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
-                raise ConversionError(f"{self.path}: input '{inp.name}' is not float32")
+                raise ConversionError(f"{self.path}: input '{shown(inp.name)}' is not float32")
             self.names[inp.name] = self.new(self.shapes[inp.name], inp.name)
             self.graph.inputs.append(self.names[inp.name])
         unsupported = [n for n in g.node if n.op_type not in HANDLERS or n.domain not in ("", "ai.onnx")]
         if unsupported:
-            listed = ", ".join(f"'{n.name or n.output[0]}' ({n.op_type})" for n in unsupported)
+            listed = ", ".join(f"'{shown(n.name or n.output[0])}' ({shown(n.op_type, 30)})" for n in unsupported)
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
             HANDLERS[node.op_type](self, node, _attrs(node))

@@ -4,6 +4,7 @@ import numpy as np
 
 from . import ops, reference
 from .fixedpoint import round_half_away
+from .frontend import shown
 from .ir import ConversionError, Node
 
 IO_TYPES = ("int8", "uint8", "float32")
@@ -22,8 +23,11 @@ def quantize(graph, samples, input_type="int8", output_type="int8"):
     else:
         _assign_qparams(g, calibrate(g, samples))
     for node in g.nodes:
-        node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
-                                               g.tensors[node.outputs[0]])
+        try:
+            node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
+                                                   g.tensors[node.outputs[0]])
+        except ConversionError as e:
+            raise ConversionError(f"{g.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
     _add_io_edges(g, input_type, output_type)
     return g
 
@@ -65,7 +69,7 @@ def calibrate(graph, samples):
         values = reference.execute(graph, feeds, integer=False, keep=True)
         for name, v in values.items():
             if not np.all(np.isfinite(v)):
-                raise ConversionError(f"{graph.source}: tensor '{graph.tensors[name].source}' is not finite "
+                raise ConversionError(f"{graph.source}: tensor '{shown(graph.tensors[name].source)}' is not finite "
                                       "on the calibration data")
             lo[name] = min(lo.get(name, 0.0), float(v.min()))
             hi[name] = max(hi.get(name, 0.0), float(v.max()))

@@ -3,7 +3,7 @@ zero points and int8 weights). Parsed with the `tflite` package (the published s
 import numpy as np
 import tflite
 
-from .frontend import _first_line
+from .frontend import MAX_TENSOR_ELEMENTS, _first_line, shown
 from .ir import ConversionError, Graph, Node, Tensor
 
 _CODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
@@ -62,7 +62,8 @@ class _Importer:
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[], source=path, quantized=True)
 
     def fail(self, index, message):
-        raise ConversionError(f"{self.path}: operator {index} ({self.op_name(index)}): {message}")
+        where = f"operator {index} ({self.op_name(index)})" if index >= 0 else "model input"
+        raise ConversionError(f"{self.path}: {where}: {message}")
 
     def code(self, op):
         oc = self.model.OperatorCodes(op.OpcodeIndex())
@@ -73,7 +74,7 @@ class _Importer:
         return _CODE_NAMES.get(self.code(op), str(self.code(op)))
 
     def tensor_name(self, i):
-        return self.sg.Tensors(i).Name().decode("utf-8", "replace")
+        return shown(self.sg.Tensors(i).Name().decode("utf-8", "replace"))
 
     def const(self, i):
         """A constant tensor's data, or None for an activation."""
@@ -100,7 +101,13 @@ class _Importer:
                 self.fail(index, f"tensor '{self.tensor_name(i)}' has type {t.Type()}; only int8 activations "
                                  "(and float32 at QUANTIZE/DEQUANTIZE edges) are supported")
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else (1,)
+            size = int(np.prod(shape, dtype=object))
+            if min(shape) <= 0 or size > MAX_TENSOR_ELEMENTS:
+                self.fail(index, f"tensor '{self.tensor_name(i)}' has shape {list(shape)} (zero-sized, dynamic "
+                                 "or too large)")
             scales, zps = self.quant(i)
+            if scales is not None and not (np.all(np.isfinite(scales)) and np.all(scales > 0)):
+                self.fail(index, f"tensor '{self.tensor_name(i)}' has a scale that is not a positive number")
             if dtype == "int8" and scales is None:
                 self.fail(index, f"tensor '{self.tensor_name(i)}' is int8 without quantization parameters")
             tensor = Tensor(name, shape, dtype, source=self.tensor_name(i))

@@ -128,25 +128,35 @@ def test_pytorch_style_nchw_model(tmp_path, io, opset):
         assert np.abs(got - ort_out).max() < 0.04 and sqnr > 25  # 1/256 output steps: ~10 LSB at worst
 
 
+# clang -Weverything minus two warnings that do not apply to C99 targets: mixing declarations and code is C99,
+# and -Wpadded only reports the padding a 64-bit host puts before pointers in the parameter structs.
+CLANG_EVERYTHING = ["-std=c99", "-Weverything", "-Werror", "-Wno-declaration-after-statement", "-Wno-padded"]
+
+
 @pytest.mark.slow
-def test_generated_c_is_clean_under_clang_and_sanitizers(tmp_path):
-    """clang with the strict flags, then gcc with -fsanitize=address,undefined on a heap arena of exactly
-    MODEL_ARENA_SIZE bytes: any access outside the arena or any UB aborts the run."""
-    for case in ("kws", "ic"):
-        model = converted(case)
-        project = model.save(tmp_path / case)
-        subprocess.run(["clang", *STRICT_FLAGS, "-O2", "-I", str(project), "-c", str(project / "model.c"),
-                        "-o", str(tmp_path / f"{case}.o")], check=True)
-        exe = tmp_path / f"{case}_asan"
-        (tmp_path / "harness.c").write_text(HARNESS)
-        subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                        "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe)],
-                       check=True)
-        x = int8_inputs(model, case, n=20)
-        run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
-        want = model.reference({"input_1": x})
-        got = np.frombuffer(run.stdout, np.int8).reshape(want[next(iter(want))].shape)
-        np.testing.assert_array_equal(got, next(iter(want.values())))
+@pytest.mark.parametrize("case,io", [("kws", "int8"), ("ic", "int8"), ("kws", "float32"), ("kws", "uint8")])
+def test_generated_c_is_clean_under_clang_and_sanitizers(tmp_path, case, io):
+    """clang -Weverything (minus the list above), then gcc with -fsanitize=address,undefined on a heap arena
+    of exactly MODEL_ARENA_SIZE bytes: any access outside the arena or any UB aborts the run."""
+    model = converted(case, io)
+    project = model.save(tmp_path / case)
+    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
+                    "-o", str(tmp_path / f"{case}.o")], check=True)
+    exe = tmp_path / f"{case}_asan"
+    (tmp_path / "harness.c").write_text(HARNESS)
+    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe)],
+                   check=True)
+    x = int8_inputs(converted(case), case, n=20)
+    meta = model.report["inputs"][0]
+    if io == "uint8":
+        x = (x.astype(np.int16) + 128).astype(np.uint8)
+    elif io == "float32":
+        x = ((x.astype(np.float32) - meta["zero_point"]) * meta["scale"]).astype(np.float32)
+    run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
+    want = next(iter(model.reference({"input_1": x}).values()))
+    got = np.frombuffer(run.stdout, want.dtype).reshape(want.shape)
+    np.testing.assert_array_equal(got, want)
 
 
 HARNESS = r"""

@@ -5,6 +5,7 @@ Reference functions take and return arrays shaped (N, *tensor.shape): a batch of
 import numpy as np
 
 from .. import fixedpoint as fp
+from ..ir import ConversionError
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -92,11 +93,28 @@ def quantize_weights_and_bias(attrs, axis, input_scale):
     return q.astype(np.int8), bias_q.astype(np.int32), scales
 
 
+def check_int32_accumulator(taps, bias):
+    """Every int32 accumulator stays in range: taps * |x - zp| (<= 255) * |w| (<= 127) + |bias|. Raises
+    ConversionError where it could overflow (no wider path yet)."""
+    worst = int(taps) * 255 * 127 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
+    if worst > fp.INT32_MAX:
+        raise ConversionError(f"a kernel of {taps} taps could overflow its int32 accumulator (worst case {worst})")
+
+
+def check_shifts(shifts):
+    """Requantization shifts within what the kernels compute without overflow or undefined shifts."""
+    shifts = np.asarray(shifts)
+    if shifts.size and (shifts.max() > 30 or shifts.min() < -31):
+        raise ConversionError(f"a requantization scale needs a shift of {int(shifts.max())} (scales out of range)")
+
+
 def output_multipliers(input_scale, weight_scales, output_scale):
     """Per channel (multiplier, shift) of input_scale * weight_scale[c] / output_scale, in double as TFLM."""
     pairs = [fp.quantize_multiplier(float(np.float32(input_scale)) * float(ws) / float(np.float32(output_scale)))
              for ws in weight_scales]
-    return (np.array([m for m, _ in pairs], dtype=np.int32), np.array([s for _, s in pairs], dtype=np.int32))
+    shifts = np.array([s for _, s in pairs], dtype=np.int32)
+    check_shifts(shifts)
+    return np.array([m for m, _ in pairs], dtype=np.int32), shifts
 
 
 def requantize(acc, params):

@@ -27,6 +27,7 @@ def prepare(attrs, ins, out):
     m1, sh1 = fp.quantize_multiplier(s1 / twice_max)
     m2, sh2 = fp.quantize_multiplier(s2 / twice_max)
     mo, sho = fp.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * so))
+    c.check_shifts([sh1, sh2, sho])
     act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
     return dict(size=out.size, input1_zp=ins[0].zero_point, input2_zp=ins[1].zero_point, output_zp=out.zero_point,
                 left_shift=LEFT_SHIFT, input1_mult=m1, input1_shift=sh1, input2_mult=m2, input2_shift=sh2,

@@ -23,6 +23,7 @@ def float_ref(attrs, x):
 def prepare(attrs, ins, out):
     x = ins[0]
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale)
+    c.check_int32_accumulator(w_q.shape[1], bias)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale)
     act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
     return dict(rows=x.size // x.shape[-1], in_features=x.shape[-1], out_features=w_q.shape[0],
