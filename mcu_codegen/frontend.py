@@ -90,6 +90,8 @@ def _check_names_and_order(model, path):
                 raise ConversionError(f"{path}: duplicate name '{shown(n)}' ({kind} and {defined[n]})")
             defined[n] = kind
     for node in g.node:
+        if not [o for o in node.output if o]:
+            raise ConversionError(f"{path}: node '{shown(node.name)}' ({shown(node.op_type, 30)}) has no output")
         for o in node.output:
             if o and o in defined:
                 raise ConversionError(f"{path}: node '{shown(node.name)}' ({node.op_type}) writes '{shown(o)}', "
@@ -167,8 +169,31 @@ def _fix_input_shapes(model, path, input_shapes):
                                   f"shape with --input-shape {shown(inp.name)}={known}")
 
 
-def _attrs(node):
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+_ATTR_TYPES = {  # the attributes our handlers read, with the type the ONNX spec gives them
+    "kernel_shape": "ints", "strides": "ints", "pads": "ints", "dilations": "ints", "perm": "ints",
+    "group": "int", "axis": "int", "transA": "int", "transB": "int", "count_include_pad": "int",
+    "ceil_mode": "int", "alpha": "float", "beta": "float", "epsilon": "float", "auto_pad": "string",
+}
+_ATTR_PROTO = {"ints": onnx.AttributeProto.INTS, "int": onnx.AttributeProto.INT,
+               "float": onnx.AttributeProto.FLOAT, "string": onnx.AttributeProto.STRING}
+
+
+def _attrs(node, fail):
+    """The node's attributes, type-checked against the spec for those we read; sizes and strides positive."""
+    out = {}
+    for a in node.attribute:
+        kind = _ATTR_TYPES.get(a.name)
+        if kind is not None and a.type != _ATTR_PROTO[kind]:
+            fail(node, f"attribute '{shown(a.name)}' is not of type {kind}")
+        out[a.name] = onnx.helper.get_attribute_value(a)
+    for name in ("kernel_shape", "strides", "dilations"):
+        if name in out and (not out[name] or min(out[name]) < 1 or max(out[name]) > 1 << 16):
+            fail(node, f"attribute '{name}' = {list(out[name])[:8]} is out of range")
+    if "pads" in out and out["pads"] and (min(out["pads"]) < 0 or max(out["pads"]) > 1 << 16):
+        fail(node, f"attribute 'pads' = {list(out['pads'])[:8]} is out of range")
+    if out.get("group", 1) < 1:
+        fail(node, "attribute 'group' must be positive")
+    return out
 
 
 class _Importer:
@@ -254,6 +279,8 @@ class _Importer:
                 continue
             if inp.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
                 raise ConversionError(f"{self.path}: input '{shown(inp.name)}' is not float32")
+            if inp.name not in self.shapes:
+                raise ConversionError(f"{self.path}: input '{shown(inp.name)}' has no static shape")
             self.names[inp.name] = self.new(self.shapes[inp.name], inp.name)
             self.graph.inputs.append(self.names[inp.name])
         unsupported = [n for n in g.node if n.op_type not in HANDLERS or n.domain not in ("", "ai.onnx")]
@@ -261,7 +288,10 @@ class _Importer:
             listed = ", ".join(f"'{shown(n.name or n.output[0])}' ({shown(n.op_type, 30)})" for n in unsupported)
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
-            HANDLERS[node.op_type](self, node, _attrs(node))
+            present = [i for i in node.input if i]
+            if len(present) < MIN_INPUTS.get(node.op_type, 1) or len(node.input) > 5:
+                self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
+            HANDLERS[node.op_type](self, node, _attrs(node, self.fail))
         for out in g.output:
             self.graph.outputs.append(self.tensor(out.name))
         if len(set(self.graph.outputs)) != len(self.graph.outputs) or set(self.graph.outputs) & set(self.graph.inputs):
@@ -434,6 +464,7 @@ class _Importer:
         self.consts[node.output[0]] = numpy_helper.to_array(value)
 
 
+MIN_INPUTS = {"Conv": 2, "Gemm": 2, "MatMul": 2, "Add": 2, "BatchNormalization": 5, "Reshape": 2, "Constant": 0}
 HANDLERS = {
     "Conv": _Importer.conv, "Gemm": _Importer.gemm, "MatMul": _Importer.matmul, "Add": _Importer.add,
     "Relu": _Importer.relu, "Clip": _Importer.clip, "MaxPool": _Importer.pool, "AveragePool": _Importer.pool,

@@ -14,7 +14,8 @@ def canonicalize(graph):
     g = graph.copy()
     _sink_transposes(g)
     _fold_into_producers(g)
-    _standalone_batchnorm_to_depthwise(g)
+    if _standalone_batchnorm_to_depthwise(g):
+        _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
     _drop_noop_aliases(g)
@@ -108,12 +109,15 @@ def _fold_into_producers(g):
 
 
 def _standalone_batchnorm_to_depthwise(g):
-    """A BatchNormalization with no convolution before it is a 1x1 depthwise convolution."""
+    """A BatchNormalization with no convolution before it is a 1x1 depthwise convolution. Returns whether any."""
+    found = False
     for n in g.nodes:
         if n.op == "batchnorm":
+            found = True
             n.op = "depthwise_conv2d"
             n.attrs = dict(weight=n.attrs["scale"].reshape(1, 1, -1), bias=n.attrs["shift"], kernel=(1, 1),
                            strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), depth_multiplier=1)
+    return found
 
 
 def _fold_transpose_into_fully_connected(g):

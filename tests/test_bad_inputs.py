@@ -25,3 +25,23 @@ def test_bad_input_is_one_clean_line(case, tmp_path):
     assert len(lines) == 1 and lines[0].startswith("mcu-codegen: error: "), r.stderr
     assert "Traceback" not in r.stderr and case["expect"] in lines[0], lines[0]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_accumulator_that_could_overflow_is_refused(tmp_path):
+    """66,500 taps x 255 x 127 > 2^31 - 1: refused at generation time, naming the node (no wider path yet)."""
+    import numpy as np
+    import onnx
+    from helpers import onnx_model
+    from onnx import helper
+    k = 66_500
+    w = np.full((2, k), 0.01, np.float32)
+    model = onnx_model([helper.make_node("Gemm", ["x", "w"], ["y"], name="wide_fc", transB=1)], [("x", [1, k])],
+                       [("y", [1, 2])], {"w": w})
+    onnx.save(model, tmp_path / "wide.onnx")
+    np.savez(tmp_path / "calib.npz", x=np.random.default_rng(0).normal(0, 1, (4, 1, k)).astype(np.float32))
+    r = subprocess.run([sys.executable, "-m", "mcu_codegen.cli", "convert", str(tmp_path / "wide.onnx"),
+                        "--calibration", str(tmp_path / "calib.npz"), "-o", str(tmp_path / "out")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "node 'wide_fc' (fully_connected)" in r.stderr and "could overflow its int32 accumulator" in r.stderr
+    assert not (tmp_path / "out").exists()
