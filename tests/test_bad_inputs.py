@@ -45,3 +45,18 @@ def test_accumulator_that_could_overflow_is_refused(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "node 'wide_fc' (fully_connected)" in r.stderr and "could overflow its int32 accumulator" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("data", ["single", "constant", "zeros"])
+def test_degenerate_but_valid_calibration_data_converts(data, tmp_path):
+    """A single sample, a constant input, all zeros (zero range): valid, and the C still equals the reference."""
+    import numpy as np
+
+    import mcu_codegen
+    x = {"single": np.random.default_rng(0).normal(0, 1, (1, 4)), "constant": np.full((5, 1, 4), 0.75),
+         "zeros": np.zeros((5, 1, 4))}[data].astype(np.float32)
+    conv = mcu_codegen.Converter.from_onnx(HERE / "good.onnx")
+    conv.representative_dataset = [{"x": x}]
+    model = conv.convert()
+    q = np.random.default_rng(1).integers(-128, 128, (6, 1, 4)).astype(np.int8)
+    np.testing.assert_array_equal(model.build().run({"x": q})["y"], model.reference({"x": q})["y"])

@@ -18,9 +18,11 @@ EXTRA_SEEDS = {"tflite": [SHARED / "kws"]}
 def test_loader_raises_only_conversion_error(target, tmp_path):
     new = tmp_path / "new"
     new.mkdir()
-    cmd = [sys.executable, str(FUZZ / "fuzz_loaders.py"), target, f"-max_total_time={SECONDS[target]}",
+    inputs = [FUZZ / "corpus" / target, FUZZ / "seeds" / target, *EXTRA_SEEDS.get(target, [])]
+    # a fixed seed: the same mutations on every CI run, so that a failure reproduces
+    cmd = [sys.executable, str(FUZZ / "fuzz_loaders.py"), target, f"-max_total_time={SECONDS[target]}", "-seed=1",
            "-rss_limit_mb=4096", "-timeout=20", f"-artifact_prefix={tmp_path}/", str(new),
-           str(FUZZ / "corpus" / target), str(FUZZ / "seeds" / target), *map(str, EXTRA_SEEDS.get(target, []))]
+           *[str(p) for p in inputs if p.is_dir()]]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS[target] + 120)
     crashes = sorted(p.name for p in tmp_path.glob("crash-*")) + sorted(p.name for p in tmp_path.glob("timeout-*"))
     assert r.returncode == 0 and not crashes, r.stderr[-3000:]
