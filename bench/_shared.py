@@ -7,11 +7,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import mlperf  # noqa: E402,F401
 
 
-def convert(case, io="int8", n_calibration=None):
+def convert(case, io="int8", n_calibration=None, method="minmax"):
     import mcu_codegen
     conv = mcu_codegen.Converter.from_onnx(mlperf.onnx_path(case))
     conv.representative_dataset = [{"input_1": mlperf.dataset(case, "calibration", n_calibration)}]
     conv.inference_input_type = conv.inference_output_type = io
+    conv.calibration_method = method
     return conv.convert()
 
 

@@ -4,10 +4,11 @@ import numpy as np
 import onnxruntime as ort
 
 from _shared import convert, mlperf, sqnr_db
+from mcu_codegen.calibration import METHODS
 
 
-def measure(case, io="float32"):
-    model = convert(case, io)
+def measure(case, method="minmax"):
+    model = convert(case, "float32", method=method)
     x = mlperf.dataset(case, "evaluation")
     sess = ort.InferenceSession(str(mlperf.onnx_path(case)), providers=["CPUExecutionProvider"])
     want = np.concatenate([sess.run(None, {"input_1": x[i:i + 1]})[0] for i in range(len(x))])
@@ -18,10 +19,11 @@ def measure(case, io="float32"):
 
 
 def main():
-    print(f"{'model':6} {'inputs':>6} {'output SQNR dB':>15} {'top-1 agreement':>16}")
+    print(f"{'model':6} {'calibration':11} {'inputs':>6} {'output SQNR dB':>15} {'top-1 agreement':>16}")
     for case in mlperf.CASES:
-        n, sqnr, agree = measure(case)
-        print(f"{case:6} {n:6d} {sqnr:15.1f} {'' if agree is None else f'{100 * agree:.1f}%':>16}")
+        for method in METHODS:
+            n, sqnr, agree = measure(case, method)
+            print(f"{case:6} {method:11} {n:6d} {sqnr:15.1f} {'' if agree is None else f'{100 * agree:.1f}%':>16}")
 
 
 if __name__ == "__main__":

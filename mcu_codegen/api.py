@@ -21,6 +21,8 @@ class Converter:
         self.inference_output_type = "int8"
         self.name = "model"
         self.planner_strategy = None           # None: the best of all (planner.STRATEGIES + local search)
+        self.calibration_method = "minmax"     # or "percentile", "entropy", "mse" (calibration.METHODS)
+        self.progress = None                   # progress(done, total) during calibration
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -38,7 +40,8 @@ class Converter:
 
     def convert(self):
         samples = None if self.graph.quantized else calibration_samples(self.graph, self.representative_dataset)
-        graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type)
+        graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
+                                  self.calibration_method, self.progress)
         return Model(graph, self.name, self.planner_strategy)
 
 

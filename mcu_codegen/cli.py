@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, boards, frontend, passes, planner, quantize, target
+from . import __version__, boards, calibration, frontend, passes, planner, quantize, target
 from .api import Converter, Model, load_graph, run_reference
 from .build import HostModel
 from .ir import ConversionError
@@ -28,6 +28,8 @@ def main(argv=None):
                    help="the shape of an input the model leaves open, e.g. input_1=1,49,10,1 (repeatable)")
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
+    c.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS,
+                   help="how activation ranges are chosen from the calibration data (default minmax)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")
@@ -40,6 +42,16 @@ def main(argv=None):
     b.add_argument("project")
     b.add_argument("--board", required=True)
     sub.add_parser("boards", help="list the board profiles")
+    d = sub.add_parser("debug", help="per layer, the error of the quantized model against the float one")
+    d.add_argument("model")
+    d.add_argument("--calibration", required=True)
+    d.add_argument("--eval", help=".npz of float inputs to measure on (default: the calibration data)")
+    d.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS)
+    e = sub.add_parser("evaluate", help="float vs quantized on a labelled set: accuracy, top-1 agreement, SQNR")
+    e.add_argument("model")
+    e.add_argument("--calibration", required=True)
+    e.add_argument("--eval", required=True, help=".npz with the inputs (by input name) and optionally 'labels'")
+    e.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS)
     k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
     k.add_argument("model")
     k.add_argument("--input", required=True, help=".npz with the int8 input (first sample used)")
@@ -49,6 +61,8 @@ def main(argv=None):
             return _convert(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command in ("debug", "evaluate"):
+            return _debug(args)
         if args.command == "boards":
             return _boards()
         if args.command == "build":
@@ -65,6 +79,51 @@ def main(argv=None):
         print(f"mcu-codegen: internal error ({type(e).__name__}: {_one_line(e)[:300]}); please report it with the model "
               "and the command (rerun with --debug for a traceback)", file=sys.stderr)
         return 1
+
+
+def _inputs_npz(path, names, what, allowed_extra=()):
+    """{input name: array} from an .npz that has exactly the model's inputs (plus allowed_extra keys)."""
+    data = _load_npz(path, what)
+    extra = sorted(set(data) - set(names) - set(allowed_extra))
+    if extra:
+        raise ConversionError(f"{path}: arrays {extra} match no model input (inputs: {names})")
+    for n in names:
+        if n not in data:
+            raise ConversionError(f"{path}: no array for model input '{n}'")
+    return {n: data[n] for n in names}
+
+
+def _progress(done, total):
+    if total >= 256:  # only long calibrations
+        print(f"\rcalibrating: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def _debug(args):
+    from . import debug
+    from .api import calibration_samples
+    conv = Converter(passes.canonicalize(frontend.load(args.model)))
+    if conv.graph.quantized:
+        raise ConversionError(f"{args.model}: debug and evaluate compare a float model with its quantization")
+    names = conv.input_names()
+    conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
+    conv.calibration_method = args.calibration_method
+    model = conv.convert()
+    source = args.eval or args.calibration
+    data = _inputs_npz(source, names, "evaluation", allowed_extra=("labels",))
+    x = calibration_samples(conv.graph, [data])[0]
+    if args.command == "evaluate":
+        labels = _load_npz(source, "evaluation").get("labels")
+        for k, v in debug.evaluate(conv.graph, model.graph, x, labels).items():
+            print(f"{k:20} {v:.4f}" if isinstance(v, float) else f"{k:20} {v}")
+        return 0
+    rows = debug.layer_errors(conv.graph, model.graph, x)
+    print(_table(("node", "op", "SQNR dB", "RMSE LSB", "clipped"),
+                 [(r["node"][:60], r["op"], f"{r['sqnr_db']:.1f}", f"{r['rmse_lsb']:.2f}", f"{100 * r['clipped']:.2f}%")
+                  for r in rows]))
+    print("\nlayers that lose the most:")
+    for row, drop, hint in debug.advice(rows):
+        print(f"  {row['node'][:60]} ({row['op']}): -{drop:.1f} dB; {hint}")
+    return 0
 
 
 def _input_shapes(specs):
@@ -109,15 +168,9 @@ def _convert(args):
     elif not args.calibration:
         raise ConversionError("--calibration FILE.npz is required: one float array per model input")
     else:
-        data = _load_npz(args.calibration, "calibration")
-        names = conv.input_names()
-        extra = sorted(set(data) - set(names))
-        if extra:
-            raise ConversionError(f"{args.calibration}: arrays {extra} match no model input (inputs: {names})")
-        for n in names:
-            if n not in data:
-                raise ConversionError(f"{args.calibration}: no array for model input '{n}'")
-        conv.representative_dataset = [{n: data[n] for n in names}]
+        conv.representative_dataset = [_inputs_npz(args.calibration, conv.input_names(), "calibration")]
+        conv.calibration_method = args.calibration_method
+        conv.progress = _progress
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner

@@ -2,18 +2,18 @@
 per-channel symmetric int8 weights, per-tensor asymmetric int8 activations, int32 bias)."""
 import numpy as np
 
-from . import ops, reference
+from . import calibration, ops
 from .fixedpoint import round_half_away
 from .frontend import shown
 from .ir import ConversionError, Node
 
 IO_TYPES = ("int8", "uint8", "float32")
-BATCH = 32  # calibration samples evaluated together: bounds memory on large feature maps
 
 
-def quantize(graph, samples, input_type="int8", output_type="int8"):
+def quantize(graph, samples, input_type="int8", output_type="int8", method="minmax", progress=None):
     """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph.
-    A graph that is quantized already (TFLite) keeps the file's scales: samples may be None."""
+    A graph that is quantized already (TFLite) keeps the file's scales: samples may be None.
+    method: how activation ranges are chosen (calibration.METHODS); progress(done, total) is called per batch."""
     for kind in (input_type, output_type):
         if kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
@@ -21,7 +21,7 @@ def quantize(graph, samples, input_type="int8", output_type="int8"):
     if g.quantized:
         _check_file_quantization(g)
     else:
-        _assign_qparams(g, calibrate(g, samples))
+        _assign_qparams(g, calibration.ranges(g, samples, method, progress))
     for node in g.nodes:
         try:
             node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
@@ -58,22 +58,6 @@ def _check_file_quantization(g):
         if want is not None and (np.float32(y.scale), y.zero_point) != (np.float32(want[0]), want[1]):
             raise ConversionError(f"{g.source}: {node.name}: output quantization ({y.scale}, {y.zero_point}) "
                                   f"must be ({want[0]}, {want[1]}) for {node.op}")
-
-
-def calibrate(graph, samples):
-    """min/max of every activation over the dataset, widened to contain 0."""
-    n = samples[0].shape[0]
-    lo, hi = {}, {}
-    for start in range(0, n, BATCH):
-        feeds = {name: s[start:start + BATCH].astype(np.float32) for name, s in zip(graph.inputs, samples)}
-        values = reference.execute(graph, feeds, integer=False, keep=True)
-        for name, v in values.items():
-            if not np.all(np.isfinite(v)):
-                raise ConversionError(f"{graph.source}: tensor '{shown(graph.tensors[name].source)}' is not finite "
-                                      "on the calibration data")
-            lo[name] = min(lo.get(name, 0.0), float(v.min()))
-            hi[name] = max(hi.get(name, 0.0), float(v.max()))
-    return {name: (lo[name], hi[name]) for name in lo}
 
 
 def choose_qparams(rmin, rmax, qmin=-128, qmax=127):

@@ -1,0 +1,122 @@
+"""Activation ranges from a representative dataset, by one of four methods:
+
+- minmax (default, TFLite's): the smallest and largest value seen;
+- percentile: the 0.01st and 99.99th percentiles (outliers clipped), on a seeded subsample of the values;
+- entropy: the clipping that minimizes the KL divergence between the value histogram and its 255-level quantized
+  version (TensorRT's idea, applied to both ends of an asymmetric range; exact zeros, which the zero point
+  represents exactly, are left out of the histogram);
+- mse: the clipping that minimizes the mean squared quantization error of that subsample.
+Every range contains 0 (the zero point must be exact). Histograms have 2048 bins over the min/max range.
+"""
+import numpy as np
+
+from . import reference
+from .frontend import shown
+from .ir import ConversionError
+
+METHODS = ("minmax", "percentile", "entropy", "mse")
+BATCH = 32      # samples evaluated together: bounds memory on large feature maps
+BINS = 2048
+KEEP = 8192     # values kept per tensor and batch for the percentile and MSE searches
+PERCENTILE = 99.99
+SHRINK = np.linspace(1.0, 0.15, 86)  # candidate ranges: the min/max range scaled toward 0
+
+
+def ranges(graph, samples, method="minmax", progress=None):
+    """{tensor: (lo, hi)} for every activation of the float graph; samples: one (N, *shape) array per input."""
+    if method not in METHODS:
+        raise ConversionError(f"calibration method '{method}' is not one of {', '.join(METHODS)}")
+    lo, hi = {}, {}
+    for values in _batches(graph, samples, progress, 1 if method == "minmax" else 2):
+        for name, v in values.items():
+            lo[name] = min(lo.get(name, 0.0), float(v.min()))
+            hi[name] = max(hi.get(name, 0.0), float(v.max()))
+    if method == "minmax":
+        return {name: (lo[name], hi[name]) for name in lo}
+    hists = {name: np.zeros(BINS) for name in lo}
+    kept = {name: [] for name in lo}  # a seeded subsample of the values: percentiles and MSE use them exactly
+    rng = np.random.default_rng(0)
+    for values in _batches(graph, samples, progress, 2, second=True):
+        for name, v in values.items():
+            if hi[name] > lo[name]:
+                # exact zeros (ReLU outputs) cost nothing: the zero point represents 0.0 exactly
+                hists[name] += np.histogram(v[v != 0], bins=BINS, range=(lo[name], hi[name]))[0]
+                flat = v.ravel()
+                kept[name].append(flat if flat.size <= KEEP else rng.choice(flat, KEEP, replace=False))
+    out = {}
+    for name in lo:
+        if hi[name] == lo[name]:
+            out[name] = (lo[name], hi[name])
+        elif method == "entropy":
+            out[name] = _entropy(hists[name], lo[name], hi[name])
+        else:
+            values = np.concatenate(kept[name]).astype(np.float64)
+            out[name] = (_percentile if method == "percentile" else _mse)(values, lo[name], hi[name])
+    return out
+
+
+def _batches(graph, samples, progress, passes, second=False):
+    n = samples[0].shape[0]
+    for start in range(0, n, BATCH):
+        feeds = {name: s[start:start + BATCH].astype(np.float32) for name, s in zip(graph.inputs, samples)}
+        values = reference.execute(graph, feeds, integer=False, keep=True)
+        for name, v in values.items():
+            if not np.all(np.isfinite(v)):
+                raise ConversionError(f"{graph.source}: tensor '{shown(graph.tensors[name].source)}' is not finite "
+                                      "on the calibration data")
+        if progress is not None:
+            progress(min(n, start + BATCH) + (n if second else 0), n * passes)
+        yield values
+
+
+def _centers(lo, hi):
+    edges = np.linspace(lo, hi, BINS + 1)
+    return (edges[:-1] + edges[1:]) / 2
+
+
+def _quantized(x, a, b):
+    """x through the int8 grid of range [a, b] (the same choice of scale and zero point as quantize)."""
+    from .quantize import choose_qparams
+    scale, zp = choose_qparams(a, b)
+    q = np.clip(np.round(x / float(scale)) + zp, -128, 127)
+    return (q - zp) * float(scale)
+
+
+def _percentile(values, lo, hi):
+    a, b = np.percentile(values, [100 - PERCENTILE, PERCENTILE])
+    return min(float(a), 0.0), max(float(b), 0.0)
+
+
+def _mse(values, lo, hi):
+    """The candidate range with the least squared error between the values and their quantized selves."""
+    errors = [np.mean((values - _quantized(values, lo * f, hi * f)) ** 2) for f in SHRINK]
+    f = SHRINK[int(np.argmin(errors))]
+    return lo * f, hi * f
+
+
+def _entropy(hist, lo, hi):
+    """KL(P || Q) as TensorRT, on the histogram's own bins: P is the histogram cut to the candidate range with
+    the cut tails piled on its end bins; Q is the histogram inside the range (tails dropped) merged into 255
+    levels and spread back over the nonzero bins of each level. Cutting too much costs through the piled tails,
+    too little through Q's coarse levels."""
+    x = _centers(lo, hi)
+    p_full = hist / hist.sum()
+    best, best_f = None, 1.0
+    for f in SHRINK:
+        keep = np.nonzero((x >= lo * f) & (x <= hi * f))[0]
+        if len(keep) < 255:
+            continue
+        p_in = p_full[keep]
+        p = p_in.copy()
+        p[0] += p_full[: keep[0]].sum()
+        p[-1] += p_full[keep[-1] + 1:].sum()
+        levels = np.minimum(np.arange(len(keep)) * 255 // len(keep), 254)
+        mass = np.bincount(levels, weights=p_in, minlength=255)
+        used = np.bincount(levels, weights=(p_in > 0).astype(float), minlength=255)
+        q = np.where(p_in > 0, mass[levels] / np.maximum(used[levels], 1), 0)
+        q = q / max(q.sum(), 1e-30)
+        nz = p > 0
+        kl = float(np.sum(p[nz] * np.log(p[nz] / np.maximum(q[nz], 1e-12))))
+        if best is None or kl < best - 1e-12:
+            best, best_f = kl, f
+    return lo * best_f, hi * best_f

@@ -1,0 +1,73 @@
+"""Where quantization loses accuracy: layer by layer, the quantized model against the float one; and whole-model
+evaluation on a labelled set."""
+import numpy as np
+
+from . import reference
+from .ir import ConversionError
+from .ops import quantize as quantize_op
+
+
+def sqnr_db(reference_values, test_values):
+    ref = np.asarray(reference_values, np.float64)
+    noise = np.sum((ref - np.asarray(test_values, np.float64)) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(max(np.sum(ref ** 2), 1e-30) / noise))
+
+
+def layer_errors(float_graph, quant_graph, x):
+    """Rows per node of the quantized graph: SQNR (dB) of its dequantized output against the float model's and
+    RMSE in LSB of the output scale, both models fed the same float inputs x (N, *input shape)."""
+    if len(float_graph.inputs) != 1:
+        raise ConversionError("debug handles single-input models")
+    fin, qin = float_graph.inputs[0], quant_graph.inputs[0]
+    t_in = quant_graph.tensors[qin]
+    if t_in.dtype != "int8":
+        raise ConversionError("debug needs a model converted with int8 I/O")
+    floats = reference.execute(float_graph, {fin: x}, integer=False, keep=True)
+    qx = quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point), x)
+    ints = reference.execute(quant_graph, {qin: qx}, integer=True, keep=True)
+    floats[qin], rows = x, []
+    for name, (node_name, op) in [(qin, ("input", "quantize"))] + [(n.outputs[0], (n.name, n.op))
+                                                                  for n in quant_graph.nodes]:
+        t = quant_graph.tensors[name]
+        if name not in floats:
+            continue
+        deq = (ints[name].astype(np.float64) - t.zero_point) * float(t.scale)
+        f = floats[name].astype(np.float64)
+        low, high = (-128.5 - t.zero_point) * float(t.scale), (127.5 - t.zero_point) * float(t.scale)
+        rows.append(dict(node=node_name, op=op, sqnr_db=sqnr_db(f, deq),
+                         rmse_lsb=float(np.sqrt(np.mean((f - deq) ** 2)) / float(t.scale)),
+                         # softmax's output grid is fixed (1/256 from -128): values near 1 saturate by design
+                         clipped=0.0 if op == "softmax" else float(np.mean((f < low) | (f > high)))))
+    return rows
+
+
+def advice(rows, worst=3):
+    """The layers whose SQNR drops the most from their predecessor, and what to try for each."""
+    drops = [(min(prev["sqnr_db"], 99.0) - min(row["sqnr_db"], 99.0), row) for prev, row in zip(rows, rows[1:])]
+    out = []
+    for drop, row in sorted(drops, key=lambda d: -d[0])[:worst]:
+        if row["clipped"] > 0.001:
+            hint = "values beyond the calibrated range: calibrate with data like the evaluation data, or --calibration-method minmax"
+        elif row["rmse_lsb"] > 1.0:
+            hint = "an error of more than one step: try --calibration-method mse or percentile (outliers widen the range)"
+        else:
+            hint = "rounding error of the 8-bit grid itself: int16 activations for this layer would help (not available yet)"
+        out.append((row, drop, hint))
+    return out
+
+
+def evaluate(float_graph, quant_graph, x, labels=None):
+    """Float vs quantized on inputs x (and labels, for classifiers): accuracy of each, top-1 agreement, SQNR."""
+    fin, qin = float_graph.inputs[0], quant_graph.inputs[0]
+    want = reference.execute(float_graph, {fin: x}, integer=False)[float_graph.outputs[0]]
+    t_in, t_out = quant_graph.tensors[qin], quant_graph.tensors[quant_graph.outputs[0]]
+    qx = quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point), x)
+    got = reference.execute(quant_graph, {qin: qx}, integer=True)[quant_graph.outputs[0]]
+    got = (got.astype(np.float64) - t_out.zero_point) * float(t_out.scale)
+    want, got = want.reshape(len(x), -1), got.reshape(len(x), -1)
+    result = dict(samples=len(x), sqnr_db=sqnr_db(want, got), top1_agreement=float(np.mean(want.argmax(1) == got.argmax(1))))
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        result.update(float_accuracy=float(np.mean(want.argmax(1) == labels)),
+                      quantized_accuracy=float(np.mean(got.argmax(1) == labels)))
+    return result
