@@ -1,4 +1,5 @@
-/* Fixed-point helpers shared by every kernel: the C twins of mcu_codegen/fixedpoint.py.
+/* Helpers shared by every kernel: the fixed-point arithmetic (the C twins of mcu_codegen/fixedpoint.py) and
+ * the window geometry of the windowed kernels.
  * TFLM / gemmlowp semantics. Right shifts of negative values are arithmetic on every compiler we support
  * (gcc, clang, armclang, IAR); C99 leaves them implementation-defined, never undefined. */
 #ifndef MCU_FIXEDPOINT_H
@@ -54,6 +55,20 @@ static inline int32_t mcu_saturating_rounding_multiply_by_pot(int32_t x, int32_t
         return mcu_saturating_left_shift(x, exponent);
     }
     return exponent < 0 ? mcu_rounding_divide_by_pot(x, -exponent) : x;
+}
+
+/* Window geometry shared by the windowed kernels: the first kernel tap k with origin + k * dilation >= 0,
+ * and one past the last with origin + k * dilation < size (at most `taps`). */
+static inline int32_t mcu_first_tap(int32_t origin, int32_t dilation)
+{
+    return origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+}
+
+static inline int32_t mcu_end_tap(int32_t origin, int32_t dilation, int32_t size, int32_t taps)
+{
+    const int32_t room = size - origin;
+    const int32_t end = room <= 0 ? 0 : (room + dilation - 1) / dilation;
+    return end < taps ? end : taps;
 }
 
 #endif /* MCU_FIXEDPOINT_H */

@@ -14,19 +14,18 @@ MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input,
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const int32_t in_y0 = oy * p->stride_h - p->pad_top;
             const int32_t in_x0 = ox * p->stride_w - p->pad_left;
+            /* the taps inside the input, once per output position: no bounds test in the inner loops */
+            const int32_t ky_begin = mcu_first_tap(in_y0, p->dilation_h);
+            const int32_t ky_end = mcu_end_tap(in_y0, p->dilation_h, in_h, kernel_h);
+            const int32_t kx_begin = mcu_first_tap(in_x0, p->dilation_w);
+            const int32_t kx_end = mcu_end_tap(in_x0, p->dilation_w, in_w, kernel_w);
             for (int32_t oc = 0; oc < out_c; ++oc) {
                 const int8_t *filter = p->filter + oc * filter_size;
                 int32_t acc = p->bias[oc];
-                for (int32_t ky = 0; ky < kernel_h; ++ky) {
+                for (int32_t ky = ky_begin; ky < ky_end; ++ky) {
                     const int32_t in_y = in_y0 + ky * p->dilation_h;
-                    if (in_y < 0 || in_y >= in_h) {
-                        continue;
-                    }
-                    for (int32_t kx = 0; kx < kernel_w; ++kx) {
+                    for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
                         const int32_t in_x = in_x0 + kx * p->dilation_w;
-                        if (in_x < 0 || in_x >= in_w) {
-                            continue;
-                        }
                         const int8_t *in = input + (in_y * in_w + in_x) * in_c;
                         const int8_t *f = filter + (ky * kernel_w + kx) * in_c;
                         for (int32_t ic = 0; ic < in_c; ++ic) {
