@@ -85,25 +85,32 @@ def _as_sample(v, tensor, name):
 
 
 def batch_inputs(metas, inputs):
-    """{name: array} / [arrays] / one array -> ({name: (N, *shape) array of the I/O dtype}, batched?)."""
+    """{name: array} / [arrays] / one array -> ({name: (N, *shape) array of the I/O dtype}, batched?).
+    One input may be given with or without its leading 1, and N of them stacked on a new first axis."""
     if not isinstance(inputs, dict):
         inputs = dict(zip([m["name"] for m in metas], inputs if isinstance(inputs, (list, tuple)) else [inputs]))
     feeds, batched = {}, False
     for m in metas:
         if m["name"] not in inputs:
-            raise ConversionError(f"no array for input '{m['name']}'")
+            raise ConversionError(f"no array for input '{shown(m['name'])}' (arrays given: "
+                                  f"{', '.join(map(shown, inputs)) or 'none'})")
         v = np.asarray(inputs[m["name"]])
         shape = tuple(m["shape"])
-        if v.shape == shape:
-            v = v[None]
-        elif v.shape[1:] == shape:
-            batched = True
+        unbatched = shape[1:] if shape[:1] == (1,) else None
+        if v.shape == shape or (unbatched is not None and v.shape == unbatched):
+            v = v.reshape((1,) + shape)
+        elif len(v) and (v.shape[1:] == shape or (unbatched is not None and v.shape[1:] == unbatched)):
+            v, batched = v.reshape((-1,) + shape), True
         else:
-            raise ConversionError(f"input '{m['name']}' has shape {v.shape}; expected {shape} or (N, *{shape})")
+            stacked = "(N, " + ", ".join(map(str, shape)) + ")"
+            raise ConversionError(f"input '{shown(m['name'])}' has shape {v.shape}; expected {shape}, or N of them "
+                                  f"as {stacked}")
         dtype = NP_TYPES[m["dtype"]]
         cast = v.astype(dtype)
         if m["dtype"] != "float32" and not np.array_equal(cast, v):
-            raise ConversionError(f"input '{m['name']}' does not fit {m['dtype']}")
+            raise ConversionError(f"input '{shown(m['name'])}' holds values that are not {m['dtype']}: quantize them "
+                                  f"with the input's scale {m['scale']:.6g} and zero point {m['zero_point']} "
+                                  "(report.json), or convert with --io float32")
         feeds[m["name"]] = cast
     return feeds, batched
 

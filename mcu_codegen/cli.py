@@ -126,6 +126,10 @@ def _debug(args):
     return 0
 
 
+def _first_line(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
 def _input_shapes(specs):
     shapes = {}
     for spec in specs:
@@ -147,11 +151,21 @@ def _one_line(message):
 def _load_npz(path, what):
     if not Path(path).is_file():
         raise ConversionError(f"{path}: no such {what} file")
+    import zipfile
+    with open(path, "rb") as f:
+        if f.read(2) != b"PK":  # numpy would try to unpickle anything that is not a zip or .npy file
+            raise ConversionError(f"{path}: not an .npz file (np.savez writes one)")
     try:
         with np.load(path, allow_pickle=False) as z:
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ConversionError(f"{path}: a single .npy array, not an .npz of named arrays")
             return {k: z[k] for k in z.files}
-    except Exception as e:
-        raise ConversionError(f"{path}: not a readable .npz without pickled objects ({e})") from None
+    except ConversionError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        raise ConversionError(f"{path}: not an .npz file ({type(e).__name__})") from None
+    except ValueError as e:  # numpy refuses object arrays without pickle
+        raise ConversionError(f"{path}: not a readable .npz without pickled objects ({_first_line(e)})") from None
 
 
 def _convert(args):
@@ -188,8 +202,13 @@ def _convert(args):
         fit = _fit(model, boards.load(args.board))
     out = model.save(args.output)
     rep = model.report
-    print(f"wrote {out}: arena {rep['arena_size']} bytes (lower bound {rep['arena_lower_bound']}), "
-          f"weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, {len(model.graph.nodes)} nodes")
+    print(f"wrote {out}: arena {rep['arena_size']} bytes (live-set bound without in-place: "
+          f"{rep['arena_lower_bound']}), weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, "
+          f"{len(model.graph.nodes)} nodes")
+    for kind in ("inputs", "outputs"):
+        for t in rep[kind]:
+            print(f"  {kind[:-1]} '{frontend.shown(t['name'])}': {t['dtype']} {tuple(t['shape'])}, "
+                  f"scale {t['scale']:.9g}, zero point {t['zero_point']}")
     if fit:
         print(fit)
     return 0
@@ -237,9 +256,11 @@ def _build(args):
 def _run(args):
     project = Path(args.project)
     report = _project_report(project)
-    inputs = _load_npz(args.input, "input")
     if args.count and not args.board:
         raise ConversionError("--count needs --board (instructions are counted on an emulated Cortex-M)")
+    if args.reference and args.board:
+        raise ConversionError("--reference runs the NumPy reference, --board the C on an emulated board: choose one")
+    inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
     if args.reference:
         outputs = run_reference(load_graph(project / "reference.npz"), report, inputs)
     elif args.board:
@@ -259,7 +280,10 @@ def _run(args):
 
 
 def _compare(args):
+    from . import tflite_frontend
     from .compare import compare
+    if not (Path(args.model).is_file() and tflite_frontend.is_tflite(args.model)):
+        raise ConversionError(f"{args.model}: compare takes a full-integer .tflite model (TFLM runs the same file)")
     rows = compare(args.model, _load_npz(args.input, "input"))
     first = next((r for r in rows if r[3]), None)
     print(_table(("node", "op", "output", "differing", "max LSB"), rows))

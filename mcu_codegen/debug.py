@@ -67,7 +67,10 @@ def evaluate(float_graph, quant_graph, x, labels=None):
     want, got = want.reshape(len(x), -1), got.reshape(len(x), -1)
     result = dict(samples=len(x), sqnr_db=sqnr_db(want, got), top1_agreement=float(np.mean(want.argmax(1) == got.argmax(1))))
     if labels is not None:
-        labels = np.asarray(labels).reshape(-1)
+        labels = np.asarray(labels)
+        if labels.shape != (len(x),) or labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= want.shape[1]:
+            raise ConversionError(f"labels must be {len(x)} class indices in [0, {want.shape[1]}) (one per input); "
+                                  f"got shape {labels.shape}, dtype {labels.dtype}")
         result.update(float_accuracy=float(np.mean(want.argmax(1) == labels)),
                       quantized_accuracy=float(np.mean(got.argmax(1) == labels)))
     return result

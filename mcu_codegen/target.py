@@ -120,7 +120,9 @@ def link_harness(project, report, board, work):
     """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path."""
     require_toolchain()
     if board.qemu_machine is None:
-        raise ConversionError(f"board {board.name} is not emulated (emulated boards: those with a qemu_machine)")
+        from . import boards
+        emulated = [n for n in boards.names() if boards.load(n).qemu_machine]
+        raise ConversionError(f"board {board.name} is not emulated; emulated boards: {', '.join(emulated)}")
     name = report["name"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

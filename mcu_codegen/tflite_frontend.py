@@ -140,6 +140,9 @@ class _Importer:
     def weights(self, k, op, channel_axis):
         """int8 weights, per-channel float32 scales (per-tensor broadcast), int32 bias (zeros when absent)."""
         w = self.const(op.Inputs(1))
+        if w is not None and w.dtype == np.float32:
+            self.fail(k, "float weights: this is not a full-integer model; convert the float ONNX model (with "
+                         "calibration data) or a full-integer .tflite")
         if w is None or w.dtype != np.int8:
             self.fail(k, "the weights must be a constant int8 tensor")
         scales, zps = self.quant(op.Inputs(1))

@@ -183,7 +183,7 @@ case("calibration: pickled objects", ["convert", "good.onnx", "-o", "OUT", "--ca
      "not a readable .npz without pickled objects")
 (HERE / "calib_not_npz.npz").write_text("not a zip file\n")
 case("calibration: not an npz", ["convert", "good.onnx", "-o", "OUT", "--calibration", "calib_not_npz.npz"],
-     "not a readable .npz")
+     "not an .npz file")
 np.savez(HERE / "calib_empty.npz", x=np.zeros((0, 1, 4), np.float32))
 case("calibration: no samples", ["convert", "good.onnx", "-o", "OUT", "--calibration", "calib_empty.npz"],
      "which is not a stack of (1, 4)")
