@@ -10,6 +10,7 @@ Every range contains 0 (the zero point must be exact). Histograms have 2048 bins
 """
 import numpy as np
 
+from . import fixedpoint as fp
 from . import reference
 from .frontend import shown
 from .ir import ConversionError
@@ -78,7 +79,7 @@ def _quantized(x, a, b):
     """x through the int8 grid of range [a, b] (the same choice of scale and zero point as quantize)."""
     from .quantize import choose_qparams
     scale, zp = choose_qparams(a, b)
-    q = np.clip(np.round(x / float(scale)) + zp, -128, 127)
+    q = np.clip(fp.round_half_away(x / float(scale)) + zp, -128, 127)
     return (q - zp) * float(scale)
 
 

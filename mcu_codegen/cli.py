@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, boards, calibration, frontend, passes, planner, quantize, target
+from . import __version__, boards, calibration, emit, frontend, passes, planner, quantize, target
 from .api import Converter, Model, load_graph, run_reference
 from .build import HostModel
 from .ir import ConversionError
@@ -151,7 +151,6 @@ def _one_line(message):
 def _load_npz(path, what):
     if not Path(path).is_file():
         raise ConversionError(f"{path}: no such {what} file")
-    import zipfile
     with open(path, "rb") as f:
         if f.read(2) != b"PK":  # numpy would try to unpickle anything that is not a zip or .npy file
             raise ConversionError(f"{path}: not an .npz file (np.savez writes one)")
@@ -162,10 +161,10 @@ def _load_npz(path, what):
             return {k: z[k] for k in z.files}
     except ConversionError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        raise ConversionError(f"{path}: not an .npz file ({type(e).__name__})") from None
     except ValueError as e:  # numpy refuses object arrays without pickle
         raise ConversionError(f"{path}: not a readable .npz without pickled objects ({_first_line(e)})") from None
+    except Exception as e:  # a damaged zip fails in many ways (BadZipFile, EOFError, NotImplementedError, ...)
+        raise ConversionError(f"{path}: not a readable .npz file ({type(e).__name__}: {_first_line(e)})") from None
 
 
 def _convert(args):
@@ -188,8 +187,8 @@ def _convert(args):
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner
-    if not (args.name.isidentifier() and args.name.isascii() and args.name == args.name.lower()):
-        raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier")
+    if not emit.NAME_RE.match(args.name):
+        raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier of at most 31 characters")
     model = conv.convert()
     if args.dump == "quant":
         print(dump_quant(model.graph))

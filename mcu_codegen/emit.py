@@ -57,7 +57,8 @@ def shape_str(shape):
 def emit(graph, plan, name="model"):
     """Returns {relative path: text}."""
     if not NAME_RE.match(name):
-        raise ValueError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
+        from .ir import ConversionError
+        raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
     arrays, structs, calls = [], [], []
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)

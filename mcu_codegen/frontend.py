@@ -155,6 +155,9 @@ def _fix_input_shapes(model, path, input_shapes):
                 d.dim_value = v
             continue
         for i, d in enumerate(dims):
+            if d.HasField("dim_value") and d.dim_value > 1 and i == 0 and len(dims) == 4:
+                raise ConversionError(f"{path}: input '{shown(inp.name)}' has a batch of {d.dim_value}: the generated "
+                                      "code runs one sample at a time; export with batch 1 or a symbolic batch")
             if d.HasField("dim_value") and d.dim_value > 0:
                 continue
             if d.HasField("dim_value") and d.dim_value == 0:
@@ -359,6 +362,8 @@ class _Importer:
                 self.fail(node, "only 2-D pooling is supported")
             if any(d != 1 for d in a.get("dilations", (1, 1))):
                 self.fail(node, "dilated pooling is not supported")
+            if a.get("ceil_mode", 0):
+                self.fail(node, "ceil_mode=1 is not supported")
             strides = tuple(a.get("strides", (1, 1)))
             pads = self.pads(node, a, xs[2:], kernel)
             if a.get("count_include_pad", 0) and any(pads):

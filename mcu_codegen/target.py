@@ -11,11 +11,12 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from .build import STRICT_FLAGS
 from .emit import TEMPLATES
 from .ir import ConversionError
 
 CC, SIZE, NM = "arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-nm"
-STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+STRICT = STRICT_FLAGS
 OPT = ["-O2", "-ffunction-sections", "-fdata-sections"]
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "qemu" / "count_insns.c"
 # software floating point helpers of libgcc: none may be linked into an int8 model

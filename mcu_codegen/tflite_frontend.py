@@ -106,6 +106,8 @@ class _Importer:
                 self.fail(index, f"tensor '{self.tensor_name(i)}' has shape {list(shape)} (zero-sized, dynamic "
                                  "or too large)")
             scales, zps = self.quant(i)
+            if zps is not None and (zps.min() < -128 or zps.max() > 127):
+                self.fail(index, f"tensor '{self.tensor_name(i)}' has a zero point outside [-128, 127]")
             if scales is not None and not (np.all(np.isfinite(scales)) and np.all(scales > 0)):
                 self.fail(index, f"tensor '{self.tensor_name(i)}' has a scale that is not a positive number")
             if dtype == "int8" and scales is None:

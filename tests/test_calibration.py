@@ -76,11 +76,14 @@ def test_debug_rows_and_evaluate():
     rows = debug.layer_errors(conv.graph, model.graph, x)
     assert rows[0]["node"] == "input" and len(rows) == len(model.graph.nodes) + 1
     assert all(r["sqnr_db"] > 10 for r in rows) and rows[1]["sqnr_db"] > rows[-2]["sqnr_db"]  # error accumulates
-    labels = np.concatenate([conv.graph and debug.reference.execute(conv.graph, {conv.graph.inputs[0]: x},
-                                                                     integer=False)[conv.graph.outputs[0]]]).reshape(30, -1).argmax(1)
+    float_answers = debug.reference.execute(conv.graph, {conv.graph.inputs[0]: x}, integer=False)
+    labels = float_answers[conv.graph.outputs[0]].reshape(30, -1).argmax(1)
+    labels[::2] = (labels[::2] + 1) % 12  # every other label wrong on purpose: the float model scores 50%
     result = debug.evaluate(conv.graph, model.graph, x, labels)
-    assert result["float_accuracy"] == 1.0  # labels are the float model's own answers
-    assert result["quantized_accuracy"] == result["top1_agreement"] > 0.9
+    assert result["float_accuracy"] == 0.5 and result["top1_agreement"] > 0.9
+    assert abs(result["quantized_accuracy"] - 0.5) <= 1 - result["top1_agreement"]
+    with pytest.raises(mcu_codegen.ConversionError, match="labels must be 30 class indices"):
+        debug.evaluate(conv.graph, model.graph, x, np.eye(12)[labels])
 
 
 def test_debug_cli_prints_the_table_and_advice(tmp_path):

@@ -78,6 +78,8 @@ def quantize_weights_and_bias(attrs, axis, input_scale):
     A channel whose weights are all but zero (seen in real models: a BatchNorm with gamma ~ 1e-30 folded in)
     would need a bias beyond int32; as TFLite does, its weight scale is raised until the bias fits in 2^30."""
     if "weight_scales" in attrs:
+        if attrs["bias"].size != attrs["weight"].shape[axis]:
+            raise ConversionError(f"{attrs['bias'].size} bias values for {attrs['weight'].shape[axis]} output channels")
         return attrs["weight"].astype(np.int8), attrs["bias"].astype(np.int32), attrs["weight_scales"]
     w = np.asarray(attrs["weight"], dtype=np.float64)
     bias = np.asarray(attrs["bias"], dtype=np.float64)
@@ -94,9 +96,9 @@ def quantize_weights_and_bias(attrs, axis, input_scale):
 
 
 def check_int32_accumulator(taps, bias):
-    """Every int32 accumulator stays in range: taps * |x - zp| (<= 255) * |w| (<= 127) + |bias|. Raises
-    ConversionError where it could overflow (no wider path yet)."""
-    worst = int(taps) * 255 * 127 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
+    """Every int32 accumulator stays in range: taps * |x - zp| (<= 255) * |w| (<= 128 for a file's own int8
+    weights) + |bias|. Raises ConversionError where it could overflow (no wider path yet)."""
+    worst = int(taps) * 255 * 128 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
     if worst > fp.INT32_MAX:
         raise ConversionError(f"a kernel of {taps} taps could overflow its int32 accumulator (worst case {worst})")
 

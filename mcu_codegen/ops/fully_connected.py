@@ -1,6 +1,7 @@
 """Fully connected (ONNX Gemm, MatMul + Add): weights [OUT, IN], per-output-channel int8."""
 import numpy as np
 
+from ..ir import ConversionError
 from . import _common as c
 
 C_FUNCTION = "mcu_fully_connected_s8"
@@ -26,12 +27,15 @@ def prepare(attrs, ins, out):
     c.check_int32_accumulator(w_q.shape[1], bias)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale)
     act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
-    return dict(rows=x.size // x.shape[-1], in_features=x.shape[-1], out_features=w_q.shape[0],
+    in_features = w_q.shape[1]
+    if x.size % in_features:
+        raise ConversionError(f"input of shape {x.shape} is not a whole number of {in_features}-feature rows")
+    return dict(rows=x.size // in_features, in_features=in_features, out_features=w_q.shape[0],
                 input_zp=x.zero_point, output_zp=out.zero_point, act_min=act_min, act_max=act_max,
                 weights=w_q, bias=bias, out_mult=mult, out_shift=shift)
 
 
 def int_ref(p, x):
-    xs = x.astype(np.float64) - p["input_zp"]  # float64 sums of int8 products are exact here
+    xs = x.reshape(len(x), -1, p["in_features"]).astype(np.float64) - p["input_zp"]  # float64 sums of int8 products are exact here
     acc = (xs @ p["weights"].T.astype(np.float64)).astype(np.int64) + p["bias"]
     return c.requantize(acc, p)

@@ -28,6 +28,7 @@ def prepare(attrs, ins, out):
     _, in_h, in_w, ch = ins[0].shape
     _, out_h, out_w, _ = out.shape
     act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
+    c.check_int32_accumulator(attrs["kernel"][0] * attrs["kernel"][1], [0])  # avg pool sums the window
     return dict(in_h=in_h, in_w=in_w, channels=ch, out_h=out_h, out_w=out_w,
                 kernel_h=attrs["kernel"][0], kernel_w=attrs["kernel"][1],
                 stride_h=attrs["strides"][0], stride_w=attrs["strides"][1],

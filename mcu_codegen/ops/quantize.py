@@ -1,6 +1,8 @@
 """float32 model input -> int8 (the C code quantizes at the edge when --io float32)."""
 import numpy as np
 
+from .. import fixedpoint as fp
+
 C_FUNCTION = "mcu_quantize_f32_s8"
 C_PARAMS_TYPE = "mcu_quantize_params_t"
 
@@ -28,9 +30,7 @@ def overlap_limit(p, index, x, out):
 def int_ref(p, x):
     # float32 division and rounding exactly as the C kernel: clamp, truncate, compare the exact fraction
     q = np.asarray(x, dtype=np.float32) / np.float32(p["scale"])
-    q = np.where(q < 1000.0, q, np.float32(1000.0))
     q = np.where(q > -1000.0, q, np.float32(-1000.0))  # NaN lands here, as in C
-    t = np.trunc(q)
-    frac = q - t
-    rounded = np.where(frac >= 0.5, t + 1, np.where(frac <= -0.5, t - 1, t)).astype(np.int64)
+    q = np.where(q < 1000.0, q, np.float32(1000.0))
+    rounded = fp.round_half_away(q).astype(np.int64)  # exact on float32 values, as C's truncate-and-compare
     return np.clip(rounded + p["zero_point"], -128, 127).astype(np.int8)

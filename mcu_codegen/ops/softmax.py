@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import fixedpoint as fp
+from ..ir import ConversionError
 
 C_FUNCTION = "mcu_softmax_s8"
 C_PARAMS_TYPE = "mcu_softmax_params_t"
@@ -31,6 +32,12 @@ def prepare(attrs, ins, out):
     # TFLite PreprocessSoftmaxScaling: beta * input_scale as a multiplier >= 1 on the 2^-26 grid
     real = min(attrs.get("beta", 1.0) * float(np.float32(x.scale)) * (1 << (31 - DIFF_INTEGER_BITS)), (1 << 31) - 1.0)
     mult, left_shift = fp.quantize_multiplier(real)
+    depth = x.shape[-1]
+    # the reciprocal's shift is (log2 of the sum of exps) + 23, at most depth: below 32 only for depth < 512
+    if depth >= 512:
+        raise ConversionError(f"softmax over {depth} values (at most 511: TFLite's int8 arithmetic shifts past 31 bits)")
+    if left_shift < 0:
+        raise ConversionError(f"softmax input scale {float(x.scale):.3g} is too small for TFLite's int8 softmax")
     # TFLite CalculateInputRadius: the largest difference whose exp is still representable
     radius = math.floor(((1 << DIFF_INTEGER_BITS) - 1) * (1 << (31 - DIFF_INTEGER_BITS)) / (1 << left_shift))
     return dict(rows=x.size // x.shape[-1], depth=x.shape[-1], input_mult=mult, input_left_shift=left_shift,

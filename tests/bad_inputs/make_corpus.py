@@ -161,6 +161,13 @@ bcast = helper.make_node("Add", ["x", "z"], ["y"], name="bcast")
 save("broadcast_add.onnx", onnx_model([bcast], [("x", [1, 4]), ("z", [1, 1])], [("y", [1, 4])]))
 case("Add broadcasting two activations", convert("broadcast_add.onnx"), "Add with broadcasting between activations")
 
+batch2 = helper.make_node("Conv", ["x", "cw"], ["y"], name="conv", kernel_shape=[1, 1])
+save("batch_of_two.onnx", onnx_model([batch2], [("x", [2, 3, 4, 4])], [("y", [2, 4, 4, 4])], {"cw": w(4, 3, 1, 1)}))
+case("a static batch of 2", convert("batch_of_two.onnx"), "has a batch of 2: the generated code runs one sample")
+ceil = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)
+save("ceil_mode.onnx", onnx_model([ceil], [("x", [1, 3, 5, 5])], [("y", [1, 3, 3, 3])], opset=13))
+case("pooling with ceil_mode=1", convert("ceil_mode.onnx"), "node 'pool' (MaxPool): ceil_mode=1 is not supported")
+
 # -- calibration data ------------------------------------------------------------------------------------------------
 np.savez(HERE / "calib_wrong_name.npz", other=rng.normal(0, 1, (4, 1, 4)).astype(np.float32))
 case("calibration: missing/extra input", ["convert", "good.onnx", "-o", "OUT", "--calibration", "calib_wrong_name.npz"],
@@ -200,6 +207,7 @@ case("calibration for a quantized model", ["convert", str(SHARED / "ad" / "ad01_
 
 # -- command line ------------------------------------------------------------------------------------------------------
 case("--name not a C identifier", convert("good.onnx", "--name", "my-model"), "--name 'my-model' is not a lower-case C identifier")
+case("--name too long", convert("good.onnx", "--name", "a" * 40), "at most 31 characters")
 case("--input-shape malformed", convert("dynamic_dims.onnx", "--input-shape", "x=1,three"), "is not NAME=D0,D1,...")
 
 (HERE / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")

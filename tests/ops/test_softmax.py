@@ -31,3 +31,17 @@ def test_int_ref_close_to_float_ref(scale):
     got = dequantize(softmax.int_ref(softmax.prepare({}, [x], out), data[None])[0], out)
     want = softmax.float_ref({}, dequantize(data, x)[None])[0]
     assert np.abs(got - want).max() <= 1.5 / 256
+
+
+@pytest.mark.parametrize("shape,scale,message", [((1, 512), 0.1, "at most 511"), ((1, 10), 1e-9, "too small")])
+def test_limits_of_the_int8_arithmetic_are_refused(shape, scale, message):
+    """Beyond 511 values the reciprocal's shift passes 31 bits; a tiny scale needs a negative shift."""
+    from mcu_codegen import ConversionError
+    with pytest.raises(ConversionError, match=message):
+        softmax.prepare({}, [qtensor(shape, scale, 0)], qtensor(shape, *softmax.OUTPUT_QUANT))
+
+
+def test_largest_depth_is_exact(run_kernel):
+    x = qtensor((1, 511), 1e-3, 0)
+    out = qtensor(x.shape, *softmax.OUTPUT_QUANT)
+    c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [np.zeros(x.shape, np.int8)], out)
