@@ -24,12 +24,20 @@ MCU_SHIM2(rdbypot, mcu_rounding_divide_by_pot(a[i], b[i]))
 MCU_SHIM2(sat_lshift, mcu_saturating_left_shift(a[i], b[i]))
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier(x[i], m[i], s[i]); } }
+#define MCU_SHIM1(name, expr) \
+    void t_##name(const int32_t *a, int32_t *out, int32_t n) { for (int32_t i = 0; i < n; ++i) { out[i] = (expr); } }
+MCU_SHIM1(exp_neg, mcu_exp_on_negative_values(a[i]))
+MCU_SHIM1(recip, mcu_one_over_one_plus_x_for_x_in_0_1(a[i]))
+MCU_SHIM1(clz, mcu_count_leading_zeros((uint32_t)a[i]))
 """
 SHIM_CDEF = """
 void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_rdbypot(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_sat_lshift(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
+void t_exp_neg(const int32_t *a, int32_t *out, int32_t n);
+void t_recip(const int32_t *a, int32_t *out, int32_t n);
+void t_clz(const int32_t *a, int32_t *out, int32_t n);
 """
 
 

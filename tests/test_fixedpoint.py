@@ -117,3 +117,18 @@ def test_c_helpers_equal_python_on_1e5_values(runtime):
     m = rng.integers(1 << 30, 1 << 31, n)
     s = rng.integers(-31, 31, n)
     np.testing.assert_array_equal(_c(runtime, "t_mbqm", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
+
+
+def test_c_softmax_helpers_equal_python_on_1e5_values(runtime):
+    """gemmlowp's exp, reciprocal and count-leading-zeros as TFLite's int8 softmax uses them."""
+    rng = np.random.default_rng(5)
+    n = 100_000
+    a = -rng.integers(0, 1 << 31, n)  # exp's domain: a <= 0, 5 integer bits
+    a[:4] = [0, -1, fp.INT32_MIN + 1, -(1 << 26)]
+    np.testing.assert_array_equal(_c(runtime, "t_exp_neg", a), fp.exp_on_negative_values(a, 5))
+    x = rng.integers(0, 1 << 31, n)  # the reciprocal's domain: [0, 1) with 0 integer bits
+    x[:3] = [0, 1, fp.INT32_MAX]
+    np.testing.assert_array_equal(_c(runtime, "t_recip", x), fp.one_over_one_plus_x_for_x_in_0_1(x))
+    u = rng.integers(fp.INT32_MIN, fp.INT32_MAX, n, endpoint=True)
+    u[:3] = [0, -1, 1]
+    np.testing.assert_array_equal(_c(runtime, "t_clz", u), fp.count_leading_zeros_u32(u))
