@@ -7,6 +7,7 @@ import onnx
 from onnx import numpy_helper, shape_inference
 
 from .ir import ConversionError, Graph, Node, Tensor
+from .ops._common import same_pads
 
 OPSETS = (11, 21)
 TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
@@ -339,15 +340,8 @@ class _Importer:
             return p[0], p[1], p[2], p[3]
         if auto == "VALID":
             return 0, 0, 0, 0
-        strides, dilations = a.get("strides", (1, 1)), a.get("dilations", (1, 1))
-        begin, end = [], []
-        for size, k, s, d in zip(in_hw, kernel, strides, dilations):
-            out = -(-size // s)
-            total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
-            small, big = total // 2, total - total // 2
-            begin.append(small if auto == "SAME_UPPER" else big)
-            end.append(big if auto == "SAME_UPPER" else small)
-        return begin[0], begin[1], end[0], end[1]
+        return same_pads(in_hw, kernel, a.get("strides", (1, 1)), a.get("dilations", (1, 1)),
+                         smaller_first=auto == "SAME_UPPER")
 
     def pool(self, node, a):
         x = self.x(node)

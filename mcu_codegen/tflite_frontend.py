@@ -5,6 +5,7 @@ import tflite
 
 from .frontend import MAX_TENSOR_ELEMENTS, _first_line, shown
 from .ir import ConversionError, Graph, Node, Tensor
+from .ops._common import same_pads
 
 _CODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 _NP_TYPES = {tflite.TensorType.INT8: np.int8, tflite.TensorType.INT32: np.int32,
@@ -45,14 +46,7 @@ def _pads(padding, in_hw, kernel, strides, dilations):
     """TFLite SAME/VALID -> (top, left, bottom, right), the smaller half before, as TFLite computes it."""
     if padding == tflite.Padding.VALID:
         return 0, 0, 0, 0
-    begin, end = [], []
-    for size, k, s, d in zip((int(v) for v in in_hw), kernel, strides, dilations):
-        effective = (k - 1) * d + 1
-        out = (size + s - 1) // s
-        total = max(0, (out - 1) * s + effective - size)
-        begin.append(total // 2)
-        end.append(total - total // 2)
-    return begin[0], begin[1], end[0], end[1]
+    return same_pads(in_hw, kernel, strides, dilations)
 
 
 class _Importer:

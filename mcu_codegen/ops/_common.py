@@ -23,6 +23,18 @@ def conv_output_size(size, kernel, stride, dilation, pad_begin, pad_end):
     return (size + pad_begin + pad_end - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def same_pads(in_hw, kernel, strides, dilations, smaller_first=True):
+    """'SAME' padding as (top, left, bottom, right): the output is ceil(size / stride); the odd pixel goes after
+    (TFLite SAME, ONNX SAME_UPPER) or before (ONNX SAME_LOWER)."""
+    begin, end = [], []
+    for size, k, s, d in zip((int(v) for v in in_hw), kernel, strides, dilations):
+        total = max(0, (-(-size // s) - 1) * s + (k - 1) * d + 1 - size)
+        small, big = total // 2, total - total // 2
+        begin.append(small if smaller_first else big)
+        end.append(big if smaller_first else small)
+    return begin[0], begin[1], end[0], end[1]
+
+
 def windows(x, attrs, pad_value):
     """(N, H, W, C) -> (N, OH, OW, KH, KW, C): every tap of every output position, padding filled."""
     kh, kw = attrs["kernel"]
