@@ -66,26 +66,29 @@ C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(
            np.dtype(np.float32): "float"}
 
 
+def params_struct(ffi, mod, params):
+    """The op's C params struct from prepare()'s dict; returns (struct pointer, buffers to keep alive)."""
+    keep, fields = [], {}
+    for k, v in params.items():
+        if isinstance(v, np.ndarray):
+            keep.append(ffi.new(f"{C_TYPES[v.dtype]}[]", v.ravel().tolist()))
+            fields[k] = keep[-1]
+        elif isinstance(v, (list, tuple)):
+            fields[k] = [int(x) for x in v]
+        elif isinstance(v, (float, np.floating)):
+            fields[k] = float(v)
+        else:
+            fields[k] = int(v)
+    return ffi.new(f"{mod.C_PARAMS_TYPE} *", fields), keep
+
+
 @pytest.fixture(scope="session")
 def run_kernel(runtime):
     """run_kernel(op_module, params, inputs, out_shape, out_dtype) -> the C kernel's output array."""
     ffi, lib = runtime
 
     def run(mod, params, inputs, out_shape, out_dtype=np.int8):
-        keep = []
-        fields = {}
-        for k, v in params.items():
-            if isinstance(v, np.ndarray):
-                buf = ffi.new(f"{C_TYPES[v.dtype]}[]", v.ravel().tolist())
-                keep.append(buf)
-                fields[k] = buf
-            elif isinstance(v, (list, tuple)):
-                fields[k] = [int(x) for x in v]
-            elif isinstance(v, (float, np.floating)):
-                fields[k] = float(v)
-            else:
-                fields[k] = int(v)
-        p = ffi.new(f"{mod.C_PARAMS_TYPE} *", fields)
+        p, keep = params_struct(ffi, mod, params)
         bufs = []
         for x in inputs:
             x = np.ascontiguousarray(x)

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import params_struct
 from helpers import qtensor, rand_int8
 from mlperf import CASES, SHARED, dataset, onnx_path
 
@@ -135,18 +136,9 @@ def _run_overlapped(runtime, mod, params, inputs, want, limit):
     in_off = max(0, -limit) + 16
     out_off = in_off + limit
     ffi.memmove(arena + in_off, inputs[0].tobytes(), inputs[0].nbytes)
-    keep, fields = [], {}
-    for k, v in params.items():
-        if isinstance(v, np.ndarray):
-            keep.append(ffi.new({np.dtype(np.int8): "int8_t[]", np.dtype(np.int32): "int32_t[]"}[v.dtype],
-                                v.ravel().tolist()))
-            fields[k] = keep[-1]
-        else:
-            fields[k] = float(v) if isinstance(v, (float, np.floating)) else int(v)
-    others = []
-    for extra in inputs[1:]:
-        others.append(ffi.new("int8_t[]", extra.ravel().tolist()))
-    getattr(lib, mod.C_FUNCTION)(ffi.new(f"{mod.C_PARAMS_TYPE} *", fields), ffi.cast("void *", arena + in_off),
+    struct, keep = params_struct(ffi, mod, params)
+    others = [ffi.new("int8_t[]", extra.ravel().tolist()) for extra in inputs[1:]]
+    getattr(lib, mod.C_FUNCTION)(struct, ffi.cast("void *", arena + in_off),
                                  *others, ffi.cast("void *", arena + out_off))
     got = np.frombuffer(ffi.buffer(arena + out_off, want.nbytes), dtype=want.dtype).reshape(want.shape)
     np.testing.assert_array_equal(got, want)

@@ -55,7 +55,7 @@ def test_int8_model_links_no_float_helpers(board, tmp_path):
     model, project = model_for("kws", "tflite")
     elf = target.link_harness(project, model.report, boards.load(board), tmp_path)
     assert target.float_helpers(elf) == []
-    assert "mcu_conv2d_s8" in target.symbols(elf) or "model_invoke" in target.symbols(elf)
+    assert "model_invoke" in target.symbols(elf)  # the model is really in the image that was checked
 
 
 @pytest.mark.slow

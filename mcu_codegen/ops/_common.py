@@ -23,6 +23,14 @@ def conv_output_size(size, kernel, stride, dilation, pad_begin, pad_end):
     return (size + pad_begin + pad_end - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def window_output_hw(in_hw, attrs):
+    """(OH, OW) of a windowed op (conv, depthwise, pools) from its input size and window attributes."""
+    (kh, kw), (sh, sw) = attrs["kernel"], attrs["strides"]
+    dh, dw = attrs.get("dilations", (1, 1))
+    top, left, bottom, right = attrs["pads"]
+    return (conv_output_size(in_hw[0], kh, sh, dh, top, bottom), conv_output_size(in_hw[1], kw, sw, dw, left, right))
+
+
 def same_pads(in_hw, kernel, strides, dilations, smaller_first=True):
     """'SAME' padding as (top, left, bottom, right): the output is ceil(size / stride); the odd pixel goes after
     (TFLite SAME, ONNX SAME_UPPER) or before (ONNX SAME_LOWER)."""
@@ -42,10 +50,8 @@ def windows(x, attrs, pad_value):
     dh, dw = attrs.get("dilations", (1, 1))
     top, left, bottom, right = attrs["pads"]
     xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=pad_value)
-    oh = conv_output_size(x.shape[1], kh, sh, dh, top, bottom)
-    ow = conv_output_size(x.shape[2], kw, sw, dw, left, right)
+    oh, ow = attrs.get("out_hw") or window_output_hw(x.shape[1:3], attrs)
     v = np.lib.stride_tricks.sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
-    oh, ow = attrs.get("out_hw", (oh, ow))
     v = v[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]  # (N, OH, OW, C, KH, KW)
     return v.transpose(0, 1, 2, 4, 5, 3)
 

@@ -8,12 +8,7 @@ C_PARAMS_TYPE = "mcu_conv2d_params_t"
 
 
 def output_shape(attrs, in_shapes):
-    _, h, w, _ = in_shapes[0]
-    kh, kw = attrs["kernel"]
-    top, left, bottom, right = attrs["pads"]
-    (sh, sw), (dh, dw) = attrs["strides"], attrs["dilations"]
-    return (1, c.conv_output_size(h, kh, sh, dh, top, bottom), c.conv_output_size(w, kw, sw, dw, left, right),
-            attrs["weight"].shape[0])
+    return (1, *c.window_output_hw(in_shapes[0][1:3], attrs), attrs["weight"].shape[0])
 
 
 def macs(attrs, in_shapes, out_shape):

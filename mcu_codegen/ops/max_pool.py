@@ -9,11 +9,7 @@ SAME_QUANT_AS_INPUT = True
 
 
 def output_shape(attrs, in_shapes):
-    _, h, w, ch = in_shapes[0]
-    kh, kw = attrs["kernel"]
-    top, left, bottom, right = attrs["pads"]
-    sh, sw = attrs["strides"]
-    return (1, c.conv_output_size(h, kh, sh, 1, top, bottom), c.conv_output_size(w, kw, sw, 1, left, right), ch)
+    return (1, *c.window_output_hw(in_shapes[0][1:3], attrs), in_shapes[0][3])
 
 
 def macs(attrs, in_shapes, out_shape):
