@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import emit, frontend, passes, planner, quantize, reference
+from . import emit, frontend, ops, passes, planner, quantize, reference
 from .build import NP_TYPES, HostModel, compile_shared
 from .frontend import shown
 from .ir import ConversionError, Graph, Node, Tensor
@@ -17,8 +17,12 @@ class Converter:
     def __init__(self, graph):
         self.graph = graph                     # canonical float graph
         self.representative_dataset = None     # callable returning, or iterable of, {input name: array} / [arrays]
-        self.inference_input_type = "int8"
-        self.inference_output_type = "int8"
+        self.mode = "int8"                     # or "int16x8", "float32" (quantize.MODES)
+        self.int16_layers = []                 # mixed precision: node names computed in 16x8 inside an int8 model
+        self.inference_input_type = None       # None: the mode's activation type (int8, int16, float32)
+        self.inference_output_type = None
+        self.weight_clipping = False           # per-channel weight ranges by least squared error
+        self.bias_correction = False           # biases absorb the mean error of the quantized weights
         self.name = "model"
         self.planner_strategy = None           # None: the best of all (planner.STRATEGIES + local search)
         self.calibration_method = "minmax"     # or "percentile", "entropy", "mse" (calibration.METHODS)
@@ -39,9 +43,11 @@ class Converter:
         return [self.graph.tensors[n].source for n in self.graph.inputs]
 
     def convert(self):
-        samples = None if self.graph.quantized else calibration_samples(self.graph, self.representative_dataset)
+        calibrate = not self.graph.quantized and self.mode != "float32"
+        samples = calibration_samples(self.graph, self.representative_dataset) if calibrate else None
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
-                                  self.calibration_method, self.progress)
+                                  self.calibration_method, self.progress, self.mode, self.int16_layers,
+                                  self.weight_clipping, self.bias_correction)
         return Model(graph, self.name, self.planner_strategy)
 
 
@@ -184,7 +190,15 @@ def save_graph(graph):
             else:
                 params[k] = (float(v) if isinstance(v, (float, np.floating)) else
                              int(v) if isinstance(v, np.integer) else [int(x) for x in v] if isinstance(v, list) else v)
-        nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params))
+        attrs = {}
+        if reference._float_kernel(graph, n, ops.get(n.op)):  # a float kernel's twin is float_ref(attrs)
+            for k, v in n.attrs.items():
+                if isinstance(v, np.ndarray):
+                    arrays[f"n{i}.attr.{k}"] = v
+                    attrs[k] = {"array": f"n{i}.attr.{k}"}
+                else:
+                    attrs[k] = [float(x) for x in v] if isinstance(v, (list, tuple)) else v
+        nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params, attrs=attrs))
     tensors = {k: dict(shape=list(t.shape), dtype=t.dtype, scale=float(t.scale), zero_point=int(t.zero_point),
                        source=t.source) for k, t in graph.tensors.items()}
     meta = json.dumps(dict(nodes=nodes, tensors=tensors, inputs=graph.inputs, outputs=graph.outputs), sort_keys=True)
@@ -203,7 +217,10 @@ def load_graph(path):
             params = {k: (z[v["array"]] if isinstance(v, dict) else v) for k, v in n["params"].items()}
             if "scale" in params:
                 params["scale"] = np.float32(params["scale"])
-            nodes.append(Node(n["op"], n["inputs"], n["outputs"], {}, n["name"], params))
+            attrs = {k: (z[v["array"]] if isinstance(v, dict) else tuple(int(x) if float(x).is_integer() and k != "act"
+                                                                        else x for x in v) if isinstance(v, list) else v)
+                     for k, v in n.get("attrs", {}).items()}
+            nodes.append(Node(n["op"], n["inputs"], n["outputs"], attrs, n["name"], params))
     tensors = {k: Tensor(k, tuple(t["shape"]), t["dtype"], np.float32(t["scale"]), t["zero_point"], t["source"])
                for k, t in meta["tensors"].items()}
     return Graph(tensors, nodes, meta["inputs"], meta["outputs"], str(path))

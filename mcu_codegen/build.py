@@ -9,8 +9,9 @@ from pathlib import Path
 import cffi
 import numpy as np
 
+from .reference import NP_TYPES
+
 STRICT_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-NP_TYPES = {"int8": np.int8, "uint8": np.uint8, "float32": np.float32}
 
 
 def compile_shared(project_dir, name, cc="gcc", extra_flags=(), out_dir=None):
@@ -21,7 +22,7 @@ def compile_shared(project_dir, name, cc="gcc", extra_flags=(), out_dir=None):
     digest = hashlib.sha256(source.read_bytes() + " ".join(extra_flags).encode()).hexdigest()[:16]
     lib = out_dir / f"lib{name}_{digest}.so"
     cmd = [cc, *STRICT_FLAGS, "-O2", "-shared", "-fPIC", *extra_flags, "-I", str(project_dir), str(source),
-           "-o", str(lib)]
+           "-o", str(lib), "-lm"]  # libm: expf of the float32 softmax
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{cc} failed on {source}:\n{result.stderr}")

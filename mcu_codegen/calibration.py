@@ -23,17 +23,35 @@ PERCENTILE = 99.99
 SHRINK = np.linspace(1.0, 0.15, 86)  # candidate ranges: the min/max range scaled toward 0
 
 
+class Statistics:
+    """What calibration learned about each activation: the range the method chose, the plain min/max range
+    (int16 tensors use it: with 65535 levels, clipping a real value costs more than rounding saves), and
+    the mean per channel (last axis), which bias correction needs."""
+
+    def __init__(self, chosen, minmax, channel_mean):
+        self.chosen, self.minmax, self.channel_mean = chosen, minmax, channel_mean
+
+
 def ranges(graph, samples, method="minmax", progress=None):
     """{tensor: (lo, hi)} for every activation of the float graph; samples: one (N, *shape) array per input."""
+    return statistics(graph, samples, method, progress).chosen
+
+
+def statistics(graph, samples, method="minmax", progress=None):
     if method not in METHODS:
         raise ConversionError(f"calibration method '{method}' is not one of {', '.join(METHODS)}")
-    lo, hi = {}, {}
+    lo, hi, sums, count = {}, {}, {}, 0
     for values in _batches(graph, samples, progress, 1 if method == "minmax" else 2):
+        count += len(next(iter(values.values())))
         for name, v in values.items():
             lo[name] = min(lo.get(name, 0.0), float(v.min()))
             hi[name] = max(hi.get(name, 0.0), float(v.max()))
+            per_sample = v.reshape(len(v), -1, v.shape[-1]).astype(np.float64).mean(axis=1)
+            sums[name] = sums.get(name, 0.0) + per_sample.sum(axis=0)
+    minmax = {name: (lo[name], hi[name]) for name in lo}
+    means = {name: sums[name] / count for name in sums}
     if method == "minmax":
-        return {name: (lo[name], hi[name]) for name in lo}
+        return Statistics(minmax, minmax, means)
     hists = {name: np.zeros(BINS) for name in lo}
     kept = {name: [] for name in lo}  # a seeded subsample of the values: percentiles and MSE use them exactly
     rng = np.random.default_rng(0)
@@ -53,7 +71,7 @@ def ranges(graph, samples, method="minmax", progress=None):
         else:
             values = np.concatenate(kept[name]).astype(np.float64)
             out[name] = (_percentile if method == "percentile" else _mse)(values, lo[name], hi[name])
-    return out
+    return Statistics(out, minmax, means)
 
 
 def _batches(graph, samples, progress, passes, second=False):

@@ -21,15 +21,15 @@ def main(argv=None):
     c.add_argument("model")
     c.add_argument("-o", "--output", help="the project folder to write (replaced atomically)")
     c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
-    c.add_argument("--io", default="int8", choices=quantize.IO_TYPES, help="element type of inputs and outputs")
+    c.add_argument("--io", choices=quantize.IO_TYPES,
+                   help="element type of inputs and outputs (default: the mode's: int8, int16 or float32)")
+    _quantization_options(c)
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
     c.add_argument("--board", help="check that the model fits this board (see `mcu-codegen boards`)")
     c.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="the shape of an input the model leaves open, e.g. input_1=1,49,10,1 (repeatable)")
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
-    c.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS,
-                   help="how activation ranges are chosen from the calibration data (default minmax)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")
@@ -46,12 +46,12 @@ def main(argv=None):
     d.add_argument("model")
     d.add_argument("--calibration", required=True)
     d.add_argument("--eval", help=".npz of float inputs to measure on (default: the calibration data)")
-    d.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS)
+    _quantization_options(d)
     e = sub.add_parser("evaluate", help="float vs quantized on a labelled set: accuracy, top-1 agreement, SQNR")
     e.add_argument("model")
     e.add_argument("--calibration", required=True)
     e.add_argument("--eval", required=True, help=".npz with the inputs (by input name) and optionally 'labels'")
-    e.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS)
+    _quantization_options(e)
     k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
     k.add_argument("model")
     k.add_argument("--input", required=True, help=".npz with the int8 input (first sample used)")
@@ -81,6 +81,27 @@ def main(argv=None):
         return 1
 
 
+def _quantization_options(p):
+    p.add_argument("--mode", default="int8", choices=tuple(quantize.MODES),
+                   help="int8 (default, full integer), int16x8 (int16 activations, int8 weights), "
+                        "float32 (no quantization)")
+    p.add_argument("--int16-layers", default="", metavar="NODE[,NODE...]",
+                   help="mixed precision: these nodes (names as --dump float prints them) run in 16x8")
+    p.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS,
+                   help="how activation ranges are chosen from the calibration data (default minmax)")
+    p.add_argument("--weight-clipping", action="store_true",
+                   help="per-channel weight ranges that minimize the squared error instead of max |w|")
+    p.add_argument("--bias-correction", action="store_true",
+                   help="biases absorb the mean output shift the quantized weights cause")
+
+
+def _configure(conv, args):
+    conv.mode = args.mode
+    conv.int16_layers = [n for n in args.int16_layers.split(",") if n]
+    conv.calibration_method = args.calibration_method
+    conv.weight_clipping, conv.bias_correction = args.weight_clipping, args.bias_correction
+
+
 def _inputs_npz(path, names, what, allowed_extra=()):
     """{input name: array} from an .npz that has exactly the model's inputs (plus allowed_extra keys)."""
     data = _load_npz(path, what)
@@ -106,7 +127,7 @@ def _debug(args):
         raise ConversionError(f"{args.model}: debug and evaluate compare a float model with its quantization")
     names = conv.input_names()
     conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
-    conv.calibration_method = args.calibration_method
+    _configure(conv, args)
     model = conv.convert()
     source = args.eval or args.calibration
     data = _inputs_npz(source, names, "evaluation", allowed_extra=("labels",))
@@ -175,15 +196,15 @@ def _convert(args):
         print(dump_float(graph))
         return 0
     conv = Converter(graph)
+    _configure(conv, args)
     if graph.quantized:
         if args.calibration:
             raise ConversionError(f"{args.model}: the model is quantized already; --calibration does not apply")
-    elif not args.calibration:
-        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
-    else:
+    elif args.calibration:
         conv.representative_dataset = [_inputs_npz(args.calibration, conv.input_names(), "calibration")]
-        conv.calibration_method = args.calibration_method
         conv.progress = _progress
+    elif args.mode != "float32":
+        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner

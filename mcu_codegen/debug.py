@@ -5,6 +5,7 @@ import numpy as np
 from . import reference
 from .ir import ConversionError
 from .ops import quantize as quantize_op
+from .ops._common import QRANGE
 
 
 def sqnr_db(reference_values, test_values):
@@ -19,12 +20,8 @@ def layer_errors(float_graph, quant_graph, x):
     if len(float_graph.inputs) != 1:
         raise ConversionError("debug handles single-input models")
     fin, qin = float_graph.inputs[0], quant_graph.inputs[0]
-    t_in = quant_graph.tensors[qin]
-    if t_in.dtype != "int8":
-        raise ConversionError("debug needs a model converted with int8 I/O")
     floats = reference.execute(float_graph, {fin: x}, integer=False, keep=True)
-    qx = quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point), x)
-    ints = reference.execute(quant_graph, {qin: qx}, integer=True, keep=True)
+    ints = reference.execute(quant_graph, {qin: quantized_input(quant_graph, x)}, integer=True, keep=True)
     floats[qin], rows = x, []
     for name, (node_name, op) in [(qin, ("input", "quantize"))] + [(n.outputs[0], (n.name, n.op))
                                                                   for n in quant_graph.nodes]:
@@ -33,12 +30,24 @@ def layer_errors(float_graph, quant_graph, x):
             continue
         deq = (ints[name].astype(np.float64) - t.zero_point) * float(t.scale)
         f = floats[name].astype(np.float64)
-        low, high = (-128.5 - t.zero_point) * float(t.scale), (127.5 - t.zero_point) * float(t.scale)
+        qmin, qmax = QRANGE.get(t.dtype, (-np.inf, np.inf))
+        low, high = (qmin - 0.5 - t.zero_point) * float(t.scale), (qmax + 0.5 - t.zero_point) * float(t.scale)
         rows.append(dict(node=node_name, op=op, sqnr_db=sqnr_db(f, deq),
                          rmse_lsb=float(np.sqrt(np.mean((f - deq) ** 2)) / float(t.scale)),
                          # softmax's output grid is fixed (1/256 from -128): values near 1 saturate by design
                          clipped=0.0 if op == "softmax" else float(np.mean((f < low) | (f > high)))))
     return rows
+
+
+def quantized_input(quant_graph, x):
+    """Float inputs x as the quantized model's input type."""
+    t_in = quant_graph.tensors[quant_graph.inputs[0]]
+    if t_in.dtype == "float32":
+        return x
+    if t_in.dtype not in QRANGE:
+        raise ConversionError(f"debug needs a model converted with int8, int16 or float32 I/O, not {t_in.dtype}")
+    q_min, q_max = QRANGE[t_in.dtype]
+    return quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point, q_min=q_min, q_max=q_max), x)
 
 
 def advice(rows, worst=3):
@@ -51,7 +60,8 @@ def advice(rows, worst=3):
         elif row["rmse_lsb"] > 1.0:
             hint = "an error of more than one step: try --calibration-method mse or percentile (outliers widen the range)"
         else:
-            hint = "rounding error of the 8-bit grid itself: int16 activations for this layer would help (not available yet)"
+            hint = (f"rounding error of the 8-bit grid itself: run this layer in 16x8 "
+                    f"(--int16-layers {row['node']}) or the whole model (--mode int16x8)")
         out.append((row, drop, hint))
     return out
 
@@ -60,9 +70,8 @@ def evaluate(float_graph, quant_graph, x, labels=None):
     """Float vs quantized on inputs x (and labels, for classifiers): accuracy of each, top-1 agreement, SQNR."""
     fin, qin = float_graph.inputs[0], quant_graph.inputs[0]
     want = reference.execute(float_graph, {fin: x}, integer=False)[float_graph.outputs[0]]
-    t_in, t_out = quant_graph.tensors[qin], quant_graph.tensors[quant_graph.outputs[0]]
-    qx = quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point), x)
-    got = reference.execute(quant_graph, {qin: qx}, integer=True)[quant_graph.outputs[0]]
+    t_out = quant_graph.tensors[quant_graph.outputs[0]]
+    got = reference.execute(quant_graph, {qin: quantized_input(quant_graph, x)}, integer=True)[quant_graph.outputs[0]]
     got = (got.astype(np.float64) - t_out.zero_point) * float(t_out.scale)
     want, got = want.reshape(len(x), -1), got.reshape(len(x), -1)
     result = dict(samples=len(x), sqnr_db=sqnr_db(want, got), top1_agreement=float(np.mean(want.argmax(1) == got.argmax(1))))

@@ -14,7 +14,8 @@ _PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = next(p for p in (_PACKAGE / "templates", _PACKAGE.parent / "templates") if p.is_dir())
 RUNTIME = next(p for p in (_PACKAGE / "runtime_c", _PACKAGE.parent / "runtime_c") if (p / "src").is_dir())
 RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h")
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t"}
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t",
+           "int64": "int64_t"}
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
 
 
@@ -33,6 +34,8 @@ def c_value(v):
         f = float(np.float32(v))
         return repr(f) + "f" if np.isfinite(f) else "0.0f"
     v = int(v)
+    if v == -(1 << 63) or abs(v) >= (1 << 31):  # int64 (16x8 biases): the literal needs its suffix
+        return f"INT64_C({v})"
     return "(-2147483647 - 1)" if v == -(1 << 31) else str(v)
 
 
@@ -46,7 +49,7 @@ def _arena_pointer(tensor, plan, const):
     and the arena by the caller (MODEL_ARENA_ALIGN), which the compiler cannot see (clang -Wcast-align)."""
     ctype = C_TYPES[tensor.dtype]
     qualifier = "const " if const else ""
-    via = "(void *)" if tensor.dtype == "float32" else ""
+    via = "(void *)" if tensor.nbytes > tensor.size else ""
     return f"({qualifier}{ctype} *){via}(a + {plan.offsets[tensor.name]})"
 
 
@@ -59,7 +62,7 @@ def emit(graph, plan, name="model"):
     if not NAME_RE.match(name):
         from .ir import ConversionError
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
-    arrays, structs, calls = [], [], []
+    arrays, structs, calls, used = [], [], [], set()
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
@@ -77,10 +80,12 @@ def emit(graph, plan, name="model"):
                 fields.append((key, array))
             else:
                 fields.append((key, c_value(value)))
-        structs.append(dict(name=f"n{i}", ctype=mod.C_PARAMS_TYPE, fields=fields))
+        function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
+        used.add(function)
+        structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
-        calls.append(dict(comment=comment, code=f"{mod.C_FUNCTION}(&n{i}, {', '.join(args)});"))
-    used = sorted({ops.get(n.op).C_FUNCTION for n in graph.nodes if hasattr(ops.get(n.op), "C_FUNCTION")})
+        calls.append(dict(comment=comment, code=f"{function}(&n{i}, {', '.join(args)});"))
+    used = sorted(used)
 
     def io(names):
         return [dict(index=k, size=graph.tensors[n].size, ctype=C_TYPES[graph.tensors[n].dtype],

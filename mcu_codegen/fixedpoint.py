@@ -140,3 +140,51 @@ def count_leading_zeros_u32(x):
     x = _i64(x) & 0xFFFFFFFF
     bit_length = sum((x >> k) != 0 for k in range(32))
     return 32 - np.asarray(bit_length, dtype=np.int64)
+
+
+# -- 16x8 (int16 activations): TFLite's int64 requantization and int16 lookup tables ----------------------
+
+def multiply_by_quantized_multiplier_s64(x, multiplier, shift):
+    """TFLite's requantization of an int64 accumulator (16x8 kernels): the multiplier rounded to 16 bits
+    (to nearest, ties up; 0x7FFF at the top), then one rounding shift, ties toward +infinity.
+    Valid for |x| < 2^47 and shift in [-31, 7], which prepare() guarantees; the result fits int32 there."""
+    m, shift = _i64(multiplier), _i64(shift)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total_shift = 15 - shift
+    return (_i64(x) * reduced + (_i64(1) << (total_shift - 1))) >> total_shift
+
+
+LUT_STEPS = 512  # an int16 lookup table: 512 intervals over the input range, 513 values
+
+
+def lut_int16(func, input_min, input_max, output_min, output_max):
+    """TFLite's gen_lut for int16 in and out: 513 values of func over [input_min, input_max] on the int16 grid
+    of [output_min, output_max]; each entry is nudged by half the interpolation error at its interval's
+    midpoint, so that linear interpolation between entries is centred on func."""
+    step = (input_max - input_min) / LUT_STEPS
+    half_step = step / 2
+    out_scale = 65536.0 / (output_max - output_min)
+    rnd = lambda v: float(round_half_away(v))  # noqa: E731
+    lut = []
+    for i in range(LUT_STEPS):
+        val = func(input_min + i * step)
+        val_midpoint = func(input_min + i * step + half_step)
+        val_next = func(input_min + (i + 1) * step)
+        sample = rnd(val * out_scale)
+        midpoint_interp = rnd((val_next * out_scale + rnd(val * out_scale)) / 2)
+        midpoint_err = midpoint_interp - rnd(val_midpoint * out_scale)
+        lut.append(min(max(sample - rnd(midpoint_err / 2), -32768.0), 32767.0))
+    lut.append(min(max(rnd(func(input_max) * out_scale), -32768.0), 32767.0))
+    return np.array(lut, dtype=np.int16)
+
+
+def lut_lookup_int16(value, lut):
+    """Linear interpolation in a 513-entry table for an int16 value: entry 256 + value / 128, then 7 bits
+    of the value's remainder times the slope, rounded (ties up)."""
+    value = _i64(value)
+    index = 256 + (value >> 7)
+    offset = value & 0x7F
+    lut = _i64(lut)
+    base = lut[index]
+    slope = lut[index + 1] - base
+    return base + ((slope * offset + 64) >> 7)

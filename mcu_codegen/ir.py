@@ -14,7 +14,7 @@ class ConversionError(Exception):
 class Tensor:
     name: str                       # generator id ("t12"), never a model string
     shape: tuple                    # physical shape
-    dtype: str = "float32"          # float32 until quantize; int8 / uint8 / float32 after
+    dtype: str = "float32"          # float32 until quantize; int8 / int16 / uint8 / float32 after
     scale: float = None             # float32 value, set by quantize
     zero_point: int = None
     source: str = ""                # the model's tensor name: for comments and errors only
@@ -28,7 +28,7 @@ class Tensor:
 
     @property
     def nbytes(self):
-        return self.size * {"int8": 1, "uint8": 1, "float32": 4}[self.dtype]
+        return self.size * {"int8": 1, "uint8": 1, "int16": 2, "float32": 4}[self.dtype]
 
 
 @dataclass

@@ -1,51 +1,217 @@
-"""Stage 3: calibrate on a representative dataset and compute every integer the kernels need (TFLite's scheme:
-per-channel symmetric int8 weights, per-tensor asymmetric int8 activations, int32 bias)."""
+"""Stage 3: calibrate on a representative dataset and compute every integer the kernels need.
+
+Modes (TFLite's post-training schemes):
+- int8 (default): per-channel symmetric int8 weights, per-tensor asymmetric int8 activations, int32 bias;
+- int16x8: int16 activations (symmetric, zero point 0), int8 weights, int64 bias;
+- float32: no quantization, float kernels (the decision tree's first step, or a board with an FPU).
+Mixed precision: the layers named in int16_layers run in 16x8 inside an int8 model; requantize nodes convert
+between the two where a tensor crosses from one precision to the other.
+"""
 import numpy as np
 
 from . import calibration, ops
 from .fixedpoint import round_half_away
 from .frontend import shown
 from .ir import ConversionError, Node
+from .ops._common import QRANGE, quantize_weights_and_bias
 
-IO_TYPES = ("int8", "uint8", "float32")
+IO_TYPES = ("int8", "uint8", "int16", "float32")
+MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32"}  # mode -> activation type
+WEIGHT_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
+CLIP_CANDIDATES = np.linspace(1.0, 0.5, 51)  # per-channel weight clipping: fractions of max |w| tried
 
 
-def quantize(graph, samples, input_type="int8", output_type="int8", method="minmax", progress=None):
+def quantize(graph, samples, input_type=None, output_type=None, method="minmax", progress=None, mode="int8",
+             int16_layers=(), weight_clipping=False, bias_correction=False):
     """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph.
     A graph that is quantized already (TFLite) keeps the file's scales: samples may be None.
-    method: how activation ranges are chosen (calibration.METHODS); progress(done, total) is called per batch."""
+    input_type/output_type: the C API's element types (default: the mode's activation type).
+    method: how activation ranges are chosen (calibration.METHODS); progress(done, total) is called per batch.
+    weight_clipping: per-channel weight ranges chosen by least squared error instead of max |w|.
+    bias_correction: each conv/FC bias absorbs the mean error its quantized weights cause on the calibration data."""
+    if mode not in MODES:
+        raise ConversionError(f"mode '{mode}' is not one of {', '.join(MODES)}")
+    base = MODES[mode]
+    input_type, output_type = input_type or base, output_type or base
     for kind in (input_type, output_type):
         if kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     g = graph.copy()
-    if g.quantized:
+    if mode == "float32" or g.quantized:
+        _check_fixed_types(g, mode, int16_layers, input_type, output_type)
+    stats = None
+    if mode != "float32" and not g.quantized:
+        stats = calibration.statistics(g, samples, method, progress)
+        types = _activation_types(g, base, _int16_nodes(g, int16_layers))
+        _assign_qparams(g, stats, types)
+        _insert_requantize(g, stats, types)
+        if weight_clipping or bias_correction:
+            _adjust_weights(g, stats, weight_clipping, bias_correction)
+    elif g.quantized:
         _check_file_quantization(g)
-    else:
-        _assign_qparams(g, calibration.ranges(g, samples, method, progress))
+    else:  # float32: values are their own representation (scale 1, zero point 0 in model.h and report.json)
+        for t in g.tensors.values():
+            t.scale, t.zero_point = np.float32(1.0), 0
     for node in g.nodes:
         try:
             node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
                                                    g.tensors[node.outputs[0]])
         except ConversionError as e:
             raise ConversionError(f"{g.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
-    _add_io_edges(g, input_type, output_type)
+    _add_io_edges(g, input_type, output_type, stats)
     return g
 
 
-def _assign_qparams(g, ranges):
+def _check_fixed_types(g, mode, int16_layers, input_type, output_type):
+    """float32 mode and quantized files keep their types: refuse the options that would change them."""
+    if mode == "float32":
+        if g.quantized:
+            raise ConversionError(f"{g.source}: a quantized model cannot run in float32 mode (convert its float model)")
+        if int16_layers:
+            raise ConversionError("--int16-layers needs --mode int8 (mixed precision inside an int8 model)")
+        if (input_type, output_type) != ("float32", "float32"):
+            raise ConversionError("--mode float32 has float32 inputs and outputs (--io float32)")
+    elif mode != "int8" or int16_layers:
+        raise ConversionError(f"{g.source}: the model is quantized already; --mode and --int16-layers apply to "
+                              "float models")
+
+
+def _int16_nodes(g, names):
+    """The nodes named in --int16-layers (the model's node names, as `--dump float` and `debug` print them)."""
+    known = {n.name for n in g.nodes}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConversionError(f"--int16-layers: no node named {', '.join(repr(shown(u)) for u in unknown)} "
+                              "(node names: see `mcu-codegen convert MODEL --dump float`)")
+    return set(names)
+
+
+def _activation_types(g, base, int16_nodes):
+    """{tensor: int8 | int16}. A node computes in int16 in the 16x8 mode or when chosen; ops that keep their
+    input's quantization (pools, reshapes) follow their input. A model input takes int16 when all its
+    readers compute in int16."""
+    node_type = {}
+    types = {}
     for name in g.inputs:
-        _set_qparams(g.tensors[name], *ranges[name])
+        readers = g.consumers(name)
+        types[name] = "int16" if base == "int16" or (readers and all(n.name in int16_nodes for n in readers)) \
+            else "int8"
+    for node in g.nodes:
+        mod = ops.get(node.op)
+        if getattr(mod, "SAME_QUANT_AS_INPUT", False):
+            node_type[id(node)] = types[node.inputs[0]]
+        else:
+            node_type[id(node)] = "int16" if base == "int16" or node.name in int16_nodes else "int8"
+        types[node.outputs[0]] = node_type[id(node)]
+    types["__nodes__"] = node_type
+    return types
+
+
+def _qparams(dtype, rng):
+    if dtype == "int16":  # TFLite 16x8: symmetric, zero point 0
+        bound = max(abs(rng[0]), abs(rng[1]))
+        return (np.float32(bound / 32767.0), 0) if bound > 0 else (np.float32(1.0), 0)
+    return choose_qparams(*rng)
+
+
+def _range(stats, name, dtype):
+    return (stats.minmax if dtype == "int16" else stats.chosen)[name]
+
+
+def _assign_qparams(g, stats, types):
+    for name in g.inputs:
+        t = g.tensors[name]
+        t.dtype = types[name]
+        t.scale, t.zero_point = _qparams(t.dtype, _range(stats, name, t.dtype))
     for node in g.nodes:
         mod, out = ops.get(node.op), g.tensors[node.outputs[0]]
+        out.dtype = types[out.name]
         if hasattr(mod, "OUTPUT_QUANT"):
-            out.scale, out.zero_point = np.float32(mod.OUTPUT_QUANT[0]), mod.OUTPUT_QUANT[1]
+            scale, out.zero_point = mod.OUTPUT_QUANT[out.dtype]
+            out.scale = np.float32(scale)
         elif getattr(mod, "SAME_QUANT_AS_INPUT", False):
             src = g.tensors[node.inputs[0]]
             out.scale, out.zero_point = src.scale, src.zero_point
         else:
-            _set_qparams(out, *ranges[out.name])
-    for t in g.tensors.values():
-        t.dtype = "int8"
+            out.scale, out.zero_point = _qparams(out.dtype, _range(stats, out.name, out.dtype))
+
+
+def _insert_requantize(g, stats, types):
+    """Where a node computes in another precision than a tensor it reads, it reads a requantized copy (one per
+    tensor and type, shared by every such reader)."""
+    copies = {}
+    for node in list(g.nodes):
+        want = types["__nodes__"][id(node)]
+        for k, name in enumerate(node.inputs):
+            src = g.tensors[name]
+            if src.dtype == want:
+                continue
+            if (name, want) not in copies:
+                copy = _converted(g, src, want, stats.minmax.get(name) if want == "int16" else stats.chosen.get(name))
+                producer = g.producer(name)
+                index = g.nodes.index(producer) + 1 if producer is not None else 0
+                g.nodes.insert(index, Node("requantize", [name], [copy.name], {},
+                                           f"requantize '{src.source}' to {want}"))
+                copies[name, want] = copy.name
+            node.inputs[k] = copies[name, want]
+
+
+def _converted(g, src, dtype, rng=None):
+    """A new tensor holding src's values as dtype, with its own quantization (from the calibrated range, or
+    from src's representable range when there is none)."""
+    t = g.new_tensor(src)
+    t.dtype = dtype
+    if rng is None:
+        lo, hi = ((q - src.zero_point) * float(src.scale) for q in QRANGE[src.dtype])
+        rng = (lo, hi)
+    t.scale, t.zero_point = _qparams(dtype, rng)
+    return t
+
+
+def _adjust_weights(g, stats, weight_clipping, bias_correction):
+    for node in g.nodes:
+        if node.op not in WEIGHT_OPS:
+            continue
+        axis = 2 if node.op == "depthwise_conv2d" else 0
+        if weight_clipping:
+            node.attrs["weight_clip"] = mse_weight_clip(node.attrs["weight"], axis)
+        if bias_correction:
+            _correct_bias(g, node, stats, axis)
+
+
+def mse_weight_clip(w, axis):
+    """Per output channel, the |w| limit (a fraction of max |w|) whose 127-level symmetric grid gives the least
+    squared error over that channel's weights: one outlier no longer coarsens the grid for all the others."""
+    w = np.moveaxis(np.asarray(w, np.float64), axis, 0).reshape(np.shape(w)[axis], -1)
+    max_abs = np.abs(w).max(axis=1)
+    best, best_err = max_abs.copy(), np.full(len(w), np.inf)
+    for f in CLIP_CANDIDATES:
+        limit = max_abs * f
+        scale = np.where(limit > 0, limit / 127.0, 1.0)[:, None]
+        err = ((np.clip(round_half_away(w / scale), -127, 127) * scale - w) ** 2).sum(axis=1)
+        better = err < best_err - 1e-18
+        best, best_err = np.where(better, limit, best), np.where(better, err, best_err)
+    return best.astype(np.float32)
+
+
+def _correct_bias(g, node, stats, axis):
+    """Bias correction (Nagel et al. 2019, the analytic form): the quantized weights W_q shift each output's
+    mean by (W_q - W) E[x]; the bias takes that shift back, with E[x] the calibration mean of each input
+    channel (padding ignored)."""
+    x = g.tensors[node.inputs[0]]
+    mean = stats.channel_mean.get(node.inputs[0])
+    if mean is None:
+        return
+    w = np.asarray(node.attrs["weight"], np.float64)
+    w_q, _, scales = quantize_weights_and_bias(node.attrs, axis, x.scale, x.dtype == "int16")
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    error = w_q.astype(np.float64) * scales.astype(np.float64).reshape(shape) - w
+    if node.op == "depthwise_conv2d":  # [KH, KW, C * m]: output channel c * m + j reads input channel c
+        shift = error.sum(axis=(0, 1)) * np.repeat(mean, node.attrs["depth_multiplier"])
+    else:  # conv [OC, KH, KW, IC] or FC [OUT, IN]: the input's last axis is the weights' last axis
+        shift = error.reshape(error.shape[0], -1, error.shape[-1]).sum(axis=1) @ mean
+    node.attrs["bias"] = (np.asarray(node.attrs["bias"], np.float64) - shift).astype(np.float32)
 
 
 def _check_file_quantization(g):
@@ -53,7 +219,7 @@ def _check_file_quantization(g):
     outputs 1/256 - 128. A file that breaks them is refused rather than computed wrong."""
     for node in g.nodes:
         mod, x, y = ops.get(node.op), g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
-        want = (mod.OUTPUT_QUANT if hasattr(mod, "OUTPUT_QUANT") else
+        want = (mod.OUTPUT_QUANT[y.dtype] if hasattr(mod, "OUTPUT_QUANT") else
                 (x.scale, x.zero_point) if getattr(mod, "SAME_QUANT_AS_INPUT", False) else None)
         if want is not None and (np.float32(y.scale), y.zero_point) != (np.float32(want[0]), want[1]):
             raise ConversionError(f"{g.source}: {node.name}: output quantization ({y.scale}, {y.zero_point}) "
@@ -74,27 +240,42 @@ def choose_qparams(rmin, rmax, qmin=-128, qmax=127):
     return np.float32(scale), zp
 
 
-def _set_qparams(tensor, rmin, rmax):
-    tensor.scale, tensor.zero_point = choose_qparams(rmin, rmax)
+# -- the C API's element types at the model's edges ----------------------------------------------------------
+EDGE_OPS = {("float32", "int8"): "quantize", ("float32", "int16"): "quantize", ("uint8", "int8"): "convert_u8",
+            ("int8", "int16"): "requantize", ("int16", "int8"): "requantize"}
 
 
-def _add_io_edges(g, input_type, output_type):
-    """The C API speaks the requested I/O type; inside, everything is int8. uint8 converts in place."""
+def _add_io_edges(g, input_type, output_type, stats):
+    """The C API speaks the requested I/O type; an edge node converts from/to the activation type inside."""
     for i, name in enumerate(list(g.inputs)):
-        if input_type != "int8":
-            edge = _edge_tensor(g, g.tensors[name], input_type)
-            _insert_edge(g, 0, "convert_u8" if input_type == "uint8" else "quantize", edge, g.tensors[name])
+        t = g.tensors[name]
+        if input_type != t.dtype and t.dtype != "float32":  # float: float32 mode, or a file's own QUANTIZE
+            edge = _edge_tensor(g, t, input_type, stats)
+            _insert_edge(g, 0, _edge_op(input_type, t.dtype, "input"), edge, t)
             g.inputs[i] = edge.name
     for i, name in enumerate(list(g.outputs)):
-        if output_type != "int8":
-            edge = _edge_tensor(g, g.tensors[name], output_type)
-            _insert_edge(g, len(g.nodes), "convert_u8" if output_type == "uint8" else "dequantize",
-                         g.tensors[name], edge)
+        t = g.tensors[name]
+        if output_type != t.dtype and t.dtype != "float32":
+            edge = _edge_tensor(g, t, output_type, stats)
+            op = _edge_op(output_type, t.dtype, "output")
+            _insert_edge(g, len(g.nodes), "dequantize" if op == "quantize" else op, t, edge)
             g.outputs[i] = edge.name
 
 
-def _edge_tensor(g, t, io_type):
-    """The int8 tensor t as the user sees it: uint8 moves the zero point by 128, float32 keeps the scale."""
+def _edge_op(io_type, inner, where):
+    op = EDGE_OPS.get((io_type, inner))
+    if op is None:
+        raise ConversionError(f"{where} type {io_type} with {inner} activations inside is not supported "
+                              f"(use --io {inner} or float32)")
+    return op
+
+
+def _edge_tensor(g, t, io_type, stats):
+    """The tensor t as the user sees it: uint8 moves the zero point by 128, float32 keeps the scale, the other
+    integer type gets its own quantization of the same range."""
+    if io_type in ("int8", "int16"):
+        rng = None if stats is None else (stats.minmax if io_type == "int16" else stats.chosen).get(t.name)
+        return _converted(g, t, io_type, rng)
     edge = g.new_tensor(t)
     edge.dtype, edge.scale = io_type, t.scale
     edge.zero_point = t.zero_point + 128 if io_type == "uint8" else t.zero_point

@@ -1,5 +1,9 @@
 """Run a graph in NumPy: the float references (calibration, float oracle) or the integer twins of the C kernels."""
+import numpy as np
+
 from . import ops
+
+NP_TYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "float32": np.float32}
 
 
 def execute(graph, feeds, integer, keep=False):
@@ -8,13 +12,22 @@ def execute(graph, feeds, integer, keep=False):
     for node in graph.nodes:
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
-        y = mod.int_ref(node.params, *args) if integer else mod.float_ref(node.attrs, *args)
-        values[node.outputs[0]] = y.reshape((y.shape[0],) + tuple(graph.tensors[node.outputs[0]].shape))
+        if integer and not _float_kernel(graph, node, mod):
+            y = mod.int_ref(node.params, *args)
+        else:  # calibration, the float oracle, and float32-mode kernels (their twin is the float reference)
+            y = mod.float_ref(node.attrs, *args)
+        out = graph.tensors[node.outputs[0]]
+        # integer twins compute in int64 and clamp to the type's range; the tensor's type holds the result
+        values[node.outputs[0]] = y.reshape((y.shape[0],) + tuple(out.shape)).astype(NP_TYPES[out.dtype], copy=False)
         if not keep:
             last_use = {x for x in node.inputs if x not in graph.outputs and _last_reader(graph, x) is node}
             for x in last_use:
                 values.pop(x, None)
     return values if keep else {o: values[o] for o in graph.outputs}
+
+
+def _float_kernel(graph, node, mod):
+    return ops.kernel_type(mod, graph.tensors[node.inputs[0]].dtype, graph.tensors[node.outputs[0]].dtype) == "float32"
 
 
 def _last_reader(graph, tensor):

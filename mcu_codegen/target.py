@@ -139,7 +139,7 @@ def link_harness(project, report, board, work):
     _run([CC, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf", "-I", str(project),
           "-c", str(work / "harness.c"), "-o", str(work / "harness.o")])
     _run([CC, *board.cflags, str(model_obj), str(work / "harness.o"), "-nostartfiles", "--specs=nano.specs",
-          "--specs=nosys.specs", "-Wl,--gc-sections", "-T", str(work / "link.ld"), "-o", str(elf)])
+          "--specs=nosys.specs", "-Wl,--gc-sections", "-T", str(work / "link.ld"), "-o", str(elf), "-lm"])
     return elf
 
 

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/helpers.py, tests/mlperf.py
 
+from mcu_codegen import ops  # noqa: E402
 from mcu_codegen.build import STRICT_FLAGS  # noqa: E402
 from mcu_codegen.emit import RUNTIME  # noqa: E402
 
@@ -56,17 +57,24 @@ def runtime(tmp_path_factory):
     lib_path = work / "libmcu_runtime.so"
     sources = sorted(str(p) for p in (RUNTIME / "src").glob("*.c")) + [str(work / "shim.c")]
     subprocess.run(["gcc", *STRICT_FLAGS, "-O2", "-shared", "-fPIC", "-I", str(RUNTIME / "include"),
-                    *sources, "-o", str(lib_path)], check=True)
+                    *sources, "-o", str(lib_path), "-lm"], check=True)
     ffi = cffi.FFI()
     ffi.cdef(runtime_cdef() + SHIM_CDEF)
     return ffi, ffi.dlopen(str(lib_path))
 
 
 C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint8): "uint8_t",
-           np.dtype(np.float32): "float"}
+           np.dtype(np.float32): "float", np.dtype(np.int16): "int16_t", np.dtype(np.int64): "int64_t"}
+IR_TYPES = {np.dtype(np.int8): "int8", np.dtype(np.uint8): "uint8", np.dtype(np.int16): "int16",
+            np.dtype(np.float32): "float32"}
 
 
-def params_struct(ffi, mod, params):
+def c_kernel(mod, in_dtype, out_dtype):
+    """(C function, params type) of an op for NumPy input/output element types."""
+    return ops.kernel(mod, IR_TYPES[np.dtype(in_dtype)], IR_TYPES[np.dtype(out_dtype)])
+
+
+def params_struct(ffi, params_type, params):
     """The op's C params struct from prepare()'s dict; returns (struct pointer, buffers to keep alive)."""
     keep, fields = [], {}
     for k, v in params.items():
@@ -79,7 +87,7 @@ def params_struct(ffi, mod, params):
             fields[k] = float(v)
         else:
             fields[k] = int(v)
-    return ffi.new(f"{mod.C_PARAMS_TYPE} *", fields), keep
+    return ffi.new(f"{params_type} *", fields), keep
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +96,8 @@ def run_kernel(runtime):
     ffi, lib = runtime
 
     def run(mod, params, inputs, out_shape, out_dtype=np.int8):
-        p, keep = params_struct(ffi, mod, params)
+        function, params_type = c_kernel(mod, np.asarray(inputs[0]).dtype, out_dtype)
+        p, keep = params_struct(ffi, params_type, params)
         bufs = []
         for x in inputs:
             x = np.ascontiguousarray(x)
@@ -97,7 +106,7 @@ def run_kernel(runtime):
             bufs.append(b)
         out = np.zeros(out_shape, dtype=out_dtype)
         ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
-        getattr(lib, mod.C_FUNCTION)(p, *bufs, ob)
+        getattr(lib, function)(p, *bufs, ob)
         return np.frombuffer(ffi.buffer(ob, out.nbytes), dtype=out.dtype).reshape(out_shape).copy()
 
     return run

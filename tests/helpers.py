@@ -5,6 +5,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper
 
 from mcu_codegen.ir import Tensor
+from mcu_codegen.reference import NP_TYPES
 
 NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
@@ -36,8 +37,13 @@ def run_single_node(op_type, x_list, attrs=None, initializers=None, out_shape=No
     return run_onnxruntime(model, dict(zip(names, x_list)))[0]
 
 
-def qtensor(shape, scale, zero_point, name="t"):
-    return Tensor(name, tuple(shape), "int8", np.float32(scale), int(zero_point))
+def qtensor(shape, scale, zero_point, name="t", dtype="int8"):
+    return Tensor(name, tuple(shape), dtype, np.float32(scale), int(zero_point))
+
+
+def typed(values, t):
+    """An integer twin's int64 result (clamped to the type's range) as the tensor's own element type."""
+    return np.asarray(values).astype(NP_TYPES[t.dtype])
 
 
 def rand_int8(rng, shape):
@@ -54,7 +60,7 @@ def quantize_like(x, t):
 
 def c_equals_int_ref(run_kernel, mod, params, inputs, out):
     """The C kernel and its NumPy twin on the same int8 inputs (batch of one): equal bit for bit."""
-    want = mod.int_ref(params, *[x[None] for x in inputs])[0].reshape(out.shape)
+    want = typed(mod.int_ref(params, *[x[None] for x in inputs])[0].reshape(out.shape), out)
     got = run_kernel(mod, params, inputs, out.shape, want.dtype)
     np.testing.assert_array_equal(got, want)
     return got

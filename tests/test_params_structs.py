@@ -1,14 +1,19 @@
 """STYLE's promise that a field the Python side forgot cannot go unnoticed: designated initializers leave a
-forgotten field zero without a warning, so each op's prepare() must fill exactly its C struct's fields."""
+forgotten field zero without a warning, so each op's prepare() must fill exactly its C struct's fields, for every kernel (int8, int16, float32)."""
 import numpy as np
 import pytest
-from helpers import qtensor
+from helpers import qtensor as _qtensor
 
 from mcu_codegen import ops
 
 
-def _prepared(op):
-    x = qtensor((1, 6, 6, 4), 0.05, 3)
+def _prepared(op, dtype):
+    """prepare() of op on tensors of the activation type `dtype` (int8, int16 with zero point 0, or float32)."""
+    zp = 3 if dtype == "int8" else 0
+
+    def qtensor(shape, scale, zero_point):  # noqa: F811 (this kernel's activation type)
+        return _qtensor(shape, scale, zero_point if dtype == "int8" else 0, dtype=dtype)
+    x = qtensor((1, 6, 6, 4), 0.05, zp)
     conv = dict(kernel=(3, 3), strides=(1, 1), dilations=(1, 1), pads=(1, 1, 1, 1), bias=np.zeros(4, np.float32))
     cases = {
         "conv2d": (dict(conv, weight=np.ones((4, 3, 3, 4), np.float32)), [x], x),
@@ -16,20 +21,22 @@ def _prepared(op):
         "fully_connected": (dict(weight=np.ones((3, 4), np.float32), bias=np.zeros(3, np.float32)),
                             [qtensor((1, 4), 0.1, 0)], qtensor((1, 3), 0.1, 0)),
         "add": ({}, [x, x], x),
-        "max_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, 3)),
-        "avg_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, 3)),
+        "max_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
+        "avg_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
         "softmax": ({}, [qtensor((1, 10), 0.1, 0)], qtensor((1, 10), 1 / 256, -128)),
-        "transpose": (dict(perm=(0, 3, 1, 2)), [x], qtensor((1, 4, 6, 6), 0.05, 3)),
+        "transpose": (dict(perm=(0, 3, 1, 2)), [x], qtensor((1, 4, 6, 6), 0.05, zp)),
         "quantize": ({}, [x], x),
         "dequantize": ({}, [x], x),
+        "requantize": ({}, [x], _qtensor(x.shape, 0.01, 0, dtype="int16" if dtype == "int8" else "int8")),
         "convert_u8": ({}, [x], x),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(attrs, ins, out)
 
 
-@pytest.mark.parametrize("op", [op for op, mod in ops.REGISTRY.items() if hasattr(mod, "C_PARAMS_TYPE")])
-def test_prepare_fills_exactly_the_struct_fields(runtime, op):
+@pytest.mark.parametrize("op,dtype", [(op, dtype) for op, mod in ops.REGISTRY.items()
+                                      for dtype in sorted(getattr(mod, "KERNELS", {})) if dtype != "uint8"])
+def test_prepare_fills_exactly_the_struct_fields(runtime, op, dtype):
     ffi, _ = runtime
-    fields = {name for name, _ in ffi.typeof(ops.get(op).C_PARAMS_TYPE).fields}
-    assert set(_prepared(op)) == fields
+    fields = {name for name, _ in ffi.typeof(ops.get(op).KERNELS[dtype][1]).fields}
+    assert set(_prepared(op, dtype)) == fields

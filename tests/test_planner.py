@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import params_struct
-from helpers import qtensor, rand_int8
+from conftest import c_kernel, params_struct
+from helpers import qtensor, rand_int8, typed
 from mlperf import CASES, SHARED, dataset, onnx_path
 
 import mcu_codegen
@@ -107,7 +107,7 @@ def test_windowed_kernels_are_exact_at_their_overlap_limit(runtime, mod, attrs, 
     out = qtensor(mod.output_shape(attrs, [in_shape]), 0.05 if mod in (max_pool, avg_pool) else 0.02, -3)
     p = mod.prepare(attrs, [x], out)
     data = rand_int8(np.random.default_rng(1), in_shape)
-    want = mod.int_ref(p, data[None])[0]
+    want = typed(mod.int_ref(p, data[None])[0], out)
     _run_overlapped(runtime, mod, p, [data], want, mod.overlap_limit(p, 0, x, out))
 
 
@@ -119,12 +119,13 @@ def test_elementwise_kernels_are_exact_at_their_overlap_limit(runtime, mod):
     if mod is add:
         p, data = add.prepare({}, [x, x], out), [rand_int8(rng, shape), rand_int8(rng, shape)]
     elif mod is softmax:
-        p, data = softmax.prepare({}, [x], qtensor(shape, *softmax.OUTPUT_QUANT)), [rand_int8(rng, shape)]
+        p, data = softmax.prepare({}, [x], qtensor(shape, *softmax.OUTPUT_QUANT["int8"])), [rand_int8(rng, shape)]
     elif mod is quantize:
         p, data = quantize.prepare({}, [x], out), [rng.normal(0, 2, shape).astype(np.float32)]
     else:
+        out = qtensor(shape, 1, 0, dtype="float32")
         p, data = dequantize.prepare({}, [x], out), [rand_int8(rng, shape)]
-    want = mod.int_ref(p, *[d[None] for d in data])[0]
+    want = typed(mod.int_ref(p, *[d[None] for d in data])[0], out)
     _run_overlapped(runtime, mod, p, data, want, mod.overlap_limit(p, 0, x, out))
 
 
@@ -136,9 +137,10 @@ def _run_overlapped(runtime, mod, params, inputs, want, limit):
     in_off = max(0, -limit) + 16
     out_off = in_off + limit
     ffi.memmove(arena + in_off, inputs[0].tobytes(), inputs[0].nbytes)
-    struct, keep = params_struct(ffi, mod, params)
+    function, params_type = c_kernel(mod, inputs[0].dtype, want.dtype)
+    struct, keep = params_struct(ffi, params_type, params)
     others = [ffi.new("int8_t[]", extra.ravel().tolist()) for extra in inputs[1:]]
-    getattr(lib, mod.C_FUNCTION)(struct, ffi.cast("void *", arena + in_off),
+    getattr(lib, function)(struct, ffi.cast("void *", arena + in_off),
                                  *others, ffi.cast("void *", arena + out_off))
     got = np.frombuffer(ffi.buffer(arena + out_off, want.nbytes), dtype=want.dtype).reshape(want.shape)
     np.testing.assert_array_equal(got, want)

@@ -1,10 +1,13 @@
-"""The op registry: one module per op, named like its C file (mcu_<op>_s8.c) and its test (tests/ops/test_<op>.py).
+"""The op registry: one module per op, named like its C files (mcu_<op>_<s8|s16|f32>.c) and its test
+(tests/ops/test_<op>.py).
 
 Each module defines, top to bottom: output_shape, macs, float_ref, prepare (every integer the C kernel needs),
-int_ref (the NumPy twin of the C kernel), and C_FUNCTION / C_PARAMS_TYPE. Copy _template.py to add one.
+int_ref (the NumPy twin of the integer kernels), and KERNELS: {activation type: (C function, params type)}.
+prepare() branches on the activation type (int8; int16 for 16x8; float32). Copy _template.py to add one.
 """
 from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               quantize, reshape, softmax, transpose)
+               quantize, requantize, reshape, softmax, transpose)
+from ._common import kernel_params
 
 REGISTRY = {
     "conv2d": conv2d,
@@ -18,9 +21,20 @@ REGISTRY = {
     "reshape": reshape,
     "quantize": quantize,
     "dequantize": dequantize,
+    "requantize": requantize,
     "convert_u8": convert_u8,
 }
 
 
 def get(op):
     return REGISTRY[op]
+
+
+def kernel_type(mod, in_dtype, out_dtype):
+    """The activation type that picks an op's kernel: its input's, or for quantize the integer type it makes."""
+    return out_dtype if getattr(mod, "KERNEL_BY_OUTPUT", False) else in_dtype
+
+
+def kernel(mod, in_dtype, out_dtype):
+    """(C function, params type) of an op module for these tensor types."""
+    return kernel_params(mod.KERNELS, kernel_type(mod, in_dtype, out_dtype))

@@ -8,6 +8,16 @@ from .. import fixedpoint as fp
 from ..ir import ConversionError
 
 INT8_MIN, INT8_MAX = -128, 127
+QRANGE = {"int8": (-128, 127), "int16": (-32768, 32767)}
+FLOAT_MAX = float(np.finfo(np.float32).max)  # a float kernel's "no clamp" (C literals must be finite)
+ACC64_LIMIT = 1 << 47  # the int64 requantization's input bound (TFLite's 16x8 kernels)
+
+
+def kernel_params(kernels, dtype):
+    """(C function, params type) of an op for its activation type, or a clear error."""
+    if dtype not in kernels:
+        raise ConversionError(f"no {dtype} kernel (available: {', '.join(sorted(kernels))})")
+    return kernels[dtype]
 
 
 def to_nhwc(x):
@@ -77,20 +87,38 @@ def float_clamp(y, attrs):
     return np.clip(y, lo, hi).astype(np.float32)
 
 
-def act_range(attrs, scale, zero_point):
-    """The fused activation's clamp in the quantized domain (TFLite CalculateActivationRangeQuantized)."""
+def act_range(attrs, out):
+    """The fused activation's clamp in out's quantized domain (TFLite CalculateActivationRangeQuantized), or in
+    float (finite bounds) for a float32 output."""
     lo, hi = attrs.get("act") or (-np.inf, np.inf)
+    if out.dtype == "float32":
+        return np.float32(max(lo, -FLOAT_MAX)), np.float32(min(hi, FLOAT_MAX))
+    qmin, qmax = QRANGE[out.dtype]
 
     def q(v):
-        return zero_point + int(fp.round_half_away(np.float32(v) / np.float32(scale)))
-    act_min = INT8_MIN if lo == -np.inf else max(INT8_MIN, q(lo))
-    act_max = INT8_MAX if hi == np.inf else min(INT8_MAX, q(hi))
+        return out.zero_point + int(fp.round_half_away(np.float32(v) / np.float32(out.scale)))
+    act_min = qmin if lo == -np.inf else max(qmin, q(lo))
+    act_max = qmax if hi == np.inf else min(qmax, q(hi))
     return act_min, act_max
 
 
-def quantize_weights_and_bias(attrs, axis, input_scale):
+def window_params(attrs, x, out):
+    """The geometry fields shared by the conv, depthwise and pool structs."""
+    _, in_h, in_w, in_c = x.shape
+    _, out_h, out_w, out_c = out.shape
+    return dict(in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w,
+                kernel_h=attrs["kernel"][0], kernel_w=attrs["kernel"][1],
+                stride_h=attrs["strides"][0], stride_w=attrs["strides"][1],
+                pad_top=attrs["pads"][0], pad_left=attrs["pads"][1])
+
+
+def float_array(v):
+    return np.ascontiguousarray(v, dtype=np.float32)
+
+
+def quantize_weights_and_bias(attrs, axis, input_scale, wide=False):
     """Weights: symmetric int8 in [-127, 127], zero point 0, one float32 scale per slice along `axis`.
-    Bias: int32 at input_scale * weight_scale[c] (the accumulator's scale).
+    Bias: int32 (int64 when wide: 16x8) at input_scale * weight_scale[c] (the accumulator's scale).
     Weights that are already int8 (a TFLite model: attrs carry "weight_scales") are taken as they are.
 
     A channel whose weights are all but zero (seen in real models: a BatchNorm with gamma ~ 1e-30 folded in)
@@ -104,50 +132,73 @@ def quantize_weights_and_bias(attrs, axis, input_scale):
     other = tuple(i for i in range(w.ndim) if i != axis)
     max_abs = np.abs(w).max(axis=other) if w.size else np.zeros(w.shape[axis])
     in_scale = float(np.float32(input_scale))
-    scales = np.maximum(max_abs / 127.0, np.abs(bias) / (in_scale * (1 << 30)))
+    bias_limit = 1 << (40 if wide else 30)
+    clip = attrs.get("weight_clip")  # per-channel |w| limit chosen by the MSE search (weight_clipping.py)
+    if clip is not None:
+        max_abs = np.minimum(max_abs, clip)
+    scales = np.maximum(max_abs / 127.0, np.abs(bias) / (in_scale * bias_limit))
     scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
     shape = [1] * w.ndim
     shape[axis] = -1
     q = np.clip(fp.round_half_away(w / scales.astype(np.float64).reshape(shape)), -127, 127)
-    bias_q = fp.saturate_int32(fp.round_half_away(bias / (in_scale * scales.astype(np.float64))))
-    return q.astype(np.int8), bias_q.astype(np.int32), scales
+    bias_q = fp.round_half_away(bias / (in_scale * scales.astype(np.float64)))
+    if wide:
+        return q.astype(np.int8), np.clip(bias_q, -bias_limit, bias_limit).astype(np.int64), scales
+    return q.astype(np.int8), fp.saturate_int32(bias_q).astype(np.int32), scales
 
 
-def check_int32_accumulator(taps, bias):
-    """Every int32 accumulator stays in range: taps * |x - zp| (<= 255) * |w| (<= 128 for a file's own int8
-    weights) + |bias|. Raises ConversionError where it could overflow (no wider path yet)."""
-    worst = int(taps) * 255 * 128 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
-    if worst > fp.INT32_MAX:
-        raise ConversionError(f"a kernel of {taps} taps could overflow its int32 accumulator (worst case {worst})")
+def check_accumulator(taps, bias, wide=False):
+    """Every accumulator stays in range: taps * |x - zp| * |w| (<= 128 for a file's own int8 weights) + |bias|,
+    |x - zp| <= 255 for int8 and <= 32768 for int16 (whose int64 sum must stay below 2^47 for its
+    requantization). Raises ConversionError where it could overflow."""
+    worst = int(taps) * (32768 if wide else 255) * 128 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
+    limit = ACC64_LIMIT - 1 if wide else fp.INT32_MAX
+    if worst > limit:
+        kind = "int64 (2^47)" if wide else "int32"
+        raise ConversionError(f"a kernel of {taps} taps could overflow its {kind} accumulator (worst case {worst})")
 
 
-def check_shifts(shifts):
-    """Requantization shifts within what the kernels compute without overflow or undefined shifts."""
+def check_shifts(shifts, max_shift=30):
+    """Requantization shifts within what the kernels compute without overflow or undefined shifts
+    (the int64 requantization of 16x8 kernels allows at most 7)."""
     shifts = np.asarray(shifts)
-    if shifts.size and (shifts.max() > 30 or shifts.min() < -31):
+    if shifts.size and (shifts.max() > max_shift or shifts.min() < -31):
         raise ConversionError(f"a requantization scale needs a shift of {int(shifts.max())} (scales out of range)")
 
 
-def output_multipliers(input_scale, weight_scales, output_scale):
+def output_multipliers(input_scale, weight_scales, output_scale, wide=False):
     """Per channel (multiplier, shift) of input_scale * weight_scale[c] / output_scale, in double as TFLM."""
     pairs = [fp.quantize_multiplier(float(np.float32(input_scale)) * float(ws) / float(np.float32(output_scale)))
              for ws in weight_scales]
     shifts = np.array([s for _, s in pairs], dtype=np.int32)
-    check_shifts(shifts)
+    check_shifts(shifts, 7 if wide else 30)
     return np.array([m for m, _ in pairs], dtype=np.int32), shifts
 
 
 def requantize(acc, params):
-    """int32 accumulators -> int8 outputs with per-channel multipliers along the last axis."""
-    y = fp.multiply_by_quantized_multiplier(acc, params["out_mult"].astype(np.int64),
-                                            params["out_shift"].astype(np.int64)) + params["output_zp"]
-    return np.clip(y, params["act_min"], params["act_max"]).astype(np.int8)
+    """Accumulators -> outputs with per-channel multipliers along the last axis: int32 accumulators (int8
+    kernels) by double rounding, int64 ones (16x8 kernels: their bias is int64) by TFLite's 64-bit path.
+    Returns int64 values inside [act_min, act_max]; the caller's tensor type holds them."""
+    mult, shift = params["out_mult"].astype(np.int64), params["out_shift"].astype(np.int64)
+    if params["bias"].dtype == np.int64:
+        y = fp.multiply_by_quantized_multiplier_s64(acc, mult, shift)
+    else:
+        y = fp.multiply_by_quantized_multiplier(acc, mult, shift) + params["output_zp"]
+    return np.clip(y, params["act_min"], params["act_max"])
 
 
 
-def row_overlap_limit(p, channels_in, channels_out):
-    """How far above a dying input a windowed op's output may start (planner overlap): kernels write output
-    row by row, and while writing row oy they read input rows from max(0, oy * stride - pad_top) on, so the
-    output row must end below that input row. The minimum over rows is the limit (negative: below)."""
-    in_row, out_row = p["in_w"] * channels_in, p["out_w"] * channels_out
+def row_overlap_limit(p, x, out, channels_in, channels_out):
+    """How far above a dying input a windowed op's output may start (planner overlap, in bytes): kernels write
+    output row by row, and while writing row oy they read input rows from max(0, oy * stride - pad_top) on,
+    so the output row must end below that input row. The minimum over rows is the limit (negative: below)."""
+    in_row = p["in_w"] * channels_in * (x.nbytes // max(1, x.size))
+    out_row = p["out_w"] * channels_out * (out.nbytes // max(1, out.size))
     return min(max(0, oy * p["stride_h"] - p["pad_top"]) * in_row - (oy + 1) * out_row for oy in range(p["out_h"]))
+
+
+def elementwise_overlap_limit(x, out):
+    """An element-wise kernel writes element i after reading element i: in place is safe when elements do not
+    grow; a wider output must start below the input by the growth of the whole tensor."""
+    grow = out.nbytes // max(1, out.size) - x.nbytes // max(1, x.size)
+    return -grow * out.size if grow > 0 else 0

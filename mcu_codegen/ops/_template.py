@@ -1,11 +1,13 @@
 """<One line: what the op computes, its layouts, and which quantization it keeps.>
 
-To add an op: copy this file to ops/<op>.py, write runtime_c/src/mcu_<op>_s8.c (its params struct and prototype
-go in runtime_c/include/mcu_nn.h), add tests/ops/test_<op>.py, and add one line to ops/__init__.py REGISTRY.
+To add an op: copy this file to ops/<op>.py, write runtime_c/src/mcu_<op>_s8.c (and _s16.c, _f32.c for the
+16x8 and float32 modes; params structs and prototypes go in runtime_c/include/mcu_nn.h), add
+tests/ops/test_<op>.py, and add one line to ops/__init__.py REGISTRY.
 The frontend maps ONNX nodes onto it (frontend.HANDLERS); passes only need to know it if it fuses.
 """
-C_FUNCTION = "mcu_<op>_s8"            # the one public function of runtime_c/src/mcu_<op>_s8.c
-C_PARAMS_TYPE = "mcu_<op>_params_t"   # filled with designated initializers from prepare()'s dict
+# activation type -> (the one public function of runtime_c/src/<function>.c, its params struct, filled with
+# designated initializers from prepare()'s dict). A type missing here is refused with a clear error.
+KERNELS = {"int8": ("mcu_<op>_s8", "mcu_<op>_params_t")}
 # Optional: SAME_QUANT_AS_INPUT = True (output keeps the input's scale/zero point), OUTPUT_QUANT = (scale, zp),
 # ALIAS = True (no call: the output is the input's bytes), IN_PLACE = True (the kernel writes over its input).
 
@@ -26,7 +28,8 @@ def float_ref(attrs, *xs):
 
 def prepare(attrs, ins, out):
     """Every integer the C kernel needs, as {struct field: int | float32 | list | np.ndarray}: the keys are the
-    fields of C_PARAMS_TYPE, arrays become const arrays in flash. ins/out are quantized ir.Tensors."""
+    fields of the params struct, arrays become const arrays in flash. ins/out are quantized ir.Tensors; branch
+    on ins[0].dtype (int8, int16, float32) for the other kernels."""
     raise NotImplementedError
 
 

@@ -1,12 +1,12 @@
-"""Element-wise add of two activations of the same shape, with TFLite's int8 ADD arithmetic."""
+"""Element-wise add of two activations of the same shape, with TFLite's int8 / int16 ADD arithmetic, or float."""
 import numpy as np
 
 from .. import fixedpoint as fp
 from . import _common as c
 
-C_FUNCTION = "mcu_add_s8"
-C_PARAMS_TYPE = "mcu_add_params_t"
-LEFT_SHIFT = 20  # TFLite's headroom for int8 inputs: (x - zp) * 2^20 cannot overflow
+KERNELS = {"int8": ("mcu_add_s8", "mcu_add_params_t"), "int16": ("mcu_add_s16", "mcu_add_params_t"),
+           "float32": ("mcu_add_f32", "mcu_add_f32_params_t")}
+LEFT_SHIFT = {"int8": 20, "int16": 15}  # TFLite's headroom: (x - zp) * 2^shift cannot overflow int32
 
 
 def output_shape(attrs, in_shapes):
@@ -22,15 +22,18 @@ def float_ref(attrs, a, b):
 
 
 def prepare(attrs, ins, out):
+    act_min, act_max = c.act_range(attrs, out)
+    if out.dtype == "float32":
+        return dict(size=out.size, act_min=act_min, act_max=act_max)
+    left_shift = LEFT_SHIFT[out.dtype]
     s1, s2, so = (float(np.float32(t.scale)) for t in (ins[0], ins[1], out))
     twice_max = 2 * max(s1, s2)
     m1, sh1 = fp.quantize_multiplier(s1 / twice_max)
     m2, sh2 = fp.quantize_multiplier(s2 / twice_max)
-    mo, sho = fp.quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * so))
+    mo, sho = fp.quantize_multiplier(twice_max / ((1 << left_shift) * so))
     c.check_shifts([sh1, sh2, sho])
-    act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
     return dict(size=out.size, input1_zp=ins[0].zero_point, input2_zp=ins[1].zero_point, output_zp=out.zero_point,
-                left_shift=LEFT_SHIFT, input1_mult=m1, input1_shift=sh1, input2_mult=m2, input2_shift=sh2,
+                left_shift=left_shift, input1_mult=m1, input1_shift=sh1, input2_mult=m2, input2_shift=sh2,
                 output_mult=mo, output_shift=sho, act_min=act_min, act_max=act_max)
 
 
@@ -43,4 +46,4 @@ def int_ref(p, a, b):
     s1 = mbqm((a.astype(np.int64) - p["input1_zp"]) << p["left_shift"], p["input1_mult"], p["input1_shift"])
     s2 = mbqm((b.astype(np.int64) - p["input2_zp"]) << p["left_shift"], p["input2_mult"], p["input2_shift"])
     y = mbqm(s1 + s2, p["output_mult"], p["output_shift"]) + p["output_zp"]
-    return np.clip(y, p["act_min"], p["act_max"]).astype(np.int8)
+    return np.clip(y, p["act_min"], p["act_max"])

@@ -5,8 +5,8 @@ import numpy as np
 from . import _common as c
 from . import max_pool
 
-C_FUNCTION = "mcu_avg_pool_s8"
-C_PARAMS_TYPE = "mcu_pool_params_t"
+KERNELS = {"int8": ("mcu_avg_pool_s8", "mcu_pool_params_t"), "int16": ("mcu_avg_pool_s16", "mcu_pool_params_t"),
+           "float32": ("mcu_avg_pool_f32", "mcu_pool_f32_params_t")}
 SAME_QUANT_AS_INPUT = True
 output_shape = max_pool.output_shape
 prepare = max_pool.prepare
@@ -31,4 +31,4 @@ def int_ref(p, x):
     n = c.window_counts(x.shape[1:3], attrs)[None, :, :, None]
     # TFLM: (sum +- n/2) / n with C's truncating division, i.e. round half away from zero
     avg = np.where(total > 0, (total + n // 2) // n, -((n // 2 - total) // n))
-    return c.from_nhwc(np.clip(avg, p["act_min"], p["act_max"]).astype(np.int8))
+    return c.from_nhwc(np.clip(avg, p["act_min"], p["act_max"]))

@@ -1,10 +1,11 @@
-"""Regular 2-D convolution, NHWC input, OHWI filter, per-output-channel int8 weights."""
+"""Regular 2-D convolution, NHWC input, OHWI filter, per-output-channel int8 weights (int8 and 16x8), or float."""
 import numpy as np
 
 from . import _common as c
 
-C_FUNCTION = "mcu_conv2d_s8"
-C_PARAMS_TYPE = "mcu_conv2d_params_t"
+KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
+           "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
+           "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -24,31 +25,28 @@ def float_ref(attrs, x):
 
 def prepare(attrs, ins, out):
     x = ins[0]
-    w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale)
-    c.check_int32_accumulator(int(np.prod(w_q.shape[1:])), bias)
-    mult, shift = c.output_multipliers(x.scale, w_scales, out.scale)
-    act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
-    _, in_h, in_w, in_c = x.shape
-    _, out_h, out_w, out_c = out.shape
-    return dict(
-        in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c,
-        kernel_h=attrs["kernel"][0], kernel_w=attrs["kernel"][1],
-        stride_h=attrs["strides"][0], stride_w=attrs["strides"][1],
-        dilation_h=attrs["dilations"][0], dilation_w=attrs["dilations"][1],
-        pad_top=attrs["pads"][0], pad_left=attrs["pads"][1],
-        input_zp=x.zero_point, output_zp=out.zero_point, act_min=act_min, act_max=act_max,
-        filter=w_q, bias=bias, out_mult=mult, out_shift=shift,
-        depth_multiplier=1)
+    p = dict(c.window_params(attrs, x, out), in_c=x.shape[3], out_c=out.shape[3],
+             dilation_h=attrs["dilations"][0], dilation_w=attrs["dilations"][1], depth_multiplier=1)
+    act_min, act_max = c.act_range(attrs, out)
+    if x.dtype == "float32":
+        return dict(p, act_min=act_min, act_max=act_max, filter=c.float_array(attrs["weight"]),
+                    bias=c.float_array(attrs["bias"]))
+    wide = x.dtype == "int16"  # 16x8: zero points 0, int64 bias
+    w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
+    c.check_accumulator(int(np.prod(w_q.shape[1:])), bias, wide)
+    mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
+    p.update(act_min=act_min, act_max=act_max, filter=w_q, bias=bias, out_mult=mult, out_shift=shift)
+    return p if wide else dict(p, input_zp=x.zero_point, output_zp=out.zero_point)
 
 
 def overlap_limit(p, index, x, out):
-    return c.row_overlap_limit(p, p["in_c"], p["out_c"])
+    return c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
 
 
 def int_ref(p, x):
-    x = c.to_nhwc(x).astype(np.int64) - p["input_zp"]
+    x = c.to_nhwc(x).astype(np.int64) - p.get("input_zp", 0)
     cols = c.windows(x, c.window_attrs(p), 0)  # padding contributes (x - zp) = 0, as TFLM skips the tap
     w = p["filter"].reshape(p["out_c"], -1).astype(np.float64)
-    # float64 products and sums of int8 values are exact far beyond any kernel size we accept
+    # float64 products and sums are exact below 2^53: int8 (and int16) kernels of any size we accept
     acc = (cols.reshape(cols.shape[:3] + (-1,)).astype(np.float64) @ w.T).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))

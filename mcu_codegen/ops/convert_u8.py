@@ -4,8 +4,7 @@ import numpy as np
 
 from . import quantize
 
-C_FUNCTION = "mcu_convert_u8_s8"
-C_PARAMS_TYPE = "mcu_convert_params_t"
+KERNELS = {t: ("mcu_convert_u8_s8", "mcu_convert_params_t") for t in ("int8", "uint8")}
 IN_PLACE = True
 output_shape = quantize.output_shape
 macs = quantize.macs

@@ -4,8 +4,9 @@ import numpy as np
 from . import _common as c
 from . import conv2d
 
-C_FUNCTION = "mcu_depthwise_conv2d_s8"
-C_PARAMS_TYPE = "mcu_conv2d_params_t"
+KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
+           "int16": ("mcu_depthwise_conv2d_s16", "mcu_conv2d_s16_params_t"),
+           "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -36,11 +37,11 @@ def prepare(attrs, ins, out):
 
 
 def overlap_limit(p, index, x, out):
-    return c.row_overlap_limit(p, p["in_c"], p["out_c"])
+    return c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
 
 
 def int_ref(p, x):
-    x = c.to_nhwc(x).astype(np.int64) - p["input_zp"]
+    x = c.to_nhwc(x).astype(np.int64) - p.get("input_zp", 0)
     cols = c.windows(x, c.window_attrs(p), 0).astype(np.float64)  # exact: see conv2d.int_ref
     acc = _depthwise(cols, p["filter"].astype(np.float64), p["depth_multiplier"]).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))

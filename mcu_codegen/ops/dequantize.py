@@ -1,21 +1,25 @@
-"""int8 -> float32 model output (the C code dequantizes at the edge when --io float32)."""
+"""int8 or int16 -> float32 model output (the C code dequantizes at the edge when --io float32)."""
 import numpy as np
 
 from . import quantize
 
-C_FUNCTION = "mcu_dequantize_s8_f32"
-C_PARAMS_TYPE = "mcu_quantize_params_t"
+from . import _common as c
+
+KERNELS = {"int8": ("mcu_dequantize_s8_f32", "mcu_quantize_params_t"),
+           "int16": ("mcu_dequantize_s16_f32", "mcu_quantize_params_t")}
 output_shape = quantize.output_shape
 macs = quantize.macs
 float_ref = quantize.float_ref
 
 
 def prepare(attrs, ins, out):
-    return dict(size=out.size, scale=np.float32(ins[0].scale), zero_point=ins[0].zero_point)
+    q_min, q_max = c.QRANGE[ins[0].dtype]
+    return dict(size=out.size, scale=np.float32(ins[0].scale), zero_point=ins[0].zero_point, q_min=q_min,
+                q_max=q_max)
 
 
 def overlap_limit(p, index, x, out):
-    return -3 * p["size"]  # 4-byte outputs must stay below the 1-byte inputs not yet read
+    return c.elementwise_overlap_limit(x, out)  # 4-byte outputs must stay below the inputs not yet read
 
 
 def int_ref(p, x):

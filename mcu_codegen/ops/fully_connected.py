@@ -4,8 +4,9 @@ import numpy as np
 from ..ir import ConversionError
 from . import _common as c
 
-C_FUNCTION = "mcu_fully_connected_s8"
-C_PARAMS_TYPE = "mcu_fully_connected_params_t"
+KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
+           "int16": ("mcu_fully_connected_s16", "mcu_fully_connected_s16_params_t"),
+           "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -23,19 +24,23 @@ def float_ref(attrs, x):
 
 def prepare(attrs, ins, out):
     x = ins[0]
-    w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale)
-    c.check_int32_accumulator(w_q.shape[1], bias)
-    mult, shift = c.output_multipliers(x.scale, w_scales, out.scale)
-    act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
-    in_features = w_q.shape[1]
+    in_features = attrs["weight"].shape[1]
     if x.size % in_features:
         raise ConversionError(f"input of shape {x.shape} is not a whole number of {in_features}-feature rows")
-    return dict(rows=x.size // in_features, in_features=in_features, out_features=w_q.shape[0],
-                input_zp=x.zero_point, output_zp=out.zero_point, act_min=act_min, act_max=act_max,
-                weights=w_q, bias=bias, out_mult=mult, out_shift=shift)
+    act_min, act_max = c.act_range(attrs, out)
+    p = dict(rows=x.size // in_features, in_features=in_features, out_features=attrs["weight"].shape[0],
+             act_min=act_min, act_max=act_max)
+    if x.dtype == "float32":
+        return dict(p, weights=c.float_array(attrs["weight"]), bias=c.float_array(attrs["bias"]))
+    wide = x.dtype == "int16"
+    w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
+    c.check_accumulator(w_q.shape[1], bias, wide)
+    mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
+    p.update(weights=w_q, bias=bias, out_mult=mult, out_shift=shift)
+    return p if wide else dict(p, input_zp=x.zero_point, output_zp=out.zero_point)
 
 
 def int_ref(p, x):
-    xs = x.reshape(len(x), -1, p["in_features"]).astype(np.float64) - p["input_zp"]  # float64 sums of int8 products are exact here
+    xs = x.reshape(len(x), -1, p["in_features"]).astype(np.float64) - p.get("input_zp", 0)  # exact: see conv2d
     acc = (xs @ p["weights"].T.astype(np.float64)).astype(np.int64) + p["bias"]
     return c.requantize(acc, p)

@@ -1,10 +1,10 @@
-"""Max pooling over NHWC; output shares the input's scale and zero point (as TFLite)."""
+"""Max pooling over NHWC (int8, int16 or float); output shares the input's scale and zero point (as TFLite)."""
 import numpy as np
 
 from . import _common as c
 
-C_FUNCTION = "mcu_max_pool_s8"
-C_PARAMS_TYPE = "mcu_pool_params_t"
+KERNELS = {"int8": ("mcu_max_pool_s8", "mcu_pool_params_t"), "int16": ("mcu_max_pool_s16", "mcu_pool_params_t"),
+           "float32": ("mcu_max_pool_f32", "mcu_pool_f32_params_t")}
 SAME_QUANT_AS_INPUT = True
 
 
@@ -21,20 +21,18 @@ def float_ref(attrs, x):
 
 
 def prepare(attrs, ins, out):
-    _, in_h, in_w, ch = ins[0].shape
-    _, out_h, out_w, _ = out.shape
-    act_min, act_max = c.act_range(attrs, out.scale, out.zero_point)
-    c.check_int32_accumulator(attrs["kernel"][0] * attrs["kernel"][1], [0])  # avg pool sums the window
-    return dict(in_h=in_h, in_w=in_w, channels=ch, out_h=out_h, out_w=out_w,
-                kernel_h=attrs["kernel"][0], kernel_w=attrs["kernel"][1],
-                stride_h=attrs["strides"][0], stride_w=attrs["strides"][1],
-                pad_top=attrs["pads"][0], pad_left=attrs["pads"][1], act_min=act_min, act_max=act_max)
+    act_min, act_max = c.act_range(attrs, out)
+    if out.dtype == "int16":  # avg pool sums the window in int32: |x| <= 2^15 per tap
+        c.check_accumulator(attrs["kernel"][0] * attrs["kernel"][1] * 256, [0])
+    elif out.dtype == "int8":
+        c.check_accumulator(attrs["kernel"][0] * attrs["kernel"][1], [0])
+    return dict(c.window_params(attrs, ins[0], out), channels=ins[0].shape[3], act_min=act_min, act_max=act_max)
 
 
 def overlap_limit(p, index, x, out):
-    return c.row_overlap_limit(p, p["channels"], p["channels"])
+    return c.row_overlap_limit(p, x, out, p["channels"], p["channels"])
 
 
 def int_ref(p, x):
-    y = c.windows(c.to_nhwc(x), c.window_attrs(p), c.INT8_MIN).max(axis=(3, 4))  # padding never wins
-    return c.from_nhwc(np.clip(y, p["act_min"], p["act_max"]).astype(np.int8))
+    y = c.windows(c.to_nhwc(x).astype(np.int64), c.window_attrs(p), -(1 << 40)).max(axis=(3, 4))  # padding never wins
+    return c.from_nhwc(np.clip(y, p["act_min"], p["act_max"]))

@@ -1,10 +1,13 @@
-"""float32 model input -> int8 (the C code quantizes at the edge when --io float32)."""
+"""float32 model input -> int8 or int16 (the C code quantizes at the edge when --io float32)."""
 import numpy as np
 
 from .. import fixedpoint as fp
 
-C_FUNCTION = "mcu_quantize_f32_s8"
-C_PARAMS_TYPE = "mcu_quantize_params_t"
+from . import _common as c
+
+KERNELS = {"int8": ("mcu_quantize_f32_s8", "mcu_quantize_params_t"),
+           "int16": ("mcu_quantize_f32_s16", "mcu_quantize_params_t")}
+KERNEL_BY_OUTPUT = True  # the kernel is chosen by the integer type it produces
 
 
 def output_shape(attrs, in_shapes):
@@ -20,7 +23,8 @@ def float_ref(attrs, x):
 
 
 def prepare(attrs, ins, out):
-    return dict(size=out.size, scale=np.float32(out.scale), zero_point=out.zero_point)
+    q_min, q_max = c.QRANGE[out.dtype]
+    return dict(size=out.size, scale=np.float32(out.scale), zero_point=out.zero_point, q_min=q_min, q_max=q_max)
 
 
 def overlap_limit(p, index, x, out):
@@ -28,9 +32,9 @@ def overlap_limit(p, index, x, out):
 
 
 def int_ref(p, x):
-    # float32 division and rounding exactly as the C kernel: clamp, truncate, compare the exact fraction
+    # mcu_quantize_value: float32 division, clamp, rounding exactly as C's truncate-and-compare
     q = np.asarray(x, dtype=np.float32) / np.float32(p["scale"])
-    q = np.where(q > -1000.0, q, np.float32(-1000.0))  # NaN lands here, as in C
-    q = np.where(q < 1000.0, q, np.float32(1000.0))
-    rounded = fp.round_half_away(q).astype(np.int64)  # exact on float32 values, as C's truncate-and-compare
-    return np.clip(rounded + p["zero_point"], -128, 127).astype(np.int8)
+    q = np.where(q > -100000.0, q, np.float32(-100000.0))  # NaN lands here, as in C
+    q = np.where(q < 100000.0, q, np.float32(100000.0))
+    rounded = fp.round_half_away(q).astype(np.int64)
+    return np.clip(rounded + p["zero_point"], p["q_min"], p["q_max"])

@@ -1,8 +1,8 @@
 """A real data movement between layouts (one that cancelling transposes could not remove)."""
 import numpy as np
 
-C_FUNCTION = "mcu_transpose_s8"
-C_PARAMS_TYPE = "mcu_transpose_params_t"
+# a transpose moves bytes: one kernel for every element type
+KERNELS = {t: ("mcu_transpose", "mcu_transpose_params_t") for t in ("int8", "int16", "float32")}
 SAME_QUANT_AS_INPUT = True
 
 
@@ -25,7 +25,8 @@ def float_ref(attrs, x):
 def prepare(attrs, ins, out):
     shape, perm = list(ins[0].shape), list(attrs["perm"])
     pad = 4 - len(shape)  # pad to rank 4 with leading 1s: the kernel has one loop nest
-    return dict(in_shape=[1] * pad + shape, perm=list(range(pad)) + [q + pad for q in perm])
+    return dict(in_shape=[1] * pad + shape, perm=list(range(pad)) + [q + pad for q in perm],
+                element_size=ins[0].nbytes // max(1, ins[0].size))
 
 
 def int_ref(p, x):

@@ -57,6 +57,39 @@ static inline int32_t mcu_saturating_rounding_multiply_by_pot(int32_t x, int32_t
     return exponent < 0 ? mcu_rounding_divide_by_pot(x, -exponent) : x;
 }
 
+/* float -> integer at a float input edge: round(x / scale) half away from zero, + zero_point, clamped to
+ * [q_min, q_max]. The quotient is clamped first so that the conversion to int is defined; NaN fails the
+ * first test and lands low. */
+static inline int32_t mcu_quantize_value(float x, float scale, int32_t zero_point, int32_t q_min, int32_t q_max)
+{
+    float q = x / scale;
+    q = q > -100000.0f ? q : -100000.0f;
+    q = q < 100000.0f ? q : 100000.0f;
+    const int32_t t = (int32_t)q;     /* truncation toward zero */
+    const float frac = q - (float)t;  /* exact */
+    const int32_t rounded = frac >= 0.5f ? t + 1 : (frac <= -0.5f ? t - 1 : t);
+    return mcu_clamp(rounded + zero_point, q_min, q_max);
+}
+
+/* 16x8 kernels: requantization of an int64 accumulator as TFLite: the multiplier rounded to 16 bits, one
+ * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 7], guaranteed by the generator. */
+static inline int32_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
+/* Linear interpolation in a 513-entry int16 table (TFLite's int16 LUTs): entry 256 + value / 128, plus the
+ * slope times the value's low 7 bits, rounded. */
+static inline int32_t mcu_lut_lookup_s16(int32_t value, const int16_t *lut)
+{
+    const int32_t index = 256 + (value >> 7);
+    const int32_t offset = value & 0x7F;
+    const int32_t base = lut[index];
+    return base + (((lut[index + 1] - base) * offset + 64) >> 7);
+}
+
 /* gemmlowp fixed point: a FixedPoint<int32, I> is a raw int32 with 31 - I fractional bits. */
 #define MCU_SOFTMAX_DIFF_INT_BITS 5     /* scaled input differences */
 #define MCU_SOFTMAX_ACCUM_INT_BITS 12   /* sum of exponentials */

@@ -110,20 +110,22 @@ MCU_KERNEL void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *inpu
 typedef struct {
     int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
     int32_t perm[4];                    /* out dim i is input dim perm[i] */
+    int32_t element_size;               /* bytes per element: 1 (int8), 2 (int16) or 4 (float) */
 } mcu_transpose_params_t;
 
-/* out = numpy.transpose(in, perm) on int8 data. */
+/* out = numpy.transpose(in, perm), for elements of any size (a transpose only moves bytes). */
 #ifndef MCU_KERNELS_STATIC
-MCU_KERNEL void mcu_transpose_s8(const mcu_transpose_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_transpose(const mcu_transpose_params_t *p, const void *input, void *output);
 #endif
 
 typedef struct {
     int32_t size;
     float scale;                        /* float32, as in the model */
     int32_t zero_point;
+    int32_t q_min, q_max;               /* the integer type's range: -128, 127 or -32768, 32767 */
 } mcu_quantize_params_t;
 
-/* out = clamp(round_half_away(in / scale) + zero_point, -128, 127); NaN gives -128. (float input edge) */
+/* out = clamp(round_half_away(in / scale) + zero_point, q_min, q_max); NaN gives q_min. (float input edge) */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_quantize_f32_s8(const mcu_quantize_params_t *p, const float *input, int8_t *output);
 #endif
@@ -140,6 +142,160 @@ typedef struct {
 /* uint8 <-> int8 with the zero point moved by 128: flips the top bit. In place is allowed. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_convert_u8_s8(const mcu_convert_params_t *p, const void *input, void *output);
+#endif
+
+/* mcu_quantize_f32_s8 for int16 (16x8) models: zero_point 0, range [-32768, 32767]. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_quantize_f32_s16(const mcu_quantize_params_t *p, const float *input, int16_t *output);
+#endif
+
+/* out = (float)(in - zero_point) * scale. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_dequantize_s16_f32(const mcu_quantize_params_t *p, const int16_t *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t mult, shift;                /* input_scale / output_scale */
+    int32_t out_min, out_max;           /* the output type's range */
+} mcu_requantize_params_t;
+
+/* Between int8 and int16 layers (mixed precision): out = clamp(requant(in - input_zp) + output_zp). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_requantize_s8_s16(const mcu_requantize_params_t *p, const int8_t *input, int16_t *output);
+MCU_KERNEL void mcu_requantize_s16_s8(const mcu_requantize_params_t *p, const int16_t *input, int8_t *output);
+#endif
+
+/* ---- 16x8: int16 activations (symmetric, zero point 0), int8 weights, int64 bias (TFLite's 16x8 scheme) ----
+ * Accumulators are int64; requantization is mcu_multiply_by_quantized_multiplier_s64 (a 16-bit multiplier). */
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+    const int8_t *filter;               /* as mcu_conv2d_params_t */
+    const int64_t *bias;                /* [out_c], scale input_scale * filter_scale[c] */
+    const int32_t *out_mult;            /* [out_c] */
+    const int32_t *out_shift;           /* [out_c], at most 7 */
+    int32_t depth_multiplier;
+} mcu_conv2d_s16_params_t;
+
+/* mcu_conv2d_s8 on int16 data: out = requant64(bias + sum in * filter). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_conv2d_s16(const mcu_conv2d_s16_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+/* mcu_depthwise_conv2d_s8 on int16 data. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_depthwise_conv2d_s16(const mcu_conv2d_s16_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t act_min, act_max;
+    const int8_t *weights;              /* [out_features][in_features] */
+    const int64_t *bias;                /* [out_features] */
+    const int32_t *out_mult;
+    const int32_t *out_shift;
+} mcu_fully_connected_s16_params_t;
+
+/* out[r][o] = requant64(bias[o] + sum_i in[r][i] * weights[o][i]). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_fully_connected_s16(const mcu_fully_connected_s16_params_t *p, const int16_t *input,
+                                        int16_t *output);
+#endif
+
+/* TFLite int16 ADD: as mcu_add_s8 with left_shift 15 and zero points 0. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+#endif
+
+/* mcu_max_pool_s8 / mcu_avg_pool_s8 on int16 data (same rounding). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_max_pool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_avg_pool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_mult, input_left_shift;   /* beta * input_scale / (10 / 65535): differences onto [-65535, 0] */
+    const int16_t *exp_lut;             /* [513]: exp over [-10, 0] */
+    const int16_t *recip_lut;           /* [513]: 1 / (1 + x) over [0, 1] */
+} mcu_softmax_s16_params_t;
+
+/* TFLite int16 softmax: exp and reciprocal from interpolated tables; output scale 1/32768, zero point 0. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_softmax_s16(const mcu_softmax_s16_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+/* ---- float32 (no quantization): the same layouts, float arithmetic, clamps to [act_min, act_max] ---- */
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    float act_min, act_max;
+    const float *filter;                /* as mcu_conv2d_params_t */
+    const float *bias;                  /* [out_c] */
+    int32_t depth_multiplier;
+} mcu_conv2d_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_conv2d_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_depthwise_conv2d_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    float act_min, act_max;
+    const float *weights;               /* [out_features][in_features] */
+    const float *bias;                  /* [out_features] */
+} mcu_fully_connected_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_fully_connected_f32(const mcu_fully_connected_f32_params_t *p, const float *input,
+                                        float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} mcu_add_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_add_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
+#endif
+
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    float act_min, act_max;
+} mcu_pool_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_max_pool_f32(const mcu_pool_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_avg_pool_f32(const mcu_pool_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t rows, depth;
+    float beta;
+} mcu_softmax_f32_params_t;
+
+/* out = exp(beta * (in - max)) / sum over the row (expf from the C library's libm). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_softmax_f32(const mcu_softmax_f32_params_t *p, const float *input, float *output);
 #endif
 
 #endif /* MCU_NN_H */

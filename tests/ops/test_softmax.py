@@ -16,7 +16,7 @@ def test_float_ref_matches_onnxruntime():
 def test_c_equals_int_ref(run_kernel, scale, shape):
     rng = np.random.default_rng(1)
     x = qtensor(shape, scale, 0)
-    out = qtensor(shape, *softmax.OUTPUT_QUANT)
+    out = qtensor(shape, *softmax.OUTPUT_QUANT["int8"])
     data = rand_int8(rng, shape)
     data[0, :2] = [127, -128][: shape[1]]  # extremes in every case
     c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [data], out)
@@ -27,7 +27,7 @@ def test_int_ref_close_to_float_ref(scale):
     rng = np.random.default_rng(2)
     x = qtensor((8, 12), scale, -10)
     data = rand_int8(rng, x.shape)
-    out = qtensor(x.shape, *softmax.OUTPUT_QUANT)
+    out = qtensor(x.shape, *softmax.OUTPUT_QUANT["int8"])
     got = dequantize(softmax.int_ref(softmax.prepare({}, [x], out), data[None])[0], out)
     want = softmax.float_ref({}, dequantize(data, x)[None])[0]
     assert np.abs(got - want).max() <= 1.5 / 256
@@ -38,10 +38,10 @@ def test_limits_of_the_int8_arithmetic_are_refused(shape, scale, message):
     """Beyond 511 values the reciprocal's shift passes 31 bits; a tiny scale needs a negative shift."""
     from mcu_codegen import ConversionError
     with pytest.raises(ConversionError, match=message):
-        softmax.prepare({}, [qtensor(shape, scale, 0)], qtensor(shape, *softmax.OUTPUT_QUANT))
+        softmax.prepare({}, [qtensor(shape, scale, 0)], qtensor(shape, *softmax.OUTPUT_QUANT["int8"]))
 
 
 def test_largest_depth_is_exact(run_kernel):
     x = qtensor((1, 511), 1e-3, 0)
-    out = qtensor(x.shape, *softmax.OUTPUT_QUANT)
+    out = qtensor(x.shape, *softmax.OUTPUT_QUANT["int8"])
     c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [np.zeros(x.shape, np.int8)], out)

@@ -13,7 +13,7 @@
 #include "runtime/mcu_fully_connected_s8.c"
 #include "runtime/mcu_max_pool_s8.c"
 #include "runtime/mcu_softmax_s8.c"
-#include "runtime/mcu_transpose_s8.c"
+#include "runtime/mcu_transpose.c"
 
 /* ---- constants (flash) ---- */
 static const int8_t n1_filter[216] = {
@@ -93,36 +93,36 @@ static const int32_t n8_out_shift[10] = {
 static const mcu_transpose_params_t n0 = {
     .in_shape = {1, 3, 16, 16},
     .perm = {0, 2, 3, 1},
+    .element_size = 1,
 };
 static const mcu_conv2d_params_t n1 = {
     .in_h = 16,
     .in_w = 16,
-    .in_c = 3,
     .out_h = 16,
     .out_w = 16,
-    .out_c = 8,
     .kernel_h = 3,
     .kernel_w = 3,
     .stride_h = 1,
     .stride_w = 1,
-    .dilation_h = 1,
-    .dilation_w = 1,
     .pad_top = 1,
     .pad_left = 1,
-    .input_zp = 8,
-    .output_zp = -128,
+    .in_c = 3,
+    .out_c = 8,
+    .dilation_h = 1,
+    .dilation_w = 1,
+    .depth_multiplier = 1,
     .act_min = -128,
     .act_max = 127,
     .filter = n1_filter,
     .bias = n1_bias,
     .out_mult = n1_out_mult,
     .out_shift = n1_out_shift,
-    .depth_multiplier = 1,
+    .input_zp = 8,
+    .output_zp = -128,
 };
 static const mcu_pool_params_t n2 = {
     .in_h = 16,
     .in_w = 16,
-    .channels = 8,
     .out_h = 8,
     .out_w = 8,
     .kernel_h = 2,
@@ -131,58 +131,59 @@ static const mcu_pool_params_t n2 = {
     .stride_w = 2,
     .pad_top = 0,
     .pad_left = 0,
+    .channels = 8,
     .act_min = -128,
     .act_max = 127,
 };
 static const mcu_conv2d_params_t n3 = {
     .in_h = 8,
     .in_w = 8,
-    .in_c = 8,
     .out_h = 4,
     .out_w = 4,
-    .out_c = 8,
     .kernel_h = 3,
     .kernel_w = 3,
     .stride_h = 2,
     .stride_w = 2,
-    .dilation_h = 1,
-    .dilation_w = 1,
     .pad_top = 0,
     .pad_left = 0,
-    .input_zp = -128,
-    .output_zp = -128,
+    .in_c = 8,
+    .out_c = 8,
+    .dilation_h = 1,
+    .dilation_w = 1,
+    .depth_multiplier = 1,
     .act_min = -128,
     .act_max = 127,
     .filter = n3_filter,
     .bias = n3_bias,
     .out_mult = n3_out_mult,
     .out_shift = n3_out_shift,
-    .depth_multiplier = 1,
+    .input_zp = -128,
+    .output_zp = -128,
 };
 static const mcu_conv2d_params_t n4 = {
     .in_h = 4,
     .in_w = 4,
-    .in_c = 8,
     .out_h = 4,
     .out_w = 4,
-    .out_c = 8,
     .kernel_h = 1,
     .kernel_w = 1,
     .stride_h = 1,
     .stride_w = 1,
-    .dilation_h = 1,
-    .dilation_w = 1,
     .pad_top = 0,
     .pad_left = 0,
-    .input_zp = -128,
-    .output_zp = -7,
+    .in_c = 8,
+    .out_c = 8,
+    .dilation_h = 1,
+    .dilation_w = 1,
+    .depth_multiplier = 1,
     .act_min = -128,
     .act_max = 127,
     .filter = n4_filter,
     .bias = n4_bias,
     .out_mult = n4_out_mult,
     .out_shift = n4_out_shift,
-    .depth_multiplier = 1,
+    .input_zp = -128,
+    .output_zp = -7,
 };
 static const mcu_add_params_t n5 = {
     .size = 128,
@@ -202,7 +203,6 @@ static const mcu_add_params_t n5 = {
 static const mcu_pool_params_t n6 = {
     .in_h = 4,
     .in_w = 4,
-    .channels = 8,
     .out_h = 2,
     .out_w = 2,
     .kernel_h = 2,
@@ -211,6 +211,7 @@ static const mcu_pool_params_t n6 = {
     .stride_w = 2,
     .pad_top = 0,
     .pad_left = 0,
+    .channels = 8,
     .act_min = -128,
     .act_max = 127,
 };
@@ -218,14 +219,14 @@ static const mcu_fully_connected_params_t n8 = {
     .rows = 1,
     .in_features = 32,
     .out_features = 10,
-    .input_zp = -128,
-    .output_zp = 11,
     .act_min = -128,
     .act_max = 127,
     .weights = n8_weights,
     .bias = n8_bias,
     .out_mult = n8_out_mult,
     .out_shift = n8_out_shift,
+    .input_zp = -128,
+    .output_zp = 11,
 };
 static const mcu_softmax_params_t n9 = {
     .rows = 1,
@@ -261,7 +262,7 @@ int model_invoke(void *arena)
         return -1;
     }
     /* conv1: transpose 1x3x16x16 -> 1x16x16x3 */
-    mcu_transpose_s8(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
+    mcu_transpose(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
     mcu_conv2d_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
     /* pool1: max_pool 1x16x16x8 -> 1x8x8x8 */

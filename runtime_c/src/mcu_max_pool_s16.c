@@ -1,0 +1,22 @@
+#include "mcu_nn.h"
+#include "mcu_fixedpoint.h"
+
+MCU_KERNEL void mcu_max_pool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        for (int32_t ox = 0; ox < p->out_w; ++ox) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            for (int32_t c = 0; c < p->channels; ++c) {
+                int32_t max = -32768;
+                for (int32_t y = y0 < 0 ? 0 : y0; y < y0 + p->kernel_h && y < p->in_h; ++y) {
+                    for (int32_t x = x0 < 0 ? 0 : x0; x < x0 + p->kernel_w && x < p->in_w; ++x) {
+                        const int32_t v = input[(y * p->in_w + x) * p->channels + c];
+                        max = v > max ? v : max;
+                    }
+                }
+                output[(oy * p->out_w + ox) * p->channels + c] = (int16_t)mcu_clamp(max, p->act_min, p->act_max);
+            }
+        }
+    }
+}

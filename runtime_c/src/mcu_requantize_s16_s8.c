@@ -1,0 +1,10 @@
+#include "mcu_nn.h"
+#include "mcu_fixedpoint.h"
+
+MCU_KERNEL void mcu_requantize_s16_s8(const mcu_requantize_params_t *p, const int16_t *input, int8_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        const int32_t v = mcu_multiply_by_quantized_multiplier(input[i] - p->input_zp, p->mult, p->shift);
+        output[i] = (int8_t)mcu_clamp(v + p->output_zp, p->out_min, p->out_max);
+    }
+}
