@@ -30,6 +30,10 @@ void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, 
 MCU_SHIM1(exp_neg, mcu_exp_on_negative_values(a[i]))
 MCU_SHIM1(recip, mcu_one_over_one_plus_x_for_x_in_0_1(a[i]))
 MCU_SHIM1(clz, mcu_count_leading_zeros((uint32_t)a[i]))
+void t_mbqm64(const int64_t *x, const int32_t *m, const int32_t *s, int64_t *out, int32_t n)
+{ for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier_s64(x[i], m[i], s[i]); } }
+void t_lut16(const int32_t *v, const int16_t *lut, int32_t *out, int32_t n)
+{ for (int32_t i = 0; i < n; ++i) { out[i] = mcu_lut_lookup_s16(v[i], lut); } }
 """
 SHIM_CDEF = """
 void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
@@ -39,6 +43,8 @@ void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, 
 void t_exp_neg(const int32_t *a, int32_t *out, int32_t n);
 void t_recip(const int32_t *a, int32_t *out, int32_t n);
 void t_clz(const int32_t *a, int32_t *out, int32_t n);
+void t_mbqm64(const int64_t *x, const int32_t *m, const int32_t *s, int64_t *out, int32_t n);
+void t_lut16(const int32_t *v, const int16_t *lut, int32_t *out, int32_t n);
 """
 
 

@@ -64,3 +64,60 @@ def c_equals_int_ref(run_kernel, mod, params, inputs, out):
     got = run_kernel(mod, params, inputs, out.shape, want.dtype)
     np.testing.assert_array_equal(got, want)
     return got
+
+
+# -- 16x8 and float32 kernels ---------------------------------------------------------------------------------
+U = 2.0 ** -24  # float32 unit roundoff
+
+
+def stensor(shape, scale, name="t"):
+    """An int16 (16x8) activation: symmetric, zero point 0."""
+    return qtensor(shape, scale, 0, name, dtype="int16")
+
+
+def ftensor(shape, name="t"):
+    return Tensor(name, tuple(shape), "float32", np.float32(1.0), 0)
+
+
+def rand_int16(rng, shape):
+    return rng.integers(-32768, 32768, shape).astype(np.int16)
+
+
+def c_float_within_rounding(run_kernel, mod, attrs, inputs, terms):
+    """The float32 C kernel against the float reference on the same inputs. Both evaluate the same sums of at
+    most `terms` float32 products (and a bias) in different orders; each is within gamma_n * sum|x w| of the
+    exact sum (Higham, Accuracy and Stability of Numerical Algorithms, eq. 3.5: gamma_n = n u / (1 - n u)),
+    so they differ by at most 2 gamma_n sum|x w|, where sum|x w| is the float reference run on |x|, |w|, |b|.
+    terms=0 (max pool, transpose): no arithmetic, so equal bit for bit."""
+    ins = [ftensor(x.shape) for x in inputs]
+    out = ftensor(mod.output_shape(attrs, [x.shape for x in inputs]))
+    p = mod.prepare(attrs, ins, out)
+    want = mod.float_ref(attrs, *[x[None] for x in inputs])[0].reshape(out.shape)
+    got = run_kernel(mod, p, inputs, out.shape, np.float32)
+    if terms == 0:
+        np.testing.assert_array_equal(got, want)
+        return got
+    magnitude_attrs = {k: np.abs(v) if k in ("weight", "bias") else v for k, v in attrs.items()}
+    magnitude_attrs["act"] = None
+    magnitude = np.abs(mod.float_ref(magnitude_attrs, *[np.abs(x)[None] for x in inputs])[0]).reshape(out.shape)
+    n = terms + 1
+    bound = 2 * n * U / (1 - n * U) * magnitude.astype(np.float64)
+    assert np.all(np.abs(got.astype(np.float64) - want) <= bound), np.abs(got - want).max()
+    return got
+
+
+def s16_close_to_float(mod, attrs, p, xq, x, out, axis=0, lsb=2.0):
+    """The 16x8 twin against the float reference run with the same int8 weights (dequantized), so that only
+    the int16 activation grid and TFLite's 16-bit output multiplier remain: within `lsb` output steps."""
+    from mcu_codegen.ops._common import quantize_weights_and_bias
+    w_q, bias, scales = quantize_weights_and_bias(attrs, axis, x.scale, True)
+    shape = [1] * w_q.ndim
+    shape[axis] = -1
+    w = w_q.astype(np.float64) * scales.astype(np.float64).reshape(shape)
+    b = bias.astype(np.float64) * float(x.scale) * scales.astype(np.float64)
+    want = mod.float_ref(dict(attrs, weight=w.astype(np.float32), bias=b.astype(np.float32)),
+                         (xq.astype(np.float32) * np.float32(x.scale))[None])[0]
+    want = np.clip(want, -32768 * out.scale, 32767 * out.scale)
+    got = mod.int_ref(p, xq[None])[0].astype(np.float64) * float(out.scale)
+    err = np.abs(got.reshape(want.shape) - want) / float(out.scale)
+    assert err.max() <= lsb, err.max()

@@ -132,3 +132,60 @@ def test_c_softmax_helpers_equal_python_on_1e5_values(runtime):
     u = rng.integers(fp.INT32_MIN, fp.INT32_MAX, n, endpoint=True)
     u[:3] = [0, -1, 1]
     np.testing.assert_array_equal(_c(runtime, "t_clz", u), fp.count_leading_zeros_u32(u))
+
+
+def _s64_domain(rng, shift):
+    """Accumulators |x| < 2^47 (what prepare() guarantees), half of them small; the result may exceed int32:
+    it stays int64 until the kernel's clamp."""
+    x = rng.integers(-(1 << 47), 1 << 47, len(shift))
+    return np.where(rng.random(len(shift)) < 0.5, x, x >> 24)
+
+
+def test_multiply_by_quantized_multiplier_s64_is_one_rounding_of_a_16_bit_multiplier():
+    """TFLite's 16x8 requantization: the multiplier rounded to 16 bits, then x * m16 / 2^(15 - shift) rounded to
+    nearest with ties toward +infinity, for |x| < 2^47 and shift in [-31, 7] (kept in int64: no truncation)."""
+    rng = np.random.default_rng(6)
+    m = rng.integers(1 << 30, 1 << 31, 2000)
+    m[:2] = [0x7FFF0000, (1 << 31) - 1]  # the top: 0x7FFF, not 0x8000
+    s = rng.integers(-31, 8, 2000)
+    s[2:6] = -31
+    x = _s64_domain(rng, s)
+    x[2:6] = [-(1 << 47), (1 << 47) - 1, 0, -1]
+    got = fp.multiply_by_quantized_multiplier_s64(x, m, s)
+    for xi, mi, si, g in zip(x.tolist(), m.tolist(), s.tolist(), got.tolist()):
+        m16 = 0x7FFF if mi >= 0x7FFF0000 else exact_round_half_up(Fraction(mi, 1 << 16))
+        assert g == exact_round_half_up(Fraction(xi * m16, 1 << (15 - si))), (xi, mi, si)
+
+
+def test_int16_lookup_tables_interpolate_their_functions():
+    """TFLite's gen_lut tables: exp over [-10, 0] and 1 / (1 + x) over [0, 1], on the Q0.15 output grid;
+    interpolated lookups stay within a few steps of the function at every int16 input."""
+    import math
+    v = np.arange(-32768, 32768)
+    exp_lut = fp.lut_int16(math.exp, -10.0, 0.0, -1.0, 1.0)
+    recip_lut = fp.lut_int16(lambda t: 1.0 / (1.0 + t), 0.0, 1.0, -1.0, 1.0)
+    assert exp_lut.shape == recip_lut.shape == (513,)
+    x = (v + 32768) / 65536.0  # the int16 input mapped onto [0, 1)
+    assert np.abs(fp.lut_lookup_int16(v, exp_lut) - np.exp(-10 + 10 * x) * 32768).max() <= 4
+    assert np.abs(fp.lut_lookup_int16(v, recip_lut) - 32768 / (1 + x)).max() <= 4
+
+
+def test_c_int16_helpers_equal_python(runtime):
+    import math
+    ffi, lib = runtime
+    rng = np.random.default_rng(7)
+    n = 100_000
+    m = rng.integers(1 << 30, 1 << 31, n)
+    s = rng.integers(-31, 8, n)
+    x = _s64_domain(rng, s)
+    out = ffi.new("int64_t[]", n)
+    lib.t_mbqm64(ffi.new("int64_t[]", x.tolist()), ffi.new("int32_t[]", m.tolist()), ffi.new("int32_t[]", s.tolist()),
+                 out, n)
+    got = np.frombuffer(ffi.buffer(out, 8 * n), dtype=np.int64)
+    np.testing.assert_array_equal(got, fp.multiply_by_quantized_multiplier_s64(x, m, s))
+    v = np.arange(-32768, 32768)
+    for lut in (fp.lut_int16(math.exp, -10.0, 0.0, -1.0, 1.0), fp.lut_int16(lambda t: 1 / (1 + t), 0.0, 1.0, -1.0, 1.0)):
+        out = ffi.new("int32_t[]", v.size)
+        lib.t_lut16(ffi.new("int32_t[]", v.tolist()), ffi.new("int16_t[]", lut.tolist()), out, v.size)
+        got = np.frombuffer(ffi.buffer(out, 4 * v.size), dtype=np.int32)
+        np.testing.assert_array_equal(got, fp.lut_lookup_int16(v, lut))

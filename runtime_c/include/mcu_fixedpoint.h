@@ -72,12 +72,18 @@ static inline int32_t mcu_quantize_value(float x, float scale, int32_t zero_poin
 }
 
 /* 16x8 kernels: requantization of an int64 accumulator as TFLite: the multiplier rounded to 16 bits, one
- * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 7], guaranteed by the generator. */
-static inline int32_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
+ * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 7] (guaranteed by the generator), so
+ * nothing overflows; the result stays int64 until the clamp (TFLite assumes it fits int32). */
+static inline int64_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
 {
     const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
     const int32_t total_shift = 15 - shift;
-    return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+    return (x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift;
+}
+
+static inline int32_t mcu_clamp_s64(int64_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : (int32_t)x);
 }
 
 /* Linear interpolation in a 513-entry int16 table (TFLite's int16 LUTs): entry 256 + value / 128, plus the

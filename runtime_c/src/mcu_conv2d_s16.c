@@ -30,8 +30,8 @@ MCU_KERNEL void mcu_conv2d_s16(const mcu_conv2d_s16_params_t *p, const int16_t *
                         }
                     }
                 }
-                const int32_t y = mcu_multiply_by_quantized_multiplier_s64(acc, p->out_mult[oc], p->out_shift[oc]);
-                output[(oy * out_w + ox) * out_c + oc] = (int16_t)mcu_clamp(y, act_min, act_max);
+                const int64_t y = mcu_multiply_by_quantized_multiplier_s64(acc, p->out_mult[oc], p->out_shift[oc]);
+                output[(oy * out_w + ox) * out_c + oc] = (int16_t)mcu_clamp_s64(y, act_min, act_max);
             }
         }
     }

@@ -14,8 +14,8 @@ MCU_KERNEL void mcu_fully_connected_s16(const mcu_fully_connected_s16_params_t *
             for (int32_t i = 0; i < in_features; ++i) {
                 acc += (int32_t)in[i] * w[i];
             }
-            const int32_t y = mcu_multiply_by_quantized_multiplier_s64(acc, p->out_mult[o], p->out_shift[o]);
-            output[r * out_features + o] = (int16_t)mcu_clamp(y, act_min, act_max);
+            const int64_t y = mcu_multiply_by_quantized_multiplier_s64(acc, p->out_mult[o], p->out_shift[o]);
+            output[r * out_features + o] = (int16_t)mcu_clamp_s64(y, act_min, act_max);
         }
     }
 }

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from helpers import c_equals_int_ref, dequantize, qtensor, quantize_like, rand_int8, run_single_node
+from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, quantize_like, rand_int8,
+                     rand_int16, run_single_node, stensor)
 
 from mcu_codegen.ops import add
 
@@ -33,3 +34,32 @@ def test_int_ref_close_to_float_ref(scales):
     want = np.clip(dequantize(q1, x1) + dequantize(q2, x2), -128 * out.scale, 127 * out.scale)
     got = dequantize(add.int_ref(add.prepare({}, [x1, x2], out), q1[None], q2[None])[0], out)
     assert np.abs(got - want).max() / out.scale <= 1.0
+
+
+@pytest.mark.parametrize("scales", SCALES)
+def test_c_equals_int_ref_16x8(run_kernel, scales):
+    rng = np.random.default_rng(3)
+    shape = (1, 5, 7, 6)
+    x1, x2, out = (stensor(shape, s / 256) for s in scales)
+    p = add.prepare({"act": (0.0, np.inf)}, [x1, x2], out)
+    assert p["left_shift"] == 15
+    a, b = rand_int16(rng, shape), rand_int16(rng, shape)
+    a.flat[:2], b.flat[:2] = (-32768, 32767), (-32768, 32767)
+    c_equals_int_ref(run_kernel, add, p, [a, b], out)
+    c_equals_int_ref(run_kernel, add, add.prepare({}, [x1, x2], out), [a, b], out)
+
+
+def test_int_ref_16x8_within_one_step_of_float():
+    rng = np.random.default_rng(4)
+    shape = (1, 256)
+    x1, x2, out = stensor(shape, 1e-4), stensor(shape, 3e-4), stensor(shape, 4e-4)
+    q1, q2 = rand_int16(rng, shape) // 4, rand_int16(rng, shape) // 4
+    want = q1 * 1e-4 + q2 * 3e-4
+    got = add.int_ref(add.prepare({}, [x1, x2], out), q1[None], q2[None])[0] * 4e-4
+    assert np.abs(got - want).max() / 4e-4 <= 1.0
+
+
+def test_c_float32_within_rounding(run_kernel):
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 1, (2, 1, 4, 4, 3)).astype(np.float32)
+    c_float_within_rounding(run_kernel, add, {"act": (0.0, 6.0)}, [a, b], 1)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from helpers import NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, dequantize, qtensor, rand_int8, run_single_node
+from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize, qtensor,
+                     rand_int8, rand_int16, run_single_node, stensor)
 
 from mcu_codegen.ops import avg_pool
 
@@ -47,3 +48,22 @@ def test_rounding_is_half_away_from_zero():
     got = avg_pool.int_ref(avg_pool.prepare(a, [x], out), data[None])[0]
     assert got.ravel().tolist() == [-3, 3, -2, 2]
     assert np.abs(dequantize(got, out) - data.mean(axis=2)).max() <= 0.5
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_c_equals_int_ref_16x8(run_kernel, case):
+    rng = np.random.default_rng(3)
+    a = attrs_for(case)
+    x = stensor((1,) + case[0] + (case[1],), 1e-4)
+    out = stensor(avg_pool.output_shape(a, [x.shape]), 1e-4)
+    data = rand_int16(rng, x.shape)
+    data.flat[:2] = (-32768, 32767)
+    got = c_equals_int_ref(run_kernel, avg_pool, avg_pool.prepare(a, [x], out), [data], out)
+    want = avg_pool.float_ref(a, data[None].astype(np.float32))[0]
+    assert np.abs(got - want).max() <= 0.5  # the mean, rounded
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_c_float32_within_rounding(run_kernel, case):
+    x = np.random.default_rng(5).normal(0, 1, (1,) + case[0] + (case[1],)).astype(np.float32)
+    c_float_within_rounding(run_kernel, avg_pool, attrs_for(case, act=(0.0, 6.0)), [x], case[2][0] * case[2][1] + 1)

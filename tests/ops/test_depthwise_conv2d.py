@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, dequantize, qtensor, quantize_like, rand_int8,
-                     run_single_node)
+from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize, qtensor,
+                     quantize_like, rand_int8, rand_int16, run_single_node, s16_close_to_float, stensor)
 
 from mcu_codegen.ops import depthwise_conv2d
 
@@ -59,3 +59,33 @@ def test_int_ref_close_to_float_ref(case):
     got = dequantize(depthwise_conv2d.int_ref(depthwise_conv2d.prepare(a, [x], out), xq[None])[0], out)
     err = np.abs(got - want) / out.scale
     assert err.max() <= 2.0 and err.mean() < 0.5, (err.max(), err.mean())
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("out_scale", [2e-3, 1e-5])
+def test_c_equals_int_ref_16x8(run_kernel, case, out_scale):
+    rng = np.random.default_rng(3)
+    a = attrs_for(case, rng, act=(0.0, 6.0) if out_scale > 1e-4 else None)
+    x = stensor((1,) + case[0] + (case[1],), 1e-3)
+    out = stensor(depthwise_conv2d.output_shape(a, [x.shape]), out_scale)
+    data = rand_int16(rng, x.shape)
+    data.flat[:2] = (-32768, 32767)
+    c_equals_int_ref(run_kernel, depthwise_conv2d, depthwise_conv2d.prepare(a, [x], out), [data], out)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_int_ref_16x8_close_to_float_ref(case):
+    rng = np.random.default_rng(4)
+    a = attrs_for(case, rng)
+    shape = (1,) + case[0] + (case[1],)
+    x, out = stensor(shape, 1e-4), stensor(depthwise_conv2d.output_shape(a, [shape]), 2e-4)
+    xq = np.clip(np.round(rng.normal(0, 1, shape) / 1e-4), -32768, 32767).astype(np.int16)
+    s16_close_to_float(depthwise_conv2d, a, depthwise_conv2d.prepare(a, [x], out), xq, x, out, axis=2)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_c_float32_within_rounding(run_kernel, case):
+    rng = np.random.default_rng(5)
+    a = attrs_for(case, rng, act=(-1.0, 1.0))
+    x = rng.normal(0, 1, (1,) + case[0] + (case[1],)).astype(np.float32)
+    c_float_within_rounding(run_kernel, depthwise_conv2d, a, [x], case[3][0] * case[3][1])

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from helpers import c_equals_int_ref, dequantize, qtensor, quantize_like, rand_int8, run_single_node
+from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, quantize_like, rand_int8,
+                     rand_int16, run_single_node, s16_close_to_float, stensor)
 
 from mcu_codegen.ops import fully_connected
 
@@ -54,3 +55,31 @@ def test_int_ref_close_to_float_ref(case):
     got = dequantize(fully_connected.int_ref(fully_connected.prepare(a, [x], out), xq[None])[0], out)
     err = np.abs(got - want) / out.scale
     assert err.max() <= 2.0 and err.mean() < 0.5, (err.max(), err.mean())
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("out_scale", [1e-2, 1e-6])
+def test_c_equals_int_ref_16x8(run_kernel, case, out_scale):
+    rng = np.random.default_rng(3)
+    a = attrs_for(case, rng, act=(0.0, np.inf) if out_scale > 1e-4 else None)
+    x = stensor(case[:2], 1e-3)
+    out = stensor(fully_connected.output_shape(a, [x.shape]), out_scale)
+    data = rand_int16(rng, x.shape)
+    data.flat[0] = -32768
+    c_equals_int_ref(run_kernel, fully_connected, fully_connected.prepare(a, [x], out), [data], out)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_int_ref_16x8_close_to_float_ref(case):
+    rng = np.random.default_rng(4)
+    a = attrs_for(case, rng)
+    x, out = stensor(case[:2], 1e-4), stensor(fully_connected.output_shape(a, [case[:2]]), 1e-3)
+    xq = np.clip(np.round(rng.normal(0, 1, case[:2]) / 1e-4), -32768, 32767).astype(np.int16)
+    s16_close_to_float(fully_connected, a, fully_connected.prepare(a, [x], out), xq, x, out)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_c_float32_within_rounding(run_kernel, case):
+    rng = np.random.default_rng(5)
+    a = attrs_for(case, rng)
+    c_float_within_rounding(run_kernel, fully_connected, a, [rng.normal(0, 1, case[:2]).astype(np.float32)], case[1])

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from helpers import c_equals_int_ref, dequantize, qtensor, rand_int8, run_single_node
+from helpers import U, c_equals_int_ref, dequantize, ftensor, qtensor, rand_int8, rand_int16, run_single_node, stensor
 
 from mcu_codegen.ops import softmax
 
@@ -45,3 +45,36 @@ def test_largest_depth_is_exact(run_kernel):
     x = qtensor((1, 511), 1e-3, 0)
     out = qtensor(x.shape, *softmax.OUTPUT_QUANT["int8"])
     c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [np.zeros(x.shape, np.int8)], out)
+
+
+@pytest.mark.parametrize("scale", [1e-2, 1e-3, 3e-4, 1e-5])
+@pytest.mark.parametrize("shape", [(1, 12), (3, 10), (1, 2), (1, 1), (1, 1000)])
+def test_c_equals_int_ref_16x8(run_kernel, scale, shape):
+    rng = np.random.default_rng(3)
+    x = stensor(shape, scale)
+    out = stensor(shape, *softmax.OUTPUT_QUANT["int16"])
+    data = rand_int16(rng, shape)
+    data[0, :2] = [32767, -32768][: shape[1]]
+    c_equals_int_ref(run_kernel, softmax, softmax.prepare({}, [x], out), [data], out)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 3e-4])
+def test_int_ref_16x8_close_to_float_ref(scale):
+    """TFLite's int16 softmax: tables of 513 entries, exp cut below -10: within 2^-9 of the float softmax."""
+    rng = np.random.default_rng(4)
+    x = stensor((8, 12), scale)
+    data = (rng.normal(0, 2, x.shape) / scale).clip(-32768, 32767).astype(np.int16)
+    out = stensor(x.shape, *softmax.OUTPUT_QUANT["int16"])
+    got = softmax.int_ref(softmax.prepare({}, [x], out), data[None])[0] / 32768.0
+    want = softmax.float_ref({}, (data * np.float32(scale))[None])[0]
+    assert np.abs(got - want).max() <= 2.0 ** -9
+
+
+def test_c_float32_within_rounding(run_kernel):
+    """expf and the float sum against NumPy's float64 exp: each output within (depth + 8) u of it, relative."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, (4, 10)).astype(np.float32)
+    t = ftensor(x.shape)
+    got = run_kernel(softmax, softmax.prepare({"beta": 1.5}, [t], t), [x], x.shape, np.float32)
+    want = softmax.float_ref({"beta": 1.5}, x[None])[0]
+    assert np.all(np.abs(got - want) <= (10 + 8) * U * want)
