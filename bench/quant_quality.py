@@ -1,7 +1,8 @@
 """Quantization quality, in one run: the ad model with its real inputs (first half calibrates, second half
 measures) and a digits classifier trained here on scikit-learn's bundled 8x8 digits (a real data set): output
-SQNR against the float model and, for the classifier, accuracy: float, our int8 with each calibration method,
-and onnxruntime's own static quantization (quantize_static, QDQ, per-channel, same calibration data)."""
+SQNR against the float model and, for the classifier, accuracy: float, our int8 with each calibration method
+(and with per-channel MSE weight clipping + bias correction), our int16x8, our float32 mode, and onnxruntime's
+own static quantization (quantize_static, QDQ, per-channel, same calibration data)."""
 import logging
 import tempfile
 from pathlib import Path
@@ -61,11 +62,13 @@ def ort_static(path, name, calibration, work):
     return out
 
 
-def ours(path, name, calibration, x, method):
+def ours(path, name, calibration, x, method="minmax", **options):
     conv = mcu_codegen.Converter.from_onnx(path)
     conv.representative_dataset = [{name: calibration}]
     conv.inference_input_type = conv.inference_output_type = "float32"
     conv.calibration_method = method
+    for k, v in options.items():
+        setattr(conv, k, v)
     model = conv.convert()
     shape = tuple(model.report["inputs"][0]["shape"])
     return next(iter(model.reference({name: x.reshape((len(x),) + shape)}).values())).reshape(len(x), -1)
@@ -89,6 +92,11 @@ def main():
             row("float (onnxruntime)", want)
             for method in METHODS:
                 row(f"ours int8 {method}", ours(path, name, cal, x, method))
+            row("ours int8 mse+clip+bc", ours(path, name, cal, x, "mse", weight_clipping=True, bias_correction=True))
+            row("ours int16x8", ours(path, name, cal, x, mode="int16x8"))
+            row("ours int16x8 clip+bc", ours(path, name, cal, x, mode="int16x8", weight_clipping=True,
+                                             bias_correction=True))
+            row("ours float32", ours(path, name, cal, x, mode="float32"))
             row("onnxruntime int8 QDQ", ort_run(ort_static(path, name, cal, work), name, x).reshape(len(x), -1))
 
 

@@ -227,8 +227,8 @@ def _convert(args):
           f"{len(model.graph.nodes)} nodes")
     for kind in ("inputs", "outputs"):
         for t in rep[kind]:
-            print(f"  {kind[:-1]} '{frontend.shown(t['name'])}': {t['dtype']} {tuple(t['shape'])}, "
-                  f"scale {t['scale']:.9g}, zero point {t['zero_point']}")
+            quant = "" if t["dtype"] == "float32" else f", scale {t['scale']:.9g}, zero point {t['zero_point']}"
+            print(f"  {kind[:-1]} '{frontend.shown(t['name'])}': {t['dtype']} {tuple(t['shape'])}{quant}")
     if fit:
         print(fit)
     return 0

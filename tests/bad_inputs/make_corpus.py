@@ -210,5 +210,18 @@ case("--name not a C identifier", convert("good.onnx", "--name", "my-model"), "-
 case("--name too long", convert("good.onnx", "--name", "a" * 40), "at most 31 characters")
 case("--input-shape malformed", convert("dynamic_dims.onnx", "--input-shape", "x=1,three"), "is not NAME=D0,D1,...")
 
+
+# -- quantization modes --------------------------------------------------------------------------------------------
+case("--mode float32 with int8 I/O", convert("good.onnx", "--mode", "float32", "--io", "int8"),
+     "--mode float32 has float32 inputs and outputs")
+case("--int16-layers: unknown node", convert("good.onnx", "--int16-layers", "fc,no_such_node"),
+     "--int16-layers: no node named 'no_such_node'")
+case("--int16-layers with float32", convert("good.onnx", "--mode", "float32", "--io", "float32", "--int16-layers", "fc"),
+     "--int16-layers needs --mode int8")
+case("uint8 I/O of a 16x8 model", convert("good.onnx", "--mode", "int16x8", "--io", "uint8"),
+     "input type uint8 with int16 activations inside is not supported")
+case("--mode for a quantized model", ["convert", str(SHARED / "ad" / "ad01_int8.tflite"), "-o", "OUT", "--mode", "int16x8"],
+     "the model is quantized already; --mode and --int16-layers apply to float models")
+
 (HERE / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
 print(f"{len(cases)} cases")
