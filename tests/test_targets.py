@@ -15,8 +15,8 @@ EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3
 _models = {}
 
 
-def model_for(case, path, io="int8"):
-    key = (case, path, io)
+def model_for(case, path, io="int8", mode="int8"):
+    key = (case, path, io, mode)
     if key not in _models:
         if path == "tflite":
             conv = mcu_codegen.Converter.from_tflite(tflite_path(case))
@@ -24,6 +24,7 @@ def model_for(case, path, io="int8"):
             conv = mcu_codegen.Converter.from_onnx(onnx_path(case))
             conv.representative_dataset = [{"input_1": dataset(case, "calibration", 20)}]
             conv.inference_input_type = conv.inference_output_type = io
+            conv.mode = mode
         model = conv.convert()
         _models[key] = (model, model.save(tempfile.mkdtemp(prefix="mcu_target_test_") + "/project"))
     return _models[key]
@@ -51,8 +52,28 @@ def test_emulated_core_equals_host_build(board, case, path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
-def test_int8_model_links_no_float_helpers(board, tmp_path):
-    model, project = model_for("kws", "tflite")
+@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+def test_modes_on_emulated_cores_equal_host_build(board, mode):
+    """16x8 (int64 accumulators: on the M0+ through libgcc's 64-bit multiply) bit for bit. float32 (hardware FPU
+    on M4F/M7/M33/M55, software float on the M0+): the same float32 operations in the same order (-std=c99 keeps
+    gcc from contracting them into fused multiply-adds), but softmax's expf comes from each C library (newlib
+    here, glibc on the host), which may differ in the last bit: equal within 8 float32 ulps."""
+    model, project = model_for("kws", "onnx", io="float32", mode=mode)
+    x = dataset("kws", "evaluation", 5).reshape((5,) + tuple(model.report["inputs"][0]["shape"]))
+    feeds = {"input_1": x.astype(np.float32)}
+    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    host = model.build().run(feeds)["dense"]
+    if mode == "int16x8":
+        np.testing.assert_array_equal(got["dense"], host)
+    else:
+        assert np.all(np.abs(got["dense"] - host) <= 8 * np.spacing(np.abs(host))), np.abs(got["dense"] - host).max()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+def test_integer_models_link_no_float_helpers(board, mode, tmp_path):
+    model, project = model_for("kws", "tflite") if mode == "int8" else model_for("kws", "onnx", mode=mode)
     elf = target.link_harness(project, model.report, boards.load(board), tmp_path)
     assert target.float_helpers(elf) == []
     assert "model_invoke" in target.symbols(elf)  # the model is really in the image that was checked
