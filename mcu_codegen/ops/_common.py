@@ -126,7 +126,7 @@ def quantize_weights_and_bias(attrs, axis, input_scale, wide=False):
     if "weight_scales" in attrs:
         if attrs["bias"].size != attrs["weight"].shape[axis]:
             raise ConversionError(f"{attrs['bias'].size} bias values for {attrs['weight'].shape[axis]} output channels")
-        return attrs["weight"].astype(np.int8), attrs["bias"].astype(np.int32), attrs["weight_scales"]
+        return attrs["weight"].astype(np.int8), attrs["bias"].astype(np.int64 if wide else np.int32), attrs["weight_scales"]
     w = np.asarray(attrs["weight"], dtype=np.float64)
     bias = np.asarray(attrs["bias"], dtype=np.float64)
     other = tuple(i for i in range(w.ndim) if i != axis)

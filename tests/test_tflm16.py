@@ -1,0 +1,171 @@
+"""16x8 against TFLM itself: one-operator 16x8 .tflite models (tests/tflite16.py) run by tflite-micro's
+interpreter; our NumPy twin and C kernel, given the same int8 weights, int64 bias and scales, must give TFLM's
+output bit for bit."""
+import numpy as np
+import pytest
+import tflite
+from helpers import rand_int16, stensor, typed
+from tflite16 import activation_t, bias_t, one_op_model, weights_t
+from tflite_micro import runtime
+
+from mcu_codegen.ops import add, avg_pool, conv2d, depthwise_conv2d, fully_connected, max_pool, softmax
+from mcu_codegen.ops._common import same_pads
+
+B, O = tflite.BuiltinOperator, tflite.BuiltinOptions
+ACT = {None: tflite.ActivationFunctionType.NONE, (0.0, np.inf): tflite.ActivationFunctionType.RELU}
+N = 40  # random inputs per case; the first two are all -32768 and all 32767
+
+
+def tflm(model, inputs):
+    """Runs the model on each of N samples; inputs: list of (N, *shape) int16 arrays."""
+    interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    outs = []
+    for i in range(len(inputs[0])):
+        for k, x in enumerate(inputs):
+            interp.set_input(x[i], k)
+        interp.invoke()
+        outs.append(interp.get_output(0).copy())
+    return np.stack(outs)
+
+
+def samples(rng, shape):
+    x = rand_int16(rng, (N,) + tuple(shape))
+    x[0], x[1] = -32768, 32767
+    return x
+
+
+def check(run_kernel, mod, params, inputs, out, want):
+    twin = typed(mod.int_ref(params, *inputs), out)
+    np.testing.assert_array_equal(twin, want)
+    got = np.stack([run_kernel(mod, params, [x[i] for x in inputs], out.shape, np.int16) for i in range(N)])
+    np.testing.assert_array_equal(got, want)
+
+
+def _conv_options(b, padding, strides, act, depth_multiplier=None):
+    if depth_multiplier is None:
+        tflite.Conv2DOptionsStart(b)
+        add_ = tflite
+        add_.Conv2DOptionsAddPadding(b, padding)
+        add_.Conv2DOptionsAddStrideH(b, strides[0])
+        add_.Conv2DOptionsAddStrideW(b, strides[1])
+        add_.Conv2DOptionsAddDilationHFactor(b, 1)
+        add_.Conv2DOptionsAddDilationWFactor(b, 1)
+        add_.Conv2DOptionsAddFusedActivationFunction(b, ACT[act])
+        return tflite.Conv2DOptionsEnd(b)
+    tflite.DepthwiseConv2DOptionsStart(b)
+    tflite.DepthwiseConv2DOptionsAddPadding(b, padding)
+    tflite.DepthwiseConv2DOptionsAddStrideH(b, strides[0])
+    tflite.DepthwiseConv2DOptionsAddStrideW(b, strides[1])
+    tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, depth_multiplier)
+    tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
+    tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
+    tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, ACT[act])
+    return tflite.DepthwiseConv2DOptionsEnd(b)
+
+
+CONV_CASES = [((9, 8), 3, 4, (3, 3), (1, 1), "SAME", None), ((10, 7), 2, 5, (3, 2), (2, 2), "VALID", (0.0, np.inf)),
+              ((12, 6), 1, 8, (10, 4), (2, 2), "SAME", (0.0, np.inf))]
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_and_depthwise_16x8_equal_tflm(run_kernel, case, depthwise):
+    rng = np.random.default_rng(0)
+    in_hw, in_c, out_c, kernel, strides, padding, act = case
+    mult = 2 if depthwise else None
+    out_c = in_c * mult if depthwise else out_c
+    in_shape = (1,) + in_hw + (in_c,)
+    w = rng.integers(-127, 128, (1,) + kernel + (out_c,) if depthwise else (out_c,) + kernel + (in_c,))
+    scales = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
+    bias = rng.integers(-200000, 200000, out_c)
+    pads = same_pads(in_hw, kernel, strides, (1, 1)) if padding == "SAME" else (0, 0, 0, 0)
+    attrs = dict(weight=w[0] if depthwise else w, weight_scales=scales, bias=bias, kernel=kernel, strides=strides,
+                 dilations=(1, 1), pads=pads, act=act, depth_multiplier=mult)
+    mod = depthwise_conv2d if depthwise else conv2d
+    x, out = stensor(in_shape, 1e-3), None
+    out = stensor(mod.output_shape(attrs, [in_shape]), 4e-3)
+    pad = tflite.Padding.SAME if padding == "SAME" else tflite.Padding.VALID
+    model = one_op_model(B.DEPTHWISE_CONV_2D if depthwise else B.CONV_2D,
+                         O.DepthwiseConv2DOptions if depthwise else O.Conv2DOptions,
+                         lambda b: _conv_options(b, pad, strides, act, mult),
+                         [activation_t(in_shape, 1e-3), weights_t(w, scales, 3 if depthwise else 0),
+                          bias_t(bias, 1e-3, scales), activation_t(out.shape, 4e-3)], 1)
+    data = samples(rng, in_shape)
+    want = tflm(model, [data])
+    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, want)
+
+
+def test_fully_connected_16x8_equals_tflm(run_kernel):
+    rng = np.random.default_rng(1)
+    w = rng.integers(-127, 128, (5, 16))
+    scale = np.float32(0.01)  # TFLM's 16x8 fully connected is per tensor
+    bias = rng.integers(-10 ** 6, 10 ** 6, 5)
+
+    def options(b):
+        tflite.FullyConnectedOptionsStart(b)
+        tflite.FullyConnectedOptionsAddFusedActivationFunction(b, ACT[None])
+        return tflite.FullyConnectedOptionsEnd(b)
+    model = one_op_model(B.FULLY_CONNECTED, O.FullyConnectedOptions, options,
+                         [activation_t((1, 16), 2e-3), weights_t(w, [scale], 0), bias_t(bias, 2e-3, [scale]),
+                          activation_t((1, 5), 0.05)], 1)
+    x, out = stensor((1, 16), 2e-3), stensor((1, 5), 0.05)
+    attrs = dict(weight=w, weight_scales=np.full(5, scale, np.float32), bias=bias, act=None)
+    data = samples(rng, (1, 16))
+    check(run_kernel, fully_connected, fully_connected.prepare(attrs, [x], out), [data], out, tflm(model, [data]))
+
+
+@pytest.mark.parametrize("scales,act", [((1e-3, 1e-3, 2e-3), None), ((3e-4, 2e-3, 1e-3), (0.0, np.inf))])
+def test_add_16x8_equals_tflm(run_kernel, scales, act):
+    rng = np.random.default_rng(2)
+    shape = (1, 4, 5, 3)
+
+    def options(b):
+        tflite.AddOptionsStart(b)
+        tflite.AddOptionsAddFusedActivationFunction(b, ACT[act])
+        tflite.AddOptionsAddPotScaleInt16(b, False)  # the general int16 arithmetic, not the power-of-two one
+        return tflite.AddOptionsEnd(b)
+    model = one_op_model(B.ADD, O.AddOptions, options, [activation_t(shape, s) for s in scales], 2)
+    a, c = samples(rng, shape), samples(rng, shape)
+    x1, x2, out = (stensor(shape, s) for s in scales)
+    check(run_kernel, add, add.prepare({"act": act}, [x1, x2], out), [a, c], out, tflm(model, [a, c]))
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pools_16x8_equal_tflm(run_kernel, kind):
+    rng = np.random.default_rng(3)
+    in_shape = (1, 9, 7, 3)
+    kernel, strides = (3, 3), (2, 2)
+    pads = same_pads((9, 7), kernel, strides, (1, 1))
+
+    def options(b):
+        tflite.Pool2DOptionsStart(b)
+        tflite.Pool2DOptionsAddPadding(b, tflite.Padding.SAME)
+        tflite.Pool2DOptionsAddStrideH(b, 2)
+        tflite.Pool2DOptionsAddStrideW(b, 2)
+        tflite.Pool2DOptionsAddFilterHeight(b, 3)
+        tflite.Pool2DOptionsAddFilterWidth(b, 3)
+        return tflite.Pool2DOptionsEnd(b)
+    mod = max_pool if kind == "max" else avg_pool
+    attrs = dict(kernel=kernel, strides=strides, pads=pads, act=None)
+    x = stensor(in_shape, 1e-3)
+    out = stensor(mod.output_shape(attrs, [in_shape]), 1e-3)
+    model = one_op_model(B.MAX_POOL_2D if kind == "max" else B.AVERAGE_POOL_2D, O.Pool2DOptions, options,
+                         [activation_t(in_shape, 1e-3), activation_t(out.shape, 1e-3)], 1)
+    data = samples(rng, in_shape)
+    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, tflm(model, [data]))
+
+
+@pytest.mark.parametrize("scale", [3e-4, 1e-3])
+def test_softmax_16x8_equals_tflm(run_kernel, scale):
+    rng = np.random.default_rng(4)
+    shape = (1, 10)
+
+    def options(b):
+        tflite.SoftmaxOptionsStart(b)
+        tflite.SoftmaxOptionsAddBeta(b, 1.0)
+        return tflite.SoftmaxOptionsEnd(b)
+    out = stensor(shape, *softmax.OUTPUT_QUANT["int16"])
+    model = one_op_model(B.SOFTMAX, O.SoftmaxOptions, options, [activation_t(shape, scale),
+                                                                activation_t(shape, float(out.scale))], 1)
+    data = samples(rng, shape)
+    check(run_kernel, softmax, softmax.prepare({}, [stensor(shape, scale)], out), [data], out, tflm(model, [data]))

@@ -1,0 +1,99 @@
+"""One-operator 16x8 .tflite models written with the TFLite schema's own flatbuffer builders (the `tflite`
+package), so that TFLM can run our 16x8 arithmetic's reference: int16 activations (zero point 0), int8
+per-channel weights, int64 bias."""
+import flatbuffers
+import numpy as np
+import tflite
+
+T = tflite.TensorType
+TYPES = {np.dtype(np.int8): T.INT8, np.dtype(np.int16): T.INT16, np.dtype(np.int32): T.INT32,
+         np.dtype(np.int64): T.INT64}
+
+
+def _vector(b, start, values, prepend):
+    start(b, len(values))
+    for v in reversed(list(values)):
+        prepend(v)
+    return b.EndVector()
+
+
+def _tensor(b, index, t, buffer):
+    shape = _vector(b, tflite.TensorStartShapeVector, t["shape"], b.PrependInt32)
+    scales = _vector(b, tflite.QuantizationParametersStartScaleVector, t["scales"], b.PrependFloat32)
+    zps = _vector(b, tflite.QuantizationParametersStartZeroPointVector, [0] * len(t["scales"]), b.PrependInt64)
+    tflite.QuantizationParametersStart(b)
+    tflite.QuantizationParametersAddScale(b, scales)
+    tflite.QuantizationParametersAddZeroPoint(b, zps)
+    tflite.QuantizationParametersAddQuantizedDimension(b, t.get("axis", 0))
+    quant = tflite.QuantizationParametersEnd(b)
+    name = b.CreateString(f"t{index}")
+    tflite.TensorStart(b)
+    tflite.TensorAddShape(b, shape)
+    tflite.TensorAddType(b, t["type"])
+    tflite.TensorAddBuffer(b, buffer)
+    tflite.TensorAddName(b, name)
+    tflite.TensorAddQuantization(b, quant)
+    return tflite.TensorEnd(b)
+
+
+def one_op_model(op, options_type, options, tensors, n_inputs):
+    """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-1] (the first n_inputs are graph
+    inputs, the others constants with data), writes tensors[-1]. options(builder) -> offset of its options table."""
+    b = flatbuffers.Builder(1024)
+    datas = [b.CreateByteVector(np.ascontiguousarray(t["data"]).tobytes()) if "data" in t else None for t in tensors]
+    buffers = []
+    for data in [None] + datas:  # buffer 0 is the schema's empty sentinel
+        tflite.BufferStart(b)
+        if data is not None:
+            tflite.BufferAddData(b, data)
+        buffers.append(tflite.BufferEnd(b))
+    offsets = [_tensor(b, i, t, i + 1 if "data" in t else 0) for i, t in enumerate(tensors)]
+    opts = options(b)
+    op_inputs = _vector(b, tflite.OperatorStartInputsVector, range(len(tensors) - 1), b.PrependInt32)
+    op_outputs = _vector(b, tflite.OperatorStartOutputsVector, [len(tensors) - 1], b.PrependInt32)
+    tflite.OperatorStart(b)
+    tflite.OperatorAddOpcodeIndex(b, 0)
+    tflite.OperatorAddInputs(b, op_inputs)
+    tflite.OperatorAddOutputs(b, op_outputs)
+    tflite.OperatorAddBuiltinOptionsType(b, options_type)
+    if opts is not None:
+        tflite.OperatorAddBuiltinOptions(b, opts)
+    operator = tflite.OperatorEnd(b)
+    tensors_vec = _vector(b, tflite.SubGraphStartTensorsVector, offsets, b.PrependUOffsetTRelative)
+    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, range(n_inputs), b.PrependInt32)
+    outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, [len(tensors) - 1], b.PrependInt32)
+    ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, [operator], b.PrependUOffsetTRelative)
+    tflite.SubGraphStart(b)
+    tflite.SubGraphAddTensors(b, tensors_vec)
+    tflite.SubGraphAddInputs(b, inputs_vec)
+    tflite.SubGraphAddOutputs(b, outputs_vec)
+    tflite.SubGraphAddOperators(b, ops_vec)
+    subgraph = tflite.SubGraphEnd(b)
+    tflite.OperatorCodeStart(b)
+    tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(op, 127))
+    tflite.OperatorCodeAddBuiltinCode(b, op)
+    tflite.OperatorCodeAddVersion(b, 1)
+    code = tflite.OperatorCodeEnd(b)
+    codes_vec = _vector(b, tflite.ModelStartOperatorCodesVector, [code], b.PrependUOffsetTRelative)
+    subgraphs_vec = _vector(b, tflite.ModelStartSubgraphsVector, [subgraph], b.PrependUOffsetTRelative)
+    buffers_vec = _vector(b, tflite.ModelStartBuffersVector, buffers, b.PrependUOffsetTRelative)
+    tflite.ModelStart(b)
+    tflite.ModelAddVersion(b, 3)
+    tflite.ModelAddOperatorCodes(b, codes_vec)
+    tflite.ModelAddSubgraphs(b, subgraphs_vec)
+    tflite.ModelAddBuffers(b, buffers_vec)
+    b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def activation_t(shape, scale):
+    return dict(shape=shape, type=T.INT16, scales=[scale])
+
+
+def weights_t(w, scales, axis):
+    return dict(shape=w.shape, type=T.INT8, scales=list(scales), axis=axis, data=w.astype(np.int8))
+
+
+def bias_t(bias, input_scale, scales):
+    return dict(shape=bias.shape, type=T.INT64, scales=[float(np.float32(input_scale)) * float(s) for s in scales],
+                data=bias.astype(np.int64))
