@@ -158,24 +158,36 @@ LUT_STEPS = 512  # an int16 lookup table: 512 intervals over the input range, 51
 
 
 def lut_int16(func, input_min, input_max, output_min, output_max):
-    """TFLite's gen_lut for int16 in and out: 513 values of func over [input_min, input_max] on the int16 grid
-    of [output_min, output_max]; each entry is nudged by half the interpolation error at its interval's
-    midpoint, so that linear interpolation between entries is centred on func."""
-    step = (input_max - input_min) / LUT_STEPS
-    half_step = step / 2
-    out_scale = 65536.0 / (output_max - output_min)
-    rnd = lambda v: float(round_half_away(v))  # noqa: E731
+    """TFLite's gen_lut for int16 in and out, in float32 as TFLM computes it: 513 values of func over
+    [input_min, input_max] on the int16 grid of [output_min, output_max]; each entry is nudged by half the
+    interpolation error at its interval's midpoint, so that linear interpolation between entries is centred on
+    func. func takes and returns np.float32. Every step rounds to float32, as the C++ float template does."""
+    f = np.float32
+    lo, hi = f(input_min), f(input_max)
+    step = (hi - lo) / f(LUT_STEPS)
+    half_step = step / f(2)
+    out_scale = f(65536) / (f(output_max) - f(output_min))
+    rnd = lambda v: f(round_half_away(v))  # noqa: E731  TfLiteRound on a float
     lut = []
     for i in range(LUT_STEPS):
-        val = func(input_min + i * step)
-        val_midpoint = func(input_min + i * step + half_step)
-        val_next = func(input_min + (i + 1) * step)
+        val = func(lo + f(i) * step)
+        val_midpoint = func(lo + f(i) * step + half_step)
+        val_next = func(lo + f(i + 1) * step)
         sample = rnd(val * out_scale)
-        midpoint_interp = rnd((val_next * out_scale + rnd(val * out_scale)) / 2)
+        midpoint_interp = rnd((val_next * out_scale + rnd(val * out_scale)) / f(2))
         midpoint_err = midpoint_interp - rnd(val_midpoint * out_scale)
-        lut.append(min(max(sample - rnd(midpoint_err / 2), -32768.0), 32767.0))
-    lut.append(min(max(rnd(func(input_max) * out_scale), -32768.0), 32767.0))
+        lut.append(min(max(sample - rnd(midpoint_err / f(2)), -32768.0), 32767.0))
+    lut.append(min(max(rnd(func(hi) * out_scale), -32768.0), 32767.0))
     return np.array(lut, dtype=np.int16)
+
+
+def exp_f32(v):
+    """expf, correctly rounded (the double exp rounded once to float32)."""
+    return np.float32(math.exp(float(v)))
+
+
+def one_over_one_plus_x_f32(v):
+    return np.float32(1) / (np.float32(1) + v)
 
 
 def lut_lookup_int16(value, lut):

@@ -162,8 +162,8 @@ def test_int16_lookup_tables_interpolate_their_functions():
     interpolated lookups stay within a few steps of the function at every int16 input."""
     import math
     v = np.arange(-32768, 32768)
-    exp_lut = fp.lut_int16(math.exp, -10.0, 0.0, -1.0, 1.0)
-    recip_lut = fp.lut_int16(lambda t: 1.0 / (1.0 + t), 0.0, 1.0, -1.0, 1.0)
+    exp_lut = fp.lut_int16(fp.exp_f32, -10.0, 0.0, -1.0, 1.0)
+    recip_lut = fp.lut_int16(fp.one_over_one_plus_x_f32, 0.0, 1.0, -1.0, 1.0)
     assert exp_lut.shape == recip_lut.shape == (513,)
     x = (v + 32768) / 65536.0  # the int16 input mapped onto [0, 1)
     assert np.abs(fp.lut_lookup_int16(v, exp_lut) - np.exp(-10 + 10 * x) * 32768).max() <= 4
@@ -184,7 +184,8 @@ def test_c_int16_helpers_equal_python(runtime):
     got = np.frombuffer(ffi.buffer(out, 8 * n), dtype=np.int64)
     np.testing.assert_array_equal(got, fp.multiply_by_quantized_multiplier_s64(x, m, s))
     v = np.arange(-32768, 32768)
-    for lut in (fp.lut_int16(math.exp, -10.0, 0.0, -1.0, 1.0), fp.lut_int16(lambda t: 1 / (1 + t), 0.0, 1.0, -1.0, 1.0)):
+    for lut in (fp.lut_int16(fp.exp_f32, -10.0, 0.0, -1.0, 1.0),
+                fp.lut_int16(fp.one_over_one_plus_x_f32, 0.0, 1.0, -1.0, 1.0)):
         out = ffi.new("int32_t[]", v.size)
         lib.t_lut16(ffi.new("int32_t[]", v.tolist()), ffi.new("int16_t[]", lut.tolist()), out, v.size)
         got = np.frombuffer(ffi.buffer(out, 4 * v.size), dtype=np.int32)

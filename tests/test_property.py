@@ -116,3 +116,35 @@ def test_random_graphs_c_equals_reference(case, tmp_path_factory):
     got = floats.reference({"x": xf})[out].reshape(want.shape)
     scale = floats.report["outputs"][0]["scale"]
     assert np.abs(got - want).max() <= max(0.1 * np.abs(want).max(), 8 * scale)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(case=graphs(), mixed=st.booleans())
+def test_random_graphs_in_16x8_and_float32(case, mixed, tmp_path_factory):
+    """16x8 (the whole graph, or every other weighted layer inside int8): C equals the reference bit for bit
+    with int16/int8 input extremes; float32: C within 1e-4 of onnxruntime's output range."""
+    model, input_shape, out = case
+    work = tmp_path_factory.mktemp("graph16")
+    onnx.save(model, work / "m.onnx")
+    rng = np.random.default_rng(1)
+    conv = mcu_codegen.Converter.from_onnx(work / "m.onnx")
+    conv.representative_dataset = [{"x": rng.normal(0, 1, (32, *input_shape)).astype(np.float32)}]
+    if mixed:
+        weighted = [n.name for n in conv.graph.nodes if n.op in ("conv2d", "depthwise_conv2d", "fully_connected")]
+        conv.int16_layers = weighted[::2]
+    else:
+        conv.mode = "int16x8"
+    converted = conv.convert()
+    planner.check(converted.graph, converted.plan)
+    meta = converted.report["inputs"][0]
+    lo, hi = (-128, 127) if meta["dtype"] == "int8" else (-32768, 32767)
+    x = rng.integers(lo, hi + 1, (8, *meta["shape"])).astype(np.int8 if meta["dtype"] == "int8" else np.int16)
+    x[0], x[1] = lo, hi
+    np.testing.assert_array_equal(converted.build().run({"x": x})[out], converted.reference({"x": x})[out])
+    conv.mode, conv.int16_layers = "float32", []
+    floats = conv.convert()
+    xf = rng.normal(0, 1, (4, *input_shape)).astype(np.float32)
+    want = np.concatenate([run_onnxruntime(model, {"x": s})[0] for s in xf])
+    got = floats.build().run({"x": xf})[out].reshape(want.shape)
+    assert np.abs(got - want).max() <= 1e-4 * max(np.abs(want).max(), 1e-3)

@@ -60,8 +60,8 @@ def _prepare_s16(attrs, x):
     if shift > 30:
         raise ConversionError(f"softmax input scale {float(x.scale):.3g} is too large for TFLite's int16 softmax")
     return dict(rows=x.size // x.shape[-1], depth=x.shape[-1], input_mult=mult, input_left_shift=shift,
-                exp_lut=fp.lut_int16(math.exp, -EXP_INPUT_RANGE, 0.0, -1.0, 1.0),
-                recip_lut=fp.lut_int16(lambda v: 1.0 / (1.0 + v), 0.0, 1.0, -1.0, 1.0))
+                exp_lut=fp.lut_int16(fp.exp_f32, -EXP_INPUT_RANGE, 0.0, -1.0, 1.0),
+                recip_lut=fp.lut_int16(fp.one_over_one_plus_x_f32, 0.0, 1.0, -1.0, 1.0))
 
 
 def overlap_limit(p, index, x, out):
