@@ -26,10 +26,10 @@ SHRINK = np.linspace(1.0, 0.15, 86)  # candidate ranges: the min/max range scale
 class Statistics:
     """What calibration learned about each activation: the range the method chose, the plain min/max range
     (int16 tensors use it: with 65535 levels, clipping a real value costs more than rounding saves), and
-    the mean per channel (last axis), which bias correction needs."""
+    the mean of every element over the samples (the tensor's shape), which bias correction needs."""
 
-    def __init__(self, chosen, minmax, channel_mean):
-        self.chosen, self.minmax, self.channel_mean = chosen, minmax, channel_mean
+    def __init__(self, chosen, minmax, mean):
+        self.chosen, self.minmax, self.mean = chosen, minmax, mean
 
 
 def ranges(graph, samples, method="minmax", progress=None):
@@ -46,8 +46,7 @@ def statistics(graph, samples, method="minmax", progress=None):
         for name, v in values.items():
             lo[name] = min(lo.get(name, 0.0), float(v.min()))
             hi[name] = max(hi.get(name, 0.0), float(v.max()))
-            per_sample = v.reshape(len(v), -1, v.shape[-1]).astype(np.float64).mean(axis=1)
-            sums[name] = sums.get(name, 0.0) + per_sample.sum(axis=0)
+            sums[name] = sums.get(name, 0.0) + v.astype(np.float64).sum(axis=0)
     minmax = {name: (lo[name], hi[name]) for name in lo}
     means = {name: sums[name] / count for name in sums}
     if method == "minmax":

@@ -147,7 +147,8 @@ def count_leading_zeros_u32(x):
 def multiply_by_quantized_multiplier_s64(x, multiplier, shift):
     """TFLite's requantization of an int64 accumulator (16x8 kernels): the multiplier rounded to 16 bits
     (to nearest, ties up; 0x7FFF at the top), then one rounding shift, ties toward +infinity.
-    Valid for |x| < 2^47 and shift in [-31, 7], which prepare() guarantees; the result fits int32 there."""
+    Valid for |x| < 2^47 and shift in [-31, 14] (TFLite: 7), which prepare() guarantees; the result is not
+    truncated to int32 (the kernels clamp it as it is)."""
     m, shift = _i64(multiplier), _i64(shift)
     reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
     total_shift = 15 - shift

@@ -7,13 +7,15 @@ Modes (TFLite's post-training schemes):
 Mixed precision: the layers named in int16_layers run in 16x8 inside an int8 model; requantize nodes convert
 between the two where a tensor crosses from one precision to the other.
 """
+import difflib
+
 import numpy as np
 
 from . import calibration, ops
 from .fixedpoint import round_half_away
 from .frontend import shown
 from .ir import ConversionError, Node
-from .ops._common import QRANGE, quantize_weights_and_bias
+from .ops._common import QRANGE, quantize_weights_and_bias, windows
 
 IO_TYPES = ("int8", "uint8", "int16", "float32")
 MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32"}  # mode -> activation type
@@ -37,16 +39,22 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         if kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     g = graph.copy()
+    int16_layers = layer_names(int16_layers)
     if mode == "float32" or g.quantized:
         _check_fixed_types(g, mode, int16_layers, input_type, output_type)
+        if weight_clipping or bias_correction or method != "minmax":
+            what = "a float32 model" if mode == "float32" else "a model that is quantized already"
+            raise ConversionError(f"--calibration-method, --weight-clipping and --bias-correction do not apply to {what}")
     stats = None
     if mode != "float32" and not g.quantized:
         stats = calibration.statistics(g, samples, method, progress)
+        if base == "int16" and int16_layers:
+            raise ConversionError("--int16-layers chooses layers inside an int8 model; --mode int16x8 runs them all")
         types = _activation_types(g, base, _int16_nodes(g, int16_layers))
         _assign_qparams(g, stats, types)
-        _insert_requantize(g, stats, types)
+        sources = _insert_requantize(g, stats, types)
         if weight_clipping or bias_correction:
-            _adjust_weights(g, stats, weight_clipping, bias_correction)
+            _adjust_weights(g, stats, weight_clipping, bias_correction, sources)
     elif g.quantized:
         _check_file_quantization(g)
     else:  # float32: values are their own representation (scale 1, zero point 0 in model.h and report.json)
@@ -76,13 +84,24 @@ def _check_fixed_types(g, mode, int16_layers, input_type, output_type):
                               "float models")
 
 
+def layer_names(names):
+    """--int16-layers as a list: a list of names, or one comma-separated string (spaces around names dropped)."""
+    if isinstance(names, str):
+        names = names.split(",")
+    return [n.strip() for n in names if n.strip()]
+
+
 def _int16_nodes(g, names):
     """The nodes named in --int16-layers (the model's node names, as `--dump float` and `debug` print them)."""
-    known = {n.name for n in g.nodes}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ConversionError(f"--int16-layers: no node named {', '.join(repr(shown(u)) for u in unknown)} "
-                              "(node names: see `mcu-codegen convert MODEL --dump float`)")
+    by_name = {n.name: n for n in g.nodes}
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
+            hint = f"; did you mean '{shown(close[0])}'?" if close else " (node names: `mcu-codegen convert MODEL --dump float`)"
+            raise ConversionError(f"--int16-layers: no node named '{shown(name)}'{hint}")
+        if getattr(ops.get(by_name[name].op), "SAME_QUANT_AS_INPUT", False):
+            raise ConversionError(f"--int16-layers: '{shown(name)}' ({by_name[name].op}) keeps its input's type; "
+                                  "name the layer that produces its input")
     return set(names)
 
 
@@ -138,7 +157,7 @@ def _assign_qparams(g, stats, types):
 
 def _insert_requantize(g, stats, types):
     """Where a node computes in another precision than a tensor it reads, it reads a requantized copy (one per
-    tensor and type, shared by every such reader)."""
+    tensor and type, shared by every such reader). Returns {copy: the tensor it copies}."""
     copies = {}
     for node in list(g.nodes):
         want = types["__nodes__"][id(node)]
@@ -154,6 +173,7 @@ def _insert_requantize(g, stats, types):
                                            f"requantize '{src.source}' to {want}"))
                 copies[name, want] = copy.name
             node.inputs[k] = copies[name, want]
+    return {copy: name for (name, _), copy in copies.items()}
 
 
 def _converted(g, src, dtype, rng=None):
@@ -168,7 +188,7 @@ def _converted(g, src, dtype, rng=None):
     return t
 
 
-def _adjust_weights(g, stats, weight_clipping, bias_correction):
+def _adjust_weights(g, stats, weight_clipping, bias_correction, sources):
     for node in g.nodes:
         if node.op not in WEIGHT_OPS:
             continue
@@ -176,7 +196,8 @@ def _adjust_weights(g, stats, weight_clipping, bias_correction):
         if weight_clipping:
             node.attrs["weight_clip"] = mse_weight_clip(node.attrs["weight"], axis)
         if bias_correction:
-            _correct_bias(g, node, stats, axis)
+            x = node.inputs[0]
+            _correct_bias(g, node, stats.mean[sources.get(x, x)], axis)
 
 
 def mse_weight_clip(w, axis):
@@ -194,23 +215,30 @@ def mse_weight_clip(w, axis):
     return best.astype(np.float32)
 
 
-def _correct_bias(g, node, stats, axis):
-    """Bias correction (Nagel et al. 2019, the analytic form): the quantized weights W_q shift each output's
-    mean by (W_q - W) E[x]; the bias takes that shift back, with E[x] the calibration mean of each input
-    channel (padding ignored)."""
+def _correct_bias(g, node, mean, axis):
+    """Bias correction (Nagel et al. 2019, the empirical-mean form): the quantized weights W_q shift each
+    output channel's mean by the sum over taps of (W_q - W) times the mean input that tap sees; the bias takes
+    that shift back. The tap means come from the calibration mean of every input element, windowed exactly as
+    the kernel windows it (padding contributes 0), so for these linear layers the correction is exact on the
+    calibration data. mean: the input tensor's mean, shaped like the tensor."""
     x = g.tensors[node.inputs[0]]
-    mean = stats.channel_mean.get(node.inputs[0])
-    if mean is None:
-        return
     w = np.asarray(node.attrs["weight"], np.float64)
     w_q, _, scales = quantize_weights_and_bias(node.attrs, axis, x.scale, x.dtype == "int16")
     shape = [1] * w.ndim
     shape[axis] = -1
     error = w_q.astype(np.float64) * scales.astype(np.float64).reshape(shape) - w
-    if node.op == "depthwise_conv2d":  # [KH, KW, C * m]: output channel c * m + j reads input channel c
-        shift = error.sum(axis=(0, 1)) * np.repeat(mean, node.attrs["depth_multiplier"])
-    else:  # conv [OC, KH, KW, IC] or FC [OUT, IN]: the input's last axis is the weights' last axis
-        shift = error.reshape(error.shape[0], -1, error.shape[-1]).sum(axis=1) @ mean
+    if node.op == "fully_connected":  # [OUT, IN]: every row of the input reads the same weights
+        shift = error @ mean.reshape(-1, w.shape[1]).mean(axis=0)
+    else:
+        # each input channel's mean over the whole map, times the share of outputs where a tap lands inside the
+        # input (padding contributes 0): robust to inputs that shift in space (per-position means overfit them)
+        channel_mean = mean.reshape(-1, x.shape[-1]).mean(axis=0)
+        inside = windows(np.ones((1,) + tuple(x.shape[1:3]) + (1,)), node.attrs, 0.0)[0, ..., 0].mean(axis=(0, 1))
+        tap_mean = inside[:, :, None] * channel_mean
+        if node.op == "depthwise_conv2d":  # [KH, KW, C * m]: output channel c * m + j reads input channel c
+            shift = (error * np.repeat(tap_mean, node.attrs["depth_multiplier"], axis=-1)).sum(axis=(0, 1))
+        else:  # [OC, KH, KW, IC]
+            shift = (error * tap_mean[None]).sum(axis=(1, 2, 3))
     node.attrs["bias"] = (np.asarray(node.attrs["bias"], np.float64) - shift).astype(np.float32)
 
 

@@ -143,11 +143,11 @@ def _s64_domain(rng, shift):
 
 def test_multiply_by_quantized_multiplier_s64_is_one_rounding_of_a_16_bit_multiplier():
     """TFLite's 16x8 requantization: the multiplier rounded to 16 bits, then x * m16 / 2^(15 - shift) rounded to
-    nearest with ties toward +infinity, for |x| < 2^47 and shift in [-31, 7] (kept in int64: no truncation)."""
+    nearest with ties toward +infinity, for |x| < 2^47 and shift in [-31, 14] (kept in int64: no truncation)."""
     rng = np.random.default_rng(6)
     m = rng.integers(1 << 30, 1 << 31, 2000)
     m[:2] = [0x7FFF0000, (1 << 31) - 1]  # the top: 0x7FFF, not 0x8000
-    s = rng.integers(-31, 8, 2000)
+    s = rng.integers(-31, 15, 2000)
     s[2:6] = -31
     x = _s64_domain(rng, s)
     x[2:6] = [-(1 << 47), (1 << 47) - 1, 0, -1]
@@ -176,7 +176,7 @@ def test_c_int16_helpers_equal_python(runtime):
     rng = np.random.default_rng(7)
     n = 100_000
     m = rng.integers(1 << 30, 1 << 31, n)
-    s = rng.integers(-31, 8, n)
+    s = rng.integers(-31, 15, n)
     x = _s64_domain(rng, s)
     out = ffi.new("int64_t[]", n)
     lib.t_mbqm64(ffi.new("int64_t[]", x.tolist()), ffi.new("int32_t[]", m.tolist()), ffi.new("int32_t[]", s.tolist()),

@@ -112,16 +112,16 @@ def test_mixed_precision_requantizes_at_the_boundaries():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["kws", "ic"])
-def test_weight_clipping_and_bias_correction_keep_c_exact_and_help(case):
+@pytest.mark.parametrize("case", ["kws", "ad"])
+def test_bias_correction_and_weight_clipping_keep_c_exact_and_bias_correction_helps(case):
     float_graph, model = converted(case, weight_clipping=True, bias_correction=True)
     x = float_inputs(model, case)
     q = quantized_inputs(model, x)
     name = model.report["outputs"][0]["name"]
     np.testing.assert_array_equal(model.build().run({"input_1": q})[name], model.reference({"input_1": q})[name])
-    s_adj, s8 = sqnr_vs_float(float_graph, model, x), sqnr_vs_float(*converted(case), x)
-    print(f"{case}: SQNR int8 {s8:.1f} dB, with weight clipping and bias correction {s_adj:.1f} dB")
-    assert s_adj > s8 - 0.5  # they target the mean error: never much worse, usually better
+    s_bc, s8 = sqnr_vs_float(*converted(case, bias_correction=True), x), sqnr_vs_float(*converted(case), x)
+    print(f"{case}: SQNR int8 {s8:.1f} dB, with bias correction {s_bc:.1f} dB")
+    assert s_bc > s8 + 0.5  # measured: kws +1.8 dB, ad +2.6 dB on 50 evaluation inputs
 
 
 @pytest.mark.slow

@@ -4,13 +4,15 @@ import json
 
 import numpy as np
 import pytest
-from conftest import c_kernel, params_struct
-from helpers import qtensor, rand_int8, typed
+from conftest import C_TYPES, c_kernel, params_struct
+from helpers import ftensor, qtensor, rand_int8, rand_int16, stensor, typed
 from mlperf import CASES, SHARED, dataset, onnx_path
 
 import mcu_codegen
 from mcu_codegen import planner
-from mcu_codegen.ops import add, avg_pool, conv2d, depthwise_conv2d, dequantize, max_pool, quantize, softmax
+from mcu_codegen.ops import (add, avg_pool, conv2d, depthwise_conv2d, dequantize, max_pool, quantize, requantize,
+                              softmax)
+from mcu_codegen.reference import NP_TYPES
 
 TFLM_ARENA = {k: v["tflm_min_arena_bytes"]
               for k, v in json.loads((SHARED / "ref" / "tflm_summary.json").read_text())["cases"].items()}
@@ -139,8 +141,49 @@ def _run_overlapped(runtime, mod, params, inputs, want, limit):
     ffi.memmove(arena + in_off, inputs[0].tobytes(), inputs[0].nbytes)
     function, params_type = c_kernel(mod, inputs[0].dtype, want.dtype)
     struct, keep = params_struct(ffi, params_type, params)
-    others = [ffi.new("int8_t[]", extra.ravel().tolist()) for extra in inputs[1:]]
+    others = [ffi.new(f"{C_TYPES[extra.dtype]}[]", extra.ravel().tolist()) for extra in inputs[1:]]
     getattr(lib, function)(struct, ffi.cast("void *", arena + in_off),
                                  *others, ffi.cast("void *", arena + out_off))
     got = np.frombuffer(ffi.buffer(arena + out_off, want.nbytes), dtype=want.dtype).reshape(want.shape)
     np.testing.assert_array_equal(got, want)
+
+
+def _tensor_of(dtype, shape, scale=0.05):
+    return ftensor(shape) if dtype == "float32" else stensor(shape, scale * 1e-2)
+
+
+def _data(rng, dtype, shape):
+    return rng.normal(0, 1, shape).astype(np.float32) if dtype == "float32" else rand_int16(rng, shape)
+
+
+@pytest.mark.parametrize("dtype", ["int16", "float32"])
+@pytest.mark.parametrize("mod,attrs,in_shape", OVERLAP_CASES)
+def test_windowed_16x8_and_float32_kernels_are_exact_at_their_overlap_limit(run_kernel, runtime, dtype, mod, attrs,
+                                                                            in_shape):
+    """The overlap limits are in bytes: the same derivation holds for 2- and 4-byte elements. The kernel at
+    its limit must give what it gives with separate buffers."""
+    x = _tensor_of(dtype, in_shape)
+    out = _tensor_of(dtype, mod.output_shape(attrs, [in_shape]), 0.05 if mod in (max_pool, avg_pool) else 0.02)
+    p = mod.prepare(attrs, [x], out)
+    data = _data(np.random.default_rng(1), dtype, in_shape)
+    want = run_kernel(mod, p, [data], out.shape, data.dtype)
+    _run_overlapped(runtime, mod, p, [data], want, mod.overlap_limit(p, 0, x, out))
+
+
+@pytest.mark.parametrize("case", ["add16", "addf", "softmax16", "softmaxf", "up", "down", "quantize16",
+                                  "dequantize16"])
+def test_elementwise_16x8_and_float32_kernels_are_exact_at_their_overlap_limit(run_kernel, runtime, case):
+    rng = np.random.default_rng(2)
+    shape = (3, 16)
+    s16, s8, f = stensor(shape, 1e-3), qtensor(shape, 0.05, 4), ftensor(shape)
+    cases = {
+        "add16": (add, {}, [s16, s16], s16), "addf": (add, {}, [f, f], f),
+        "softmax16": (softmax, {}, [s16], stensor(shape, *softmax.OUTPUT_QUANT["int16"])),
+        "softmaxf": (softmax, {}, [f], f), "up": (requantize, {}, [s8], s16), "down": (requantize, {}, [s16], s8),
+        "quantize16": (quantize, {}, [f], s16), "dequantize16": (dequantize, {}, [s16], f)}
+    mod, attrs, ins, out = cases[case]
+    p = mod.prepare(attrs, ins, out)
+    data = [rng.normal(0, 2, shape).astype(np.float32) if t.dtype == "float32" else
+            rand_int16(rng, shape) if t.dtype == "int16" else rand_int8(rng, shape) for t in ins]
+    want = run_kernel(mod, p, data, out.shape, NP_TYPES[out.dtype])
+    _run_overlapped(runtime, mod, p, data, want, mod.overlap_limit(p, 0, ins[0], out))

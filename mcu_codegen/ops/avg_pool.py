@@ -2,6 +2,8 @@
 and zero point (as TFLite), so the kernel averages raw int8 values with TFLM's rounding."""
 import numpy as np
 
+from ..fixedpoint import INT32_MAX
+from ..ir import ConversionError
 from . import _common as c
 from . import max_pool
 
@@ -9,8 +11,15 @@ KERNELS = {"int8": ("mcu_avg_pool_s8", "mcu_pool_params_t"), "int16": ("mcu_avg_
            "float32": ("mcu_avg_pool_f32", "mcu_pool_f32_params_t")}
 SAME_QUANT_AS_INPUT = True
 output_shape = max_pool.output_shape
-prepare = max_pool.prepare
 overlap_limit = max_pool.overlap_limit
+
+
+def prepare(attrs, ins, out):
+    taps = attrs["kernel"][0] * attrs["kernel"][1]
+    largest = {"int8": 128, "int16": 32768}.get(out.dtype)  # the window sum is int32
+    if largest is not None and taps * largest > INT32_MAX:
+        raise ConversionError(f"an average over {taps} values could overflow its int32 sum")
+    return max_pool.prepare(attrs, ins, out)
 
 
 def macs(attrs, in_shapes, out_shape):

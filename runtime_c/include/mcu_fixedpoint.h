@@ -72,8 +72,8 @@ static inline int32_t mcu_quantize_value(float x, float scale, int32_t zero_poin
 }
 
 /* 16x8 kernels: requantization of an int64 accumulator as TFLite: the multiplier rounded to 16 bits, one
- * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 7] (guaranteed by the generator), so
- * nothing overflows; the result stays int64 until the clamp (TFLite assumes it fits int32). */
+ * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 14] (guaranteed by the generator;
+ * TFLite allows 7), so nothing overflows; the result stays int64 until the clamp (TFLite assumes int32). */
 static inline int64_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
 {
     const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
