@@ -92,6 +92,7 @@ def main():
             row("float (onnxruntime)", want)
             for method in METHODS:
                 row(f"ours int8 {method}", ours(path, name, cal, x, method))
+            row("ours int8 minmax+bc", ours(path, name, cal, x, bias_correction=True))
             row("ours int8 mse+clip+bc", ours(path, name, cal, x, "mse", weight_clipping=True, bias_correction=True))
             row("ours int16x8", ours(path, name, cal, x, mode="int16x8"))
             row("ours int16x8 clip+bc", ours(path, name, cal, x, mode="int16x8", weight_clipping=True,

@@ -51,42 +51,42 @@ class Converter:
         return Model(graph, self.name, self.planner_strategy)
 
 
-def calibration_samples(graph, dataset):
-    """The representative dataset as one float32 array per input, (N, *shape)."""
+def calibration_samples(graph, dataset, what="calibration data"):
+    """The representative dataset as one float32 array per input, (N, *shape). what: how errors name the data."""
     if dataset is None:
         raise ConversionError("no representative dataset: set Converter.representative_dataset (or --calibration)")
     items = dataset() if callable(dataset) else dataset
     names = [graph.tensors[n].source for n in graph.inputs]
     per_input = [[] for _ in names]
     for item in items:
-        values = [item[n] if n in item else _missing(n) for n in names] if isinstance(item, dict) else list(item)
+        values = [item[n] if n in item else _missing(n, what) for n in names] if isinstance(item, dict) else list(item)
         if len(values) != len(names):
-            raise ConversionError(f"a calibration sample has {len(values)} arrays, the model {len(names)} inputs")
+            raise ConversionError(f"a sample of the {what} has {len(values)} arrays, the model {len(names)} inputs")
         for k, (v, t) in enumerate(zip(values, graph.inputs)):
             v = np.asarray(v)
             if v.dtype.kind not in "biuf":
-                raise ConversionError(f"calibration data for input '{shown(names[k])}' has dtype {v.dtype}, "
+                raise ConversionError(f"{what} for input '{shown(names[k])}' has dtype {v.dtype}, "
                                       "not a real number type")
-            per_input[k].append(_as_sample(v.astype(np.float32), graph.tensors[t], names[k]))
+            per_input[k].append(_as_sample(v.astype(np.float32), graph.tensors[t], names[k], what))
     if not per_input[0]:
         raise ConversionError("the representative dataset is empty")
     return [np.concatenate(v) for v in per_input]
 
 
-def _missing(name):
-    raise ConversionError(f"calibration data has no array for input '{name}'")
+def _missing(name, what):
+    raise ConversionError(f"{what} has no array for input '{name}'")
 
 
-def _as_sample(v, tensor, name):
+def _as_sample(v, tensor, name, what):
     """One sample (the input's shape, with or without its batch axis) or a stack of them -> (N, *shape)."""
     if not np.all(np.isfinite(v)):
-        raise ConversionError(f"calibration data for input '{shown(name)}' contains NaN or Inf")
+        raise ConversionError(f"{what} for input '{shown(name)}' contains NaN or Inf")
     shape = tuple(tensor.shape)
     if v.shape in (shape, shape[1:]) and v.size:
         return v.reshape((1,) + shape)
     if v.shape[1:] in (shape, shape[1:]) and v.shape[0] > 0 and v.size:
         return v.reshape((-1,) + shape)
-    raise ConversionError(f"calibration data for input '{shown(name)}' has shape {v.shape}, "
+    raise ConversionError(f"{what} for input '{shown(name)}' has shape {v.shape}, "
                           f"which is not a stack of {shape}")
 
 
@@ -111,13 +111,15 @@ def batch_inputs(metas, inputs):
             stacked = "(N, " + ", ".join(map(str, shape)) + ")"
             raise ConversionError(f"input '{shown(m['name'])}' has shape {v.shape}; expected {shape}, or N of them "
                                   f"as {stacked}")
-        dtype = NP_TYPES[m["dtype"]]
-        cast = v.astype(dtype)
-        if m["dtype"] != "float32" and not np.array_equal(cast, v):
-            raise ConversionError(f"input '{shown(m['name'])}' holds values that are not {m['dtype']}: quantize them "
+        # the element type must match, not just the values: int8 data in an int16 input fits but means other numbers
+        if m["dtype"] == "float32" and v.dtype.kind != "f":
+            raise ConversionError(f"input '{shown(m['name'])}' is {v.dtype}; this model takes float32 values (it "
+                                  "quantizes them itself)")
+        if m["dtype"] != "float32" and v.dtype != NP_TYPES[m["dtype"]]:
+            raise ConversionError(f"input '{shown(m['name'])}' is {v.dtype}; this model takes {m['dtype']}: quantize "
                                   f"with the input's scale {m['scale']:.6g} and zero point {m['zero_point']} "
-                                  "(report.json), or convert with --io float32")
-        feeds[m["name"]] = cast
+                                  "(report.json) into that type, or convert with --io float32")
+        feeds[m["name"]] = v.astype(NP_TYPES[m["dtype"]])
     return feeds, batched
 
 

@@ -44,12 +44,12 @@ def main(argv=None):
     sub.add_parser("boards", help="list the board profiles")
     d = sub.add_parser("debug", help="per layer, the error of the quantized model against the float one")
     d.add_argument("model")
-    d.add_argument("--calibration", required=True)
+    d.add_argument("--calibration", help=".npz of float inputs to calibrate with (not needed for --mode float32)")
     d.add_argument("--eval", help=".npz of float inputs to measure on (default: the calibration data)")
     _quantization_options(d)
     e = sub.add_parser("evaluate", help="float vs quantized on a labelled set: accuracy, top-1 agreement, SQNR")
     e.add_argument("model")
-    e.add_argument("--calibration", required=True)
+    e.add_argument("--calibration", help=".npz of float inputs to calibrate with (not needed for --mode float32)")
     e.add_argument("--eval", required=True, help=".npz with the inputs (by input name) and optionally 'labels'")
     _quantization_options(e)
     k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
@@ -115,8 +115,14 @@ def _inputs_npz(path, names, what, allowed_extra=()):
 
 
 def _progress(done, total):
-    if total >= 256:  # only long calibrations
-        print(f"\rcalibrating: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+    """Long calibrations only; a terminal sees one line counting up, a log one line at the end."""
+    if total < 256:
+        return
+    if sys.stderr.isatty():
+        print(f"\rcalibrating: {done}/{total} sample passes", end="\n" if done == total else "", file=sys.stderr,
+              flush=True)
+    elif done == total:
+        print(f"calibrated: {total} sample passes", file=sys.stderr, flush=True)
 
 
 def _debug(args):
@@ -126,24 +132,33 @@ def _debug(args):
     if conv.graph.quantized:
         raise ConversionError(f"{args.model}: debug and evaluate compare a float model with its quantization")
     names = conv.input_names()
-    conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
+    if args.calibration:
+        conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
+    elif args.mode != "float32":
+        raise ConversionError(f"--calibration FILE.npz is required to quantize (--mode {args.mode})")
     _configure(conv, args)
     model = conv.convert()
     source = args.eval or args.calibration
+    if source is None:
+        raise ConversionError("--eval FILE.npz is required: the inputs to measure on")
     data = _inputs_npz(source, names, "evaluation", allowed_extra=("labels",))
-    x = calibration_samples(conv.graph, [data])[0]
+    x = calibration_samples(conv.graph, [data], f"{source}: the evaluation data")[0]
     if args.command == "evaluate":
         labels = _load_npz(source, "evaluation").get("labels")
         for k, v in debug.evaluate(conv.graph, model.graph, x, labels).items():
             print(f"{k:20} {v:.4f}" if isinstance(v, float) else f"{k:20} {v}")
         return 0
     rows = debug.layer_errors(conv.graph, model.graph, x)
-    print(_table(("node", "op", "SQNR dB", "RMSE LSB", "clipped"),
-                 [(r["node"][:60], r["op"], f"{r['sqnr_db']:.1f}", f"{r['rmse_lsb']:.2f}", f"{100 * r['clipped']:.2f}%")
+    print(_table(("op", "SQNR dB", "RMSE steps", "clipped", "node"),
+                 [(r["op"], f"{r['sqnr_db']:.1f}", f"{r['rmse_lsb']:.2f}", f"{100 * r['clipped']:.2f}%", _name(r["node"]))
                   for r in rows]))
-    print("\nlayers that lose the most:")
-    for row, drop, hint in debug.advice(rows):
-        print(f"  {row['node'][:60]} ({row['op']}): -{drop:.1f} dB; {hint}")
+    print("\nSQNR: of each layer's output against the float model's; RMSE in steps of that output's scale; clipped:"
+          " share of values beyond its quantized range")
+    advice = debug.advice(rows, mode=args.mode)
+    if advice:
+        print("layers that lose the most (SQNR drop from the layer before):")
+    for row, drop, hint in advice:
+        print(f"  {_name(row['node'])} ({row['op']}): -{drop:.1f} dB; {hint}")
     return 0
 
 
@@ -314,6 +329,11 @@ def _compare(args):
     return 3
 
 
+def _name(name):
+    """A node name in a table: escaped, long enough to paste into --int16-layers."""
+    return frontend.shown(name, limit=300)
+
+
 def _table(header, rows):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() for r in [header, *rows])
@@ -325,7 +345,7 @@ def _shape(t):
 
 def dump_float(graph):
     rows = [(i, n.op, " ".join(_shape(graph.tensors[x]) for x in n.inputs), _shape(graph.tensors[n.outputs[0]]),
-             n.attrs.get("act") or "", n.name[:60]) for i, n in enumerate(graph.nodes)]
+             n.attrs.get("act") or "", _name(n.name)) for i, n in enumerate(graph.nodes)]
     return _table(("#", "op", "inputs", "output", "clamp", "node"), rows)
 
 
@@ -335,7 +355,7 @@ def dump_quant(graph):
         t = graph.tensors[n.outputs[0]]
         rows.append((i, n.op, _shape(t), t.dtype, f"{float(t.scale):.6g}", t.zero_point,
                      f"[{n.params.get('act_min', '')},{n.params.get('act_max', '')}]"
-                     if "act_min" in n.params else "", n.name[:60]))
+                     if "act_min" in n.params else "", _name(n.name)))
     return _table(("#", "op", "output", "dtype", "scale", "zp", "clamp", "node"), rows)
 
 

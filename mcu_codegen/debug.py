@@ -50,20 +50,36 @@ def quantized_input(quant_graph, x):
     return quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point, q_min=q_min, q_max=q_max), x)
 
 
-def advice(rows, worst=3):
-    """The layers whose SQNR drops the most from their predecessor, and what to try for each."""
+WEIGHTED = ("conv2d", "depthwise_conv2d", "fully_connected")
+
+
+def advice(rows, worst=3, mode="int8"):
+    """The layers whose SQNR drops the most from the layer before them, and what to try for each in this mode."""
+    if mode == "float32":
+        return []
     drops = [(min(prev["sqnr_db"], 99.0) - min(row["sqnr_db"], 99.0), row) for prev, row in zip(rows, rows[1:])]
     out = []
     for drop, row in sorted(drops, key=lambda d: -d[0])[:worst]:
-        if row["clipped"] > 0.001:
-            hint = "values beyond the calibrated range: calibrate with data like the evaluation data, or --calibration-method minmax"
-        elif row["rmse_lsb"] > 1.0:
-            hint = "an error of more than one step: try --calibration-method mse or percentile (outliers widen the range)"
-        else:
-            hint = (f"rounding error of the 8-bit grid itself: run this layer in 16x8 "
-                    f"(--int16-layers {row['node']}) or the whole model (--mode int16x8)")
-        out.append((row, drop, hint))
+        if drop <= 0:
+            break
+        out.append((row, drop, _hint(row, mode)))
     return out
+
+
+def _hint(row, mode):
+    weights = row["op"] in WEIGHTED
+    if mode == "int16x8":
+        return ("its int8 weights (16x8 keeps them): try --weight-clipping --bias-correction" if weights else
+                "16x8 rounding of this op itself; float32 is the remaining step")
+    if row["op"] == "softmax":
+        return f"softmax's int8 output grid is fixed (1/256): run it in 16x8 (--int16-layers {row['node']})"
+    if row["clipped"] > 0.001:
+        return "values beyond the calibrated range: calibrate with data like the evaluation data, or --calibration-method minmax"
+    if row["rmse_lsb"] > 1.0:
+        return "an error of more than one step: try --calibration-method mse or percentile (outliers widen the range)" + \
+            (", and --bias-correction" if weights else "")
+    return (f"rounding error of the 8-bit grid itself: run this layer in 16x8 (--int16-layers {row['node']}) or the "
+            "whole model (--mode int16x8)")
 
 
 def evaluate(float_graph, quant_graph, x, labels=None):

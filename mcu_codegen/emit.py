@@ -123,9 +123,18 @@ def report(graph, plan, name="model"):
     weights = sum(v.nbytes for n in graph.nodes for v in (n.params or {}).values() if isinstance(v, np.ndarray))
 
     def io(names):
-        return [dict(name=graph.tensors[n].source, shape=list(graph.tensors[n].shape), dtype=graph.tensors[n].dtype,
-                     scale=float(graph.tensors[n].scale), zero_point=int(graph.tensors[n].zero_point),
-                     offset=plan.offsets[n]) for n in names]
+        rows = []
+        for n in names:
+            t = graph.tensors[n]
+            row = dict(name=t.source, shape=list(t.shape), dtype=t.dtype, scale=float(t.scale),
+                       zero_point=int(t.zero_point), offset=plan.offsets[n])
+            edge = graph.producer(n) if n in graph.outputs else next(iter(graph.consumers(n)), None)
+            if t.dtype == "float32" and edge is not None and edge.op in ("quantize", "dequantize"):
+                inner = graph.tensors[(edge.outputs if edge.op == "quantize" else edge.inputs)[0]]
+                row["quantized_as"] = dict(dtype=inner.dtype, scale=float(inner.scale),
+                                           zero_point=int(inner.zero_point))
+            rows.append(row)
+        return rows
     return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound,
                 arena_strategy=plan.strategy, weight_bytes=int(weights),
                 macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes)

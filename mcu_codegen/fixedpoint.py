@@ -146,13 +146,16 @@ def count_leading_zeros_u32(x):
 
 def multiply_by_quantized_multiplier_s64(x, multiplier, shift):
     """TFLite's requantization of an int64 accumulator (16x8 kernels): the multiplier rounded to 16 bits
-    (to nearest, ties up; 0x7FFF at the top), then one rounding shift, ties toward +infinity.
-    Valid for |x| < 2^47 and shift in [-31, 14] (TFLite: 7), which prepare() guarantees; the result is not
-    truncated to int32 (the kernels clamp it as it is)."""
-    m, shift = _i64(multiplier), _i64(shift)
+    (to nearest, ties up; 0x7FFF at the top), then one rounding shift, ties toward +infinity. For |x| < 2^47,
+    which prepare() guarantees. TFLite allows shift <= 7; the formula holds up to 14; from 15 on it is an exact
+    left shift of x clamped to +-2^31 (beyond which any int16 output saturates). Not truncated to int32: the
+    kernels clamp the result as it is."""
+    x, m, shift = _i64(x), _i64(multiplier), _i64(shift)
     reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
-    total_shift = 15 - shift
-    return (_i64(x) * reduced + (_i64(1) << (total_shift - 1))) >> total_shift
+    total_shift = np.maximum(15 - shift, 1)
+    rounded = (x * reduced + (_i64(1) << (total_shift - 1))) >> total_shift
+    widened = np.clip(x, -INT32_MAX, INT32_MAX) * reduced * (_i64(1) << np.maximum(shift - 15, 0))
+    return np.where(shift < 15, rounded, widened)
 
 
 LUT_STEPS = 512  # an int16 lookup table: 512 intervals over the input range, 513 values

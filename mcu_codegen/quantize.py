@@ -92,15 +92,19 @@ def layer_names(names):
 
 
 def _int16_nodes(g, names):
-    """The nodes named in --int16-layers (the model's node names, as `--dump float` and `debug` print them)."""
-    by_name = {n.name: n for n in g.nodes}
+    """The nodes named in --int16-layers (the model's node names, as `--dump float` and `debug` print them; a
+    pass may leave a name on more than one node, e.g. a conv and the reshape after it)."""
+    by_name = {}
+    for n in g.nodes:
+        by_name.setdefault(n.name, []).append(n)
     for name in names:
         if name not in by_name:
             close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
-            hint = f"; did you mean '{shown(close[0])}'?" if close else " (node names: `mcu-codegen convert MODEL --dump float`)"
+            hint = f"; did you mean '{shown(close[0], limit=300)}'?" if close else \
+                " (node names: `mcu-codegen convert MODEL --dump float`)"
             raise ConversionError(f"--int16-layers: no node named '{shown(name)}'{hint}")
-        if getattr(ops.get(by_name[name].op), "SAME_QUANT_AS_INPUT", False):
-            raise ConversionError(f"--int16-layers: '{shown(name)}' ({by_name[name].op}) keeps its input's type; "
+        if all(getattr(ops.get(n.op), "SAME_QUANT_AS_INPUT", False) for n in by_name[name]):
+            raise ConversionError(f"--int16-layers: '{shown(name)}' ({by_name[name][0].op}) keeps its input's type; "
                                   "name the layer that produces its input")
     return set(names)
 
@@ -305,8 +309,11 @@ def _edge_tensor(g, t, io_type, stats):
         rng = None if stats is None else (stats.minmax if io_type == "int16" else stats.chosen).get(t.name)
         return _converted(g, t, io_type, rng)
     edge = g.new_tensor(t)
-    edge.dtype, edge.scale = io_type, t.scale
-    edge.zero_point = t.zero_point + 128 if io_type == "uint8" else t.zero_point
+    edge.dtype = io_type
+    if io_type == "float32":  # real values: scale 1, zero point 0 (report.json's quantized_as has the inner ones)
+        edge.scale, edge.zero_point = np.float32(1.0), 0
+    else:
+        edge.scale, edge.zero_point = t.scale, t.zero_point + 128
     return edge
 
 

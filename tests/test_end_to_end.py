@@ -152,7 +152,8 @@ def test_generated_c_is_clean_under_clang_and_sanitizers(tmp_path, case, io):
     if io == "uint8":
         x = (x.astype(np.int16) + 128).astype(np.uint8)
     elif io == "float32":
-        x = ((x.astype(np.float32) - meta["zero_point"]) * meta["scale"]).astype(np.float32)
+        inner = meta["quantized_as"]
+        x = ((x.astype(np.float32) - inner["zero_point"]) * inner["scale"]).astype(np.float32)
     run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
     want = next(iter(model.reference({"input_1": x}).values()))
     got = np.frombuffer(run.stdout, want.dtype).reshape(want.shape)

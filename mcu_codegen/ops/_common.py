@@ -158,12 +158,10 @@ def check_accumulator(taps, bias, wide=False):
         raise ConversionError(f"a kernel of {taps} taps could overflow its {kind} accumulator (worst case {worst})")
 
 
-def check_shifts(shifts, max_shift=30):
-    """Requantization shifts within what the kernels compute without overflow or undefined shifts. The int64
-    requantization of 16x8 kernels takes up to 14 (its rounding shift 15 - shift stays >= 1 and |x| * 2^15 <
-    2^62); TFLite assumes at most 7, and is the same arithmetic wherever it is defined."""
+def check_shifts(shifts):
+    """Requantization shifts within what the kernels compute without overflow or undefined shifts."""
     shifts = np.asarray(shifts)
-    if shifts.size and (shifts.max() > max_shift or shifts.min() < -31):
+    if shifts.size and (shifts.max() > 30 or shifts.min() < -31):
         raise ConversionError(f"a requantization scale needs a shift of {int(shifts.max())} (scales out of range)")
 
 
@@ -172,7 +170,7 @@ def output_multipliers(input_scale, weight_scales, output_scale, wide=False):
     pairs = [fp.quantize_multiplier(float(np.float32(input_scale)) * float(ws) / float(np.float32(output_scale)))
              for ws in weight_scales]
     shifts = np.array([s for _, s in pairs], dtype=np.int32)
-    check_shifts(shifts, 14 if wide else 30)
+    check_shifts(shifts)
     return np.array([m for m, _ in pairs], dtype=np.int32), shifts
 
 

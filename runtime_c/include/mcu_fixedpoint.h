@@ -72,13 +72,19 @@ static inline int32_t mcu_quantize_value(float x, float scale, int32_t zero_poin
 }
 
 /* 16x8 kernels: requantization of an int64 accumulator as TFLite: the multiplier rounded to 16 bits, one
- * rounding shift (ties toward +infinity). |x| < 2^47 and shift in [-31, 14] (guaranteed by the generator;
- * TFLite allows 7), so nothing overflows; the result stays int64 until the clamp (TFLite assumes int32). */
+ * rounding shift (ties toward +infinity). |x| < 2^47 (guaranteed by the generator), so nothing overflows; the
+ * result stays int64 until the clamp (TFLite assumes int32). TFLite allows shift <= 7; up to 14 the same
+ * formula holds, and from 15 (a tensor whose range is tiny next to its input's) the shift is an exact left
+ * shift of x clamped to +-2^31, beyond which any int16 output saturates anyway. */
 static inline int64_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift)
 {
     const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
-    const int32_t total_shift = 15 - shift;
-    return (x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift;
+    if (shift < 15) {
+        const int32_t total_shift = 15 - shift;
+        return (x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift;
+    }
+    const int64_t clamped = x > INT32_MAX ? INT32_MAX : (x < -INT32_MAX ? -INT32_MAX : x);
+    return clamped * reduced * ((int64_t)1 << (shift - 15));
 }
 
 static inline int32_t mcu_clamp_s64(int64_t x, int32_t lo, int32_t hi)

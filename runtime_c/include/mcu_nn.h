@@ -181,7 +181,7 @@ typedef struct {
     const int8_t *filter;               /* as mcu_conv2d_params_t */
     const int64_t *bias;                /* [out_c], scale input_scale * filter_scale[c] */
     const int32_t *out_mult;            /* [out_c] */
-    const int32_t *out_shift;           /* [out_c], at most 14 */
+    const int32_t *out_shift;           /* [out_c] */
     int32_t depth_multiplier;
 } mcu_conv2d_s16_params_t;
 

@@ -58,7 +58,7 @@ def test_int_ref_close_to_float_ref(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("out_scale", [1e-2, 1e-6])
+@pytest.mark.parametrize("out_scale", [1e-2, 1e-6, 1e-10])  # 1e-10: shifts past TFLite's range (>= 15)
 def test_c_equals_int_ref_16x8(run_kernel, case, out_scale):
     rng = np.random.default_rng(3)
     a = attrs_for(case, rng, act=(0.0, np.inf) if out_scale > 1e-4 else None)
@@ -66,7 +66,10 @@ def test_c_equals_int_ref_16x8(run_kernel, case, out_scale):
     out = stensor(fully_connected.output_shape(a, [x.shape]), out_scale)
     data = rand_int16(rng, x.shape)
     data.flat[0] = -32768
-    c_equals_int_ref(run_kernel, fully_connected, fully_connected.prepare(a, [x], out), [data], out)
+    p = fully_connected.prepare(a, [x], out)
+    got = c_equals_int_ref(run_kernel, fully_connected, p, [data], out)
+    if out_scale < 1e-9:
+        assert (p["out_shift"] >= 15).all() and set(np.unique(got)) <= {-32768, 0, 32767}  # saturated
 
 
 @pytest.mark.parametrize("case", CASES)
