@@ -154,7 +154,8 @@ def _debug(args):
                   for r in rows]))
     print("\nSQNR: of each layer's output against the float model's; RMSE in steps of that output's scale; clipped:"
           " share of values beyond its quantized range")
-    advice = debug.advice(rows, mode=args.mode)
+    advice = debug.advice(rows, mode=args.mode, applied=[o for o in ("weight_clipping", "bias_correction")
+                                                         if getattr(args, o)])
     if advice:
         print("layers that lose the most (SQNR drop from the layer before):")
     for row, drop, hint in advice:

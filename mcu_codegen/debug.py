@@ -53,8 +53,9 @@ def quantized_input(quant_graph, x):
 WEIGHTED = ("conv2d", "depthwise_conv2d", "fully_connected")
 
 
-def advice(rows, worst=3, mode="int8"):
-    """The layers whose SQNR drops the most from the layer before them, and what to try for each in this mode."""
+def advice(rows, worst=3, mode="int8", applied=()):
+    """The layers whose SQNR drops the most from the layer before them, and what to try for each in this mode.
+    applied: the options already in use ("weight_clipping", "bias_correction"), not suggested again."""
     if mode == "float32":
         return []
     drops = [(min(prev["sqnr_db"], 99.0) - min(row["sqnr_db"], 99.0), row) for prev, row in zip(rows, rows[1:])]
@@ -62,22 +63,24 @@ def advice(rows, worst=3, mode="int8"):
     for drop, row in sorted(drops, key=lambda d: -d[0])[:worst]:
         if drop <= 0:
             break
-        out.append((row, drop, _hint(row, mode)))
+        out.append((row, drop, _hint(row, mode, applied)))
     return out
 
 
-def _hint(row, mode):
+def _hint(row, mode, applied=()):
     weights = row["op"] in WEIGHTED
+    untried = " ".join(f"--{o.replace('_', '-')}" for o in ("bias_correction", "weight_clipping") if o not in applied)
     if mode == "int16x8":
-        return ("its int8 weights (16x8 keeps them): try --weight-clipping --bias-correction" if weights else
-                "16x8 rounding of this op itself; float32 is the remaining step")
+        if weights and untried:
+            return f"its int8 weights (16x8 keeps them): try {untried}"
+        return "what 16x8 leaves (8-bit weights, 16-bit rounding): float32 is the remaining step"
     if row["op"] == "softmax":
         return f"softmax's int8 output grid is fixed (1/256): run it in 16x8 (--int16-layers {row['node']})"
     if row["clipped"] > 0.001:
         return "values beyond the calibrated range: calibrate with data like the evaluation data, or --calibration-method minmax"
     if row["rmse_lsb"] > 1.0:
         return "an error of more than one step: try --calibration-method mse or percentile (outliers widen the range)" + \
-            (", and --bias-correction" if weights else "")
+            (", and --bias-correction" if weights and "bias_correction" not in applied else "")
     return (f"rounding error of the 8-bit grid itself: run this layer in 16x8 (--int16-layers {row['node']}) or the "
             "whole model (--mode int16x8)")
 

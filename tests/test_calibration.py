@@ -154,3 +154,16 @@ def test_bias_correction_removes_the_mean_error_of_the_weights(tmp_path, pads, g
             assert err_after <= 1e-5 * np.abs(want).max(), err_after
         checked += 1
     assert checked == 3
+
+
+def test_debug_advice_fits_the_mode_and_the_options_in_use():
+    rows = [dict(node="in", op="quantize", sqnr_db=60.0, rmse_lsb=0.3, clipped=0.0),
+            dict(node="c1", op="conv2d", sqnr_db=30.0, rmse_lsb=0.4, clipped=0.0),
+            dict(node="fc", op="fully_connected", sqnr_db=20.0, rmse_lsb=2.0, clipped=0.0),
+            dict(node="sm", op="softmax", sqnr_db=15.0, rmse_lsb=3.0, clipped=0.0)]
+    hints = {row["node"]: hint for row, _, hint in debug.advice(rows)}
+    assert "--int16-layers c1" in hints["c1"] and "--bias-correction" in hints["fc"]
+    assert "--int16-layers sm" in hints["sm"] and "calibration-method" not in hints["sm"]  # its grid is fixed
+    hints = {row["node"]: hint for row, _, hint in debug.advice(rows, mode="int16x8", applied=["bias_correction"])}
+    assert hints["c1"].endswith("try --weight-clipping") and "calibration-method" not in "".join(hints.values())
+    assert debug.advice(rows, mode="float32") == []
