@@ -27,18 +27,20 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
              int16_layers=(), weight_clipping=False, bias_correction=False):
     """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph.
     A graph that is quantized already (TFLite) keeps the file's scales: samples may be None.
-    input_type/output_type: the C API's element types (default: the mode's activation type).
+    input_type/output_type: the C API's element types (default: the mode's activation type; a quantized
+    file's own).
     method: how activation ranges are chosen (calibration.METHODS); progress(done, total) is called per batch.
     weight_clipping: per-channel weight ranges chosen by least squared error instead of max |w|.
     bias_correction: each conv/FC bias absorbs the mean error its quantized weights cause on the calibration data."""
     if mode not in MODES:
         raise ConversionError(f"mode '{mode}' is not one of {', '.join(MODES)}")
     base = MODES[mode]
-    input_type, output_type = input_type or base, output_type or base
-    for kind in (input_type, output_type):
-        if kind not in IO_TYPES:
-            raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     g = graph.copy()
+    if not g.quantized:  # a quantized file keeps its own I/O types unless asked otherwise
+        input_type, output_type = input_type or base, output_type or base
+    for kind in (input_type, output_type):
+        if kind is not None and kind not in IO_TYPES:
+            raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     int16_layers = layer_names(int16_layers)
     if mode == "float32" or g.quantized:
         _check_fixed_types(g, mode, int16_layers, input_type, output_type)
@@ -281,13 +283,13 @@ def _add_io_edges(g, input_type, output_type, stats):
     """The C API speaks the requested I/O type; an edge node converts from/to the activation type inside."""
     for i, name in enumerate(list(g.inputs)):
         t = g.tensors[name]
-        if input_type != t.dtype and t.dtype != "float32":  # float: float32 mode, or a file's own QUANTIZE
+        if input_type not in (None, t.dtype) and t.dtype != "float32":  # float: float32 mode, or a file's QUANTIZE
             edge = _edge_tensor(g, t, input_type, stats)
             _insert_edge(g, 0, _edge_op(input_type, t.dtype, "input"), edge, t)
             g.inputs[i] = edge.name
     for i, name in enumerate(list(g.outputs)):
         t = g.tensors[name]
-        if output_type != t.dtype and t.dtype != "float32":
+        if output_type not in (None, t.dtype) and t.dtype != "float32":
             edge = _edge_tensor(g, t, output_type, stats)
             op = _edge_op(output_type, t.dtype, "output")
             _insert_edge(g, len(g.nodes), "dequantize" if op == "quantize" else op, t, edge)

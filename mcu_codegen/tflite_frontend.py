@@ -90,10 +90,11 @@ class _Importer:
         name = f"t{i}"
         if name not in self.graph.tensors:
             t = self.sg.Tensors(i)
-            dtype = {tflite.TensorType.INT8: "int8", tflite.TensorType.FLOAT32: "float32"}.get(t.Type())
+            dtype = {tflite.TensorType.INT8: "int8", tflite.TensorType.INT16: "int16",
+                     tflite.TensorType.FLOAT32: "float32"}.get(t.Type())
             if dtype is None:
-                self.fail(index, f"tensor '{self.tensor_name(i)}' has type {t.Type()}; only int8 activations "
-                                 "(and float32 at QUANTIZE/DEQUANTIZE edges) are supported")
+                self.fail(index, f"tensor '{self.tensor_name(i)}' has type {t.Type()}; only int8 and int16 (16x8) "
+                                 "activations (and float32 at QUANTIZE/DEQUANTIZE edges) are supported")
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else (1,)
             size = int(np.prod(shape, dtype=object))
             if min(shape) <= 0 or size > MAX_TENSOR_ELEMENTS:
@@ -104,8 +105,11 @@ class _Importer:
                 self.fail(index, f"tensor '{self.tensor_name(i)}' has a zero point outside [-128, 127]")
             if scales is not None and not (np.all(np.isfinite(scales)) and np.all(scales > 0)):
                 self.fail(index, f"tensor '{self.tensor_name(i)}' has a scale that is not a positive number")
-            if dtype == "int8" and scales is None:
-                self.fail(index, f"tensor '{self.tensor_name(i)}' is int8 without quantization parameters")
+            if dtype in ("int8", "int16") and scales is None:
+                self.fail(index, f"tensor '{self.tensor_name(i)}' is {dtype} without quantization parameters")
+            if dtype == "int16" and np.any(zps != 0):
+                self.fail(index, f"tensor '{self.tensor_name(i)}' is int16 with a zero point: 16x8 activations are "
+                                 "symmetric")
             tensor = Tensor(name, shape, dtype, source=self.tensor_name(i))
             if scales is not None:
                 tensor.scale, tensor.zero_point = np.float32(scales[0]), int(zps[0])
@@ -134,7 +138,8 @@ class _Importer:
         self.graph.nodes.append(node)
 
     def weights(self, k, op, channel_axis):
-        """int8 weights, per-channel float32 scales (per-tensor broadcast), int32 bias (zeros when absent)."""
+        """int8 weights, per-channel float32 scales (per-tensor broadcast), bias int32 (int8 models) or int64 / int32
+        (16x8 models; zeros when absent)."""
         w = self.const(op.Inputs(1))
         if w is not None and w.dtype == np.float32:
             self.fail(k, "float weights: this is not a full-integer model; convert the float ONNX model (with "
@@ -149,8 +154,10 @@ class _Importer:
         bias = None
         if op.InputsLength() > 2 and op.Inputs(2) >= 0:
             bias = self.const(op.Inputs(2))
-            if bias is None or bias.dtype != np.int32:
-                self.fail(k, "the bias must be a constant int32 tensor")
+            wide = self.sg.Tensors(op.Inputs(0)).Type() == tflite.TensorType.INT16
+            allowed = (np.int32, np.int64) if wide else (np.int32,)
+            if bias is None or bias.dtype not in allowed:
+                self.fail(k, f"the bias must be a constant {' or '.join(np.dtype(a).name for a in allowed)} tensor")
         bias = np.zeros(channels, np.int32) if bias is None else bias.reshape(-1)
         return w, scales, bias
 
@@ -209,15 +216,20 @@ class _Importer:
         self.emit(k, "softmax", [op.Inputs(0)], [op.Outputs(0)], beta=float(_options(op, tflite.SoftmaxOptions).Beta()))
 
     def quantize(self, k, op):
-        types = [self.sg.Tensors(i).Type() for i in (op.Inputs(0), op.Outputs(0))]
-        if types != [tflite.TensorType.FLOAT32, tflite.TensorType.INT8]:
-            self.fail(k, "only float32 -> int8 QUANTIZE (at a model input) is supported")
-        self.emit(k, "quantize", [op.Inputs(0)], [op.Outputs(0)])
+        """float32 -> int8/int16 at a model input, or int8 <-> int16 between precisions (a requantize)."""
+        T = tflite.TensorType
+        types = (self.sg.Tensors(op.Inputs(0)).Type(), self.sg.Tensors(op.Outputs(0)).Type())
+        kind = {(T.FLOAT32, T.INT8): "quantize", (T.FLOAT32, T.INT16): "quantize",
+                (T.INT8, T.INT16): "requantize", (T.INT16, T.INT8): "requantize"}.get(types)
+        if kind is None:
+            self.fail(k, "only float32 -> int8/int16 and int8 <-> int16 QUANTIZE are supported")
+        self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)])
 
     def dequantize(self, k, op):
-        types = [self.sg.Tensors(i).Type() for i in (op.Inputs(0), op.Outputs(0))]
-        if types != [tflite.TensorType.INT8, tflite.TensorType.FLOAT32]:
-            self.fail(k, "only int8 -> float32 DEQUANTIZE (at a model output) is supported")
+        T = tflite.TensorType
+        types = (self.sg.Tensors(op.Inputs(0)).Type(), self.sg.Tensors(op.Outputs(0)).Type())
+        if types not in ((T.INT8, T.FLOAT32), (T.INT16, T.FLOAT32)):
+            self.fail(k, "only int8/int16 -> float32 DEQUANTIZE (at a model output) is supported")
         self.emit(k, "dequantize", [op.Inputs(0)], [op.Outputs(0)])
 
 

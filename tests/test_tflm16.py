@@ -1,6 +1,10 @@
 """16x8 against TFLM itself: one-operator 16x8 .tflite models (tests/tflite16.py) run by tflite-micro's
 interpreter; our NumPy twin and C kernel, given the same int8 weights, int64 bias and scales, must give TFLM's
-output bit for bit."""
+output bit for bit; and the same .tflite imported by mcu-codegen (Converter.from_tflite), generated, compiled
+and run, too."""
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tflite
@@ -8,6 +12,7 @@ from helpers import rand_int16, stensor, typed
 from tflite16 import activation_t, bias_t, one_op_model, weights_t
 from tflite_micro import runtime
 
+import mcu_codegen
 from mcu_codegen.ops import add, avg_pool, conv2d, depthwise_conv2d, fully_connected, max_pool, softmax
 from mcu_codegen.ops._common import same_pads
 
@@ -34,11 +39,24 @@ def samples(rng, shape):
     return x
 
 
-def check(run_kernel, mod, params, inputs, out, want):
+def check(run_kernel, mod, params, inputs, out, want, model=None):
     twin = typed(mod.int_ref(params, *inputs), out)
     np.testing.assert_array_equal(twin, want)
     got = np.stack([run_kernel(mod, params, [x[i] for x in inputs], out.shape, np.int16) for i in range(N)])
     np.testing.assert_array_equal(got, want)
+    if model is not None:
+        np.testing.assert_array_equal(imported(model, inputs), want)
+
+
+def imported(model, inputs):
+    """The .tflite through the whole tool: import, plan, generate, compile with gcc, run."""
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "one_op_16x8.tflite"
+        path.write_bytes(model)
+        converted = mcu_codegen.Converter.from_tflite(path).convert()
+        assert [m["dtype"] for m in converted.report["inputs"]] == ["int16"] * len(inputs)
+        feeds = {m["name"]: x for m, x in zip(converted.report["inputs"], inputs)}
+        return next(iter(converted.build().run(feeds).values()))
 
 
 def _conv_options(b, padding, strides, act, depth_multiplier=None):
@@ -92,7 +110,7 @@ def test_conv_and_depthwise_16x8_equal_tflm(run_kernel, case, depthwise):
                           bias_t(bias, 1e-3, scales), activation_t(out.shape, 4e-3)], 1)
     data = samples(rng, in_shape)
     want = tflm(model, [data])
-    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, want)
+    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, want, model)
 
 
 def test_fully_connected_16x8_equals_tflm(run_kernel):
@@ -111,7 +129,8 @@ def test_fully_connected_16x8_equals_tflm(run_kernel):
     x, out = stensor((1, 16), 2e-3), stensor((1, 5), 0.05)
     attrs = dict(weight=w, weight_scales=np.full(5, scale, np.float32), bias=bias, act=None)
     data = samples(rng, (1, 16))
-    check(run_kernel, fully_connected, fully_connected.prepare(attrs, [x], out), [data], out, tflm(model, [data]))
+    check(run_kernel, fully_connected, fully_connected.prepare(attrs, [x], out), [data], out, tflm(model, [data]),
+          model)
 
 
 @pytest.mark.parametrize("scales,act", [((1e-3, 1e-3, 2e-3), None), ((3e-4, 2e-3, 1e-3), (0.0, np.inf))])
@@ -127,7 +146,7 @@ def test_add_16x8_equals_tflm(run_kernel, scales, act):
     model = one_op_model(B.ADD, O.AddOptions, options, [activation_t(shape, s) for s in scales], 2)
     a, c = samples(rng, shape), samples(rng, shape)
     x1, x2, out = (stensor(shape, s) for s in scales)
-    check(run_kernel, add, add.prepare({"act": act}, [x1, x2], out), [a, c], out, tflm(model, [a, c]))
+    check(run_kernel, add, add.prepare({"act": act}, [x1, x2], out), [a, c], out, tflm(model, [a, c]), model)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -152,7 +171,7 @@ def test_pools_16x8_equal_tflm(run_kernel, kind):
     model = one_op_model(B.MAX_POOL_2D if kind == "max" else B.AVERAGE_POOL_2D, O.Pool2DOptions, options,
                          [activation_t(in_shape, 1e-3), activation_t(out.shape, 1e-3)], 1)
     data = samples(rng, in_shape)
-    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, tflm(model, [data]))
+    check(run_kernel, mod, mod.prepare(attrs, [x], out), [data], out, tflm(model, [data]), model)
 
 
 def _softmax_rows(scale, data):
