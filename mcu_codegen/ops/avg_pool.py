@@ -16,8 +16,8 @@ overlap_limit = max_pool.overlap_limit
 
 def prepare(attrs, ins, out):
     taps = attrs["kernel"][0] * attrs["kernel"][1]
-    largest = {"int8": 128, "int16": 32768}.get(out.dtype)  # the window sum is int32
-    if largest is not None and taps * largest > INT32_MAX:
+    largest = {"int8": 128, "int16": 32768}.get(out.dtype)  # the window sum, and its rounding term, are int32
+    if largest is not None and taps * largest + taps // 2 > INT32_MAX:
         raise ConversionError(f"an average over {taps} values could overflow its int32 sum")
     return max_pool.prepare(attrs, ins, out)
 
