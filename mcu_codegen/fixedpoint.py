@@ -22,6 +22,9 @@ def round_half_away(x):
 def quantize_multiplier(real):
     """A real multiplier -> (int32 multiplier in [2^30, 2^31), shift) with real ~= m * 2^(shift-31)."""
     real = float(real)
+    if not math.isfinite(real) or real < 0:
+        from .ir import ConversionError  # a file's scales can be anything: say so instead of failing inside
+        raise ConversionError(f"a ratio of scales is {real}, not a finite non-negative number")
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)

@@ -3,6 +3,7 @@ zero points and int8 weights). Parsed with the `tflite` package (the published s
 import numpy as np
 import tflite
 
+from . import ops
 from .frontend import MAX_TENSOR_ELEMENTS, _first_line, shown
 from .ir import ConversionError, Graph, Node, Tensor
 from .ops._common import same_pads
@@ -118,6 +119,22 @@ class _Importer:
             self.graph.tensors[name] = tensor
         return name
 
+    def check_shapes(self, node):
+        """The file's output shape must be the one the op computes from its inputs (a windowed op's exactly,
+        others' element count: FULLY_CONNECTED may keep or drop leading dimensions)."""
+        ins = [self.graph.tensors[t].shape for t in node.inputs]
+        out = self.graph.tensors[node.outputs[0]].shape
+        windowed = node.op in ("conv2d", "depthwise_conv2d", "max_pool", "avg_pool")
+        try:
+            if windowed and any(len(s) != 4 for s in ins + [out]):
+                raise ValueError("not 4-D")
+            want = tuple(ops.get(node.op).output_shape(node.attrs, ins))
+        except (ValueError, IndexError, KeyError, TypeError) as e:
+            raise ConversionError(f"{self.path}: {node.name}: input shapes {ins} do not fit {node.op} ({e})") from None
+        if (tuple(out) != want) if windowed else (int(np.prod(out)) != int(np.prod(want))):
+            raise ConversionError(f"{self.path}: {node.name}: output shape {list(out)}, but {node.op} of "
+                                  f"{[list(s) for s in ins]} gives {list(want)}")
+
     def run(self):
         sg = self.sg
         unsupported = [k for k in range(sg.OperatorsLength()) if self.code(sg.Operators(k)) not in HANDLERS]
@@ -130,6 +147,19 @@ class _Importer:
             op = sg.Operators(k)
             HANDLERS[self.code(op)](self, k, op)
         self.graph.outputs = [f"t{i}" for i in sg.OutputsAsNumpy()]
+        for node in self.graph.nodes:
+            self.check_shapes(node)
+        for node in self.graph.nodes:  # the kernels compute in one integer type; only the edges convert
+            types = [self.graph.tensors[t].dtype for t in node.inputs + node.outputs]
+            if node.op not in ("quantize", "dequantize", "requantize") and (
+                    len(set(types)) != 1 or types[0] not in ("int8", "int16")):
+                raise ConversionError(f"{self.path}: {node.name}: tensor types {'/'.join(types)}; an operator's "
+                                      "activations must all be int8 or all int16")
+        produced = set(self.graph.inputs) | {o for n in self.graph.nodes for o in n.outputs}
+        for i, name in zip(sg.OutputsAsNumpy(), self.graph.outputs):
+            if name not in produced:
+                raise ConversionError(f"{self.path}: model output '{self.tensor_name(int(i))}' (tensor {int(i)}) is "
+                                      "produced by no operator")
         return self.graph
 
     def emit(self, k, op_name, ins, outs, **attrs):
@@ -149,6 +179,8 @@ class _Importer:
         scales, zps = self.quant(op.Inputs(1))
         if scales is None or np.any(zps != 0):
             self.fail(k, "the weights must be symmetric (zero point 0) with scales")
+        if not (np.all(np.isfinite(scales)) and np.all(scales > 0)):
+            self.fail(k, "the weights have a scale that is not a positive number")
         channels = w.shape[channel_axis]
         scales = np.broadcast_to(scales, (channels,)).astype(np.float32)
         bias = None

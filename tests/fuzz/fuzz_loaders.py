@@ -1,5 +1,6 @@
 """Coverage-guided fuzzing (atheris / libFuzzer) of the three readers of untrusted files: the ONNX loader, the
-TFLite loader (each followed by canonicalize) and the calibration .npz reader. The only exception allowed out
+TFLite loader (each followed by canonicalize and every op's prepare: float32 mode for ONNX, the file's own
+integers for TFLite) and the calibration .npz reader. The only exception allowed out
 is ConversionError; anything else, or a crash, is a bug. New inputs that reach new code go to the corpus folder.
 
     python3 tests/fuzz/fuzz_loaders.py onnx -max_total_time=60 tests/fuzz/corpus/onnx
@@ -11,7 +12,7 @@ import tempfile
 import atheris
 
 with atheris.instrument_imports(include=["mcu_codegen"]):
-    from mcu_codegen import api, cli, frontend, passes, tflite_frontend
+    from mcu_codegen import api, cli, frontend, passes, quantize, tflite_frontend
     from mcu_codegen.ir import ConversionError, Graph, Tensor
 
 WORK = tempfile.mkdtemp(prefix="mcu_codegen_fuzz_")
@@ -27,15 +28,17 @@ def _file(data, name):
 
 
 def onnx_target(data):
+    """Load, canonicalize, and prepare every op in float32 mode (no calibration data needed)."""
     try:
-        passes.canonicalize(frontend.load(_file(data, "model.onnx")))
+        quantize.quantize(passes.canonicalize(frontend.load(_file(data, "model.onnx"))), None, mode="float32")
     except ConversionError:
         pass
 
 
 def tflite_target(data):
+    """Load, then prepare every op from the file's own integers (int8 and 16x8 checks live there)."""
     try:
-        passes.canonicalize(tflite_frontend.load(_file(data, "model.tflite")))
+        quantize.quantize(passes.canonicalize(tflite_frontend.load(_file(data, "model.tflite"))), None)
     except ConversionError:
         pass
 
