@@ -196,3 +196,36 @@ def test_softmax_16x8_equals_tflm(run_kernel, scale):
         want, p, out = _softmax_rows(scale, data)
         np.testing.assert_array_equal(typed(softmax.int_ref(p, data[None])[0], out), want)
         np.testing.assert_array_equal(run_kernel(softmax, p, [data], data.shape, np.int16), want)
+
+
+@pytest.mark.parametrize("broken,message", [
+    ("output_shape", "output shape \\[1, 5, 5, 2\\], but conv2d"),
+    ("output_rank", "do not fit conv2d"),
+    ("nan_scale", "the weights have a scale that is not a positive number"),
+    ("int16_zero_point", "is int16 with a zero point"),
+])
+def test_broken_16x8_files_are_one_clean_error(tmp_path, broken, message):
+    """What the fuzzer found in mutated files, written on purpose: each is a ConversionError naming the problem."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(-127, 128, (4, 3, 3, 2))
+    scales = np.full(4, np.nan if broken == "nan_scale" else 0.01, np.float32)
+    out_shape = {"output_shape": (1, 5, 5, 2), "output_rank": (1, 100)}.get(broken, (1, 5, 5, 4))
+    x = activation_t((1, 5, 5, 2), 1e-3)
+    tensors = [x, weights_t(w, scales, 0), bias_t(rng.integers(-9, 9, 4), 1e-3, scales), activation_t(out_shape, 4e-3)]
+    model = one_op_model(B.CONV_2D, O.Conv2DOptions, lambda b: _conv_options(b, tflite.Padding.SAME, (1, 1), None),
+                         tensors, 1)
+    if broken == "int16_zero_point":  # patch the first int16 zero point (0 as int64) of the input tensor to 3
+        model = _with_zero_point(model)
+    (tmp_path / "broken.tflite").write_bytes(model)
+    with pytest.raises(mcu_codegen.ConversionError, match=message):
+        mcu_codegen.Converter.from_tflite(tmp_path / "broken.tflite").convert()
+
+
+def _with_zero_point(model):
+    """The model with its input tensor's zero point (the int64 in QuantizationParameters.zero_point, the table's
+    fourth field: vtable slot 10) set to 3 in place."""
+    q = tflite.Model.GetRootAs(model, 0).Subgraphs(0).Tensors(0).Quantization()
+    offset = q._tab.Vector(q._tab.Offset(10))
+    data = bytearray(model)
+    data[offset:offset + 8] = (3).to_bytes(8, "little", signed=True)
+    return bytes(data)
