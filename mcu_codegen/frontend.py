@@ -412,7 +412,10 @@ class _Importer:
     def clip(self, node, a):
         def bound(i, default):
             if len(node.input) > i and node.input[i]:
-                return float(self.const(node, node.input[i], "the clip bound"))
+                value = np.asarray(self.const(node, node.input[i], "the clip bound"))
+                if value.size != 1:
+                    self.fail(node, f"a clip bound must be one number, not {value.size}")
+                return float(value.reshape(-1)[0])
             return default
         self.emit("clamp", [self.x(node)], [self.output(node)], node, lo=bound(1, -np.inf), hi=bound(2, np.inf))
 
