@@ -10,7 +10,7 @@ import onnxruntime as ort
 
 from _shared import mlperf, sqnr_db
 import mcu_codegen
-from mcu_codegen import boards, target
+from mcu_codegen import boards, debug, target
 
 MODES = [("int8", {}), ("int8 clip+bc", dict(weight_clipping=True, bias_correction=True)),
          ("int16x8", dict(mode="int16x8")), ("float32", dict(mode="float32"))]
@@ -36,11 +36,7 @@ def main():
             model = convert(case, options)
             meta, out = model.report["inputs"][0], model.report["outputs"][0]
             shape = tuple(meta["shape"])
-            q = x.reshape((len(x),) + shape)
-            if meta["dtype"] != "float32":
-                bits = 8 if meta["dtype"] == "int8" else 16
-                q = np.clip(np.round(q / meta["scale"]) + meta["zero_point"], -2 ** (bits - 1), 2 ** (bits - 1) - 1)
-                q = q.astype(np.int8 if bits == 8 else np.int16)
+            q = debug.quantized_input(model.graph, x.reshape((len(x),) + shape))
             got = next(iter(model.reference({"input_1": q}).values())).astype(np.float64)
             got = (got - out["zero_point"]) * out["scale"] if out["dtype"] != "float32" else got
             cells = []

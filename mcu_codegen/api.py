@@ -193,13 +193,13 @@ def save_graph(graph):
                 params[k] = (float(v) if isinstance(v, (float, np.floating)) else
                              int(v) if isinstance(v, np.integer) else [int(x) for x in v] if isinstance(v, list) else v)
         attrs = {}
-        if reference._float_kernel(graph, n, ops.get(n.op)):  # a float kernel's twin is float_ref(attrs)
+        if reference.float_kernel(graph, n, ops.get(n.op)):  # a float kernel's twin is float_ref(attrs)
             for k, v in n.attrs.items():
                 if isinstance(v, np.ndarray):
                     arrays[f"n{i}.attr.{k}"] = v
                     attrs[k] = {"array": f"n{i}.attr.{k}"}
-                else:
-                    attrs[k] = [float(x) for x in v] if isinstance(v, (list, tuple)) else v
+                else:  # JSON keeps ints and floats (an unbounded clamp as Infinity)
+                    attrs[k] = [x.item() if hasattr(x, "item") else x for x in v] if isinstance(v, (list, tuple)) else v
         nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params, attrs=attrs))
     tensors = {k: dict(shape=list(t.shape), dtype=t.dtype, scale=float(t.scale), zero_point=int(t.zero_point),
                        source=t.source) for k, t in graph.tensors.items()}
@@ -219,8 +219,7 @@ def load_graph(path):
             params = {k: (z[v["array"]] if isinstance(v, dict) else v) for k, v in n["params"].items()}
             if "scale" in params:
                 params["scale"] = np.float32(params["scale"])
-            attrs = {k: (z[v["array"]] if isinstance(v, dict) else tuple(int(x) if float(x).is_integer() and k != "act"
-                                                                        else x for x in v) if isinstance(v, list) else v)
+            attrs = {k: z[v["array"]] if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
                      for k, v in n.get("attrs", {}).items()}
             nodes.append(Node(n["op"], n["inputs"], n["outputs"], attrs, n["name"], params))
     tensors = {k: Tensor(k, tuple(t["shape"]), t["dtype"], np.float32(t["scale"]), t["zero_point"], t["source"])

@@ -32,12 +32,8 @@ class Statistics:
         self.chosen, self.minmax, self.mean = chosen, minmax, mean
 
 
-def ranges(graph, samples, method="minmax", progress=None):
-    """{tensor: (lo, hi)} for every activation of the float graph; samples: one (N, *shape) array per input."""
-    return statistics(graph, samples, method, progress).chosen
-
-
 def statistics(graph, samples, method="minmax", progress=None):
+    """Statistics of every activation of the float graph; samples: one (N, *shape) array per input."""
     if method not in METHODS:
         raise ConversionError(f"calibration method '{method}' is not one of {', '.join(METHODS)}")
     lo, hi, sums, count = {}, {}, {}, 0

@@ -47,7 +47,8 @@ def quantized_input(quant_graph, x):
     if t_in.dtype not in QRANGE:
         raise ConversionError(f"debug needs a model converted with int8, int16 or float32 I/O, not {t_in.dtype}")
     q_min, q_max = QRANGE[t_in.dtype]
-    return quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point, q_min=q_min, q_max=q_max), x)
+    q = quantize_op.int_ref(dict(scale=t_in.scale, zero_point=t_in.zero_point, q_min=q_min, q_max=q_max), x)
+    return q.astype(reference.NP_TYPES[t_in.dtype])
 
 
 WEIGHTED = ("conv2d", "depthwise_conv2d", "fully_connected")

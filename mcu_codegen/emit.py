@@ -49,7 +49,7 @@ def _arena_pointer(tensor, plan, const):
     and the arena by the caller (MODEL_ARENA_ALIGN), which the compiler cannot see (clang -Wcast-align)."""
     ctype = C_TYPES[tensor.dtype]
     qualifier = "const " if const else ""
-    via = "(void *)" if tensor.nbytes > tensor.size else ""
+    via = "(void *)" if tensor.itemsize > 1 else ""
     return f"({qualifier}{ctype} *){via}(a + {plan.offsets[tensor.name]})"
 
 

@@ -27,8 +27,12 @@ class Tensor:
         return n
 
     @property
+    def itemsize(self):
+        return {"int8": 1, "uint8": 1, "int16": 2, "float32": 4}[self.dtype]
+
+    @property
     def nbytes(self):
-        return self.size * {"int8": 1, "uint8": 1, "int16": 2, "float32": 4}[self.dtype]
+        return self.size * self.itemsize
 
 
 @dataclass

@@ -53,9 +53,9 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
             raise ConversionError("--int16-layers chooses layers inside an int8 model; --mode int16x8 runs them all")
         int16_nodes = _int16_nodes(g, int16_layers)  # before calibration: a typo should not cost a calibration run
         stats = calibration.statistics(g, samples, method, progress)
-        types = _activation_types(g, base, int16_nodes)
+        types, node_types = _activation_types(g, base, int16_nodes)
         _assign_qparams(g, stats, types)
-        sources = _insert_requantize(g, stats, types)
+        sources = _insert_requantize(g, stats, node_types)
         if weight_clipping or bias_correction:
             _adjust_weights(g, stats, weight_clipping, bias_correction, sources)
     elif g.quantized:
@@ -117,7 +117,7 @@ def _int16_nodes(g, names):
 
 
 def _activation_types(g, base, int16_nodes):
-    """{tensor: int8 | int16}. A node computes in int16 in the 16x8 mode or when chosen; ops that keep their
+    """({tensor: int8 | int16}, {id(node): the type it computes in}). A node computes in int16 in the 16x8 mode or when chosen; ops that keep their
     input's quantization (pools, reshapes) follow their input. A model input takes int16 when all its
     readers compute in int16."""
     node_type = {}
@@ -133,8 +133,7 @@ def _activation_types(g, base, int16_nodes):
         else:
             node_type[id(node)] = "int16" if base == "int16" or node.name in int16_nodes else "int8"
         types[node.outputs[0]] = node_type[id(node)]
-    types["__nodes__"] = node_type
-    return types
+    return types, node_type
 
 
 def _qparams(dtype, rng):
@@ -166,12 +165,12 @@ def _assign_qparams(g, stats, types):
             out.scale, out.zero_point = _qparams(out.dtype, _range(stats, out.name, out.dtype))
 
 
-def _insert_requantize(g, stats, types):
+def _insert_requantize(g, stats, node_types):
     """Where a node computes in another precision than a tensor it reads, it reads a requantized copy (one per
     tensor and type, shared by every such reader). Returns {copy: the tensor it copies}."""
     copies = {}
     for node in list(g.nodes):
-        want = types["__nodes__"][id(node)]
+        want = node_types[id(node)]
         for k, name in enumerate(node.inputs):
             src = g.tensors[name]
             if src.dtype == want:

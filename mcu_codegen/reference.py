@@ -12,7 +12,7 @@ def execute(graph, feeds, integer, keep=False):
     for node in graph.nodes:
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
-        if integer and not _float_kernel(graph, node, mod):
+        if integer and not float_kernel(graph, node, mod):
             y = mod.int_ref(node.params, *args)
         else:  # calibration, the float oracle, and float32-mode kernels (their twin is the float reference)
             y = mod.float_ref(node.attrs, *args)
@@ -26,7 +26,8 @@ def execute(graph, feeds, integer, keep=False):
     return values if keep else {o: values[o] for o in graph.outputs}
 
 
-def _float_kernel(graph, node, mod):
+def float_kernel(graph, node, mod):
+    """Whether the node runs a float32 kernel, whose NumPy twin is the float reference."""
     return ops.kernel_type(mod, graph.tensors[node.inputs[0]].dtype, graph.tensors[node.outputs[0]].dtype) == "float32"
 
 

@@ -42,6 +42,33 @@ def test_convert_then_run_c_equals_reference(tmp_path, ad_calibration):
     np.testing.assert_array_equal(c["Identity"], ref["Identity"])
 
 
+@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+def test_other_modes_run_from_the_folder_alone(tmp_path, ad_calibration, mode):
+    """reference.npz carries what each mode's twin needs (float32: the float attributes): `run --reference` from
+    the folder equals the in-memory reference exactly, and the C equals it (16x8) or is within float rounding."""
+    import mcu_codegen
+    out = tmp_path / mode
+    r = cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "--mode", mode, "-o", out)
+    assert r.returncode == 0, r.stderr
+    conv = mcu_codegen.Converter.from_onnx(onnx_path("ad"))
+    conv.representative_dataset = [{"input_1": dataset("ad", "calibration")}]
+    conv.mode = mode
+    x = dataset("ad", "evaluation", 7).reshape(7, 1, 640)
+    if mode == "int16x8":
+        meta = conv.convert().report["inputs"][0]
+        x = np.clip(np.round(x / meta["scale"]), -32768, 32767).astype(np.int16)
+    np.savez(tmp_path / "in.npz", input_1=x)
+    for kind, extra in (("c", ()), ("ref", ("--reference",))):
+        r = cli("run", out, "--input", tmp_path / "in.npz", "--output", tmp_path / f"{kind}.npz", *extra)
+        assert r.returncode == 0, r.stderr
+    c, ref = np.load(tmp_path / "c.npz")["Identity"], np.load(tmp_path / "ref.npz")["Identity"]
+    np.testing.assert_array_equal(ref, conv.convert().reference({"input_1": x})["Identity"])
+    if mode == "int16x8":
+        np.testing.assert_array_equal(c, ref)
+    else:
+        assert np.abs(c - ref).max() <= 1e-4 * np.abs(ref).max()
+
+
 @pytest.mark.parametrize("stage,heading", [("float", "clamp"), ("quant", "scale"), ("plan", "offset")])
 def test_dump_prints_a_stage_and_writes_nothing(tmp_path, ad_calibration, stage, heading):
     r = cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "-o", tmp_path / "out", "--dump", stage)

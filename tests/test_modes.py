@@ -34,13 +34,10 @@ def float_inputs(model, case, n=30):
 
 
 def quantized_inputs(model, x):
-    """x quantized with the model's input parameters, plus the two extremes of the input type."""
-    meta = model.report["inputs"][0]
-    lo, hi = {"int8": (-128, 127), "int16": (-32768, 32767)}[meta["dtype"]]
-    dtype = np.int8 if meta["dtype"] == "int8" else np.int16
-    q = np.clip(np.round(x / meta["scale"]) + meta["zero_point"], lo, hi).astype(dtype)
-    extremes = np.stack([np.full(meta["shape"], lo, dtype), np.full(meta["shape"], hi, dtype)])
-    return np.concatenate([q, extremes])
+    """x quantized as the C's own float edge would (debug.quantized_input), plus the input type's two extremes."""
+    q = debug.quantized_input(model.graph, x)
+    lo, hi = np.iinfo(q.dtype).min, np.iinfo(q.dtype).max
+    return np.concatenate([q, np.full((1,) + q.shape[1:], lo, q.dtype), np.full((1,) + q.shape[1:], hi, q.dtype)])
 
 
 def sqnr_vs_float(float_graph, model, x):

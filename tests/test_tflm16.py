@@ -62,13 +62,12 @@ def imported(model, inputs):
 def _conv_options(b, padding, strides, act, depth_multiplier=None):
     if depth_multiplier is None:
         tflite.Conv2DOptionsStart(b)
-        add_ = tflite
-        add_.Conv2DOptionsAddPadding(b, padding)
-        add_.Conv2DOptionsAddStrideH(b, strides[0])
-        add_.Conv2DOptionsAddStrideW(b, strides[1])
-        add_.Conv2DOptionsAddDilationHFactor(b, 1)
-        add_.Conv2DOptionsAddDilationWFactor(b, 1)
-        add_.Conv2DOptionsAddFusedActivationFunction(b, ACT[act])
+        tflite.Conv2DOptionsAddPadding(b, padding)
+        tflite.Conv2DOptionsAddStrideH(b, strides[0])
+        tflite.Conv2DOptionsAddStrideW(b, strides[1])
+        tflite.Conv2DOptionsAddDilationHFactor(b, 1)
+        tflite.Conv2DOptionsAddDilationWFactor(b, 1)
+        tflite.Conv2DOptionsAddFusedActivationFunction(b, ACT[act])
         return tflite.Conv2DOptionsEnd(b)
     tflite.DepthwiseConv2DOptionsStart(b)
     tflite.DepthwiseConv2DOptionsAddPadding(b, padding)
@@ -100,7 +99,7 @@ def test_conv_and_depthwise_16x8_equal_tflm(run_kernel, case, depthwise):
     attrs = dict(weight=w[0] if depthwise else w, weight_scales=scales, bias=bias, kernel=kernel, strides=strides,
                  dilations=(1, 1), pads=pads, act=act, depth_multiplier=mult)
     mod = depthwise_conv2d if depthwise else conv2d
-    x, out = stensor(in_shape, 1e-3), None
+    x = stensor(in_shape, 1e-3)
     out = stensor(mod.output_shape(attrs, [in_shape]), 4e-3)
     pad = tflite.Padding.SAME if padding == "SAME" else tflite.Padding.VALID
     model = one_op_model(B.DEPTHWISE_CONV_2D if depthwise else B.CONV_2D,

@@ -7,7 +7,6 @@ import numpy as np
 from .. import fixedpoint as fp
 from ..ir import ConversionError
 
-INT8_MIN, INT8_MAX = -128, 127
 QRANGE = {"int8": (-128, 127), "int16": (-32768, 32767)}
 FLOAT_MAX = float(np.finfo(np.float32).max)  # a float kernel's "no clamp" (C literals must be finite)
 ACC64_LIMIT = 1 << 47  # the int64 requantization's input bound (TFLite's 16x8 kernels)
@@ -191,13 +190,12 @@ def row_overlap_limit(p, x, out, channels_in, channels_out):
     """How far above a dying input a windowed op's output may start (planner overlap, in bytes): kernels write
     output row by row, and while writing row oy they read input rows from max(0, oy * stride - pad_top) on,
     so the output row must end below that input row. The minimum over rows is the limit (negative: below)."""
-    in_row = p["in_w"] * channels_in * (x.nbytes // max(1, x.size))
-    out_row = p["out_w"] * channels_out * (out.nbytes // max(1, out.size))
+    in_row, out_row = p["in_w"] * channels_in * x.itemsize, p["out_w"] * channels_out * out.itemsize
     return min(max(0, oy * p["stride_h"] - p["pad_top"]) * in_row - (oy + 1) * out_row for oy in range(p["out_h"]))
 
 
 def elementwise_overlap_limit(x, out):
     """An element-wise kernel writes element i after reading element i: in place is safe when elements do not
     grow; a wider output must start below the input by the growth of the whole tensor."""
-    grow = out.nbytes // max(1, out.size) - x.nbytes // max(1, x.size)
+    grow = out.itemsize - x.itemsize
     return -grow * out.size if grow > 0 else 0

@@ -26,7 +26,7 @@ def prepare(attrs, ins, out):
     shape, perm = list(ins[0].shape), list(attrs["perm"])
     pad = 4 - len(shape)  # pad to rank 4 with leading 1s: the kernel has one loop nest
     return dict(in_shape=[1] * pad + shape, perm=list(range(pad)) + [q + pad for q in perm],
-                element_size=ins[0].nbytes // max(1, ins[0].size))
+                element_size=ins[0].itemsize)
 
 
 def int_ref(p, x):
