@@ -11,7 +11,7 @@ Every range contains 0 (the zero point must be exact). Histograms have 2048 bins
 import numpy as np
 
 from . import fixedpoint as fp
-from . import reference
+from . import reference, stable
 from .frontend import shown
 from .ir import ConversionError
 
@@ -130,7 +130,7 @@ def _entropy(hist, lo, hi):
         q = np.where(p_in > 0, mass[levels] / np.maximum(used[levels], 1), 0)
         q = q / max(q.sum(), 1e-30)
         nz = p > 0
-        kl = float(np.sum(p[nz] * np.log(p[nz] / np.maximum(q[nz], 1e-12))))
+        kl = float(np.sum(p[nz] * stable.log(p[nz] / np.maximum(q[nz], 1e-12))))
         if best is None or kl < best - 1e-12:
             best, best_f = kl, f
     return lo * best_f, hi * best_f

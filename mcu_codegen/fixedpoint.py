@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from . import stable
+
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1
 
@@ -189,8 +191,8 @@ def lut_int16(func, input_min, input_max, output_min, output_max):
 
 
 def exp_f32(v):
-    """expf, correctly rounded (the double exp rounded once to float32)."""
-    return np.float32(math.exp(float(v)))
+    """expf, correctly rounded (the double exp rounded once to float32; stable.exp: the same on every machine)."""
+    return np.float32(stable.exp(float(v)))
 
 
 def one_over_one_plus_x_f32(v):

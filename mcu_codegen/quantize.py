@@ -241,7 +241,7 @@ def _correct_bias(g, node, mean, axis):
     shape[axis] = -1
     error = w_q.astype(np.float64) * scales.astype(np.float64).reshape(shape) - w
     if node.op == "fully_connected":  # [OUT, IN]: every row of the input reads the same weights
-        shift = error @ mean.reshape(-1, w.shape[1]).mean(axis=0)
+        shift = (error * mean.reshape(-1, w.shape[1]).mean(axis=0)).sum(axis=1)  # not @: BLAS order varies
     else:
         # each input channel's mean over the whole map, times the share of outputs where a tap lands inside the
         # input (padding contributes 0): robust to inputs that shift in space (per-position means overfit them)

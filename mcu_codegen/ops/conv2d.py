@@ -1,6 +1,7 @@
 """Regular 2-D convolution, NHWC input, OHWI filter, per-output-channel int8 weights (int8 and 16x8), or float."""
 import numpy as np
 
+from .. import stable
 from . import _common as c
 
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
@@ -19,8 +20,8 @@ def macs(attrs, in_shapes, out_shape):
 def float_ref(attrs, x):
     w = attrs["weight"]
     cols = c.windows(c.to_nhwc(x), attrs, 0.0)  # (N, OH, OW, KH, KW, C)
-    y = cols.reshape(cols.shape[:3] + (-1,)).astype(np.float32) @ w.reshape(w.shape[0], -1).T.astype(np.float32)
-    return c.from_nhwc(c.float_clamp(y + attrs["bias"], attrs))
+    y = stable.matmul(cols.reshape(cols.shape[:3] + (-1,)).astype(np.float32), w.reshape(w.shape[0], -1).T)
+    return c.from_nhwc(c.float_clamp((y + attrs["bias"]).astype(np.float32), attrs))
 
 
 def prepare(attrs, ins, out):

@@ -1,6 +1,7 @@
 """Depthwise 2-D convolution (ONNX Conv with group == input channels), filter [KH, KW, OC], OC = C * multiplier."""
 import numpy as np
 
+from .. import stable
 from . import _common as c
 from . import conv2d
 
@@ -19,14 +20,13 @@ def macs(attrs, in_shapes, out_shape):
 
 def _depthwise(cols, w, multiplier):
     """cols (N, OH, OW, KH, KW, C), w (KH, KW, OC) -> (N, OH, OW, OC)."""
-    cols = np.repeat(cols, multiplier, axis=-1)
-    return np.einsum("nyxabc,abc->nyxc", cols, w)
+    return stable.weighted_sum(np.repeat(cols, multiplier, axis=-1), w, axes=(3, 4))
 
 
 def float_ref(attrs, x):
     cols = c.windows(c.to_nhwc(x), attrs, 0.0).astype(np.float32)
     y = _depthwise(cols, attrs["weight"].astype(np.float32), attrs["depth_multiplier"])
-    return c.from_nhwc(c.float_clamp(y + attrs["bias"], attrs))
+    return c.from_nhwc(c.float_clamp((y + attrs["bias"]).astype(np.float32), attrs))
 
 
 def prepare(attrs, ins, out):

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..ir import ConversionError
+from .. import stable
 from . import _common as c
 
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
@@ -18,8 +19,8 @@ def macs(attrs, in_shapes, out_shape):
 
 
 def float_ref(attrs, x):
-    y = x.astype(np.float32) @ attrs["weight"].T.astype(np.float32) + attrs["bias"]
-    return c.float_clamp(y, attrs)
+    y = stable.matmul(x.astype(np.float32), attrs["weight"].T.astype(np.float32)) + attrs["bias"]
+    return c.float_clamp(y.astype(np.float32), attrs)
 
 
 def prepare(attrs, ins, out):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import fixedpoint as fp
+from .. import stable
 from ..ir import ConversionError
 
 KERNELS = {"int8": ("mcu_softmax_s8", "mcu_softmax_params_t"),
@@ -26,7 +27,7 @@ def macs(attrs, in_shapes, out_shape):
 
 def float_ref(attrs, x):
     z = (x.astype(np.float64) - x.max(axis=-1, keepdims=True)) * attrs.get("beta", 1.0)
-    e = np.exp(z)
+    e = stable.exp(z)
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
