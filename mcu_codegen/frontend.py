@@ -370,6 +370,8 @@ class _Importer:
         if a.get("transA", 0):
             self.fail(node, "transA=1 is not supported")
         b = self.const(node, node.input[1], "B").astype(np.float32)
+        if b.ndim != 2:
+            self.fail(node, "B must be a 2-D matrix")
         weight = (b if a.get("transB", 0) else b.T) * np.float32(a.get("alpha", 1.0))
         bias = np.zeros(weight.shape[0], np.float32)
         if len(node.input) > 2 and node.input[2]:
@@ -387,7 +389,7 @@ class _Importer:
 
     def fully_connected(self, node, weight, bias):
         x = self.x(node)
-        if self.graph.tensors[x].shape[-1] != weight.shape[1]:
+        if not self.graph.tensors[x].shape or self.graph.tensors[x].shape[-1] != weight.shape[1]:
             self.fail(node, "the input's last dimension does not match the weights")
         self.emit("fully_connected", [x], [self.output(node)], node, weight=weight, bias=bias)
 
