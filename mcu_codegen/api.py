@@ -1,13 +1,11 @@
 """The Python API, shaped like the TFLite converter: Converter.from_onnx(path) ... convert() -> Model."""
 import json
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from . import emit, frontend, ops, passes, planner, quantize, reference
+from . import emit, frontend, ops, output, passes, planner, quantize, reference
 from .build import NP_TYPES, HostModel, compile_shared
 from .frontend import shown
 from .ir import ConversionError, Graph, Node, Tensor
@@ -51,13 +49,14 @@ class Converter:
         return Model(graph, self.name, self.planner_strategy)
 
 
-def calibration_samples(graph, dataset, what="calibration data"):
-    """The representative dataset as one float32 array per input, (N, *shape). what: how errors name the data."""
+def calibration_samples(graph, dataset, what="calibration data", warn=True):
+    """The representative dataset as one float32 array per input, (N, *shape). what: how errors name the data.
+    warn: plausible mistakes (too few samples, no sample axis, raw 8-bit values) are DataWarnings."""
     if dataset is None:
         raise ConversionError("no representative dataset: set Converter.representative_dataset (or --calibration)")
     items = dataset() if callable(dataset) else dataset
     names = [graph.tensors[n].source for n in graph.inputs]
-    per_input = [[] for _ in names]
+    per_input, given = [[] for _ in names], [[] for _ in names]
     for item in items:
         values = [item[n] if n in item else _missing(n, what) for n in names] if isinstance(item, dict) else list(item)
         if len(values) != len(names):
@@ -68,9 +67,39 @@ def calibration_samples(graph, dataset, what="calibration data"):
                 raise ConversionError(f"{what} for input '{shown(names[k])}' has dtype {v.dtype}, "
                                       "not a real number type")
             per_input[k].append(_as_sample(v.astype(np.float32), graph.tensors[t], names[k], what))
+            given[k].append(v.shape)
     if not per_input[0]:
         raise ConversionError("the representative dataset is empty")
-    return [np.concatenate(v) for v in per_input]
+    samples = [np.concatenate(v) for v in per_input]
+    for name, t, x, shapes in zip(names, graph.inputs, samples, given):
+        if warn:
+            _check_plausible(name, graph.tensors[t], x, shapes, what)
+    return samples
+
+
+class DataWarning(UserWarning):
+    """Data that converts but is likely not what the user meant. Silence with
+    warnings.simplefilter("ignore", mcu_codegen.DataWarning), or --no-data-warnings on the command line."""
+
+
+FEW_SAMPLES = 16  # below this, ranges follow the accidents of a few samples more than the data's statistics
+
+
+def _check_plausible(name, tensor, x, shapes, what):
+    """Warnings, never errors: each of these can be what the user meant."""
+    import warnings
+    shape = tuple(tensor.shape)
+    if len(shapes) == 1 and shapes[0] in (shape, shape[1:]):
+        warnings.warn(f"{what} for input '{shown(name)}' is one array shaped like the input, taken as 1 sample; "
+                      "if it holds several, stack them on a new first axis: (N, " + ", ".join(map(str, shape)) + ")",
+                      DataWarning, stacklevel=3)
+    elif len(x) < FEW_SAMPLES:
+        warnings.warn(f"{what} for input '{shown(name)}' has {len(x)} samples; ranges from fewer than "
+                      f"{FEW_SAMPLES} rarely represent the data (a few hundred are typical)", DataWarning, stacklevel=3)
+    if tensor.dtype == "float32" and 1 < x.max() <= 255 and x.min() >= 0 and np.all(x == np.round(x)):
+        warnings.warn(f"{what} for input '{shown(name)}' holds only whole numbers in [0, 255]: raw 8-bit data? "
+                      "If the model was trained on normalized inputs (e.g. x / 255), calibrate with those",
+                      DataWarning, stacklevel=3)
 
 
 def _missing(name, what):
@@ -142,27 +171,10 @@ class Model:
     def arena_size(self):
         return self.plan.arena_size
 
-    def save(self, path):
-        """Writes the project folder atomically: a temporary folder beside it, moved into place when complete."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp", dir=path.parent))
-        try:
-            for rel, content in self.files.items():
-                f = tmp / rel
-                f.parent.mkdir(parents=True, exist_ok=True)
-                f.write_bytes(content if isinstance(content, bytes) else content.encode())
-            if path.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old", dir=path.parent))
-                os.replace(path, old / "x")
-                os.replace(tmp, path)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        return path
+    def save(self, path, force=False, inputs=()):
+        """Writes the project folder whole or not at all (output.write): an existing folder is replaced only if
+        it holds exactly what mcu-codegen wrote there, unless force; inputs: files the folder must not hold."""
+        return output.write(self.files, path, force, inputs)
 
     def reference(self, inputs):
         return run_reference(self.graph, self.report, inputs)

@@ -2,14 +2,19 @@
 import argparse
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
-import numpy as np
+try:  # Ctrl-C while the libraries load: one line too
+    import numpy as np
 
-from . import __version__, boards, calibration, emit, frontend, passes, planner, quantize, target
-from .api import Converter, Model, load_graph, run_reference
-from .build import HostModel
-from .ir import ConversionError
+    from . import __version__, boards, calibration, emit, frontend, passes, planner, quantize, target
+    from .api import Converter, DataWarning, Model, load_graph, run_reference
+    from .build import HostModel
+    from .ir import ConversionError
+except KeyboardInterrupt:
+    print("mcu-codegen: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 
 def main(argv=None):
@@ -19,7 +24,10 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("convert", help="convert a float ONNX or an int8 TFLite model into a C project")
     c.add_argument("model")
-    c.add_argument("-o", "--output", help="the project folder to write (replaced atomically)")
+    c.add_argument("-o", "--output", help="the project folder to write (replaced atomically; a folder that holds "
+                                          "anything mcu-codegen did not write is refused)")
+    c.add_argument("--force", action="store_true",
+                   help="replace the -o folder even if it holds files mcu-codegen did not write, or edited ones")
     c.add_argument("--calibration", help=".npz with one float array per model input, samples on axis 0")
     c.add_argument("--io", choices=quantize.IO_TYPES,
                    help="element type of inputs and outputs (default: the mode's: int8, int16 or float32)")
@@ -55,7 +63,14 @@ def main(argv=None):
     k = sub.add_parser("compare", help="compare our reference with TFLM layer by layer on an int8 .tflite")
     k.add_argument("model")
     k.add_argument("--input", required=True, help=".npz with the int8 input (first sample used)")
+    for p in (c, d, e):
+        p.add_argument("--no-data-warnings", action="store_true",
+                       help="do not warn about calibration data that looks wrong (few samples, no sample axis, "
+                            "raw 0..255 values)")
     args = parser.parse_args(argv)
+    warnings.showwarning = _show_warning
+    if getattr(args, "no_data_warnings", False):
+        warnings.simplefilter("ignore", DataWarning)
     try:
         if args.command == "convert":
             return _convert(args)
@@ -73,12 +88,20 @@ def main(argv=None):
             traceback.print_exc()
         print(f"mcu-codegen: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # whatever was being written was removed on the way out (output.write)
+        print("mcu-codegen: interrupted", file=sys.stderr)
+        return 130
     except Exception as e:  # a bug: say so, ask for a report
         if args.debug:
             traceback.print_exc()
         print(f"mcu-codegen: internal error ({type(e).__name__}: {_one_line(e)[:300]}); please report it with the model "
               "and the command (rerun with --debug for a traceback)", file=sys.stderr)
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    hint = " (--no-data-warnings silences this)" if issubclass(category, DataWarning) else ""
+    print(f"mcu-codegen: warning: {_one_line(message)}{hint}", file=sys.stderr)
 
 
 def _quantization_options(p):
@@ -135,14 +158,15 @@ def _debug(args):
     if args.calibration:
         conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
     elif args.mode != "float32":
-        raise ConversionError(f"--calibration FILE.npz is required to quantize (--mode {args.mode})")
+        raise ConversionError(f"--calibration FILE.npz is required to quantize (--mode {args.mode}): "
+                              + _calibration_needs(conv.graph))
     _configure(conv, args)
     model = conv.convert()
     source = args.eval or args.calibration
     if source is None:
         raise ConversionError("--eval FILE.npz is required: the inputs to measure on")
     data = _inputs_npz(source, names, "evaluation", allowed_extra=("labels",))
-    x = calibration_samples(conv.graph, [data], f"{source}: the evaluation data")[0]
+    x = calibration_samples(conv.graph, [data], f"{source}: the evaluation data", warn=False)[0]
     if args.command == "evaluate":
         labels = _load_npz(source, "evaluation").get("labels")
         for k, v in debug.evaluate(conv.graph, model.graph, x, labels).items():
@@ -161,6 +185,13 @@ def _debug(args):
     for row, drop, hint in advice:
         print(f"  {_name(row['node'])} ({row['op']}): -{drop:.1f} dB; {hint}")
     return 0
+
+
+def _calibration_needs(graph):
+    """What the calibration .npz must hold: one float array per input, samples on a new first axis."""
+    arrays = [f"'{frontend.shown(t.source)}' (N, {', '.join(map(str, t.shape))})"
+              for t in (graph.tensors[n] for n in graph.inputs)]
+    return "one float array per model input, samples on the first axis: " + ", ".join(arrays)
 
 
 def _first_line(e):
@@ -220,7 +251,7 @@ def _convert(args):
         conv.representative_dataset = [_inputs_npz(args.calibration, conv.input_names(), "calibration")]
         conv.progress = _progress
     elif args.mode != "float32":
-        raise ConversionError("--calibration FILE.npz is required: one float array per model input")
+        raise ConversionError("--calibration FILE.npz is required: " + _calibration_needs(graph))
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner
@@ -236,9 +267,9 @@ def _convert(args):
     fit = None
     if args.board:
         fit = _fit(model, boards.load(args.board))
-    out = model.save(args.output)
+    model.save(args.output, force=args.force, inputs=[p for p in (args.model, args.calibration) if p])
     rep = model.report
-    print(f"wrote {out}: arena {rep['arena_size']} bytes (live-set bound without in-place: "
+    print(f"wrote {args.output}: arena {rep['arena_size']} bytes (live-set bound without in-place: "
           f"{rep['arena_lower_bound']}), weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, "
           f"{len(model.graph.nodes)} nodes")
     for kind in ("inputs", "outputs"):

@@ -15,16 +15,22 @@ def test_corpus_is_large_enough():
     assert len(CASES) >= 30
 
 
+def corpus_files():
+    return {p: p.read_bytes() for p in sorted(HERE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_bad_input_is_one_clean_line(case, tmp_path):
     out = tmp_path / "out"
     args = [str(out) if a == "OUT" else a for a in case["args"]]
+    before = corpus_files()  # the -o cases aim at the corpus folder itself: nothing there may change
     r = subprocess.run([sys.executable, "-m", "mcu_codegen.cli", *args], capture_output=True, text=True, cwd=HERE)
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mcu-codegen: error: "), r.stderr
     assert "Traceback" not in r.stderr and case["expect"] in lines[0], lines[0]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert corpus_files() == before
 
 
 def test_accumulator_that_could_overflow_is_refused(tmp_path):

@@ -3,6 +3,7 @@ arguments and a fragment its one-line error must contain). Deterministic; rerun 
     python3 tests/bad_inputs/make_corpus.py
 """
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,13 +40,14 @@ def case(name, args, expect):
     cases.append({"name": name, "args": args, "expect": expect})
 
 
-def convert(model_file, *extra):
-    return ["convert", model_file, "-o", "OUT", "--calibration", "good_calib.npz", *extra]
+def convert(model_file, *extra, out="OUT"):
+    return ["convert", model_file, "-o", out, "--calibration", "good_calib.npz", *extra]
 
 
 # -- a good model and good data, for the cases that break only one thing ----------------------------------------
 save("good.onnx", fc_model())
-np.savez(HERE / "good_calib.npz", x=rng.normal(0, 1, (8, 1, 4)).astype(np.float32))
+np.savez(HERE / "good_calib.npz", x=np.concatenate([rng.normal(0, 1, (8, 1, 4)),  # 32 samples: no DataWarning
+                                                    np.random.default_rng(1).normal(0, 1, (24, 1, 4))]).astype(np.float32))
 
 # -- not a model, truncated, corrupted ----------------------------------------------------------------------------
 save("not_a_model.onnx", b"this is a text file, not a protobuf\n")
@@ -222,6 +224,23 @@ case("uint8 I/O of a 16x8 model", convert("good.onnx", "--mode", "int16x8", "--i
      "input type uint8 with int16 activations inside is not supported")
 case("--mode for a quantized model", ["convert", str(SHARED / "ad" / "ad01_int8.tflite"), "-o", "OUT", "--mode", "int16x8"],
      "the model is quantized already; --mode and --int16-layers apply to float models")
+
+# -- the output folder (run from tests/bad_inputs: each target below is refused and left as it is) -------------
+(HERE / "user_folder").mkdir(exist_ok=True)
+(HERE / "user_folder" / "NOTES.md").write_text("a user's notes: -o must never delete them\n")
+shutil.copy(HERE / "good.onnx", HERE / "user_folder" / "model.onnx")
+case("-o: a folder holding files mcu-codegen did not write", convert("good.onnx", out="user_folder"),
+     "user_folder: holds NOTES.md, model.onnx, which mcu-codegen did not write")
+case("-o: a regular file", convert("good.onnx", out="good_calib.npz"), "good_calib.npz: is a file, not a folder")
+case("-o: inside a regular file", convert("good.onnx", out="good.onnx/out"), "which is a file, not a folder")
+case("-o: the current folder", convert("good.onnx", "--force", out="."), ".: is the current folder or holds it")
+case("-o: a folder holding the model, with --force", ["convert", "user_folder/model.onnx", "-o", "user_folder",
+                                                      "--calibration", "good_calib.npz", "--force"],
+     "user_folder: holds model.onnx, an input of this command")
+case("-o: not writable", convert("good.onnx", out="/sys/mcu-codegen-corpus"),
+     "/sys/mcu-codegen-corpus: cannot write the output folder (/sys: ")
+case("no --calibration for a float model", ["convert", "good.onnx", "-o", "OUT"],
+     "--calibration FILE.npz is required: one float array per model input, samples on the first axis: 'x' (N, 1, 4)")
 
 (HERE / "cases.json").write_text(json.dumps(cases, indent=1) + "\n")
 print(f"{len(cases)} cases")

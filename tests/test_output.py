@@ -1,0 +1,288 @@
+"""The output folder loses nothing: only what mcu-codegen wrote is replaced, atomically, with the umask's
+permissions; a user's files, a regular file and the current folder are refused; Ctrl-C and unwritable places
+are one line. Also the calibration-data warnings and the message that says which data convert needs."""
+import errno
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+from mlperf import dataset, onnx_path, tflite_path
+from models import nchw_cnn
+
+import mcu_codegen
+from mcu_codegen import output
+from mcu_codegen.ir import ConversionError
+
+CLI = [sys.executable, "-m", "mcu_codegen.cli"]
+KWS = tflite_path("kws")  # converts without calibration: the quickest real model
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def snapshot(folder):
+    """Every entry under folder with its bytes (None for a folder), and its mode."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            out[os.path.relpath(p, folder)] = (None if os.path.isdir(p) else open(p, "rb").read(),
+                                               os.stat(p).st_mode)
+    return out
+
+
+def leftovers(parent):
+    return [p.name for p in parent.iterdir() if ".mcu-codegen-" in p.name]
+
+
+def one_error_line(r):
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mcu-codegen: error: "), r.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return mcu_codegen.Converter.from_tflite(KWS).convert()
+
+
+def test_folder_with_a_users_file_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "NOTES.md").write_text("my notes")
+    before = snapshot(out)
+    r = cli("convert", KWS, "-o", out)
+    assert r.returncode == 2
+    assert "NOTES.md" in one_error_line(r) and "--force" in r.stderr
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+
+
+def test_regular_file_is_refused_and_kept_even_with_force(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("important")
+    for extra in ((), ("--force",)):
+        r = cli("convert", KWS, "-o", f, *extra)
+        assert r.returncode == 2 and "is a file, not a folder" in one_error_line(r)
+        assert f.read_text() == "important"
+    r = cli("convert", KWS, "-o", f / "sub")
+    assert r.returncode == 2 and "which is a file" in one_error_line(r)
+    assert f.read_text() == "important" and leftovers(tmp_path) == []
+
+
+def test_force_replaces_a_folder_with_foreign_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "NOTES.md").write_text("my notes")
+    r = cli("convert", KWS, "-o", out, "--force")
+    assert r.returncode == 0, r.stderr
+    assert not (out / "NOTES.md").exists() and (out / "model.c").is_file()
+
+
+def test_our_own_folder_is_replaced_without_force_and_the_manifest_checks(tmp_path, model):
+    out = tmp_path / "m"
+    model.save(out)
+    model.save(out)  # the second time the folder is ours: no --force needed
+    listed = {}
+    for line in (out / output.MANIFEST).read_text().splitlines():
+        digest, rel = line.split("  ", 1)
+        listed[rel] = digest
+    assert set(listed) == set(model.files)
+    for rel, digest in listed.items():  # the sha256sum format: `sha256sum -c mcu-codegen.sha256` checks it
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("change", ["edited", "extra_file", "extra_folder", "symlink"])
+def test_a_changed_folder_of_ours_is_refused(tmp_path, model, change):
+    out = tmp_path / "m"
+    model.save(out)
+    if change == "edited":
+        with open(out / "model.c", "a") as f:
+            f.write("/* my fix */\n")
+    elif change == "extra_file":
+        (out / "runtime" / "mine.c").write_text("int x;\n")
+    elif change == "extra_folder":
+        (out / "docs").mkdir()
+    else:
+        (out / "link").symlink_to(tmp_path)
+    before = snapshot(out)
+    with pytest.raises(ConversionError, match="--force"):
+        model.save(out)
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+    model.save(out, force=True)
+    assert snapshot(out) != before
+
+
+def test_current_folder_is_refused_cleanly(tmp_path):
+    project = tmp_path / "myproject"
+    project.mkdir()
+    (project / "main.c").write_text("int main(void) { return 0; }\n")
+    before = snapshot(tmp_path)
+    for target in (".", "..", project):  # the current folder, a folder that holds it, the same by full path
+        r = cli("convert", KWS, "-o", target, "--force", cwd=project)
+        assert r.returncode == 2 and "current folder" in one_error_line(r)
+    assert snapshot(tmp_path) == before
+
+
+def test_an_existing_parent_is_used_as_is(tmp_path):
+    (tmp_path / "fw").mkdir()
+    (tmp_path / "fw" / "main.c").write_text("int main(void) { return 0; }\n")
+    r = cli("convert", KWS, "-o", tmp_path / "fw" / "models" / "kws")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "fw" / "main.c").read_text().startswith("int main")
+    assert (tmp_path / "fw" / "models" / "kws" / "model.c").is_file()
+    r = cli("convert", KWS, "-o", tmp_path / "fw")  # the parent itself holds the user's files: refused
+    assert r.returncode == 2 and "main.c" in one_error_line(r)
+
+
+def test_folder_holding_an_input_is_refused_even_with_force(tmp_path, model):
+    out = tmp_path / "m"
+    model.save(out)
+    copy = out / "kws.tflite"
+    copy.write_bytes(KWS.read_bytes())
+    r = cli("convert", copy, "-o", out, "--force")
+    assert r.returncode == 2 and "an input of this command" in one_error_line(r)
+    assert copy.read_bytes() == KWS.read_bytes()
+
+
+def test_permissions_follow_the_umask(tmp_path, model):
+    old = os.umask(0o027)
+    try:
+        out = model.save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    for p in [out, *out.rglob("*")]:
+        want = 0o750 if p.is_dir() else 0o640
+        assert p.stat().st_mode & 0o777 == want, p
+    old = os.umask(0o022)
+    try:
+        out = model.save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o755 and (out / "model.c").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_failure_while_writing_leaves_the_old_folder(tmp_path, model, monkeypatch):
+    out = tmp_path / "m"
+    model.save(out)
+    before = snapshot(out)
+    writes = []
+
+    def failing_write(self, data):
+        writes.append(self)
+        if len(writes) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return original(self, data)
+
+    original = type(out).write_bytes
+    monkeypatch.setattr(type(out), "write_bytes", failing_write)
+    with pytest.raises(ConversionError, match="No space left on device"):
+        model.save(out)
+    monkeypatch.undo()
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+
+
+def test_ctrl_c_between_the_two_renames_restores_the_old_folder(tmp_path, model, monkeypatch):
+    out = tmp_path / "m"
+    model.save(out)
+    before = snapshot(out)
+    renames = []
+    original = os.rename
+
+    def interrupted_rename(src, dst):
+        renames.append(dst)
+        if len(renames) == 2:  # the new folder moving into place
+            raise KeyboardInterrupt
+        return original(src, dst)
+
+    monkeypatch.setattr(os, "rename", interrupted_rename)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(out)
+    monkeypatch.undo()
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch):
+    r = cli("convert", KWS, "-o", "/sys/mcu-codegen-test")  # not writable, even by root
+    assert r.returncode == 2 and "/sys/mcu-codegen-test: cannot write the output folder" in one_error_line(r)
+    # a read-only filesystem, in process: the same one line, exit 2
+    from mcu_codegen import cli as cli_module
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(os, "mkdir", read_only)
+    assert cli_module.main(["convert", str(KWS), "-o", str(tmp_path / "ro" / "m")]) == 2
+
+
+@pytest.mark.slow
+def test_sigint_mid_conversion_is_one_line_and_keeps_the_old_output(tmp_path):
+    cal = tmp_path / "cal.npz"
+    np.savez(cal, input_1=dataset("vww", "calibration", 600))
+    out = tmp_path / "out"
+    assert cli("convert", KWS, "-o", out).returncode == 0
+    before = snapshot(out)
+    p = subprocess.Popen([*CLI, "convert", str(onnx_path("vww")), "--calibration", str(cal), "-o", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # past the imports, inside the calibration (which takes well over 10 s here)
+    assert p.poll() is None, "the conversion ended before the signal: make it longer"
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err.strip().splitlines() == ["mcu-codegen: interrupted"], err
+    assert snapshot(out) == before and leftovers(tmp_path) == []
+
+
+def test_convert_without_calibration_names_the_inputs_it_needs(tmp_path):
+    onnx.save(nchw_cnn(), tmp_path / "m.onnx")
+    r = cli("convert", tmp_path / "m.onnx", "-o", tmp_path / "out")
+    assert r.returncode == 2
+    assert "'x' (N, 1, 3, 16, 16)" in one_error_line(r)
+    assert not (tmp_path / "out").exists()
+
+
+def calibrate(tmp_path, data, *extra):
+    onnx.save(nchw_cnn(), tmp_path / "m.onnx")
+    np.savez(tmp_path / "cal.npz", x=data)
+    return cli("convert", tmp_path / "m.onnx", "--calibration", tmp_path / "cal.npz", "-o", tmp_path / "out", *extra)
+
+
+@pytest.mark.parametrize("data, message", [
+    (np.random.default_rng(0).normal(0, 1, (1, 3, 16, 16)), "taken as 1 sample"),
+    (np.random.default_rng(0).normal(0, 1, (5, 1, 3, 16, 16)), "has 5 samples"),
+    (np.random.default_rng(0).integers(0, 256, (40, 1, 3, 16, 16)).astype(np.float32), "whole numbers in [0, 255]"),
+])
+def test_plausible_but_wrong_calibration_data_warns_in_one_line(tmp_path, data, message):
+    r = calibrate(tmp_path, data)
+    assert r.returncode == 0, r.stderr
+    warned = [line for line in r.stderr.splitlines() if line.startswith("mcu-codegen: warning: ")]
+    assert len(warned) == 1 and message in warned[0] and "--no-data-warnings silences this" in warned[0], r.stderr
+    r = calibrate(tmp_path, data, "--no-data-warnings")
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_good_calibration_data_and_normalized_images_do_not_warn(tmp_path):
+    data = np.random.default_rng(0).integers(0, 256, (40, 1, 3, 16, 16)) / np.float32(255)
+    r = calibrate(tmp_path, data.astype(np.float32))
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_data_warnings_are_python_warnings_of_their_own_category(tmp_path):
+    onnx.save(nchw_cnn(), tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.representative_dataset = [{"x": np.random.default_rng(0).normal(0, 1, (3, 1, 3, 16, 16))}]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        conv.convert()
+    assert [w.category for w in caught] == [mcu_codegen.DataWarning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", mcu_codegen.DataWarning)
+        conv.convert()
