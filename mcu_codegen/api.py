@@ -25,6 +25,7 @@ class Converter:
         self.planner_strategy = None           # None: the best of all (planner.STRATEGIES + local search)
         self.calibration_method = "minmax"     # or "percentile", "entropy", "mse" (calibration.METHODS)
         self.progress = None                   # progress(done, total) during calibration
+        self.optimize = "speed"                # or "size": only the small portable kernels (emit.OPTIMIZE)
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -46,7 +47,7 @@ class Converter:
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
                                   self.weight_clipping, self.bias_correction)
-        return Model(graph, self.name, self.planner_strategy)
+        return Model(graph, self.name, self.planner_strategy, self.optimize)
 
 
 def calibration_samples(graph, dataset, what="calibration data", warn=True):
@@ -159,11 +160,11 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model", strategy=None):
+    def __init__(self, graph, name="model", strategy=None, optimize="speed"):
         self.graph, self.name = planner.schedule(graph, strategy), name
         self.plan = planner.plan(self.graph, strategy)
         graph = self.graph
-        self.files = emit.emit(graph, self.plan, name)
+        self.files = emit.emit(graph, self.plan, name, optimize)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
 

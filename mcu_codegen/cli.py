@@ -36,6 +36,9 @@ def main(argv=None):
     c.add_argument("--board", help="check that the model fits this board (see `mcu-codegen boards`)")
     c.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="the shape of an input the model leaves open, e.g. input_1=1,49,10,1 (repeatable)")
+    c.add_argument("--optimize", choices=emit.OPTIMIZE, default="speed",
+                   help="speed (default): per-layer kernel forms for the core the C is compiled for (DSP, Helium); "
+                        "size: one small portable kernel per op")
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
@@ -46,6 +49,7 @@ def main(argv=None):
     r.add_argument("--reference", action="store_true", help="run the NumPy integer reference instead of the C")
     r.add_argument("--board", help="run on this emulated board in QEMU instead of the host")
     r.add_argument("--count", action="store_true", help="with --board: print instructions per inference")
+    r.add_argument("--per-layer", action="store_true", help="with --count: and per layer (node, op, MACs)")
     b = sub.add_parser("build", help="cross-compile a generated project for a board and print its size table")
     b.add_argument("project")
     b.add_argument("--board", required=True)
@@ -255,6 +259,7 @@ def _convert(args):
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name
     conv.planner_strategy = args.planner
+    conv.optimize = args.optimize
     if not emit.NAME_RE.match(args.name):
         raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier of at most 31 characters")
     model = conv.convert()
@@ -325,6 +330,8 @@ def _run(args):
     report = _project_report(project)
     if args.count and not args.board:
         raise ConversionError("--count needs --board (instructions are counted on an emulated Cortex-M)")
+    if args.per_layer and not args.count:
+        raise ConversionError("--per-layer needs --count --board")
     if args.reference and args.board:
         raise ConversionError("--reference runs the NumPy reference, --board the C on an emulated board: choose one")
     inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
@@ -333,8 +340,11 @@ def _run(args):
     elif args.board:
         from .api import batch_inputs, unbatch
         feeds, batched = batch_inputs(report["inputs"], inputs)
-        outputs, counts = target.run_on_board(project, report, boards.load(args.board), feeds, count=args.count)
+        outputs, counts, *layers = target.run_on_board(project, report, boards.load(args.board), feeds,
+                                                       count=args.count, per_layer=args.per_layer)
         outputs = unbatch(outputs, batched)
+        if layers:
+            print(layer_table(report, layers[0]))
         if counts:
             print(f"instructions per inference on {args.board}: " + ", ".join(map(str, counts))
                   + f" (mean {sum(counts) / len(counts):.0f}, {sum(counts) / len(counts) / max(1, report['macs']):.2f}"
@@ -359,6 +369,17 @@ def _compare(args):
         return 0
     print(f"first difference: {first[0]} ({first[1]}): {first[3]} values, up to {first[4]} LSB")
     return 3
+
+
+def layer_table(report, layers):
+    """Instructions per layer (mean over the inputs), its MACs and share of the total."""
+    total = sum(np.mean(c) for _, c in layers)
+    rows = []
+    for node, counts in layers:
+        n, mean = report["nodes"][node], float(np.mean(counts))
+        rows.append((node, n["op"], "x".join(map(str, n["output"])), n["macs"], f"{mean:.0f}",
+                     f"{mean / n['macs']:.2f}" if n["macs"] else "", f"{100 * mean / total:.1f}%", _name(n["name"])))
+    return _table(("#", "op", "output", "MACs", "instructions", "per MAC", "share", "node"), rows)
 
 
 def _name(name):

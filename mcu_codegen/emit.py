@@ -13,7 +13,10 @@ _PACKAGE = Path(__file__).resolve().parent
 # installed wheel: inside the package; source checkout: the repository's top-level folders
 TEMPLATES = next(p for p in (_PACKAGE / "templates", _PACKAGE.parent / "templates") if p.is_dir())
 RUNTIME = next(p for p in (_PACKAGE / "runtime_c", _PACKAGE.parent / "runtime_c") if (p / "src").is_dir())
-RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h")
+RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h", "mcu_simd.h", "mcu_gemm_s8.h", "mcu_window.h")
+# speed: an op's faster forms where its params allow (ops' variants(): by shape and by instruction set);
+# size: only the one small portable kernel per op
+OPTIMIZE = ("speed", "size")
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t",
            "int64": "int64_t"}
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -57,11 +60,24 @@ def shape_str(shape):
     return "x".join(str(d) for d in shape)
 
 
-def emit(graph, plan, name="model"):
+def call_lines(forms, args):
+    """The call of a kernel in its forms [(selecting macro or None, function)]: one line, or an #if chain."""
+    if len(forms) == 1:
+        return [f"    {forms[0][1]}({args});"]
+    lines = []
+    for k, (macro, function) in enumerate(forms):
+        lines.append(f"#if {macro}" if k == 0 else f"#elif {macro}" if macro else "#else")
+        lines.append(f"    {function}({args});")
+    return lines + ["#endif"]
+
+
+def emit(graph, plan, name="model", optimize="speed"):
     """Returns {relative path: text}."""
+    from .ir import ConversionError
     if not NAME_RE.match(name):
-        from .ir import ConversionError
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
+    if optimize not in OPTIMIZE:
+        raise ConversionError(f"optimize '{optimize}' is not one of {', '.join(OPTIMIZE)}")
     arrays, structs, calls, used = [], [], [], set()
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
@@ -69,7 +85,7 @@ def emit(graph, plan, name="model"):
         out = graph.tensors[node.outputs[0]]
         comment = c_comment(f"{node.name}: {node.op} {' '.join(shape_str(t.shape) for t in ins)} -> {shape_str(out.shape)}")
         if getattr(mod, "ALIAS", False):
-            calls.append(dict(comment=comment + " (alias, no copy)", code=None))
+            calls.append(dict(comment=comment + " (alias, no copy)", lines=[]))
             continue
         fields = []
         for key, value in node.params.items():
@@ -81,10 +97,11 @@ def emit(graph, plan, name="model"):
             else:
                 fields.append((key, c_value(value)))
         function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
-        used.add(function)
+        forms = (optimize == "speed" and hasattr(mod, "variants") and mod.variants(node.params)) or [(None, function)]
+        used.update(f for _, f in forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
-        calls.append(dict(comment=comment, code=f"{function}(&n{i}, {', '.join(args)});"))
+        calls.append(dict(comment=comment, lines=call_lines(forms, f"&n{i}, {', '.join(args)}"), node=i))
     used = sorted(used)
 
     def io(names):

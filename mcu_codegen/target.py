@@ -53,12 +53,16 @@ def _run(cmd, cwd=None):
     return r.stdout
 
 
-def compile_model(project, name, board, work):
+# the per-layer hook of the generated code, calling the harness's marker (a block-scope declaration: C99)
+PROFILE_HOOK = "-DMCU_PROFILE_LAYER(node)=do { extern void mcu_count_layer(void); mcu_count_layer(); } while (0)"
+
+
+def compile_model(project, name, board, work, per_layer=False):
     """model.c -> model.o for the board, with -fstack-usage; returns the object's path."""
     require_toolchain()
     obj = Path(work) / f"{name}.o"
-    _run([CC, *board.cflags, *STRICT, *OPT, "-fstack-usage", "-I", str(project), "-c", str(Path(project) / f"{name}.c"),
-          "-o", str(obj)])
+    _run([CC, *board.cflags, *STRICT, *OPT, "-fstack-usage", *([PROFILE_HOOK] if per_layer else []), "-I",
+          str(project), "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)])
     return obj
 
 
@@ -117,8 +121,9 @@ def size_table(s, board):
     ])
 
 
-def link_harness(project, report, board, work):
-    """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path."""
+def link_harness(project, report, board, work, per_layer=False):
+    """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path.
+    per_layer: the model calls the harness's layer marker after every kernel."""
     require_toolchain()
     if board.qemu_machine is None:
         from . import boards
@@ -134,7 +139,7 @@ def link_harness(project, report, board, work):
     (work / "harness.c").write_text(env.get_template("harness/harness.c.j2").render(ctx))
     (work / "link.ld").write_text(env.get_template("harness/link.ld.j2").render(ctx))
     elf = work / f"{name}.elf"
-    model_obj = compile_model(project, name, board, work)
+    model_obj = compile_model(project, name, board, work, per_layer)
     # the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror
     _run([CC, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf", "-I", str(project),
           "-c", str(work / "harness.c"), "-o", str(work / "harness.o")])
@@ -169,8 +174,9 @@ def plugin_path():
     return lib
 
 
-def run_qemu(elf, board, input_bytes, count=False, timeout=600):
-    """Runs the harness ELF in QEMU on the concatenated input bytes; returns (output bytes, counts or None)."""
+def run_qemu(elf, board, input_bytes, count=False, timeout=600, per_layer=False):
+    """Runs the harness ELF in QEMU on the concatenated input bytes; returns (output bytes, counts or None),
+    and with per_layer (an ELF linked per_layer) also each inference's running count after every layer."""
     if shutil.which("qemu-system-arm") is None:
         raise ConversionError("qemu-system-arm not found: install qemu-system-arm")
     work = Path(tempfile.mkdtemp(prefix="mcu_codegen_qemu_"))
@@ -180,28 +186,34 @@ def run_qemu(elf, board, input_bytes, count=False, timeout=600):
                "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
         if count:
             sym = symbols(elf)
+            marks = f",layer={sym['mcu_count_layer']:#x},layers={work / 'layers.txt'}" if per_layer else ""
             cmd += ["-plugin", f"{plugin_path()},start={sym['mcu_count_start']:#x},stop={sym['mcu_count_stop']:#x},"
-                               f"out={work / 'counts.txt'}"]
+                               f"out={work / 'counts.txt'}{marks}"]
         r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout,
                            stdin=subprocess.DEVNULL)
         if r.returncode != 0:
             raise RuntimeError(f"QEMU run on {board.qemu_machine} exited with {r.returncode}: {r.stderr.strip()}")
         counts = [int(x) for x in (work / "counts.txt").read_text().split()] if count else None
+        if per_layer:
+            marks = [[int(x) for x in line.split()] for line in (work / "layers.txt").read_text().splitlines()]
+            return (work / "output.bin").read_bytes(), counts, marks
         return (work / "output.bin").read_bytes(), counts
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_on_board(project, report, board, feeds, count=False):
-    """feeds: {input name: (N, *shape) array of the I/O dtype} -> ({output name: array}, counts)."""
+def run_on_board(project, report, board, feeds, count=False, per_layer=False):
+    """feeds: {input name: (N, *shape) array of the I/O dtype} -> ({output name: array}, counts); per_layer:
+    also [(node index, instructions of each inference)] for every kernel call (counted in a build with the
+    layer hook, whose marker calls add a few instructions per layer)."""
     from .build import NP_TYPES
     work = Path(tempfile.mkdtemp(prefix="mcu_codegen_cross_"))
     try:
-        elf = link_harness(project, report, board, work)
+        elf = link_harness(project, report, board, work, per_layer)
         n = next(iter(feeds.values())).shape[0]
         blob = b"".join(np.ascontiguousarray(feeds[m["name"]][s]).tobytes()
                         for s in range(n) for m in report["inputs"])
-        raw, counts = run_qemu(elf, board, blob, count)
+        raw, counts, *marks = run_qemu(elf, board, blob, count or per_layer, per_layer=per_layer)
         per_sample = [int(np.prod(o["shape"])) * np.dtype(NP_TYPES[o["dtype"]]).itemsize for o in report["outputs"]]
         if len(raw) != n * sum(per_sample):
             raise RuntimeError(f"QEMU run wrote {len(raw)} output bytes, expected {n * sum(per_sample)}")
@@ -210,6 +222,19 @@ def run_on_board(project, report, board, feeds, count=False):
             for o, b in zip(report["outputs"], per_sample):
                 outs[o["name"]].append(np.frombuffer(raw[pos:pos + b], NP_TYPES[o["dtype"]]).reshape(o["shape"]))
                 pos += b
-        return {k: np.stack(v) for k, v in outs.items()}, counts
+        outs = {k: np.stack(v) for k, v in outs.items()}
+        if per_layer:
+            return outs, counts, _layer_counts(report, marks[0])
+        return outs, counts
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _layer_counts(report, marks):
+    """Running counts at each layer mark -> [(node index, [instructions per inference])]: the kernels called
+    (aliases call nothing), in order; the first also carries the invoke's entry."""
+    nodes = [i for i, n in enumerate(report["nodes"]) if not n["alias"]]
+    layers = []
+    for k, node in enumerate(nodes):
+        layers.append((node, [m[k] - (m[k - 1] if k else 0) for m in marks]))
+    return layers

@@ -25,6 +25,8 @@ MCU_SHIM2(rdbypot, mcu_rounding_divide_by_pot(a[i], b[i]))
 MCU_SHIM2(sat_lshift, mcu_saturating_left_shift(a[i], b[i]))
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier(x[i], m[i], s[i]); } }
+void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ for (int32_t i = 0; i < n; ++i) { out[i] = mcu_requantize(x[i], m[i], s[i]); } }
 #define MCU_SHIM1(name, expr) \
     void t_##name(const int32_t *a, int32_t *out, int32_t n) { for (int32_t i = 0; i < n; ++i) { out[i] = (expr); } }
 MCU_SHIM1(exp_neg, mcu_exp_on_negative_values(a[i]))
@@ -40,6 +42,7 @@ void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_rdbypot(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_sat_lshift(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
+void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
 void t_exp_neg(const int32_t *a, int32_t *out, int32_t n);
 void t_recip(const int32_t *a, int32_t *out, int32_t n);
 void t_clz(const int32_t *a, int32_t *out, int32_t n);
@@ -101,8 +104,9 @@ def run_kernel(runtime):
     """run_kernel(op_module, params, inputs, out_shape, out_dtype) -> the C kernel's output array."""
     ffi, lib = runtime
 
-    def run(mod, params, inputs, out_shape, out_dtype=np.int8):
-        function, params_type = c_kernel(mod, np.asarray(inputs[0]).dtype, out_dtype)
+    def run(mod, params, inputs, out_shape, out_dtype=np.int8, function=None):
+        kernel, params_type = c_kernel(mod, np.asarray(inputs[0]).dtype, out_dtype)
+        function = function or kernel  # another form of the kernel: same params type
         p, keep = params_struct(ffi, params_type, params)
         bufs = []
         for x in inputs:

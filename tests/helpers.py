@@ -58,12 +58,27 @@ def quantize_like(x, t):
     return np.clip(np.round(x / t.scale) + t.zero_point, -128, 127).astype(np.int8)
 
 
-def c_equals_int_ref(run_kernel, mod, params, inputs, out):
-    """The C kernel and its NumPy twin on the same int8 inputs (batch of one): equal bit for bit."""
+def c_equals_int_ref(run_kernel, mod, params, inputs, out, function=None):
+    """The C kernel (or another form of it: function) and its NumPy twin on the same inputs (batch of one):
+    equal bit for bit."""
     want = typed(mod.int_ref(params, *[x[None] for x in inputs])[0].reshape(out.shape), out)
-    got = run_kernel(mod, params, inputs, out.shape, want.dtype)
+    got = run_kernel(mod, params, inputs, out.shape, want.dtype, function)
     np.testing.assert_array_equal(got, want)
     return got
+
+
+def portable_forms(mod, params):
+    """The forms of an op's kernel the host runs for these params: the plain kernel, and the portable variant
+    where there is one (the DSP and Helium forms run on the emulated cores: tests/test_variants.py)."""
+    forms = mod.variants(params) if hasattr(mod, "variants") else None
+    return [None] + ([forms[-1][1]] if forms else [])
+
+
+def unfolded(params, weights, zero_point):
+    """Params with the input zero point back out of the bias (bias + zp * sum w): what the generic kernel
+    computes with x - zp; equal results, so its zero-point path stays tested although prepare folds."""
+    sums = weights.reshape(len(weights), -1).astype(np.int64).sum(axis=1)
+    return dict(params, bias=(params["bias"] + zero_point * sums).astype(np.int32), input_zp=zero_point)
 
 
 # -- 16x8 and float32 kernels ---------------------------------------------------------------------------------

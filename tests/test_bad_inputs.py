@@ -34,12 +34,13 @@ def test_bad_input_is_one_clean_line(case, tmp_path):
 
 
 def test_accumulator_that_could_overflow_is_refused(tmp_path):
-    """66,500 taps x 255 x 127 > 2^31 - 1: refused at generation time, naming the node (no wider path yet)."""
+    """140,000 taps x 128 x 128 > 2^31 - 1 (the input zero point is folded into the bias, so |x| <= 128 per tap):
+    refused at generation time, naming the node (no wider path yet)."""
     import numpy as np
     import onnx
     from helpers import onnx_model
     from onnx import helper
-    k = 66_500
+    k = 140_000
     w = np.full((2, k), 0.01, np.float32)
     model = onnx_model([helper.make_node("Gemm", ["x", "w"], ["y"], name="wide_fc", transB=1)], [("x", [1, k])],
                        [("y", [1, 2])], {"w": w})

@@ -117,6 +117,13 @@ def test_c_helpers_equal_python_on_1e5_values(runtime):
     m = rng.integers(1 << 30, 1 << 31, n)
     s = rng.integers(-31, 31, n)
     np.testing.assert_array_equal(_c(runtime, "t_mbqm", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
+    # the kernels' faster form: the same integers for every multiplier prepare makes (0 or [2^30, 2^31))
+    m[:1000] = 0
+    m[1000:2000] = (1 << 31) - 1
+    m[2000:3000] = 1 << 30
+    s[3000:4000] = -31
+    s[4000:5000] = 0
+    np.testing.assert_array_equal(_c(runtime, "t_requant", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
 
 
 def test_c_softmax_helpers_equal_python_on_1e5_values(runtime):

@@ -19,6 +19,13 @@ def kernel_params(kernels, dtype):
     return kernels[dtype]
 
 
+def isa_forms(portable, dsp, mve=None):
+    """The forms of a kernel by instruction set, as (the mcu_nn.h macro that selects it, function), the first
+    whose macro holds wins: the generated call site is an #if chain over them (emit.call_lines). A core with
+    Helium but no Helium form takes the DSP one (the M55 has both)."""
+    return [(macro, f) for macro, f in (("MCU_HAS_MVE", mve), ("MCU_HAS_DSP", dsp), (None, portable)) if f]
+
+
 def to_nhwc(x):
     """(N, 1, H, W, C) batch of single-image tensors -> (N, H, W, C)."""
     return x.reshape((-1,) + x.shape[-3:])
@@ -146,15 +153,25 @@ def quantize_weights_and_bias(attrs, axis, input_scale, wide=False):
     return q.astype(np.int8), fp.saturate_int32(bias_q).astype(np.int32), scales
 
 
-def check_accumulator(taps, bias, wide=False):
+def check_accumulator(taps, bias, wide=False, folded=False):
     """Every accumulator stays in range: taps * |x - zp| * |w| (<= 128 for a file's own int8 weights) + |bias|,
-    |x - zp| <= 255 for int8 and <= 32768 for int16 (whose int64 sum must stay below 2^47 for its
-    requantization). Raises ConversionError where it could overflow."""
-    worst = int(taps) * (32768 if wide else 255) * 128 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
+    |x - zp| <= 255 for int8 (|x| <= 128 once the zero point is folded into the bias) and <= 32768 for int16
+    (whose int64 sum must stay below 2^47 for its requantization). Raises ConversionError where it could
+    overflow."""
+    x_max = 32768 if wide else 128 if folded else 255
+    worst = int(taps) * x_max * 128 + int(np.abs(np.asarray(bias, np.int64)).max(initial=0))
     limit = ACC64_LIMIT - 1 if wide else fp.INT32_MAX
     if worst > limit:
         kind = "int64 (2^47)" if wide else "int32"
         raise ConversionError(f"a kernel of {taps} taps could overflow its {kind} accumulator (worst case {worst})")
+
+
+def fold_input_zero_point(w_q, bias, zero_point):
+    """bias[c] - zero_point * sum(w_q[c]): sum (x - zp) * w = sum x * w - zp * sum w, exact when every tap reads
+    the input (no padding: TFLM skips padded taps, which would otherwise add -zp * w). The kernels then
+    multiply raw inputs (CMSIS-NN's "kernel sums", computed here once instead of at start-up)."""
+    sums = w_q.reshape(len(w_q), -1).astype(np.int64).sum(axis=1)
+    return np.asarray(bias, np.int64) - int(zero_point) * sums
 
 
 def check_shifts(shifts):

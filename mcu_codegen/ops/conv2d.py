@@ -34,10 +34,27 @@ def prepare(attrs, ins, out):
                     bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"  # 16x8: zero points 0, int64 bias
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
-    c.check_accumulator(int(np.prod(w_q.shape[1:])), bias, wide)
+    # without padding every tap reads the input: its zero point folds into the bias, exactly
+    folded = not wide and not any(attrs["pads"])
+    if folded:
+        bias = c.fold_input_zero_point(w_q, bias, x.zero_point)
+    c.check_accumulator(int(np.prod(w_q.shape[1:])), bias, wide, folded)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
-    p.update(act_min=act_min, act_max=act_max, filter=w_q, bias=bias, out_mult=mult, out_shift=shift)
-    return p if wide else dict(p, input_zp=x.zero_point, output_zp=out.zero_point)
+    p.update(act_min=act_min, act_max=act_max, filter=w_q, bias=bias.astype(np.int64 if wide else np.int32),
+             out_mult=mult, out_shift=shift)
+    return p if wide else dict(p, input_zp=0 if folded else x.zero_point, output_zp=out.zero_point)
+
+
+def variants(p):
+    """Faster int8 forms, same params and integers (int_ref is their twin too): a 1x1 kernel, stride 1, no
+    padding (the zero point folded) is a matrix product over the positions (mcu_gemm_s8.h); any other geometry
+    takes four output channels per pass."""
+    if "input_zp" not in p:  # 16x8 and float32: one kernel each
+        return None
+    if (p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1 and p["stride_h"] == p["stride_w"] == 1
+            and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"]) and p["pad_top"] == p["pad_left"] == 0):
+        return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
+    return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8")
 
 
 def overlap_limit(p, index, x, out):

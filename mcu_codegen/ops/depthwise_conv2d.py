@@ -29,6 +29,13 @@ def float_ref(attrs, x):
     return c.from_nhwc(c.float_clamp((y + attrs["bias"]).astype(np.float32), attrs))
 
 
+def variants(p):
+    """Depth multiplier 1 in int8: four channels per pass (same params and integers: int_ref is their twin)."""
+    if "input_zp" in p and p["depth_multiplier"] == 1:
+        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8")
+    return None
+
+
 def prepare(attrs, ins, out):
     p = conv2d.prepare(dict(attrs, weight=np.ascontiguousarray(attrs["weight"].transpose(2, 0, 1))), ins, out)
     p["filter"] = np.ascontiguousarray(p["filter"].transpose(1, 2, 0))

@@ -35,10 +35,19 @@ def prepare(attrs, ins, out):
         return dict(p, weights=c.float_array(attrs["weight"]), bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
-    c.check_accumulator(w_q.shape[1], bias, wide)
+    if not wide:  # every input feature is read: the zero point folds into the bias, exactly
+        bias = c.fold_input_zero_point(w_q, bias, x.zero_point)
+    c.check_accumulator(w_q.shape[1], bias, wide, folded=not wide)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
-    p.update(weights=w_q, bias=bias, out_mult=mult, out_shift=shift)
-    return p if wide else dict(p, input_zp=x.zero_point, output_zp=out.zero_point)
+    p.update(weights=w_q, bias=bias.astype(np.int64 if wide else np.int32), out_mult=mult, out_shift=shift)
+    return p if wide else dict(p, input_zp=0, output_zp=out.zero_point)
+
+
+def variants(p):
+    """int8 with the zero point folded (always, see prepare): mcu_gemm_s8.h's faster forms."""
+    if p.get("input_zp", None) == 0:
+        return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8")
+    return None
 
 
 def int_ref(p, x):

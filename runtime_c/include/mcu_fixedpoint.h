@@ -48,6 +48,22 @@ static inline int32_t mcu_multiply_by_quantized_multiplier(int32_t x, int32_t mu
         mcu_sat_rounding_doubling_high_mul(mcu_saturating_left_shift(x, left), multiplier), right);
 }
 
+/* mcu_multiply_by_quantized_multiplier, the same integers for every multiplier >= 0 (prepare's are 0 or in
+ * [2^30, 2^31)), in fewer instructions: a multiplier >= 0 cannot meet the high-mul's one saturating case
+ * (INT32_MIN squared), and its rounding (ties toward +infinity) is floor((x * m + 2^30) / 2^31) for either sign;
+ * the rounding shift of the common case (shift <= 0, a real multiplier below 1) needs no left shift. */
+static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    if (shift > 0) {
+        return mcu_multiply_by_quantized_multiplier(x, multiplier, shift);
+    }
+    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t exponent = -shift;
+    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> exponent) + ((high & mask) > threshold ? 1 : 0);
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for an exponent of either sign. */
 static inline int32_t mcu_saturating_rounding_multiply_by_pot(int32_t x, int32_t exponent)
 {

@@ -15,9 +15,27 @@
 #include <stdint.h>
 
 #ifdef MCU_KERNELS_STATIC
+#if defined(__GNUC__)
+/* a model includes every form of a kernel and calls the one its core has: the others are unused there */
+#define MCU_KERNEL static __attribute__((unused))
+#else
 #define MCU_KERNEL static
+#endif
 #else
 #define MCU_KERNEL
+#endif
+
+/* The instruction sets of the faster kernel forms, from the compiler's ACLE feature macros: the generated call
+ * sites pick a form with these, so a model converted without --board gets the fast path in any build. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#define MCU_HAS_MVE 1 /* Helium, integer (Armv8.1-M: Cortex-M55, M85) */
+#else
+#define MCU_HAS_MVE 0
+#endif
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#define MCU_HAS_DSP 1 /* SMLAD, SXTB16 (Cortex-M4, M7, M33, M35P, M55) */
+#else
+#define MCU_HAS_DSP 0
 #endif
 
 typedef struct {
@@ -42,9 +60,31 @@ typedef struct {
 MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
+/* mcu_conv2d_s8, four output channels per pass (every input load feeds four of them); the DSP form also four
+ * input channels per SMLAD pair. Any geometry. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product
+ * over the out_h * out_w positions (mcu_gemm_s8.h). Portable, DSP (MCU_HAS_DSP) and Helium (MCU_HAS_MVE) forms. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
 /* out[y][x][c*m+j] = requant(bias + sum_{ky,kx} (in[..][..][c] - input_zp) * filter[ky][kx][c*m+j]), m = depth_multiplier. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* mcu_depthwise_conv2d_s8 for depth multiplier 1, four channels per pass (the DSP form: one word load each for
+ * their inputs and filter taps). Any window, stride, padding and dilation. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 typedef struct {
@@ -60,6 +100,16 @@ typedef struct {
 /* out[r][o] = requant(bias[o] + sum_i (in[r][i] - input_zp) * weights[o][i]). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_fully_connected_s8(const mcu_fully_connected_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* mcu_fully_connected_s8 with input_zp 0 (folded into the bias): mcu_gemm_s8.h's portable, DSP and Helium forms. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_fully_connected_fast_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
+                                            int8_t *output);
+MCU_KERNEL void mcu_fully_connected_dsp_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
+                                           int8_t *output);
+MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
+                                           int8_t *output);
 #endif
 
 typedef struct {

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
-from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize, qtensor,
-                     quantize_like, rand_int8, rand_int16, run_single_node, s16_close_to_float, stensor)
+from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize,
+                     portable_forms, qtensor, quantize_like, rand_int8, rand_int16, run_single_node, s16_close_to_float,
+                     stensor, unfolded)
 
 from mcu_codegen.ops import conv2d
 
@@ -12,6 +13,9 @@ CASES = [
     ((8, 8), 4, 3, (1, 1), (2, 2), (1, 1), (0, 0, 0, 0)),     # 1x1, stride 2
     ((49, 10), 1, 8, (10, 4), (2, 2), (1, 1), (4, 1, 5, 1)),  # kws's first layer
     ((9, 9), 3, 2, (3, 3), (1, 1), (2, 2), (2, 2, 2, 2)),     # dilation
+    ((5, 3), 7, 5, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),     # 1x1 stride 1: the matrix-product forms, odd sizes
+    ((4, 4), 16, 2, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),
+    ((6, 5), 3, 4, (3, 3), (1, 1), (1, 1), (0, 0, 0, 0)),     # no padding: zero point folded, plain kernel
 ]
 ZERO_POINTS = [(-128, 127), (0, 0), (127, -128), (5, -3)]  # (input, output)
 
@@ -44,7 +48,12 @@ def test_c_equals_int_ref(run_kernel, case, zps, out_scale):
     out = qtensor(conv2d.output_shape(a, [x.shape]), out_scale, zps[1])
     p = conv2d.prepare(a, [x], out)
     assert (p["out_shift"] > 0).all() if out_scale < 1e-4 else (p["out_shift"] <= 0).all()
-    c_equals_int_ref(run_kernel, conv2d, p, [rand_int8(rng, x.shape)], out)
+    data = rand_int8(rng, x.shape)
+    data.flat[0], data.flat[-1] = -128, 127
+    for function in portable_forms(conv2d, p):
+        c_equals_int_ref(run_kernel, conv2d, p, [data], out, function)
+    if p["input_zp"] != x.zero_point:  # folded: the plain kernel computes x - zp from the unfolded bias alike
+        c_equals_int_ref(run_kernel, conv2d, unfolded(p, p["filter"], x.zero_point), [data], out)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
-from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize, qtensor,
-                     quantize_like, rand_int8, rand_int16, run_single_node, s16_close_to_float, stensor)
+from helpers import (NCHW_TO_NHWC, NHWC_TO_NCHW, c_equals_int_ref, c_float_within_rounding, dequantize,
+                     portable_forms, qtensor, quantize_like, rand_int8, rand_int16, run_single_node, s16_close_to_float,
+                     stensor, unfolded)
 
 from mcu_codegen.ops import depthwise_conv2d
 
@@ -12,6 +13,8 @@ CASES = [
     ((7, 9), 3, 2, (3, 5), (1, 2), (1, 1), (1, 2, 1, 2)),     # depth multiplier 2
     ((9, 9), 2, 1, (3, 3), (1, 1), (2, 2), (2, 2, 2, 2)),     # dilation
     ((6, 6), 5, 1, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0)),     # 1x1 (a standalone BatchNorm)
+    ((5, 4), 11, 1, (3, 3), (1, 1), (1, 1), (1, 1, 1, 1)),    # channels not a multiple of 4: the last ones alone
+    ((7, 3), 6, 1, (3, 3), (2, 2), (1, 1), (0, 0, 0, 0)),     # no padding: zero point folded
 ]
 
 
@@ -44,7 +47,12 @@ def test_c_equals_int_ref(run_kernel, case, zps, out_scale):
     x = qtensor((1,) + case[0] + (case[1],), 0.04, zps[0])
     out = qtensor(depthwise_conv2d.output_shape(a, [x.shape]), out_scale, zps[1])
     p = depthwise_conv2d.prepare(a, [x], out)
-    c_equals_int_ref(run_kernel, depthwise_conv2d, p, [rand_int8(rng, x.shape)], out)
+    data = rand_int8(rng, x.shape)
+    data.flat[0], data.flat[-1] = -128, 127
+    for function in portable_forms(depthwise_conv2d, p):
+        c_equals_int_ref(run_kernel, depthwise_conv2d, p, [data], out, function)
+    if p["input_zp"] != x.zero_point:  # folded: the plain kernel computes x - zp from the unfolded bias alike
+        c_equals_int_ref(run_kernel, depthwise_conv2d, unfolded(p, p["filter"].T, x.zero_point), [data], out)
 
 
 @pytest.mark.parametrize("case", CASES)

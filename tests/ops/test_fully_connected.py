@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, quantize_like, rand_int8,
-                     rand_int16, run_single_node, s16_close_to_float, stensor)
+from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, portable_forms, qtensor, quantize_like,
+                     rand_int8, rand_int16, run_single_node, s16_close_to_float, stensor, unfolded)
 
 from mcu_codegen.ops import fully_connected
 
-CASES = [(1, 64, 12), (1, 640, 128), (3, 17, 5), (1, 1, 1)]  # (rows, in, out)
+CASES = [(1, 64, 12), (1, 640, 128), (3, 17, 5), (1, 1, 1), (4, 35, 2), (5, 8, 3)]  # (rows, in, out)
 
 
 def attrs_for(case, rng, act=None):
@@ -32,7 +32,12 @@ def test_c_equals_int_ref(run_kernel, case, zps, out_scale):
     x = qtensor(case[:2], 0.05, zps[0])
     out = qtensor(fully_connected.output_shape(a, [x.shape]), out_scale, zps[1])
     p = fully_connected.prepare(a, [x], out)
-    c_equals_int_ref(run_kernel, fully_connected, p, [rand_int8(rng, x.shape)], out)
+    data = rand_int8(rng, x.shape)
+    data.flat[0], data.flat[-1] = -128, 127
+    for function in portable_forms(fully_connected, p):
+        c_equals_int_ref(run_kernel, fully_connected, p, [data], out, function)
+    # the plain kernel computes x - zp itself: the same integers from the unfolded bias
+    c_equals_int_ref(run_kernel, fully_connected, unfolded(p, p["weights"], zps[0]), [data], out)
 
 
 def test_near_zero_channel_keeps_its_bias():

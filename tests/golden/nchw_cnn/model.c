@@ -3,14 +3,27 @@
 
 #include <stddef.h>
 
+/* MCU_PROFILE_LAYER(node): runs after each layer; nothing unless you define it (to read a cycle counter, say).
+ * `mcu-codegen run --board B --count --per-layer` defines it to count instructions per layer. */
+#ifndef MCU_PROFILE_LAYER
+#define MCU_PROFILE_LAYER(node) ((void)0)
+#endif
+
 /* private copies of the kernels this model uses (see runtime/mcu_nn.h) */
 #define MCU_KERNELS_STATIC
 #include "runtime/mcu_nn.h"
 #include "runtime/mcu_add_s8.c"
 #include "runtime/mcu_avg_pool_s8.c"
-#include "runtime/mcu_conv2d_s8.c"
-#include "runtime/mcu_depthwise_conv2d_s8.c"
-#include "runtime/mcu_fully_connected_s8.c"
+#include "runtime/mcu_conv2d_1x1_dsp_s8.c"
+#include "runtime/mcu_conv2d_1x1_mve_s8.c"
+#include "runtime/mcu_conv2d_1x1_s8.c"
+#include "runtime/mcu_conv2d_dsp_s8.c"
+#include "runtime/mcu_conv2d_fast_s8.c"
+#include "runtime/mcu_depthwise_conv2d_dsp_s8.c"
+#include "runtime/mcu_depthwise_conv2d_fast_s8.c"
+#include "runtime/mcu_fully_connected_dsp_s8.c"
+#include "runtime/mcu_fully_connected_fast_s8.c"
+#include "runtime/mcu_fully_connected_mve_s8.c"
 #include "runtime/mcu_max_pool_s8.c"
 #include "runtime/mcu_softmax_s8.c"
 #include "runtime/mcu_transpose.c"
@@ -56,7 +69,7 @@ static const int8_t n4_filter[64] = {
     -101, -62, -123, -78, -127, 46, 100, -61, -17, -46, 42, 7, 127, -87, 29, 35,
 };
 static const int32_t n4_bias[8] = {
-    -426, 580, -1966, 2137, -1978, 1253, -2249, 1455,
+    -3370, 8004, 18386, -6951, 2886, -1435, -54217, 12975,
 };
 static const int32_t n4_out_mult[8] = {
     1261016825, 1500284960, 1091709619, 1479338189, 2024352453, 1094903845, 1487549496, 1180044572,
@@ -81,7 +94,7 @@ static const int8_t n8_weights[320] = {
     -66, -16, -32, -19, -103, 46, -13, 43,
 };
 static const int32_t n8_bias[10] = {
-    1454, -893, -61, -829, -466, 69, -1195, -271, -1831, -526,
+    13614, 9987, -16445, 73539, -6994, -77627, -34347, 28913, 15705, -1934,
 };
 static const int32_t n8_out_mult[10] = {
     1647346986, 1391341803, 1082457604, 2139323128, 2114256545, 1738395205, 1344574542, 1327836372, 2071654681, 1397043633,
@@ -182,7 +195,7 @@ static const mcu_conv2d_params_t n4 = {
     .bias = n4_bias,
     .out_mult = n4_out_mult,
     .out_shift = n4_out_shift,
-    .input_zp = -128,
+    .input_zp = 0,
     .output_zp = -7,
 };
 static const mcu_add_params_t n5 = {
@@ -225,7 +238,7 @@ static const mcu_fully_connected_params_t n8 = {
     .bias = n8_bias,
     .out_mult = n8_out_mult,
     .out_shift = n8_out_shift,
-    .input_zp = -128,
+    .input_zp = 0,
     .output_zp = 11,
 };
 static const mcu_softmax_params_t n9 = {
@@ -263,22 +276,51 @@ int model_invoke(void *arena)
     }
     /* conv1: transpose 1x3x16x16 -> 1x16x16x3 */
     mcu_transpose(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
+    MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
-    mcu_conv2d_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+#if MCU_HAS_DSP
+    mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+#else
+    mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+#endif
+    MCU_PROFILE_LAYER(1);
     /* pool1: max_pool 1x16x16x8 -> 1x8x8x8 */
     mcu_max_pool_s8(&n2, (const int8_t *)(a + 64), (int8_t *)(a + 0));
+    MCU_PROFILE_LAYER(2);
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
-    mcu_depthwise_conv2d_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#if MCU_HAS_DSP
+    mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#else
+    mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#endif
+    MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
-    mcu_conv2d_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#if MCU_HAS_MVE
+    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#elif MCU_HAS_DSP
+    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#else
+    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#endif
+    MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
     mcu_add_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
     mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    MCU_PROFILE_LAYER(6);
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
-    mcu_fully_connected_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+#if MCU_HAS_MVE
+    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+#elif MCU_HAS_DSP
+    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+#else
+    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+#endif
+    MCU_PROFILE_LAYER(8);
     /* softmax: softmax 1x10 -> 1x10 */
     mcu_softmax_s8(&n9, (const int8_t *)(a + 0), (int8_t *)(a + 0));
+    MCU_PROFILE_LAYER(9);
     return 0;
 }

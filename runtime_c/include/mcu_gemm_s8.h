@@ -1,0 +1,165 @@
+/* The int8 matrix product behind fully connected layers and 1x1 stride-1 unpadded convolutions:
+ *     out[r][o] = clamp(requant(bias[o] + sum_i in[r][i] * weights[o][i]) + output_zp)
+ * with the input zero point already folded into the bias at generation time (bias[o] - input_zp * sum_i w[o][i],
+ * exact whenever every tap reads the input: no padding), so the inner loops only multiply and add.
+ * Three forms of the same integers: portable C (two rows by two outputs per pass, so that every load feeds two
+ * multiply-accumulates), the DSP extension (SMLAD: two 16-bit products per instruction, four int8 lanes per
+ * 32-bit load) and Helium (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
+ * its instructions exist; the generated code picks one at the call site from the ACLE feature macros.
+ * Rows are processed in order, two at a time: a row's outputs are written after its inputs are read. */
+#ifndef MCU_GEMM_S8_H
+#define MCU_GEMM_S8_H
+
+#include <stdint.h>
+
+#include "mcu_fixedpoint.h"
+#include "mcu_nn.h"
+#include "mcu_simd.h"
+
+typedef struct {
+    int32_t rows, depth, outputs;       /* in [rows][depth], weights [outputs][depth], out [rows][outputs] */
+    int32_t output_zp, act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias, *out_mult, *out_shift;
+} mcu_gemm_s8_t;
+
+static inline int8_t mcu_gemm_output_s8(const mcu_gemm_s8_t *g, int32_t acc, int32_t o)
+{
+    acc = mcu_requantize(acc, g->out_mult[o], g->out_shift[o]) + g->output_zp;
+    return (int8_t)mcu_clamp(acc, g->act_min, g->act_max);
+}
+
+/* A 2 x 2 block of results: rows r, r + 1 by outputs o, o + 1, those that exist. */
+static inline void mcu_gemm_store_2x2_s8(const mcu_gemm_s8_t *g, int8_t *out0, int32_t r, int32_t o, int32_t acc00,
+                                         int32_t acc01, int32_t acc10, int32_t acc11)
+{
+    const int32_t outputs = g->outputs;
+    out0[o] = mcu_gemm_output_s8(g, acc00, o);
+    if (o + 1 < outputs) {
+        out0[o + 1] = mcu_gemm_output_s8(g, acc01, o + 1);
+    }
+    if (r + 1 < g->rows) {
+        out0[outputs + o] = mcu_gemm_output_s8(g, acc10, o);
+        if (o + 1 < outputs) {
+            out0[outputs + o + 1] = mcu_gemm_output_s8(g, acc11, o + 1);
+        }
+    }
+}
+
+/* Portable: 2 x 2 blocks; an odd last row or output reuses the block with its second half discarded. */
+static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+{
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    for (int32_t r = 0; r < rows; r += 2) {
+        const int8_t *in0 = input + r * depth;
+        const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
+        int8_t *out0 = output + r * outputs;
+        for (int32_t o = 0; o < outputs; o += 2) {
+            const int8_t *w0 = g->weights + o * depth;
+            const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
+            int32_t acc00 = g->bias[o], acc10 = acc00;
+            int32_t acc01 = o + 1 < outputs ? g->bias[o + 1] : 0, acc11 = acc01;
+            for (int32_t i = 0; i < depth; ++i) {
+                const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
+                acc00 += x0 * v0;
+                acc01 += x0 * v1;
+                acc10 += x1 * v0;
+                acc11 += x1 * v1;
+            }
+            mcu_gemm_store_2x2_s8(g, out0, r, o, acc00, acc01, acc10, acc11);
+        }
+    }
+}
+
+#if MCU_HAS_DSP
+
+/* DSP: 2 x 2 blocks, four depth steps per pass: SXTB16 splits a word into its even and odd int8 lanes as two
+ * int16 pairs, SMLAD multiplies two pairs and adds both products. */
+static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+{
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
+    for (int32_t r = 0; r < rows; r += 2) {
+        const int8_t *in0 = input + r * depth;
+        const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
+        int8_t *out0 = output + r * outputs;
+        for (int32_t o = 0; o < outputs; o += 2) {
+            const int8_t *w0 = g->weights + o * depth;
+            const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
+            int32_t acc00 = g->bias[o], acc10 = acc00;
+            int32_t acc01 = o + 1 < outputs ? g->bias[o + 1] : 0, acc11 = acc01;
+            /* pointers that step, and a count down: the loop keeps every value in a register */
+            const int8_t *a0 = in0, *a1 = in1, *b0 = w0, *b1 = w1;
+            for (int32_t n = depth4 >> 2; n > 0; --n) {
+                const int32_t x0 = mcu_load_s8x4(a0), x1 = mcu_load_s8x4(a1);
+                const int32_t v0 = mcu_load_s8x4(b0), v1 = mcu_load_s8x4(b1);
+                a0 += 4;
+                a1 += 4;
+                b0 += 4;
+                b1 += 4;
+                const int32_t x0e = __sxtb16(x0), x1e = __sxtb16(x1), v0e = __sxtb16(v0), v1e = __sxtb16(v1);
+                acc00 = __smlad(x0e, v0e, acc00);
+                acc01 = __smlad(x0e, v1e, acc01);
+                acc10 = __smlad(x1e, v0e, acc10);
+                acc11 = __smlad(x1e, v1e, acc11);
+                const int32_t x0o = mcu_sxtb16_ror8(x0), x1o = mcu_sxtb16_ror8(x1);
+                const int32_t v0o = mcu_sxtb16_ror8(v0), v1o = mcu_sxtb16_ror8(v1);
+                acc00 = __smlad(x0o, v0o, acc00);
+                acc01 = __smlad(x0o, v1o, acc01);
+                acc10 = __smlad(x1o, v0o, acc10);
+                acc11 = __smlad(x1o, v1o, acc11);
+            }
+            for (int32_t i = depth4; i < depth; ++i) {
+                const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
+                acc00 += x0 * v0;
+                acc01 += x0 * v1;
+                acc10 += x1 * v0;
+                acc11 += x1 * v1;
+            }
+            mcu_gemm_store_2x2_s8(g, out0, r, o, acc00, acc01, acc10, acc11);
+        }
+    }
+}
+#endif
+
+#if MCU_HAS_MVE
+#include <arm_mve.h>
+
+/* Helium: one row by four outputs, sixteen depth steps per pass; the last pass loads only the lanes left
+ * (tail predication: the other lanes read as 0 and add nothing). */
+static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+{
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *in = input + r * depth;
+        int8_t *out = output + r * outputs;
+        int32_t o = 0;
+        for (; o + 4 <= outputs; o += 4) {
+            const int8_t *w0 = g->weights + o * depth;
+            int32_t acc0 = g->bias[o], acc1 = g->bias[o + 1], acc2 = g->bias[o + 2], acc3 = g->bias[o + 3];
+            for (int32_t i = 0; i < depth; i += 16) {
+                const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
+                const int8x16_t x = vldrbq_z_s8(in + i, lanes);
+                acc0 = vmladavaq_s8(acc0, x, vldrbq_z_s8(w0 + i, lanes));
+                acc1 = vmladavaq_s8(acc1, x, vldrbq_z_s8(w0 + depth + i, lanes));
+                acc2 = vmladavaq_s8(acc2, x, vldrbq_z_s8(w0 + 2 * depth + i, lanes));
+                acc3 = vmladavaq_s8(acc3, x, vldrbq_z_s8(w0 + 3 * depth + i, lanes));
+            }
+            out[o] = mcu_gemm_output_s8(g, acc0, o);
+            out[o + 1] = mcu_gemm_output_s8(g, acc1, o + 1);
+            out[o + 2] = mcu_gemm_output_s8(g, acc2, o + 2);
+            out[o + 3] = mcu_gemm_output_s8(g, acc3, o + 3);
+        }
+        for (; o < outputs; ++o) {
+            const int8_t *w = g->weights + o * depth;
+            int32_t acc = g->bias[o];
+            for (int32_t i = 0; i < depth; i += 16) {
+                const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
+                acc = vmladavaq_s8(acc, vldrbq_z_s8(in + i, lanes), vldrbq_z_s8(w + i, lanes));
+            }
+            out[o] = mcu_gemm_output_s8(g, acc, o);
+        }
+    }
+}
+#endif
+
+#endif

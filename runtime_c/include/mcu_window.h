@@ -1,0 +1,39 @@
+/* What the faster forms of the windowed kernels (conv, depthwise) share: the taps of an output position's
+ * window that fall inside the input, and the requantization of a group of output channels. */
+#ifndef MCU_WINDOW_H
+#define MCU_WINDOW_H
+
+#include <stdint.h>
+
+#include "mcu_fixedpoint.h"
+#include "mcu_nn.h"
+
+typedef struct {
+    int32_t in_y0, in_x0;               /* the window's top-left corner in the input (may be outside it) */
+    int32_t ky_begin, ky_end, kx_begin, kx_end; /* the taps inside the input */
+} mcu_window_t;
+
+static inline mcu_window_t mcu_conv_window(const mcu_conv2d_params_t *p, int32_t oy, int32_t ox)
+{
+    mcu_window_t w;
+    w.in_y0 = oy * p->stride_h - p->pad_top;
+    w.in_x0 = ox * p->stride_w - p->pad_left;
+    w.ky_begin = mcu_first_tap(w.in_y0, p->dilation_h);
+    w.ky_end = mcu_end_tap(w.in_y0, p->dilation_h, p->in_h, p->kernel_h);
+    w.kx_begin = mcu_first_tap(w.in_x0, p->dilation_w);
+    w.kx_end = mcu_end_tap(w.in_x0, p->dilation_w, p->in_w, p->kernel_w);
+    return w;
+}
+
+/* out[k] = clamp(requant(acc[k]) + output_zp) for the n <= 4 channels from `channel` on */
+static inline void mcu_conv_store_s8(const mcu_conv2d_params_t *p, int8_t *out, int32_t channel, int32_t n,
+                                     int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3)
+{
+    const int32_t acc[4] = {acc0, acc1, acc2, acc3};
+    for (int32_t k = 0; k < n; ++k) {
+        const int32_t y = mcu_requantize(acc[k], p->out_mult[channel + k], p->out_shift[channel + k]) + p->output_zp;
+        out[channel + k] = (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+    }
+}
+
+#endif

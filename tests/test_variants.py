@@ -1,0 +1,90 @@
+"""Every form of a kernel on every emulated core computes the same integers as the twin: a model whose layers
+take the faster forms at their edges (1x1 convolutions and fully connected layers with odd channel counts,
+depths that are not a multiple of 4 or 16, one row or an odd number of them, input zero points at -128 and
+127), run in QEMU on the M0+ (portable C), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
+NumPy reference bit for bit; `--optimize size` (the plain kernels) gives the same outputs."""
+import numpy as np
+import onnx
+import pytest
+from helpers import onnx_model
+from onnx import helper
+
+import mcu_codegen
+from mcu_codegen import boards, target
+
+EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"]
+
+
+def edge_model(rng):
+    """NCHW (1, 7, 5, 3): 1x1 7->5 + Relu, 1x1 5->17, 1x1 17->1, 3x3 pad 1 1->6 (four channels per pass, one
+    input channel), depthwise 3x3 pad 1 on 6 channels (a group of four and two alone), 5x3 no pad 6->33 (zero
+    point folded), Flatten, Gemm 33->19 (depth not a multiple of 4) and 19->3."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w1": w(5, 7, 1, 1), "b1": w(5), "w2": w(17, 5, 1, 1), "b2": w(17), "w3": w(1, 17, 1, 1), "b3": w(1),
+             "w4": w(6, 1, 3, 3), "b4": w(6), "wd": w(6, 1, 3, 3), "bd": w(6), "w5": w(33, 6, 5, 3), "b5": w(33), "f1": w(19, 33), "c1": w(19),
+             "f2": w(3, 19), "c2": w(3)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[1, 1]),
+        helper.make_node("Relu", ["a1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a3", "w4", "b4"], ["a4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["a4", "wd", "bd"], ["d4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=6),
+        helper.make_node("Conv", ["d4", "w5", "b5"], ["a5"], kernel_shape=[5, 3]),
+        helper.make_node("Flatten", ["a5"], ["f"]),
+        helper.make_node("Gemm", ["f", "f1", "c1"], ["g1"], transB=1),
+        helper.make_node("Gemm", ["g1", "f2", "c2"], ["y"], transB=1),
+    ]
+    return onnx_model(nodes, [("x", [1, 7, 5, 3])], [("y", [1, 3])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative"])
+def converted(request, tmp_path_factory):
+    """Calibrated on data of one sign: the input zero point at -128 (all >= 0) or at 127 (all <= 0)."""
+    rng = np.random.default_rng(7)
+    work = tmp_path_factory.mktemp("variants")
+    onnx.save(edge_model(rng), work / "edge.onnx")
+    data = np.abs(rng.normal(0, 1, (64, 1, 7, 5, 3))).astype(np.float32)
+    conv = mcu_codegen.Converter.from_onnx(work / "edge.onnx")
+    conv.representative_dataset = [{"x": data if request.param == "positive" else -data}]
+    model = conv.convert()
+    assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
+    x = rng.integers(-128, 128, (24,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    feeds = {"x": x}
+    return conv, model, model.save(work / "project"), feeds
+
+
+def test_the_model_takes_every_faster_form(converted):
+    _, model, project, _ = converted
+    source = (project / "model.c").read_text()
+    for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
+                 "mcu_conv2d_dsp_s8", "mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8",
+                 "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8"):
+        assert f"    {form}(&n" in source, form
+
+
+def test_host_build_and_size_build_equal_the_reference(converted):
+    conv, model, _, feeds = converted
+    want = model.reference(feeds)
+    got = model.build().run(feeds)
+    conv.optimize = "size"
+    small = conv.convert()
+    conv.optimize = "speed"
+    assert not any(f in small.files["model.c"] for f in ("_1x1_", "_fast_", "_dsp_", "_mve_", "MCU_HAS"))
+    plain = small.build().run(feeds)
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])
+        np.testing.assert_array_equal(plain[name], want[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_every_form_on_every_core_equals_the_reference(converted, board):
+    _, model, project, feeds = converted
+    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    want = model.reference(feeds)
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])
