@@ -99,12 +99,13 @@ def emit(graph, plan, name="model"):
                arrays=arrays, structs=structs, calls=calls, kernels=used)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    kernel_sources = {k: (RUNTIME / "src" / f"{k}.c").read_text() for k in used}
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": env.get_template("model.c.j2").render(ctx)}
     for header in RUNTIME_HEADERS:
         files[f"runtime/{header}"] = (RUNTIME / "include" / header).read_text()
-    for kernel in used:
-        files[f"runtime/{kernel}.c"] = (RUNTIME / "src" / f"{kernel}.c").read_text()
+    for kernel, text in kernel_sources.items():  # .inc, not .c: a build that compiles every .c it finds must not
+        files[f"runtime/{kernel}.inc"] = text     # compile them again (two models would define them twice)
     files["report.json"] = json.dumps(report(graph, plan, name), indent=1, sort_keys=True) + "\n"
     return files
 
