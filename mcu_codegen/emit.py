@@ -1,4 +1,4 @@
-"""Stage 5: Graph + Plan -> the files of a self-contained C project (model.h, model.c, runtime/)."""
+"""Stage 5: Graph + Plan -> the files of a self-contained C project (model.h, model.c, runtime/, build files)."""
 import json
 import re
 from pathlib import Path
@@ -17,6 +17,9 @@ RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h")
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t",
            "int64": "int64_t"}
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
+# target names CMake keeps for itself (--name becomes the library target of the generated CMakeLists.txt)
+CMAKE_RESERVED = {"all", "clean", "help", "install", "preinstall", "package", "package_source", "test",
+                  "edit_cache", "rebuild_cache"}
 
 
 def c_comment(text, limit=120):
@@ -62,6 +65,9 @@ def emit(graph, plan, name="model"):
     if not NAME_RE.match(name):
         from .ir import ConversionError
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
+    if name in CMAKE_RESERVED:
+        from .ir import ConversionError
+        raise ConversionError(f"--name '{name}' is a target name CMake reserves; choose another")
     arrays, structs, calls, used = [], [], [], set()
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
@@ -100,12 +106,15 @@ def emit(graph, plan, name="model"):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     kernel_sources = {k: (RUNTIME / "src" / f"{k}.c").read_text() for k in used}
+    ctx["libm"] = any("#include <math.h>" in text for text in kernel_sources.values())
     files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
              f"{name}.c": env.get_template("model.c.j2").render(ctx)}
     for header in RUNTIME_HEADERS:
         files[f"runtime/{header}"] = (RUNTIME / "include" / header).read_text()
     for kernel, text in kernel_sources.items():  # .inc, not .c: a build that compiles every .c it finds must not
         files[f"runtime/{kernel}.inc"] = text     # compile them again (two models would define them twice)
+    files["CMakeLists.txt"] = env.get_template("buildsys/CMakeLists.txt.j2").render(ctx)
+    files[f"{name}.mk"] = env.get_template("buildsys/model.mk.j2").render(ctx)
     files["report.json"] = json.dumps(report(graph, plan, name), indent=1, sort_keys=True) + "\n"
     return files
 

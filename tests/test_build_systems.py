@@ -1,5 +1,6 @@
 """Issue 14: the output folder in other people's builds. Every .c under a tree holding several models compiles on
-its own and the lot links (a glob build), equal to the references bit for bit."""
+its own and the lot links (a glob build); the generated CMakeLists.txt and <name>.mk build the model on the host
+and for an emulated Cortex-M4 (QEMU), equal to the reference bit for bit."""
 import subprocess
 
 import numpy as np
@@ -122,3 +123,162 @@ def test_glob_build_of_three_models_links_and_equals_the_references(three_models
     got = run_program(exe, three_models, feeds, 12)
     assert_equal_references(three_models, feeds, got)
     print(f"\n{cc}: {len(sources)} .c files globbed, 3 models x 12 inputs equal to the references")
+
+
+def cmake_build(app, build, *args):
+    subprocess.run(["cmake", "-S", str(app), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release", *args], check=True,
+                   capture_output=True)
+    r = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+STRICT = " ".join(STRICT_FLAGS)
+HOST_APP = f"""cmake_minimum_required(VERSION 3.13)
+project(app C)
+set(CMAKE_C_FLAGS "{STRICT}")
+add_subdirectory(models/cnn_a)
+add_subdirectory(models/cnn_b)
+add_subdirectory(models/extra/cnn_c)
+add_executable(app main.c)
+target_link_libraries(app PRIVATE cnn_a cnn_b cnn_c)
+"""
+
+
+def test_cmake_host_build_of_three_models(three_models, tmp_path):
+    """add_subdirectory + target_link_libraries, as the README says: the include folder comes with the target."""
+    fw = firmware_tree(tmp_path, three_models)
+    (fw / "CMakeLists.txt").write_text(HOST_APP)
+    cmake_build(fw, tmp_path / "build")
+    feeds = [random_feeds(m, 6, seed=10 + k) for k, m in enumerate(three_models)]
+    got = run_program(tmp_path / "build" / "app", three_models, feeds, 6)
+    assert_equal_references(three_models, feeds, got)
+    libs = sorted(p.name for p in (tmp_path / "build").rglob("*.a"))
+    assert libs == ["libcnn_a.a", "libcnn_b.a", "libcnn_c.a"]
+    print(f"\ncmake host build: {', '.join(libs)}; 3 models x 6 inputs equal to the references")
+
+
+HOST_MAKEFILE = f"""include models/cnn_a/cnn_a.mk
+include models/cnn_b/cnn_b.mk
+include models/extra/cnn_c/cnn_c.mk
+CFLAGS := {STRICT} -O2
+OBJS := main.o $(CNN_A_SRCS:.c=.o) $(CNN_B_SRCS:.c=.o) $(CNN_C_SRCS:.c=.o)
+main.o: CFLAGS += $(CNN_A_CFLAGS) $(CNN_B_CFLAGS) $(CNN_C_CFLAGS)
+app: $(OBJS)
+\t$(CC) $(OBJS) -o $@ $(CNN_A_LDLIBS) $(CNN_B_LDLIBS) $(CNN_C_LDLIBS)
+"""
+
+
+def test_make_host_build_of_three_models(three_models, tmp_path):
+    """include <name>.mk for each model; its variables name the sources and the include folder."""
+    fw = firmware_tree(tmp_path, three_models)
+    (fw / "Makefile").write_text(HOST_MAKEFILE)
+    r = subprocess.run(["make", "-C", str(fw), "app"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    feeds = [random_feeds(m, 6, seed=20 + k) for k, m in enumerate(three_models)]
+    got = run_program(fw / "app", three_models, feeds, 6)
+    assert_equal_references(three_models, feeds, got)
+    assert "models/extra/cnn_c/cnn_c.c" in r.stdout  # the paths are the include line's
+    print("\nmake host build: 3 models x 6 inputs equal to the references")
+
+
+# -- the same for an emulated Cortex-M4 (mps2-an386): arm-none-eabi-gcc, the harness of `run --board`, QEMU ------
+BOARD = "mps2-an386"
+TOOLCHAIN = """set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+set(CMAKE_C_COMPILER arm-none-eabi-gcc)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_C_FLAGS_INIT "{cflags}")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "{cflags}")
+"""
+CROSS_APP = """cmake_minimum_required(VERSION 3.13)
+project(app C)
+set(CMAKE_C_FLAGS_RELEASE "{flags}")
+add_subdirectory(models/kws)
+target_compile_options(kws PRIVATE -pedantic)
+add_executable(app.elf harness.c)
+target_link_libraries(app.elf PRIVATE kws)
+target_link_options(app.elf PRIVATE {link} -T${{CMAKE_CURRENT_SOURCE_DIR}}/link.ld)
+"""
+CROSS_MAKEFILE = """include models/kws/kws.mk
+CC := arm-none-eabi-gcc
+ARCH := {cflags}
+CFLAGS := $(ARCH) {flags}
+$(KWS_SRCS:.c=.o): CFLAGS += -pedantic
+harness.o: CFLAGS += $(KWS_CFLAGS)
+OBJS := harness.o $(KWS_SRCS:.c=.o)
+app.elf: $(OBJS)
+\t$(CC) $(ARCH) $(OBJS) {link} -T link.ld -o $@ $(KWS_LDLIBS)
+"""
+
+
+@pytest.fixture(scope="module")
+def kws():
+    """The user's workflow: mcu-codegen convert kws.tflite -o fw/models/kws --name kws."""
+    conv = mcu_codegen.Converter.from_tflite(tflite_path("kws"))
+    conv.name = "kws"
+    return conv.convert()
+
+
+def cross_tree(tmp_path, model):
+    board = boards.load(BOARD)
+    fw = tmp_path / "fw"
+    model.save(fw / "models" / "kws")
+    target.write_harness(model.report, board, fw)
+    fmt = dict(cflags=" ".join(board.cflags), flags=" ".join(target.HARNESS_FLAGS), link=" ".join(target.LINK_FLAGS))
+    return board, fw, fmt
+
+
+def assert_runs_like_tflm(elf, model, board):
+    x = ref("kws")["inputs_int8"]
+    got, _ = target.run_elf(elf, model.report, board, {model.report["inputs"][0]["name"]: x})
+    name = model.report["outputs"][0]["name"]
+    np.testing.assert_array_equal(got[name], model.reference(x)[name])
+    np.testing.assert_array_equal(got[name], ref("kws")["outputs_tflm"])
+    return len(x)
+
+
+@pytest.mark.slow
+def test_cmake_cross_build_runs_on_the_emulated_m4(kws, tmp_path):
+    board, fw, fmt = cross_tree(tmp_path, kws)
+    (tmp_path / "arm-none-eabi.cmake").write_text(TOOLCHAIN.format(**fmt))
+    (fw / "CMakeLists.txt").write_text(CROSS_APP.format(**fmt))
+    cmake_build(fw, tmp_path / "build", f"-DCMAKE_TOOLCHAIN_FILE={tmp_path / 'arm-none-eabi.cmake'}")
+    n = assert_runs_like_tflm(tmp_path / "build" / "app.elf", kws, board)
+    print(f"\ncmake cross build ({BOARD}, QEMU): {n} TFLM reference inputs, outputs equal to the reference and TFLM")
+
+
+@pytest.mark.slow
+def test_make_cross_build_runs_on_the_emulated_m4(kws, tmp_path):
+    board, fw, fmt = cross_tree(tmp_path, kws)
+    (fw / "Makefile").write_text(CROSS_MAKEFILE.format(**fmt))
+    r = subprocess.run(["make", "-C", str(fw), "app.elf"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    n = assert_runs_like_tflm(fw / "app.elf", kws, board)
+    print(f"\nmake cross build ({BOARD}, QEMU): {n} TFLM reference inputs, outputs equal to the reference and TFLM")
+
+
+def test_float32_model_links_libm_in_cmake_and_make(tmp_path):
+    """expf (float32 softmax) is in libm: both build files say so, and the CMake build links and runs."""
+    model = convert_small(tmp_path, "cnn_f", 3, "float32")
+    assert "target_link_libraries(cnn_f PRIVATE m)" in model.files["CMakeLists.txt"]
+    assert "CNN_F_LDLIBS := -lm\n" in model.files["cnn_f.mk"]
+    fw = firmware_tree(tmp_path, [model])
+    (fw / "CMakeLists.txt").write_text(f"""cmake_minimum_required(VERSION 3.13)
+project(app C)
+set(CMAKE_C_FLAGS "{STRICT}")
+set(CMAKE_C_FLAGS_RELEASE "-O2")
+add_subdirectory(models/cnn_f)
+add_executable(app main.c)
+target_link_libraries(app PRIVATE cnn_f)
+""")
+    cmake_build(fw, tmp_path / "build")
+    x = np.random.default_rng(4).normal(0, 1, (4, 1, 3, 16, 16)).astype(np.float32)
+    got = run_program(tmp_path / "build" / "app", [model], [{"x": x}], 4)[0]
+    np.testing.assert_array_equal(got["probs"], model.build().run({"x": x})["probs"])  # the same C, the same -O2
+    int8 = convert_small(tmp_path, "cnn_i", 3)
+    assert " m)" not in int8.files["CMakeLists.txt"] and "CNN_I_LDLIBS :=\n" in int8.files["cnn_i.mk"]
+
+
+def test_names_cmake_reserves_are_refused(tmp_path):
+    with pytest.raises(mcu_codegen.ConversionError, match="CMake reserves"):
+        convert_small(tmp_path, "test", 0)

@@ -10,7 +10,7 @@ from models import nchw_cnn
 import mcu_codegen
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "nchw_cnn"
-FILES = ("model.h", "model.c", "report.json")
+FILES = ("model.h", "model.c", "report.json", "CMakeLists.txt", "model.mk")
 
 
 def test_generated_files_match_golden(tmp_path):
