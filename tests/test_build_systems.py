@@ -1,7 +1,10 @@
 """Issue 14: the output folder in other people's builds. Every .c under a tree holding several models compiles on
 its own and the lot links (a glob build); the generated CMakeLists.txt and <name>.mk build the model on the host
 and for an emulated Cortex-M4 (QEMU), equal to the reference bit for bit."""
+import hashlib
 import subprocess
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -282,3 +285,30 @@ target_link_libraries(app PRIVATE cnn_f)
 def test_names_cmake_reserves_are_refused(tmp_path):
     with pytest.raises(mcu_codegen.ConversionError, match="CMake reserves"):
         convert_small(tmp_path, "test", 0)
+
+
+# -- packaging: the license and its SPDX lines ------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"  # apache.org/licenses/LICENSE-2.0.txt
+SPDX = "SPDX-License-Identifier: Apache-2.0"
+
+
+def test_license_is_the_full_apache_2_text_and_pyproject_declares_it():
+    text = (ROOT / "LICENSE").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == APACHE_2_SHA256
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == {"text": "Apache-2.0"}
+    assert "License :: OSI Approved :: Apache Software License" in project["classifiers"]
+
+
+def test_runtime_and_generated_files_carry_spdx_lines(three_models):
+    runtime = sorted((ROOT / "runtime_c").rglob("*.[ch]"))
+    assert len(runtime) > 20 and all(p.read_text().splitlines()[0] == f"/* {SPDX} */" for p in runtime)
+    for model in three_models:
+        text = {k: v for k, v in model.files.items() if isinstance(v, str) and not k.endswith(".json")}
+        assert set(text) >= {f"{model.name}.c", f"{model.name}.h", "CMakeLists.txt", f"{model.name}.mk"}
+        for path, content in text.items():
+            assert SPDX in content.splitlines()[0], path
+        # the weights are the user's: the model's files say so, naming the model they come from
+        assert "stays under that model's own terms" in text[f"{model.name}.c"]
+        assert f"derived from {model.name}.onnx" in text[f"{model.name}.h"]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcu-codegen runtime: every kernel's parameters and prototype (CMSIS-NN style naming).
  *
  * Layouts: feature maps NHWC with batch 1, regular conv filters OHWI, depthwise filters [KH][KW][OC],
