@@ -2,6 +2,8 @@
 its own and the lot links (a glob build); the generated CMakeLists.txt and <name>.mk build the model on the host
 and for an emulated Cortex-M4 (QEMU), equal to the reference bit for bit."""
 import hashlib
+import json
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import yaml
 from mlperf import ref, tflite_path
 from models import nchw_cnn
 
@@ -265,6 +268,8 @@ def test_float32_model_links_libm_in_cmake_and_make(tmp_path):
     model = convert_small(tmp_path, "cnn_f", 3, "float32")
     assert "target_link_libraries(cnn_f PRIVATE m)" in model.files["CMakeLists.txt"]
     assert "CNN_F_LDLIBS := -lm\n" in model.files["cnn_f.mk"]
+    assert "ldflags=-lm\n" in model.files["library.properties"] and "select REQUIRES_FULL_LIBC" in model.files[
+        "zephyr/Kconfig"] and json.loads(model.files["library.json"])["build"]["flags"] == "-lm"
     fw = firmware_tree(tmp_path, [model])
     (fw / "CMakeLists.txt").write_text(f"""cmake_minimum_required(VERSION 3.13)
 project(app C)
@@ -280,6 +285,8 @@ target_link_libraries(app PRIVATE cnn_f)
     np.testing.assert_array_equal(got["probs"], model.build().run({"x": x})["probs"])  # the same C, the same -O2
     int8 = convert_small(tmp_path, "cnn_i", 3)
     assert " m)" not in int8.files["CMakeLists.txt"] and "CNN_I_LDLIBS :=\n" in int8.files["cnn_i.mk"]
+    assert "-lm" not in int8.files["library.properties"] + int8.files["library.json"]
+    assert "LIBC" not in int8.files["zephyr/Kconfig"]
 
 
 def test_names_cmake_reserves_are_refused(tmp_path):
@@ -306,9 +313,102 @@ def test_runtime_and_generated_files_carry_spdx_lines(three_models):
     assert len(runtime) > 20 and all(p.read_text().splitlines()[0] == f"/* {SPDX} */" for p in runtime)
     for model in three_models:
         text = {k: v for k, v in model.files.items() if isinstance(v, str) and not k.endswith(".json")}
-        assert set(text) >= {f"{model.name}.c", f"{model.name}.h", "CMakeLists.txt", f"{model.name}.mk"}
+        assert set(text) >= {f"{model.name}.c", f"{model.name}.h", "CMakeLists.txt", f"{model.name}.mk",
+                             "library.properties", "zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig"}
         for path, content in text.items():
             assert SPDX in content.splitlines()[0], path
         # the weights are the user's: the model's files say so, naming the model they come from
         assert "stays under that model's own terms" in text[f"{model.name}.c"]
         assert f"derived from {model.name}.onnx" in text[f"{model.name}.h"]
+
+
+# -- Zephyr, PlatformIO and Arduino metadata, checked against their documented schemas ---------------------------
+# Zephyr: scripts/zephyr_module.py's METADATA_SCHEMA (pykwalify) and the checks that script makes on the paths
+ZEPHYR_TOP_KEYS = {"name", "build", "tests", "samples", "boards", "blobs"}
+ZEPHYR_BUILD_KEYS = {"cmake", "kconfig", "cmake-ext", "kconfig-ext", "sysbuild-cmake", "sysbuild-kconfig",
+                     "sysbuild-cmake-ext", "sysbuild-kconfig-ext", "depends", "settings"}
+# PlatformIO: docs.platformio.org manifests/library-json/fields (name: required, at most 50 characters of a-z,
+# digits and dashes, not at either end, no two in a row; version: required, at most 20, semantic versioning;
+# description: at most 255)
+PIO_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*\Z")
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
+# Arduino: the library specification (rev. 2.2) and arduino-lint's library.properties schema ("specification" level)
+ARDUINO_REQUIRED = {"name", "version", "author", "maintainer", "sentence", "paragraph", "url"}
+ARDUINO_NAME = re.compile(r"([a-zA-Z][a-zA-Z0-9 _.\-]*|[0-9][a-zA-Z0-9 _.\-]*[a-zA-Z][a-zA-Z0-9 _.\-]*)\Z")
+ARDUINO_CATEGORIES = {"Display", "Communication", "Signal Input/Output", "Sensors", "Device Control", "Timing",
+                      "Data Storage", "Data Processing", "Other"}
+
+
+def properties(text):
+    """A .properties file as Arduino reads it: key=value lines, # comments."""
+    pairs = [line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert all(len(p) == 2 for p in pairs)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_zephyr_module_matches_the_module_schema(three_models, tmp_path, index):
+    model = three_models[index]
+    root = model.save(tmp_path / model.name)
+    meta = yaml.safe_load((root / "zephyr" / "module.yml").read_text())
+    assert set(meta) <= ZEPHYR_TOP_KEYS and set(meta["build"]) <= ZEPHYR_BUILD_KEYS
+    assert isinstance(meta["name"], str) and all(isinstance(meta["build"][k], str) for k in ("cmake", "kconfig"))
+    assert (root / meta["build"]["cmake"] / "CMakeLists.txt").is_file() and (root / meta["build"]["kconfig"]).is_file()
+    # the module names sanitized by Zephyr stay distinct between models
+    assert re.sub("[^a-zA-Z0-9]", "_", meta["name"]).upper() == f"MCU_CODEGEN_{model.name.upper()}"
+    kconfig = (root / "zephyr" / "Kconfig").read_text()
+    symbol = re.search(r"^config (\w+)$", kconfig, re.M).group(1)
+    assert re.search(r"^\tbool \"[^\"]+\"$", kconfig, re.M) and f"if(CONFIG_{symbol})" in (root / "zephyr" /
+                                                                                        "CMakeLists.txt").read_text()
+
+
+def test_zephyr_cmake_builds_the_model_with_zephyr_functions_stubbed(three_models, tmp_path):
+    """The module's CMakeLists.txt under stand-ins of Zephyr's zephyr_library_* functions (same signatures): it
+    names the model's source and include folder correctly, and two models' modules coexist."""
+    fw = firmware_tree(tmp_path, three_models[:2])
+    stubs = "\n".join([
+        "cmake_minimum_required(VERSION 3.13)", "project(app C)", f'set(CMAKE_C_FLAGS "{STRICT}")',
+        "add_library(zephyr_interface INTERFACE)",
+        "macro(zephyr_library_named n)\n  set(ZEPHYR_CURRENT_LIBRARY ${n})\n  add_library(${n} STATIC)\n"
+        "  target_link_libraries(${n} PRIVATE zephyr_interface)\nendmacro()",
+        "function(zephyr_library_sources)\n  target_sources(${ZEPHYR_CURRENT_LIBRARY} PRIVATE ${ARGN})\nendfunction()",
+        "function(zephyr_include_directories)\n  target_include_directories(zephyr_interface INTERFACE ${ARGN})\n"
+        "endfunction()",
+        "set(CONFIG_MCU_CODEGEN_CNN_A y)", "set(CONFIG_MCU_CODEGEN_CNN_B y)",
+        "add_subdirectory(models/cnn_a/zephyr cnn_a)", "add_subdirectory(models/cnn_b/zephyr cnn_b)",
+        "add_executable(app main.c)", "target_link_libraries(app PRIVATE zephyr_interface cnn_a cnn_b)", ""])
+    (fw / "CMakeLists.txt").write_text(stubs)
+    cmake_build(fw, tmp_path / "build")
+    feeds = [random_feeds(m, 4, seed=30 + k) for k, m in enumerate(three_models[:2])]
+    assert_equal_references(three_models[:2], feeds, run_program(tmp_path / "build" / "app", three_models[:2], feeds, 4))
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_platformio_library_json_matches_the_documented_fields(three_models, tmp_path, index):
+    model = three_models[index]
+    root = model.save(tmp_path / model.name)
+    lib = json.loads((root / "library.json").read_text())
+    assert PIO_NAME.match(lib["name"]) and len(lib["name"]) <= 50
+    assert SEMVER.match(lib["version"]) and len(lib["version"]) <= 20
+    assert 0 < len(lib["description"]) <= 255
+    assert (root / lib["headers"]).is_file()
+    build = lib["build"]
+    assert (root / build["srcDir"]).is_dir() and (root / build["includeDir"] / f"{model.name}.h").is_file()
+    # srcFilter "+<file>" relative to srcDir: the model's one .c, which is also every .c PlatformIO could find
+    assert build["srcFilter"] == f"+<{model.name}.c>"
+    assert sorted(p.relative_to(root) for p in root.rglob("*.c")) == [Path(f"{model.name}.c")]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_arduino_library_properties_match_the_specification(three_models, tmp_path, index):
+    model = three_models[index]
+    root = model.save(tmp_path / model.name)
+    props = properties((root / "library.properties").read_text())
+    assert ARDUINO_REQUIRED <= set(props) and all(props[k] for k in ARDUINO_REQUIRED)
+    assert ARDUINO_NAME.match(props["name"]) and len(props["name"]) <= 63 and not props["name"].startswith("Arduino")
+    assert SEMVER.match(props["version"]) and props["category"] in ARDUINO_CATEGORIES
+    assert re.match(r"https?://[^\s/]+/", props["url"]) and props["architectures"] == "*"
+    assert (root / props["includes"]).is_file()
+    # the flat layout (no src/ folder): the root is compiled, not recursively; runtime/ has no .c to compile
+    assert not (root / "src").exists() and [p.name for p in root.glob("*.c")] == [f"{model.name}.c"]
+    assert not list((root / "runtime").glob("*.c"))
