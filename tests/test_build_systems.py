@@ -412,3 +412,15 @@ def test_arduino_library_properties_match_the_specification(three_models, tmp_pa
     # the flat layout (no src/ folder): the root is compiled, not recursively; runtime/ has no .c to compile
     assert not (root / "src").exists() and [p.name for p in root.glob("*.c")] == [f"{model.name}.c"]
     assert not list((root / "runtime").glob("*.c"))
+
+
+def test_output_folder_is_byte_stable_and_holds_no_paths(tmp_path):
+    """The same model converted from two folders: every file identical, no folder of the machine in any of them."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    first, second = convert_small(tmp_path / "one", "kws", 5), convert_small(tmp_path / "two", "kws", 5)
+    assert first.files.keys() == second.files.keys() and len(first.files) > 15
+    for path, content in first.files.items():
+        assert content == second.files[path], path
+        if isinstance(content, str):
+            assert str(tmp_path) not in content and str(ROOT) not in content, path
