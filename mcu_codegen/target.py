@@ -121,10 +121,13 @@ def size_table(s, board):
     ])
 
 
-def link_harness(project, report, board, work, per_layer=False):
-    """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path.
-    per_layer: the model calls the harness's layer marker after every kernel."""
-    require_toolchain()
+# the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror
+HARNESS_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf"]
+LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections"]
+
+
+def write_harness(report, board, work):
+    """harness.c and link.ld of the emulated-run harness for the board, written into work; returns their paths."""
     if board.qemu_machine is None:
         from . import boards
         emulated = [n for n in boards.names() if boards.load(n).qemu_machine]
@@ -138,13 +141,20 @@ def link_harness(project, report, board, work, per_layer=False):
     work = Path(work)
     (work / "harness.c").write_text(env.get_template("harness/harness.c.j2").render(ctx))
     (work / "link.ld").write_text(env.get_template("harness/link.ld.j2").render(ctx))
-    elf = work / f"{name}.elf"
-    model_obj = compile_model(project, name, board, work, per_layer)
-    # the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror
-    _run([CC, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf", "-I", str(project),
-          "-c", str(work / "harness.c"), "-o", str(work / "harness.o")])
-    _run([CC, *board.cflags, str(model_obj), str(work / "harness.o"), "-nostartfiles", "--specs=nano.specs",
-          "--specs=nosys.specs", "-Wl,--gc-sections", "-T", str(work / "link.ld"), "-o", str(elf), "-lm"])
+    return work / "harness.c", work / "link.ld"
+
+
+def link_harness(project, report, board, work, per_layer=False):
+    """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path.
+    per_layer: the model calls the harness's layer marker after every kernel."""
+    require_toolchain()
+    harness, script = write_harness(report, board, work)
+    work = Path(work)
+    elf = work / f"{report['name']}.elf"
+    model_obj = compile_model(project, report["name"], board, work, per_layer)
+    _run([CC, *board.cflags, *HARNESS_FLAGS, "-I", str(project), "-c", str(harness), "-o", str(work / "harness.o")])
+    _run([CC, *board.cflags, str(model_obj), str(work / "harness.o"), *LINK_FLAGS, "-T", str(script), "-o", str(elf),
+          "-lm"])
     return elf
 
 
@@ -206,35 +216,34 @@ def run_on_board(project, report, board, feeds, count=False, per_layer=False):
     """feeds: {input name: (N, *shape) array of the I/O dtype} -> ({output name: array}, counts); per_layer:
     also [(node index, instructions of each inference)] for every kernel call (counted in a build with the
     layer hook, whose marker calls add a few instructions per layer)."""
-    from .build import NP_TYPES
     work = Path(tempfile.mkdtemp(prefix="mcu_codegen_cross_"))
     try:
-        elf = link_harness(project, report, board, work, per_layer)
-        n = next(iter(feeds.values())).shape[0]
-        blob = b"".join(np.ascontiguousarray(feeds[m["name"]][s]).tobytes()
-                        for s in range(n) for m in report["inputs"])
-        raw, counts, *marks = run_qemu(elf, board, blob, count or per_layer, per_layer=per_layer)
-        per_sample = [int(np.prod(o["shape"])) * np.dtype(NP_TYPES[o["dtype"]]).itemsize for o in report["outputs"]]
-        if len(raw) != n * sum(per_sample):
-            raise RuntimeError(f"QEMU run wrote {len(raw)} output bytes, expected {n * sum(per_sample)}")
-        outs, pos = {o["name"]: [] for o in report["outputs"]}, 0
-        for _ in range(n):
-            for o, b in zip(report["outputs"], per_sample):
-                outs[o["name"]].append(np.frombuffer(raw[pos:pos + b], NP_TYPES[o["dtype"]]).reshape(o["shape"]))
-                pos += b
-        outs = {k: np.stack(v) for k, v in outs.items()}
-        if per_layer:
-            return outs, counts, _layer_counts(report, marks[0])
-        return outs, counts
+        return run_elf(link_harness(project, report, board, work, per_layer), report, board, feeds, count, per_layer)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_elf(elf, report, board, feeds, count=False, per_layer=False):
+    """Runs a harness ELF (however it was built) on the feeds; returns ({output name: (N, *shape) array}, counts)
+    and with per_layer (an ELF linked per_layer) the per-layer counts (_layer_counts)."""
+    from .build import NP_TYPES
+    n = next(iter(feeds.values())).shape[0]
+    blob = b"".join(np.ascontiguousarray(feeds[m["name"]][s]).tobytes() for s in range(n) for m in report["inputs"])
+    raw, counts, *marks = run_qemu(elf, board, blob, count or per_layer, per_layer=per_layer)
+    per_sample = [int(np.prod(o["shape"])) * np.dtype(NP_TYPES[o["dtype"]]).itemsize for o in report["outputs"]]
+    if len(raw) != n * sum(per_sample):
+        raise RuntimeError(f"QEMU run wrote {len(raw)} output bytes, expected {n * sum(per_sample)}")
+    outs, pos = {o["name"]: [] for o in report["outputs"]}, 0
+    for _ in range(n):
+        for o, b in zip(report["outputs"], per_sample):
+            outs[o["name"]].append(np.frombuffer(raw[pos:pos + b], NP_TYPES[o["dtype"]]).reshape(o["shape"]))
+            pos += b
+    outs = {k: np.stack(v) for k, v in outs.items()}
+    return (outs, counts, _layer_counts(report, marks[0])) if per_layer else (outs, counts)
 
 
 def _layer_counts(report, marks):
     """Running counts at each layer mark -> [(node index, [instructions per inference])]: the kernels called
     (aliases call nothing), in order; the first also carries the invoke's entry."""
     nodes = [i for i, n in enumerate(report["nodes"]) if not n["alias"]]
-    layers = []
-    for k, node in enumerate(nodes):
-        layers.append((node, [m[k] - (m[k - 1] if k else 0) for m in marks]))
-    return layers
+    return [(node, [m[k] - (m[k - 1] if k else 0) for m in marks]) for k, node in enumerate(nodes)]

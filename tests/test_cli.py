@@ -28,8 +28,9 @@ def test_convert_then_run_c_equals_reference(tmp_path, ad_calibration):
     r = cli("convert", onnx_path("ad"), "--calibration", ad_calibration, "-o", out)
     assert r.returncode == 0, r.stderr
     assert "arena 768 bytes" in r.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["mcu-codegen.sha256", "model.c", "model.h", "reference.npz",
-                                                     "report.json", "runtime"]
+    assert sorted(p.name for p in out.iterdir()) == ["CMakeLists.txt", "library.json", "library.properties",
+                                                     "mcu-codegen.sha256", "model.c", "model.h", "model.mk",
+                                                     "reference.npz", "report.json", "runtime", "zephyr"]
     # the firmware build: every .c in the folder, as is
     subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(out), "-c",
                     *map(str, out.glob("*.c")), "-o", str(tmp_path / "model.o")], check=True)

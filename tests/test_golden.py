@@ -10,7 +10,8 @@ from models import nchw_cnn
 import mcu_codegen
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "nchw_cnn"
-FILES = ("model.h", "model.c", "report.json")
+FILES = ("model.h", "model.c", "report.json", "CMakeLists.txt", "model.mk", "library.json", "library.properties",
+         "zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig")
 
 
 def test_generated_files_match_golden(tmp_path):
@@ -19,8 +20,8 @@ def test_generated_files_match_golden(tmp_path):
     conv.representative_dataset = [{"x": np.random.default_rng(0).normal(0, 1, (32, 1, 3, 16, 16))}]
     files = conv.convert().files
     if os.environ.get("MCU_CODEGEN_UPDATE_GOLDEN"):
-        GOLDEN.mkdir(parents=True, exist_ok=True)
         for name in FILES:
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
             (GOLDEN / name).write_text(files[name])
     for name in FILES:
         assert files[name] == (GOLDEN / name).read_text(), f"{name} differs from tests/golden (see module doc)"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by every kernel: the fixed-point arithmetic (the C twins of mcu_codegen/fixedpoint.py) and
  * the window geometry of the windowed kernels.
  * TFLM / gemmlowp semantics. Right shifts of negative values are arithmetic on every compiler we support

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The int8 matrix product behind fully connected layers and 1x1 stride-1 unpadded convolutions:
  *     out[r][o] = clamp(requant(bias[o] + sum_i in[r][i] * weights[o][i]) + output_zp)
  * with the input zero point already folded into the bias at generation time (bias[o] - input_zp * sum_i w[o][i],

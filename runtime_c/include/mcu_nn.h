@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mcu-codegen runtime: every kernel's parameters and prototype (CMSIS-NN style naming).
  *
  * Layouts: feature maps NHWC with batch 1, regular conv filters OHWI, depthwise filters [KH][KW][OC],
@@ -8,7 +9,9 @@
  *
  * Kernels have external linkage by default. The generated model source defines MCU_KERNELS_STATIC and includes
  * the kernel sources it uses, so each model gets private copies and two models link into one firmware; then
- * the prototypes are left out (a static function declared but not defined is a warning). */
+ * the prototypes are left out (a static function declared but not defined is a warning). In a generated folder
+ * the kernel sources are named runtime/<kernel>.inc, so that a build which compiles every .c it finds (CMake
+ * GLOB_RECURSE, PlatformIO, Arduino, IDE projects) compiles each model's <name>.c and nothing else. */
 #ifndef MCU_NN_H
 #define MCU_NN_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the DSP forms of the kernels share (MCU_HAS_DSP: Cortex-M4, M7, M33, M55): four int8 lanes from one
  * 32-bit load, split by SXTB16 into their even lanes (0, 2) and odd lanes (1, 3) as two int16 pairs. */
 #ifndef MCU_SIMD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the faster forms of the windowed kernels (conv, depthwise) share: the taps of an output position's
  * window that fall inside the input, and the requantization of a group of output channels. */
 #ifndef MCU_WINDOW_H

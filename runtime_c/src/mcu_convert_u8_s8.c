@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 
 MCU_KERNEL void mcu_convert_u8_s8(const mcu_convert_params_t *p, const void *input, void *output)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 
 MCU_KERNEL void mcu_dequantize_s8_f32(const mcu_quantize_params_t *p, const int8_t *input, float *output)

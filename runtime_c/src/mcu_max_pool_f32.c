@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 
 MCU_KERNEL void mcu_max_pool_f32(const mcu_pool_f32_params_t *p, const float *input, float *output)
