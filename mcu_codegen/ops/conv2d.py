@@ -48,13 +48,15 @@ def prepare(attrs, ins, out):
 def variants(p):
     """Faster int8 forms, same params and integers (int_ref is their twin too): a 1x1 kernel, stride 1, no
     padding (the zero point folded) is a matrix product over the positions (mcu_gemm_s8.h); any other geometry
-    takes four output channels per pass."""
+    with dilation_w 1 takes four output channels per pass over each kernel row's run of memory."""
     if "input_zp" not in p:  # 16x8 and float32: one kernel each
         return None
     if (p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1 and p["stride_h"] == p["stride_w"] == 1
             and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"]) and p["pad_top"] == p["pad_left"] == 0):
         return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
-    return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8")
+    if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
+        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8")
+    return None
 
 
 def overlap_limit(p, index, x, out):

@@ -32,7 +32,7 @@ def float_ref(attrs, x):
 def variants(p):
     """Depth multiplier 1 in int8: four channels per pass (same params and integers: int_ref is their twin)."""
     if "input_zp" in p and p["depth_multiplier"] == 1:
-        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8")
+        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8")
     return None
 
 

@@ -123,10 +123,9 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
 #endif
 
 #if MCU_HAS_MVE
-#include <arm_mve.h>
 
 /* Helium: one row by four outputs, sixteen depth steps per pass; the last pass loads only the lanes left
- * (tail predication: the other lanes read as 0 and add nothing). */
+ * (tail predication: the other lanes read as 0 and add nothing); four outputs requantized as one vector. */
 static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
@@ -145,10 +144,9 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
                 acc2 = vmladavaq_s8(acc2, x, vldrbq_z_s8(w0 + 2 * depth + i, lanes));
                 acc3 = vmladavaq_s8(acc3, x, vldrbq_z_s8(w0 + 3 * depth + i, lanes));
             }
-            out[o] = mcu_gemm_output_s8(g, acc0, o);
-            out[o + 1] = mcu_gemm_output_s8(g, acc1, o + 1);
-            out[o + 2] = mcu_gemm_output_s8(g, acc2, o + 2);
-            out[o + 3] = mcu_gemm_output_s8(g, acc3, o + 3);
+            const int32_t sums[4] = {acc0, acc1, acc2, acc3}; /* requantized as one vector */
+            mcu_store_mve_s8(out + o, vldrwq_s32(sums), g->out_mult + o, g->out_shift + o, g->output_zp, g->act_min,
+                             g->act_max, vctp32q(4));
         }
         for (; o < outputs; ++o) {
             const int8_t *w = g->weights + o * depth;

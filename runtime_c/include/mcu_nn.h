@@ -63,11 +63,12 @@ typedef struct {
 MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
-/* mcu_conv2d_s8, four output channels per pass (every input load feeds four of them); the DSP form also four
- * input channels per SMLAD pair. Any geometry. */
+/* mcu_conv2d_s8 for dilation_w 1, four output channels per pass (every input load feeds four of them) over each
+ * kernel row's run of memory; the DSP form four taps of the run per SMLAD pair. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 /* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product
@@ -88,6 +89,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 typedef struct {

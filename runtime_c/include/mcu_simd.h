@@ -46,4 +46,29 @@ static inline int32_t mcu_pair_s16(int32_t v)
 }
 #endif
 
+#if MCU_HAS_MVE
+#include <arm_mve.h>
+
+/* mcu_requantize on four lanes, the same integers: VQSHL is mcu_saturating_left_shift, VQRDMULH is
+ * mcu_sat_rounding_doubling_high_mul (saturation included), and VRSHL by -exponent after adding -1 to negative
+ * values is mcu_rounding_divide_by_pot (ties away from zero, as gemmlowp's vector form does it). */
+static inline int32x4_t mcu_requantize_mve(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t right = vminq_s32(shift, zero); /* -exponent, <= 0 */
+    x = vqrdmulhq_s32(vqshlq_s32(x, vmaxq_s32(shift, zero)), multiplier);
+    const int32x4_t fixup = vshrq_n_s32(vandq_s32(x, right), 31); /* -1 where x < 0 and there is a shift */
+    return vrshlq_s32(vqaddq_s32(x, fixup), right);
+}
+
+/* out[k] = clamp(requant(acc[k]) + output_zp) for the lanes in `lanes`, stored as int8 */
+static inline void mcu_store_mve_s8(int8_t *out, int32x4_t acc, const int32_t *multiplier, const int32_t *shift,
+                                    int32_t output_zp, int32_t act_min, int32_t act_max, mve_pred16_t lanes)
+{
+    int32x4_t y = mcu_requantize_mve(acc, vldrwq_z_s32(multiplier, lanes), vldrwq_z_s32(shift, lanes));
+    y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+    vstrbq_p_s32(out, y, lanes);
+}
+#endif
+
 #endif

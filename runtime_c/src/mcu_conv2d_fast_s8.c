@@ -2,19 +2,21 @@
 #include "mcu_nn.h"
 #include "mcu_window.h"
 
-/* Four output channels per pass over each window: every input value loaded feeds four multiply-accumulates
- * (mcu_conv2d_s8 reloads the window for every channel). A last group of fewer than four channels repeats its
- * first filter in the unused lanes and discards them. */
+/* mcu_conv2d_s8 for dilation_w 1, four output channels per pass over each window: every input value loaded
+ * feeds four multiply-accumulates (mcu_conv2d_s8 reloads the window for every channel), and each kernel row is
+ * one loop over a run of memory. A last group of fewer than four channels repeats its first filter in the
+ * unused lanes and discards them. */
 MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_w = p->in_w, in_c = p->in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
     const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w;
-    const int32_t input_zp = p->input_zp;
+    const int32_t input_zp = p->input_zp, dilation_h = p->dilation_h;
     const int32_t filter_size = kernel_h * kernel_w * in_c;
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
+            const int32_t run = (w.kx_end - w.kx_begin) * in_c;
             int8_t *out = output + (oy * out_w + ox) * out_c;
             for (int32_t oc = 0; oc < out_c; oc += 4) {
                 const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
@@ -25,17 +27,16 @@ MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *i
                 int32_t acc0 = p->bias[oc], acc1 = n > 1 ? p->bias[oc + 1] : 0;
                 int32_t acc2 = n > 2 ? p->bias[oc + 2] : 0, acc3 = n > 3 ? p->bias[oc + 3] : 0;
                 for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
-                    const int32_t in_y = w.in_y0 + ky * p->dilation_h;
-                    for (int32_t kx = w.kx_begin; kx < w.kx_end; ++kx) {
-                        const int8_t *in = input + (in_y * in_w + w.in_x0 + kx * p->dilation_w) * in_c;
-                        const int32_t tap = (ky * kernel_w + kx) * in_c;
-                        for (int32_t ic = 0; ic < in_c; ++ic) {
-                            const int32_t x = in[ic] - input_zp;
-                            acc0 += x * f0[tap + ic];
-                            acc1 += x * f1[tap + ic];
-                            acc2 += x * f2[tap + ic];
-                            acc3 += x * f3[tap + ic];
-                        }
+                    /* dilation_w 1: the taps of a kernel row inside the input are one run of memory, in the
+                     * input and in each filter alike */
+                    const int8_t *in = input + ((w.in_y0 + ky * dilation_h) * in_w + w.in_x0 + w.kx_begin) * in_c;
+                    const int32_t tap = (ky * kernel_w + w.kx_begin) * in_c;
+                    for (int32_t i = 0; i < run; ++i) {
+                        const int32_t x = in[i] - input_zp;
+                        acc0 += x * f0[tap + i];
+                        acc1 += x * f1[tap + i];
+                        acc2 += x * f2[tap + i];
+                        acc3 += x * f3[tap + i];
                     }
                 }
                 mcu_conv_store_s8(p, out, oc, n, acc0, acc1, acc2, acc3);

@@ -10,7 +10,9 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
 {
     const int32_t in_w = p->in_w, channels = p->out_c, channels4 = channels & ~3;
     const int32_t out_h = p->out_h, out_w = p->out_w;
-    const int32_t kernel_w = p->kernel_w;
+    const int32_t kernel_w = p->kernel_w, dilation_h = p->dilation_h, dilation_w = p->dilation_w;
+    const int32_t in_step = dilation_w * channels;
+    const int8_t *filter = p->filter;
     const int32_t input_zp = p->input_zp, zp2 = mcu_pair_s16(p->input_zp);
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
@@ -20,10 +22,14 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
             for (; c < channels4; c += 4) {
                 int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
                 for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
-                    const int32_t in_y = w.in_y0 + ky * p->dilation_h;
-                    for (int32_t kx = w.kx_begin; kx < w.kx_end; ++kx) {
-                        const int32_t xw = mcu_load_s8x4(input + (in_y * in_w + w.in_x0 + kx * p->dilation_w) * channels + c);
-                        const int32_t fw = mcu_load_s8x4(p->filter + (ky * kernel_w + kx) * channels + c);
+                    /* pointers that step along the kernel row: the loop keeps every value in a register */
+                    const int8_t *in = input + ((w.in_y0 + ky * dilation_h) * in_w + w.in_x0 + w.kx_begin * dilation_w)
+                                                   * channels + c;
+                    const int8_t *f = filter + (ky * kernel_w + w.kx_begin) * channels + c;
+                    for (int32_t n = w.kx_end - w.kx_begin; n > 0; --n) {
+                        const int32_t xw = mcu_load_s8x4(in), fw = mcu_load_s8x4(f);
+                        in += in_step;
+                        f += channels;
                         const int32_t xe = mcu_even_s8x4(xw, zp2), xo = mcu_odd_s8x4(xw, zp2);
                         const int32_t fe = __sxtb16(fw), fo = mcu_sxtb16_ror8(fw);
                         acc0 = __smlabb(xe, fe, acc0);

@@ -24,8 +24,10 @@
 #include "runtime/mcu_conv2d_1x1_s8.inc"
 #include "runtime/mcu_conv2d_dsp_s8.inc"
 #include "runtime/mcu_conv2d_fast_s8.inc"
+#include "runtime/mcu_conv2d_mve_s8.inc"
 #include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
+#include "runtime/mcu_depthwise_conv2d_mve_s8.inc"
 #include "runtime/mcu_fully_connected_dsp_s8.inc"
 #include "runtime/mcu_fully_connected_fast_s8.inc"
 #include "runtime/mcu_fully_connected_mve_s8.inc"
@@ -283,7 +285,9 @@ int model_invoke(void *arena)
     mcu_transpose(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
-#if MCU_HAS_DSP
+#if MCU_HAS_MVE
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+#elif MCU_HAS_DSP
     mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #else
     mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
@@ -293,7 +297,9 @@ int model_invoke(void *arena)
     mcu_max_pool_s8(&n2, (const int8_t *)(a + 64), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(2);
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
-#if MCU_HAS_DSP
+#if MCU_HAS_MVE
+    mcu_depthwise_conv2d_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#elif MCU_HAS_DSP
     mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #else
     mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
