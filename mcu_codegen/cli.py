@@ -1,5 +1,6 @@
 """mcu-codegen convert | run: the command line. Errors are one line on stderr and exit status 2."""
 import argparse
+import signal
 import sys
 import traceback
 import warnings
@@ -72,6 +73,23 @@ def main(argv=None):
                        help="do not warn about calibration data that looks wrong (few samples, no sample axis, "
                             "raw 0..255 values)")
     args = parser.parse_args(argv)
+    previous = {s: signal.signal(s, _terminated) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(args)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where the process is so that every clean-up runs, as for Ctrl-C."""
+
+
+def _terminated(signum, frame):
+    raise _Terminated(signum)
+
+
+def _main(args):
     warnings.showwarning = _show_warning
     if getattr(args, "no_data_warnings", False):
         warnings.simplefilter("ignore", DataWarning)
@@ -95,6 +113,13 @@ def main(argv=None):
     except KeyboardInterrupt:  # whatever was being written was removed on the way out (output.write)
         print("mcu-codegen: interrupted", file=sys.stderr)
         return 130
+    except _Terminated as e:
+        print(f"mcu-codegen: interrupted ({signal.Signals(e.args[0]).name})", file=sys.stderr)
+        return 128 + e.args[0]
+    except BrokenPipeError:  # `mcu-codegen boards | head`: the reader has gone, nothing to say
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141
     except Exception as e:  # a bug: say so, ask for a report
         if args.debug:
             traceback.print_exc()
@@ -272,7 +297,8 @@ def _convert(args):
     fit = None
     if args.board:
         fit = _fit(model, boards.load(args.board))
-    model.save(args.output, force=args.force, inputs=[p for p in (args.model, args.calibration) if p])
+    model.save(args.output, force=args.force,
+               inputs=frontend.files_read(args.model) + ([args.calibration] if args.calibration else []))
     rep = model.report
     print(f"wrote {args.output}: arena {rep['arena_size']} bytes (live-set bound without in-place: "
           f"{rep['arena_lower_bound']}), weights {rep['weight_bytes']} bytes, {rep['macs']} MACs, "
@@ -334,6 +360,7 @@ def _run(args):
         raise ConversionError("--per-layer needs --count --board")
     if args.reference and args.board:
         raise ConversionError("--reference runs the NumPy reference, --board the C on an emulated board: choose one")
+    _check_run_output(args.output, args.input, project)
     inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
     if args.reference:
         outputs = run_reference(load_graph(project / "reference.npz"), report, inputs)
@@ -351,9 +378,33 @@ def _run(args):
                   " per MAC)")
     else:
         outputs = HostModel.from_dir(project).run(inputs)
-    np.savez(args.output, **outputs)
+    _save_npz(args.output, outputs)
     print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in outputs.items()))
     return 0
+
+
+def _check_run_output(output, input_path, project):
+    """run's --output may not be its --input or lie inside the project folder (whose manifest it would spoil)."""
+    out = Path(output).resolve()
+    if Path(input_path).exists() and out == Path(input_path).resolve():
+        raise ConversionError(f"--output {output} is the --input file; write the outputs to another file")
+    if Path(project).resolve() in out.parents:
+        raise ConversionError(f"--output {output} is inside the project folder {project}; write it elsewhere")
+
+
+def _save_npz(path, arrays):
+    """np.savez into a scratch file beside path, renamed over it when complete: a failure leaves path as it was."""
+    import os
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.mcu-codegen-{os.getpid()}.npz")
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ConversionError(f"{path}: cannot write the outputs ({e.strerror or e})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _compare(args):

@@ -65,6 +65,31 @@ def shape_str(shape):
     return "x".join(str(d) for d in shape)
 
 
+def form_conditions(forms):
+    """{function: the preprocessor condition under which the #if chain of call_lines calls it (None: always)}."""
+    conditions, earlier = {}, []
+    for macro, function in forms:
+        terms = [f"!{m}" for m in earlier] + ([macro] if macro else [])
+        conditions[function] = " && ".join(terms) or None
+        earlier.append(macro)
+    return conditions
+
+
+def include_conditions(chains):
+    """Each kernel source included under the condition of its calls, so that no core compiles a form it never
+    calls (a static function defined and unused is a warning): {function: condition or None}."""
+    out = {}
+    for forms in chains:
+        for function, cond in form_conditions(forms).items():
+            if function in out and (out[function] is None or cond is None):
+                out[function] = None
+            elif function in out and cond not in out[function].split(" || "):
+                out[function] = f"{out[function]} || {cond}"
+            else:
+                out.setdefault(function, cond)
+    return out
+
+
 def call_lines(forms, args):
     """The call of a kernel in its forms [(selecting macro or None, function)]: one line, or an #if chain."""
     if len(forms) == 1:
@@ -85,7 +110,7 @@ def emit(graph, plan, name="model", optimize="speed"):
         raise ConversionError(f"--name '{name}' is a target name CMake reserves; choose another")
     if optimize not in OPTIMIZE:
         raise ConversionError(f"optimize '{optimize}' is not one of {', '.join(OPTIMIZE)}")
-    arrays, structs, calls, used = [], [], [], set()
+    arrays, structs, calls, chains = [], [], [], []
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
@@ -105,11 +130,12 @@ def emit(graph, plan, name="model", optimize="speed"):
                 fields.append((key, c_value(value)))
         function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
         forms = (optimize == "speed" and hasattr(mod, "variants") and mod.variants(node.params)) or [(None, function)]
-        used.update(f for _, f in forms)
+        chains.append(forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
         calls.append(dict(comment=comment, lines=call_lines(forms, f"&n{i}, {', '.join(args)}"), node=i))
-    used = sorted(used)
+    conditions = include_conditions(chains)
+    used = sorted(conditions)
 
     def io(names):
         return [dict(index=k, size=graph.tensors[n].size, ctype=C_TYPES[graph.tensors[n].dtype],
@@ -120,7 +146,8 @@ def emit(graph, plan, name="model", optimize="speed"):
 
     ctx = dict(name=name, NAME=name.upper(), version=__version__, source=c_comment(Path(graph.source).name or "model"),
                arena_size=plan.arena_size, align=4, inputs=io(graph.inputs), outputs=io(graph.outputs),
-               arrays=arrays, structs=structs, calls=calls, kernels=used)
+               arrays=arrays, structs=structs, calls=calls,
+               kernels=[dict(name=k, condition=conditions[k]) for k in used])
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     kernel_sources = {k: (RUNTIME / "src" / f"{k}.c").read_text() for k in used}

@@ -477,3 +477,22 @@ HANDLERS = {
     "Unsqueeze": _Importer.reshape, "Transpose": _Importer.transpose, "Softmax": _Importer.softmax,
     "Identity": _Importer.identity, "Dropout": _Importer.identity, "Constant": _Importer.constant,
 }
+
+
+def files_read(path):
+    """The files loading `path` reads: the model and, for ONNX, its external data files (an output folder must
+    not hold any of them)."""
+    from . import tflite_frontend
+    files = [str(path)]
+    if not os.path.isfile(path) or tflite_frontend.is_tflite(path):
+        return files
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception:
+        return files  # unreadable: load() has said so already
+    base = os.path.dirname(os.path.abspath(path))
+    for init in model.graph.initializer:
+        if init.data_location == onnx.TensorProto.EXTERNAL:
+            location = {e.key: e.value for e in init.external_data}.get("location", "")
+            files.append(os.path.join(base, location))
+    return sorted(set(files))

@@ -40,7 +40,7 @@ def snapshot(folder):
 
 
 def leftovers(parent):
-    return [p.name for p in parent.iterdir() if ".mcu-codegen-" in p.name]
+    return [p.name for p in parent.iterdir() if p.name.startswith(".mcu-codegen-")]
 
 
 def one_error_line(r):
@@ -163,10 +163,17 @@ def test_permissions_follow_the_umask(tmp_path, model):
         assert p.stat().st_mode & 0o777 == want, p
     old = os.umask(0o022)
     try:
-        out = model.save(tmp_path / "m")
+        out = model.save(tmp_path / "m2")
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o755 and (out / "model.c").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_replaced_folder_keeps_its_mode(tmp_path, model):
+    out = model.save(tmp_path / "m")
+    os.chmod(out, 0o2775)  # a shared, group-writable folder with setgid
+    model.save(out)
+    assert out.stat().st_mode & 0o7777 == 0o2775
 
 
 def test_a_failure_while_writing_leaves_the_old_folder(tmp_path, model, monkeypatch):
@@ -189,24 +196,47 @@ def test_a_failure_while_writing_leaves_the_old_folder(tmp_path, model, monkeypa
     assert snapshot(out) == before and leftovers(tmp_path) == []
 
 
-def test_ctrl_c_between_the_two_renames_restores_the_old_folder(tmp_path, model, monkeypatch):
+def test_a_failed_second_rename_restores_the_old_folder(tmp_path, model, monkeypatch):
+    """Where the system cannot exchange two folders atomically: two renames, the first undone."""
     out = tmp_path / "m"
     model.save(out)
     before = snapshot(out)
     renames = []
     original = os.rename
 
-    def interrupted_rename(src, dst):
+    def failing_rename(src, dst):
         renames.append(dst)
         if len(renames) == 2:  # the new folder moving into place
-            raise KeyboardInterrupt
+            raise OSError(errno.EIO, "Input/output error", str(dst))
         return original(src, dst)
 
-    monkeypatch.setattr(os, "rename", interrupted_rename)
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(os, "rename", failing_rename)
+    with pytest.raises(ConversionError, match="Input/output error"):
         model.save(out)
     monkeypatch.undo()
     assert snapshot(out) == before and leftovers(tmp_path) == []
+
+
+def test_ctrl_c_during_the_swap_waits_until_it_is_complete(tmp_path, model, monkeypatch):
+    """A real SIGINT arriving while the folders are exchanged is held back: the new folder is in place, whole,
+    before the KeyboardInterrupt is raised, and nothing is left beside it."""
+    out = tmp_path / "m"
+    model.save(out)
+    (out / "model.c").write_text("old\n")
+    os.remove(out / output.MANIFEST)  # make the folder distinguishable from the new one
+    exchange = output._exchange
+
+    def interrupted_exchange(a, b):
+        os.kill(os.getpid(), signal.SIGINT)
+        return exchange(a, b)
+
+    monkeypatch.setattr(output, "_exchange", interrupted_exchange)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(out, force=True)
+    monkeypatch.undo()
+    assert (out / "model.c").read_text() == model.files["model.c"] and (out / output.MANIFEST).is_file()
+    assert leftovers(tmp_path) == []
 
 
 def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch):
@@ -223,7 +253,9 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_sigint_mid_conversion_is_one_line_and_keeps_the_old_output(tmp_path):
+@pytest.mark.parametrize("sig, status, line", [(signal.SIGINT, 130, "mcu-codegen: interrupted"),
+                                              (signal.SIGTERM, 143, "mcu-codegen: interrupted (SIGTERM)")])
+def test_a_signal_mid_conversion_is_one_line_and_keeps_the_old_output(tmp_path, sig, status, line):
     cal = tmp_path / "cal.npz"
     np.savez(cal, input_1=dataset("vww", "calibration", 600))
     out = tmp_path / "out"
@@ -233,10 +265,10 @@ def test_sigint_mid_conversion_is_one_line_and_keeps_the_old_output(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4.0)  # past the imports, inside the calibration (which takes well over 10 s here)
     assert p.poll() is None, "the conversion ended before the signal: make it longer"
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 130
-    assert err.strip().splitlines() == ["mcu-codegen: interrupted"], err
+    assert p.returncode == status
+    assert err.strip().splitlines() == [line], err
     assert snapshot(out) == before and leftovers(tmp_path) == []
 
 
@@ -286,3 +318,105 @@ def test_data_warnings_are_python_warnings_of_their_own_category(tmp_path):
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", mcu_codegen.DataWarning)
         conv.convert()
+
+
+def test_a_manifest_that_is_not_a_plain_file_is_refused(tmp_path):
+    """A folder named like the manifest, holding a user's files, must not make the folder look like ours."""
+    out = tmp_path / "out"
+    (out / "mcu-codegen.sha256").mkdir(parents=True)
+    (out / "mcu-codegen.sha256" / "notes.txt").write_text("precious")
+    r = cli("convert", KWS, "-o", out)
+    assert r.returncode == 2 and "is not a plain file" in one_error_line(r)
+    assert (out / "mcu-codegen.sha256" / "notes.txt").read_text() == "precious"
+
+
+def test_a_folder_that_cannot_be_listed_is_refused(tmp_path):
+    """Without root's override of permission bits (setpriv drops it), a folder we cannot list is not 'empty'."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "NOTES.md").write_text("mine")
+    os.chown(out, 65534, 65534)  # nobody's, write and search only
+    os.chmod(out, 0o333)
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-chown", "--inh-caps=-all", "--"]
+    r = subprocess.run([*drop, *CLI, "convert", str(KWS), "-o", str(out)], capture_output=True, text=True)
+    os.chmod(out, 0o755)
+    assert r.returncode == 2 and "cannot list" in one_error_line(r), r.stderr
+    assert (out / "NOTES.md").read_text() == "mine" and leftovers(tmp_path) == []
+
+
+def test_external_data_of_the_model_is_an_input_even_with_force(tmp_path):
+    onnx_model = onnx.load(onnx_path("ad"))
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    onnx.save_model(onnx_model, tmp_path / "proj" / "model.onnx", save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="data/weights.bin", size_threshold=1024)
+    weights = (tmp_path / "proj" / "data" / "weights.bin").read_bytes()
+    r = cli("convert", tmp_path / "proj" / "model.onnx", "--mode", "float32", "-o", tmp_path / "proj" / "data",
+            "--force")
+    assert r.returncode == 2 and "holds weights.bin, an input of this command" in one_error_line(r)
+    assert (tmp_path / "proj" / "data" / "weights.bin").read_bytes() == weights
+
+
+def test_manifest_formats_and_edits(tmp_path, model):
+    out = model.save(tmp_path / "m")
+    manifest = out / output.MANIFEST
+    text = manifest.read_text()
+    # sha256sum -b writes '*' before the name, and some tools write upper-case digests: both are ours
+    manifest.write_text("".join(line[:64].upper() + " *" + line[66:] + "\n" for line in text.splitlines()))
+    with pytest.raises(ConversionError, match="was edited"):
+        model.save(out)  # not as we wrote it: refused, unless forced
+    manifest.write_text(text + "# my notes\n")
+    with pytest.raises(ConversionError, match="was edited"):
+        model.save(out)
+    manifest.unlink()
+    with pytest.raises(ConversionError, match="has no mcu-codegen.sha256"):
+        model.save(out)
+    assert output._parse_manifest(text.upper().replace("  ", " *")) is not None
+
+
+def test_concurrent_conversions_into_one_folder_take_turns(tmp_path):
+    out = tmp_path / "out"
+    procs = [subprocess.Popen([*CLI, "convert", str(KWS), "-o", str(out)], stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    for line in (out / output.MANIFEST).read_text().splitlines():
+        digest, rel = line.split("  ", 1)
+        assert hashlib.sha256((out / rel).read_bytes()).hexdigest() == digest
+    assert leftovers(tmp_path) == []
+
+
+def test_parents_made_by_a_failed_run_are_taken_back(tmp_path, model, monkeypatch):
+    def failing_write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(type(tmp_path), "write_bytes", failing_write)
+    with pytest.raises(ConversionError, match="No space left on device"):
+        model.save(tmp_path / "a" / "b" / "m")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mount_point_is_refused():
+    r = cli("convert", KWS, "-o", "/proc", "--force")
+    assert r.returncode == 2 and "is a mount point" in one_error_line(r)
+
+
+def test_run_output_may_not_be_its_input_or_inside_the_project(tmp_path, model):
+    out = model.save(tmp_path / "m")
+    x = tmp_path / "in.npz"
+    np.savez(x, input_1=np.zeros((1, 1, 49, 10, 1), np.int8))
+    before = x.read_bytes()
+    r = cli("run", out, "--input", x, "--output", x, "--reference")
+    assert r.returncode == 2 and "is the --input file" in one_error_line(r) and x.read_bytes() == before
+    r = cli("run", out, "--input", x, "--output", out / "o.npz", "--reference")
+    assert r.returncode == 2 and "inside the project folder" in one_error_line(r)
+    r = cli("run", out, "--input", x, "--output", tmp_path / "no" / "such" / "o.npz", "--reference")
+    assert r.returncode == 2 and "cannot write the outputs" in one_error_line(r)
+
+
+def test_a_closed_pipe_is_no_error():
+    """`mcu-codegen boards | head -1`: the reader goes away; no traceback, no 'internal error'."""
+    p = subprocess.Popen([*CLI, "boards"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # gone before the first line is written: that write fails with EPIPE
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) in (0, 141) and err == ""

@@ -24,25 +24,36 @@ typedef struct {
     const int32_t *bias, *out_mult, *out_shift;
 } mcu_gemm_s8_t;
 
-static inline int8_t mcu_gemm_output_s8(const mcu_gemm_s8_t *g, int32_t acc, int32_t o)
+/* The requantization of the outputs, by value: the int8 stores of a kernel may alias anything reached through a
+ * pointer (char types alias all), which would force every field to be loaded again after each store. */
+typedef struct {
+    const int32_t *mult, *shift;
+    int32_t zp, act_min, act_max;
+} mcu_gemm_out_t;
+
+static inline mcu_gemm_out_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
-    acc = mcu_requantize(acc, g->out_mult[o], g->out_shift[o]) + g->output_zp;
-    return (int8_t)mcu_clamp(acc, g->act_min, g->act_max);
+    const mcu_gemm_out_t q = {g->out_mult, g->out_shift, g->output_zp, g->act_min, g->act_max};
+    return q;
+}
+
+static inline int8_t mcu_gemm_output_s8(mcu_gemm_out_t q, int32_t acc, int32_t o)
+{
+    return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[o], q.shift[o]) + q.zp, q.act_min, q.act_max);
 }
 
 /* A 2 x 2 block of results: rows r, r + 1 by outputs o, o + 1, those that exist. */
-static inline void mcu_gemm_store_2x2_s8(const mcu_gemm_s8_t *g, int8_t *out0, int32_t r, int32_t o, int32_t acc00,
-                                         int32_t acc01, int32_t acc10, int32_t acc11)
+static inline void mcu_gemm_store_2x2_s8(mcu_gemm_out_t q, int8_t *out0, int32_t rows, int32_t outputs, int32_t r,
+                                         int32_t o, int32_t acc00, int32_t acc01, int32_t acc10, int32_t acc11)
 {
-    const int32_t outputs = g->outputs;
-    out0[o] = mcu_gemm_output_s8(g, acc00, o);
+    out0[o] = mcu_gemm_output_s8(q, acc00, o);
     if (o + 1 < outputs) {
-        out0[o + 1] = mcu_gemm_output_s8(g, acc01, o + 1);
+        out0[o + 1] = mcu_gemm_output_s8(q, acc01, o + 1);
     }
-    if (r + 1 < g->rows) {
-        out0[outputs + o] = mcu_gemm_output_s8(g, acc10, o);
+    if (r + 1 < rows) {
+        out0[outputs + o] = mcu_gemm_output_s8(q, acc10, o);
         if (o + 1 < outputs) {
-            out0[outputs + o + 1] = mcu_gemm_output_s8(g, acc11, o + 1);
+            out0[outputs + o + 1] = mcu_gemm_output_s8(q, acc11, o + 1);
         }
     }
 }
@@ -51,15 +62,18 @@ static inline void mcu_gemm_store_2x2_s8(const mcu_gemm_s8_t *g, int8_t *out0, i
 static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    const int8_t *weights = g->weights;
+    const int32_t *bias = g->bias;
+    const mcu_gemm_out_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; r += 2) {
         const int8_t *in0 = input + r * depth;
         const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
-            const int8_t *w0 = g->weights + o * depth;
+            const int8_t *w0 = weights + o * depth;
             const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-            int32_t acc00 = g->bias[o], acc10 = acc00;
-            int32_t acc01 = o + 1 < outputs ? g->bias[o + 1] : 0, acc11 = acc01;
+            int32_t acc00 = bias[o], acc10 = acc00;
+            int32_t acc01 = o + 1 < outputs ? bias[o + 1] : 0, acc11 = acc01;
             for (int32_t i = 0; i < depth; ++i) {
                 const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
                 acc00 += x0 * v0;
@@ -67,7 +81,7 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
                 acc10 += x1 * v0;
                 acc11 += x1 * v1;
             }
-            mcu_gemm_store_2x2_s8(g, out0, r, o, acc00, acc01, acc10, acc11);
+            mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc00, acc01, acc10, acc11);
         }
     }
 }
@@ -79,15 +93,18 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
+    const int8_t *weights = g->weights;
+    const int32_t *bias = g->bias;
+    const mcu_gemm_out_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; r += 2) {
         const int8_t *in0 = input + r * depth;
         const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
-            const int8_t *w0 = g->weights + o * depth;
+            const int8_t *w0 = weights + o * depth;
             const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-            int32_t acc00 = g->bias[o], acc10 = acc00;
-            int32_t acc01 = o + 1 < outputs ? g->bias[o + 1] : 0, acc11 = acc01;
+            int32_t acc00 = bias[o], acc10 = acc00;
+            int32_t acc01 = o + 1 < outputs ? bias[o + 1] : 0, acc11 = acc01;
             /* pointers that step, and a count down: the loop keeps every value in a register */
             const int8_t *a0 = in0, *a1 = in1, *b0 = w0, *b1 = w1;
             for (int32_t n = depth4 >> 2; n > 0; --n) {
@@ -116,7 +133,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
                 acc10 += x1 * v0;
                 acc11 += x1 * v1;
             }
-            mcu_gemm_store_2x2_s8(g, out0, r, o, acc00, acc01, acc10, acc11);
+            mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc00, acc01, acc10, acc11);
         }
     }
 }
@@ -129,13 +146,16 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
 static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    const int8_t *weights = g->weights;
+    const int32_t *bias = g->bias;
+    const mcu_gemm_out_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *in = input + r * depth;
         int8_t *out = output + r * outputs;
         int32_t o = 0;
         for (; o + 4 <= outputs; o += 4) {
-            const int8_t *w0 = g->weights + o * depth;
-            int32_t acc0 = g->bias[o], acc1 = g->bias[o + 1], acc2 = g->bias[o + 2], acc3 = g->bias[o + 3];
+            const int8_t *w0 = weights + o * depth;
+            int32_t acc0 = bias[o], acc1 = bias[o + 1], acc2 = bias[o + 2], acc3 = bias[o + 3];
             for (int32_t i = 0; i < depth; i += 16) {
                 const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
                 const int8x16_t x = vldrbq_z_s8(in + i, lanes);
@@ -145,17 +165,17 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
                 acc3 = vmladavaq_s8(acc3, x, vldrbq_z_s8(w0 + 3 * depth + i, lanes));
             }
             const int32_t sums[4] = {acc0, acc1, acc2, acc3}; /* requantized as one vector */
-            mcu_store_mve_s8(out + o, vldrwq_s32(sums), g->out_mult + o, g->out_shift + o, g->output_zp, g->act_min,
-                             g->act_max, vctp32q(4));
+            mcu_store_mve_s8(out + o, vldrwq_s32(sums), q.mult + o, q.shift + o, q.zp, q.act_min, q.act_max,
+                             vctp32q(4));
         }
         for (; o < outputs; ++o) {
-            const int8_t *w = g->weights + o * depth;
-            int32_t acc = g->bias[o];
+            const int8_t *w = weights + o * depth;
+            int32_t acc = bias[o];
             for (int32_t i = 0; i < depth; i += 16) {
                 const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
                 acc = vmladavaq_s8(acc, vldrbq_z_s8(in + i, lanes), vldrbq_z_s8(w + i, lanes));
             }
-            out[o] = mcu_gemm_output_s8(g, acc, o);
+            out[o] = mcu_gemm_output_s8(q, acc, o);
         }
     }
 }

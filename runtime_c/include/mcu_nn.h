@@ -18,12 +18,7 @@
 #include <stdint.h>
 
 #ifdef MCU_KERNELS_STATIC
-#if defined(__GNUC__)
-/* a model includes every form of a kernel and calls the one its core has: the others are unused there */
-#define MCU_KERNEL static __attribute__((unused))
-#else
 #define MCU_KERNEL static
-#endif
 #else
 #define MCU_KERNEL
 #endif

@@ -230,7 +230,7 @@ case("--mode for a quantized model", ["convert", str(SHARED / "ad" / "ad01_int8.
 (HERE / "user_folder" / "NOTES.md").write_text("a user's notes: -o must never delete them\n")
 shutil.copy(HERE / "good.onnx", HERE / "user_folder" / "model.onnx")
 case("-o: a folder holding files mcu-codegen did not write", convert("good.onnx", out="user_folder"),
-     "user_folder: holds NOTES.md, model.onnx, which mcu-codegen did not write")
+     "user_folder: has no mcu-codegen.sha256, so it is not a folder mcu-codegen wrote")
 case("-o: a regular file", convert("good.onnx", out="good_calib.npz"), "good_calib.npz: is a file, not a folder")
 case("-o: inside a regular file", convert("good.onnx", out="good.onnx/out"), "which is a file, not a folder")
 case("-o: the current folder", convert("good.onnx", "--force", out="."), ".: is the current folder or holds it")
