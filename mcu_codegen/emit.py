@@ -115,7 +115,8 @@ def emit(graph, plan, name="model", optimize="speed"):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
         out = graph.tensors[node.outputs[0]]
-        comment = c_comment(f"{node.name}: {node.op} {' '.join(shape_str(t.shape) for t in ins)} -> {shape_str(out.shape)}")
+        shapes = " ".join(shape_str(t.shape) for t in ins)
+        comment = c_comment(f"{node.name}: {node.op} {shapes} -> {shape_str(out.shape)}")
         if getattr(mod, "ALIAS", False):
             calls.append(dict(comment=comment + " (alias, no copy)", lines=[]))
             continue
@@ -129,7 +130,8 @@ def emit(graph, plan, name="model", optimize="speed"):
             else:
                 fields.append((key, c_value(value)))
         function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
-        forms = (optimize == "speed" and hasattr(mod, "variants") and mod.variants(node.params)) or [(None, function)]
+        forms = ((optimize == "speed" and hasattr(mod, "variants")
+                  and mod.variants(node.params, ops.kernel_type(mod, ins[0].dtype, out.dtype))) or [(None, function)])
         chains.append(forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]

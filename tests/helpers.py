@@ -67,10 +67,10 @@ def c_equals_int_ref(run_kernel, mod, params, inputs, out, function=None):
     return got
 
 
-def portable_forms(mod, params):
+def portable_forms(mod, params, dtype="int8"):
     """The forms of an op's kernel the host runs for these params: the plain kernel, and the portable variant
     where there is one (the DSP and Helium forms run on the emulated cores: tests/test_variants.py)."""
-    forms = mod.variants(params) if hasattr(mod, "variants") else None
+    forms = mod.variants(params, dtype) if hasattr(mod, "variants") else None
     return [None] + ([forms[-1][1]] if forms else [])
 
 

@@ -41,6 +41,13 @@ def overlap_limit(p, index, x, out):
     return 0  # element i is written after both inputs' element i is read
 
 
+def variants(p, dtype):
+    """int8: the same integers in fewer instructions (portable) and four lanes at a time (Helium)."""
+    if dtype == "int8":
+        return c.isa_forms("mcu_add_fast_s8", None, "mcu_add_mve_s8")
+    return None
+
+
 def int_ref(p, a, b):
     mbqm = fp.multiply_by_quantized_multiplier
     s1 = mbqm((a.astype(np.int64) - p["input1_zp"]) << p["left_shift"], p["input1_mult"], p["input1_shift"])

@@ -45,11 +45,11 @@ def prepare(attrs, ins, out):
     return p if wide else dict(p, input_zp=0 if folded else x.zero_point, output_zp=out.zero_point)
 
 
-def variants(p):
+def variants(p, dtype):
     """Faster int8 forms, same params and integers (int_ref is their twin too): a 1x1 kernel, stride 1, no
     padding (the zero point folded) is a matrix product over the positions (mcu_gemm_s8.h); any other geometry
     with dilation_w 1 takes four output channels per pass over each kernel row's run of memory."""
-    if "input_zp" not in p:  # 16x8 and float32: one kernel each
+    if dtype != "int8":  # 16x8 and float32: one kernel each
         return None
     if (p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1 and p["stride_h"] == p["stride_w"] == 1
             and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"]) and p["pad_top"] == p["pad_left"] == 0):

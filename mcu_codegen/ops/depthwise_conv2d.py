@@ -29,9 +29,9 @@ def float_ref(attrs, x):
     return c.from_nhwc(c.float_clamp((y + attrs["bias"]).astype(np.float32), attrs))
 
 
-def variants(p):
+def variants(p, dtype):
     """Depth multiplier 1 in int8: four channels per pass (same params and integers: int_ref is their twin)."""
-    if "input_zp" in p and p["depth_multiplier"] == 1:
+    if dtype == "int8" and p["depth_multiplier"] == 1:
         return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8")
     return None
 

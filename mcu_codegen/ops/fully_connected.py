@@ -43,9 +43,9 @@ def prepare(attrs, ins, out):
     return p if wide else dict(p, input_zp=0, output_zp=out.zero_point)
 
 
-def variants(p):
+def variants(p, dtype):
     """int8 with the zero point folded (always, see prepare): mcu_gemm_s8.h's faster forms."""
-    if p.get("input_zp", None) == 0:
+    if dtype == "int8" and p["input_zp"] == 0:
         return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8")
     return None
 

@@ -126,6 +126,12 @@ typedef struct {
 MCU_KERNEL void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 #endif
 
+/* mcu_add_s8 faster: the portable form with its parameters in locals, and the Helium form four lanes at a time. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_add_fast_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+MCU_KERNEL void mcu_add_mve_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+#endif
+
 typedef struct {
     int32_t in_h, in_w, channels;
     int32_t out_h, out_w;

@@ -4,9 +4,9 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
-/* mcu_conv2d_fast_s8 on Helium: each kernel row's run (dilation_w 1) eight taps at a time as int16 lanes minus
- * the zero point, one VMLADAVA per filter (the last step's missing lanes load as 0 and add nothing); the four
- * channels requantized as one vector. */
+/* mcu_conv2d_fast_s8 on Helium: each kernel row's run (dilation_w 1) sixteen taps at a time, one VMLADAVA per
+ * filter (the last step's missing lanes load as 0 and add nothing), the zero point's share subtracted once per
+ * output from the filter's sum over the taps inside the input; the four channels requantized as one vector. */
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_w = p->in_w, in_c = p->in_c;
@@ -25,19 +25,31 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
                 const int8_t *f1 = n > 1 ? f0 + filter_size : f0;
                 const int8_t *f2 = n > 2 ? f0 + 2 * filter_size : f0;
                 const int8_t *f3 = n > 3 ? f0 + 3 * filter_size : f0;
-                int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+                /* sum (x - zp) w = sum x w - zp sum w over the taps inside the input: the products of raw int8
+                 * values, sixteen per VMLADAVA, and the filter's sum over the same taps (VADDVA) */
+                int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0, sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
                 for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
                     const int8_t *in = input + ((w.in_y0 + ky * dilation_h) * in_w + w.in_x0 + w.kx_begin) * in_c;
                     const int32_t tap = (ky * kernel_w + w.kx_begin) * in_c;
-                    for (int32_t i = 0; i < run; i += 8) {
-                        const mve_pred16_t lanes = vctp16q((uint32_t)(run - i));
-                        const int16x8_t x = vsubq_n_s16(vldrbq_z_s16(in + i, lanes), (int16_t)input_zp);
-                        acc0 = vmladavaq_s16(acc0, x, vldrbq_z_s16(f0 + tap + i, lanes));
-                        acc1 = vmladavaq_s16(acc1, x, vldrbq_z_s16(f1 + tap + i, lanes));
-                        acc2 = vmladavaq_s16(acc2, x, vldrbq_z_s16(f2 + tap + i, lanes));
-                        acc3 = vmladavaq_s16(acc3, x, vldrbq_z_s16(f3 + tap + i, lanes));
+                    for (int32_t i = 0; i < run; i += 16) {
+                        const mve_pred16_t lanes = vctp8q((uint32_t)(run - i));
+                        const int8x16_t x = vldrbq_z_s8(in + i, lanes);
+                        const int8x16_t w0 = vldrbq_z_s8(f0 + tap + i, lanes), w1 = vldrbq_z_s8(f1 + tap + i, lanes);
+                        const int8x16_t w2 = vldrbq_z_s8(f2 + tap + i, lanes), w3 = vldrbq_z_s8(f3 + tap + i, lanes);
+                        acc0 = vmladavaq_s8(acc0, x, w0);
+                        acc1 = vmladavaq_s8(acc1, x, w1);
+                        acc2 = vmladavaq_s8(acc2, x, w2);
+                        acc3 = vmladavaq_s8(acc3, x, w3);
+                        sum0 = vaddvaq_s8(sum0, w0);
+                        sum1 = vaddvaq_s8(sum1, w1);
+                        sum2 = vaddvaq_s8(sum2, w2);
+                        sum3 = vaddvaq_s8(sum3, w3);
                     }
                 }
+                acc0 -= input_zp * sum0;
+                acc1 -= input_zp * sum1;
+                acc2 -= input_zp * sum2;
+                acc3 -= input_zp * sum3;
                 const int32_t sums[4] = {acc0, acc1, acc2, acc3};
                 const mve_pred16_t lanes = vctp32q((uint32_t)n);
                 const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(p->bias + oc, lanes));

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, quantize_like, rand_int8,
-                     rand_int16, run_single_node, stensor)
+from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, portable_forms, qtensor, quantize_like,
+                     rand_int8, rand_int16, run_single_node, stensor)
 
 from mcu_codegen.ops import add
 
@@ -21,7 +21,10 @@ def test_c_equals_int_ref(run_kernel, scales, zps):
     shape = (1, 5, 7, 6)
     x1, x2, out = (qtensor(shape, s, z) for s, z in zip(scales, zps))
     p = add.prepare({"act": (0.0, np.inf) if zps[2] == -128 else None}, [x1, x2], out)
-    c_equals_int_ref(run_kernel, add, p, [rand_int8(rng, shape), rand_int8(rng, shape)], out)
+    a, b = rand_int8(rng, shape), rand_int8(rng, shape)
+    a.flat[:2], b.flat[:2] = (-128, 127), (127, -128)
+    for function in portable_forms(add, p):
+        c_equals_int_ref(run_kernel, add, p, [a, b], out, function)
 
 
 @pytest.mark.parametrize("scales", SCALES[:3])

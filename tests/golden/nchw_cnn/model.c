@@ -17,7 +17,12 @@
 /* private copies of the kernels this model uses (see runtime/mcu_nn.h): this file is the model's only .c */
 #define MCU_KERNELS_STATIC
 #include "runtime/mcu_nn.h"
-#include "runtime/mcu_add_s8.inc"
+#if !MCU_HAS_MVE
+#include "runtime/mcu_add_fast_s8.inc"
+#endif
+#if MCU_HAS_MVE
+#include "runtime/mcu_add_mve_s8.inc"
+#endif
 #include "runtime/mcu_avg_pool_s8.inc"
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_dsp_s8.inc"
@@ -339,7 +344,11 @@ int model_invoke(void *arena)
 #endif
     MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
-    mcu_add_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#if MCU_HAS_MVE
+    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#else
+    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+#endif
     MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
     mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
