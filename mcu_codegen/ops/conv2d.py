@@ -55,7 +55,9 @@ def variants(p, dtype):
             and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"]) and p["pad_top"] == p["pad_left"] == 0):
         return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
     if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
-        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8")
+        # Helium: sixteen int8 taps per instruction, or eight int16 ones (no filter sums) for rows of 8 or fewer
+        mve = "mcu_conv2d_mve_s8" if p["kernel_w"] * p["in_c"] > 8 else "mcu_conv2d_narrow_mve_s8"
+        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve)
     return None
 
 

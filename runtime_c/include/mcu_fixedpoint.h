@@ -65,6 +65,18 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return (high >> exponent) + ((high & mask) > threshold ? 1 : 0);
 }
 
+/* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a
+ * pointer (char types alias all), which would force every field to be loaded again after each store. */
+typedef struct {
+    const int32_t *mult, *shift;
+    int32_t zp, act_min, act_max;
+} mcu_requant_s8_t;
+
+static inline int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
+{
+    return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min, q.act_max);
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for an exponent of either sign. */
 static inline int32_t mcu_saturating_rounding_multiply_by_pot(int32_t x, int32_t exponent)
 {

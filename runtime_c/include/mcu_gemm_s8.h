@@ -24,36 +24,24 @@ typedef struct {
     const int32_t *bias, *out_mult, *out_shift;
 } mcu_gemm_s8_t;
 
-/* The requantization of the outputs, by value: the int8 stores of a kernel may alias anything reached through a
- * pointer (char types alias all), which would force every field to be loaded again after each store. */
-typedef struct {
-    const int32_t *mult, *shift;
-    int32_t zp, act_min, act_max;
-} mcu_gemm_out_t;
-
-static inline mcu_gemm_out_t mcu_gemm_out(const mcu_gemm_s8_t *g)
+static inline mcu_requant_s8_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
-    const mcu_gemm_out_t q = {g->out_mult, g->out_shift, g->output_zp, g->act_min, g->act_max};
+    const mcu_requant_s8_t q = {g->out_mult, g->out_shift, g->output_zp, g->act_min, g->act_max};
     return q;
 }
 
-static inline int8_t mcu_gemm_output_s8(mcu_gemm_out_t q, int32_t acc, int32_t o)
-{
-    return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[o], q.shift[o]) + q.zp, q.act_min, q.act_max);
-}
-
 /* A 2 x 2 block of results: rows r, r + 1 by outputs o, o + 1, those that exist. */
-static inline void mcu_gemm_store_2x2_s8(mcu_gemm_out_t q, int8_t *out0, int32_t rows, int32_t outputs, int32_t r,
+static inline void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t *out0, int32_t rows, int32_t outputs, int32_t r,
                                          int32_t o, int32_t acc00, int32_t acc01, int32_t acc10, int32_t acc11)
 {
-    out0[o] = mcu_gemm_output_s8(q, acc00, o);
+    out0[o] = mcu_requant_s8(q, acc00, o);
     if (o + 1 < outputs) {
-        out0[o + 1] = mcu_gemm_output_s8(q, acc01, o + 1);
+        out0[o + 1] = mcu_requant_s8(q, acc01, o + 1);
     }
     if (r + 1 < rows) {
-        out0[outputs + o] = mcu_gemm_output_s8(q, acc10, o);
+        out0[outputs + o] = mcu_requant_s8(q, acc10, o);
         if (o + 1 < outputs) {
-            out0[outputs + o + 1] = mcu_gemm_output_s8(q, acc11, o + 1);
+            out0[outputs + o + 1] = mcu_requant_s8(q, acc11, o + 1);
         }
     }
 }
@@ -64,7 +52,7 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
-    const mcu_gemm_out_t q = mcu_gemm_out(g);
+    const mcu_requant_s8_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; r += 2) {
         const int8_t *in0 = input + r * depth;
         const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
@@ -95,7 +83,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
-    const mcu_gemm_out_t q = mcu_gemm_out(g);
+    const mcu_requant_s8_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; r += 2) {
         const int8_t *in0 = input + r * depth;
         const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
@@ -148,7 +136,7 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
-    const mcu_gemm_out_t q = mcu_gemm_out(g);
+    const mcu_requant_s8_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *in = input + r * depth;
         int8_t *out = output + r * outputs;
@@ -175,7 +163,7 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
                 const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
                 acc = vmladavaq_s8(acc, vldrbq_z_s8(in + i, lanes), vldrbq_z_s8(w + i, lanes));
             }
-            out[o] = mcu_gemm_output_s8(q, acc, o);
+            out[o] = mcu_requant_s8(q, acc, o);
         }
     }
 }

@@ -26,14 +26,25 @@ static inline mcu_window_t mcu_conv_window(const mcu_conv2d_params_t *p, int32_t
     return w;
 }
 
-/* out[k] = clamp(requant(acc[k]) + output_zp) for the n <= 4 channels from `channel` on */
-static inline void mcu_conv_store_s8(const mcu_conv2d_params_t *p, int8_t *out, int32_t channel, int32_t n,
-                                     int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3)
+static inline mcu_requant_s8_t mcu_conv_out(const mcu_conv2d_params_t *p)
 {
-    const int32_t acc[4] = {acc0, acc1, acc2, acc3};
-    for (int32_t k = 0; k < n; ++k) {
-        const int32_t y = mcu_requantize(acc[k], p->out_mult[channel + k], p->out_shift[channel + k]) + p->output_zp;
-        out[channel + k] = (int8_t)mcu_clamp(y, p->act_min, p->act_max);
+    const mcu_requant_s8_t q = {p->out_mult, p->out_shift, p->output_zp, p->act_min, p->act_max};
+    return q;
+}
+
+/* out[k] = clamp(requant(acc[k]) + output_zp) for the n <= 4 channels from `channel` on */
+static inline void mcu_conv_store_s8(mcu_requant_s8_t q, int8_t *out, int32_t channel, int32_t n, int32_t acc0,
+                                     int32_t acc1, int32_t acc2, int32_t acc3)
+{
+    out[channel] = mcu_requant_s8(q, acc0, channel);
+    if (n > 1) {
+        out[channel + 1] = mcu_requant_s8(q, acc1, channel + 1);
+    }
+    if (n > 2) {
+        out[channel + 2] = mcu_requant_s8(q, acc2, channel + 2);
+    }
+    if (n > 3) {
+        out[channel + 3] = mcu_requant_s8(q, acc3, channel + 3);
     }
 }
 

@@ -13,6 +13,7 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
     const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w;
     const int32_t input_zp = p->input_zp, zp2 = mcu_pair_s16(p->input_zp);
     const int32_t filter_size = kernel_h * kernel_w * in_c;
+    const mcu_requant_s8_t q = mcu_conv_out(p);
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
@@ -53,7 +54,7 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
                         acc3 += x * f3[tap + i];
                     }
                 }
-                mcu_conv_store_s8(p, out, oc, n, acc0, acc1, acc2, acc3);
+                mcu_conv_store_s8(q, out, oc, n, acc0, acc1, acc2, acc3);
             }
         }
     }

@@ -14,6 +14,7 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
     const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w;
     const int32_t input_zp = p->input_zp, dilation_h = p->dilation_h;
     const int32_t filter_size = kernel_h * kernel_w * in_c;
+    const mcu_requant_s8_t q = mcu_conv_out(p);
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
@@ -53,8 +54,8 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
                 const int32_t sums[4] = {acc0, acc1, acc2, acc3};
                 const mve_pred16_t lanes = vctp32q((uint32_t)n);
                 const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(p->bias + oc, lanes));
-                mcu_store_mve_s8(out + oc, acc, p->out_mult + oc, p->out_shift + oc, p->output_zp, p->act_min,
-                                 p->act_max, lanes);
+                mcu_store_mve_s8(out + oc, acc, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max,
+                                 lanes);
             }
         }
     }

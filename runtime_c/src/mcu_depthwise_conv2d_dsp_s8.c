@@ -14,6 +14,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
     const int32_t in_step = dilation_w * channels;
     const int8_t *filter = p->filter;
     const int32_t input_zp = p->input_zp, zp2 = mcu_pair_s16(p->input_zp);
+    const mcu_requant_s8_t q = mcu_conv_out(p);
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
@@ -38,7 +39,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
                         acc3 = __smlatt(xo, fo, acc3);
                     }
                 }
-                mcu_conv_store_s8(p, out, c, 4, acc0, acc1, acc2, acc3);
+                mcu_conv_store_s8(q, out, c, 4, acc0, acc1, acc2, acc3);
             }
             for (; c < channels; ++c) {
                 int32_t acc = p->bias[c];
@@ -49,7 +50,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
                         acc += (x - input_zp) * p->filter[(ky * kernel_w + kx) * channels + c];
                     }
                 }
-                mcu_conv_store_s8(p, out, c, 1, acc, 0, 0, 0);
+                mcu_conv_store_s8(q, out, c, 1, acc, 0, 0, 0);
             }
         }
     }

@@ -13,6 +13,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const 
     const int32_t kernel_w = p->kernel_w, dilation_h = p->dilation_h, dilation_w = p->dilation_w;
     const int32_t in_step = dilation_w * channels, input_zp = p->input_zp;
     const int8_t *filter = p->filter;
+    const mcu_requant_s8_t q = mcu_conv_out(p);
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
@@ -31,8 +32,8 @@ MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const 
                         f += channels;
                     }
                 }
-                mcu_store_mve_s8(out + c, acc, p->out_mult + c, p->out_shift + c, p->output_zp, p->act_min,
-                                 p->act_max, lanes);
+                mcu_store_mve_s8(out + c, acc, q.mult + c, q.shift + c, q.zp, q.act_min, q.act_max,
+                                 lanes);
             }
         }
     }
