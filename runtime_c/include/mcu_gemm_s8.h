@@ -46,16 +46,49 @@ static inline void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t *out0, int32
     }
 }
 
-/* Portable: 2 x 2 blocks; an odd last row or output reuses the block with its second half discarded. */
+/* Four outputs of one row per pass (a fully connected layer's usual single row, or the last of an odd count):
+ * every input load feeds four multiply-accumulates; a last group of fewer repeats its first weights, discarded. */
+static inline void mcu_gemv_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
+{
+    const int32_t depth = g->depth, outputs = g->outputs;
+    for (int32_t o = 0; o < outputs; o += 4) {
+        const int32_t n = outputs - o < 4 ? outputs - o : 4;
+        const int8_t *w0 = g->weights + o * depth;
+        const int8_t *w1 = n > 1 ? w0 + depth : w0, *w2 = n > 2 ? w0 + 2 * depth : w0;
+        const int8_t *w3 = n > 3 ? w0 + 3 * depth : w0;
+        int32_t acc0 = g->bias[o], acc1 = n > 1 ? g->bias[o + 1] : 0;
+        int32_t acc2 = n > 2 ? g->bias[o + 2] : 0, acc3 = n > 3 ? g->bias[o + 3] : 0;
+        int32_t i = 0;
+        for (; i < depth; ++i) {
+            const int32_t x = in[i];
+            acc0 += x * w0[i];
+            acc1 += x * w1[i];
+            acc2 += x * w2[i];
+            acc3 += x * w3[i];
+        }
+        out[o] = mcu_requant_s8(q, acc0, o);
+        if (n > 1) {
+            out[o + 1] = mcu_requant_s8(q, acc1, o + 1);
+        }
+        if (n > 2) {
+            out[o + 2] = mcu_requant_s8(q, acc2, o + 2);
+        }
+        if (n > 3) {
+            out[o + 3] = mcu_requant_s8(q, acc3, o + 3);
+        }
+    }
+}
+
+/* Portable: 2 x 2 blocks (an odd last output repeats its first weights, discarded), an odd last row by
+ * mcu_gemv_s8. */
 static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
-    for (int32_t r = 0; r < rows; r += 2) {
-        const int8_t *in0 = input + r * depth;
-        const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
+    for (int32_t r = 0; r + 1 < rows; r += 2) {
+        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
@@ -72,9 +105,53 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
             mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc00, acc01, acc10, acc11);
         }
     }
+    if (rows & 1) {
+        mcu_gemv_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
+    }
 }
 
 #if MCU_HAS_DSP
+/* mcu_gemv_s8 with four depth steps per pass: one word of input, two SMLADs per output. */
+static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
+{
+    const int32_t depth = g->depth, outputs = g->outputs;
+    for (int32_t o = 0; o < outputs; o += 4) {
+        const int32_t n = outputs - o < 4 ? outputs - o : 4;
+        const int8_t *w0 = g->weights + o * depth;
+        const int8_t *w1 = n > 1 ? w0 + depth : w0, *w2 = n > 2 ? w0 + 2 * depth : w0;
+        const int8_t *w3 = n > 3 ? w0 + 3 * depth : w0;
+        int32_t acc0 = g->bias[o], acc1 = n > 1 ? g->bias[o + 1] : 0;
+        int32_t acc2 = n > 2 ? g->bias[o + 2] : 0, acc3 = n > 3 ? g->bias[o + 3] : 0;
+        int32_t i = 0;
+        for (; i + 4 <= depth; i += 4) { /* four depth steps: two SMLADs per output */
+            const int32_t xw = mcu_load_s8x4(in + i), xe = __sxtb16(xw), xo = mcu_sxtb16_ror8(xw);
+            const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
+            const int32_t v2 = mcu_load_s8x4(w2 + i), v3 = mcu_load_s8x4(w3 + i);
+            acc0 = __smlad(xe, __sxtb16(v0), __smlad(xo, mcu_sxtb16_ror8(v0), acc0));
+            acc1 = __smlad(xe, __sxtb16(v1), __smlad(xo, mcu_sxtb16_ror8(v1), acc1));
+            acc2 = __smlad(xe, __sxtb16(v2), __smlad(xo, mcu_sxtb16_ror8(v2), acc2));
+            acc3 = __smlad(xe, __sxtb16(v3), __smlad(xo, mcu_sxtb16_ror8(v3), acc3));
+        }
+        for (; i < depth; ++i) {
+            const int32_t x = in[i];
+            acc0 += x * w0[i];
+            acc1 += x * w1[i];
+            acc2 += x * w2[i];
+            acc3 += x * w3[i];
+        }
+        out[o] = mcu_requant_s8(q, acc0, o);
+        if (n > 1) {
+            out[o + 1] = mcu_requant_s8(q, acc1, o + 1);
+        }
+        if (n > 2) {
+            out[o + 2] = mcu_requant_s8(q, acc2, o + 2);
+        }
+        if (n > 3) {
+            out[o + 3] = mcu_requant_s8(q, acc3, o + 3);
+        }
+    }
+}
+
 
 /* DSP: 2 x 2 blocks, four depth steps per pass: SXTB16 splits a word into its even and odd int8 lanes as two
  * int16 pairs, SMLAD multiplies two pairs and adds both products. */
@@ -84,9 +161,8 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
-    for (int32_t r = 0; r < rows; r += 2) {
-        const int8_t *in0 = input + r * depth;
-        const int8_t *in1 = r + 1 < rows ? in0 + depth : in0;
+    for (int32_t r = 0; r + 1 < rows; r += 2) {
+        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
@@ -123,6 +199,9 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
             }
             mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc00, acc01, acc10, acc11);
         }
+    }
+    if (rows & 1) {
+        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
     }
 }
 #endif
