@@ -212,7 +212,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
  * (tail predication: the other lanes read as 0 and add nothing); four outputs requantized as one vector. */
 static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
-    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth16 = depth & ~15;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
@@ -221,15 +221,23 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
         int8_t *out = output + r * outputs;
         int32_t o = 0;
         for (; o + 4 <= outputs; o += 4) {
-            const int8_t *w0 = weights + o * depth;
+            const int8_t *w0 = weights + o * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
             int32_t acc0 = bias[o], acc1 = bias[o + 1], acc2 = bias[o + 2], acc3 = bias[o + 3];
-            for (int32_t i = 0; i < depth; i += 16) {
+            int32_t i = 0;
+            for (; i < depth16; i += 16) { /* whole vectors: no predication */
+                const int8x16_t x = vldrbq_s8(in + i);
+                acc0 = vmladavaq_s8(acc0, x, vldrbq_s8(w0 + i));
+                acc1 = vmladavaq_s8(acc1, x, vldrbq_s8(w1 + i));
+                acc2 = vmladavaq_s8(acc2, x, vldrbq_s8(w2 + i));
+                acc3 = vmladavaq_s8(acc3, x, vldrbq_s8(w3 + i));
+            }
+            if (i < depth) {
                 const mve_pred16_t lanes = vctp8q((uint32_t)(depth - i));
                 const int8x16_t x = vldrbq_z_s8(in + i, lanes);
                 acc0 = vmladavaq_s8(acc0, x, vldrbq_z_s8(w0 + i, lanes));
-                acc1 = vmladavaq_s8(acc1, x, vldrbq_z_s8(w0 + depth + i, lanes));
-                acc2 = vmladavaq_s8(acc2, x, vldrbq_z_s8(w0 + 2 * depth + i, lanes));
-                acc3 = vmladavaq_s8(acc3, x, vldrbq_z_s8(w0 + 3 * depth + i, lanes));
+                acc1 = vmladavaq_s8(acc1, x, vldrbq_z_s8(w1 + i, lanes));
+                acc2 = vmladavaq_s8(acc2, x, vldrbq_z_s8(w2 + i, lanes));
+                acc3 = vmladavaq_s8(acc3, x, vldrbq_z_s8(w3 + i, lanes));
             }
             const int32_t sums[4] = {acc0, acc1, acc2, acc3}; /* requantized as one vector */
             mcu_store_mve_s8(out + o, vldrwq_s32(sums), q.mult + o, q.shift + o, q.zp, q.act_min, q.act_max,

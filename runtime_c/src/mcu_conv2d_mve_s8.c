@@ -4,6 +4,24 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
+/* four filters' products with sixteen inputs, and the filters' sums over the same taps */
+typedef struct {
+    int32_t acc0, acc1, acc2, acc3, sum0, sum1, sum2, sum3;
+} mcu_conv_sums_t;
+
+static inline void mcu_conv_taps_mve(mcu_conv_sums_t *t, int8x16_t x, int8x16_t w0, int8x16_t w1, int8x16_t w2,
+                                     int8x16_t w3)
+{
+    t->acc0 = vmladavaq_s8(t->acc0, x, w0);
+    t->acc1 = vmladavaq_s8(t->acc1, x, w1);
+    t->acc2 = vmladavaq_s8(t->acc2, x, w2);
+    t->acc3 = vmladavaq_s8(t->acc3, x, w3);
+    t->sum0 = vaddvaq_s8(t->sum0, w0);
+    t->sum1 = vaddvaq_s8(t->sum1, w1);
+    t->sum2 = vaddvaq_s8(t->sum2, w2);
+    t->sum3 = vaddvaq_s8(t->sum3, w3);
+}
+
 /* mcu_conv2d_fast_s8 on Helium: each kernel row's run (dilation_w 1) sixteen taps at a time, one VMLADAVA per
  * filter (the last step's missing lanes load as 0 and add nothing), the zero point's share subtracted once per
  * output from the filter's sum over the taps inside the input; the four channels requantized as one vector. */
@@ -28,30 +46,27 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
                 const int8_t *f3 = n > 3 ? f0 + 3 * filter_size : f0;
                 /* sum (x - zp) w = sum x w - zp sum w over the taps inside the input: the products of raw int8
                  * values, sixteen per VMLADAVA, and the filter's sum over the same taps (VADDVA) */
-                int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0, sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+                mcu_conv_sums_t t = {0, 0, 0, 0, 0, 0, 0, 0};
                 for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
                     const int8_t *in = input + ((w.in_y0 + ky * dilation_h) * in_w + w.in_x0 + w.kx_begin) * in_c;
                     const int32_t tap = (ky * kernel_w + w.kx_begin) * in_c;
-                    for (int32_t i = 0; i < run; i += 16) {
-                        const mve_pred16_t lanes = vctp8q((uint32_t)(run - i));
-                        const int8x16_t x = vldrbq_z_s8(in + i, lanes);
-                        const int8x16_t w0 = vldrbq_z_s8(f0 + tap + i, lanes), w1 = vldrbq_z_s8(f1 + tap + i, lanes);
-                        const int8x16_t w2 = vldrbq_z_s8(f2 + tap + i, lanes), w3 = vldrbq_z_s8(f3 + tap + i, lanes);
-                        acc0 = vmladavaq_s8(acc0, x, w0);
-                        acc1 = vmladavaq_s8(acc1, x, w1);
-                        acc2 = vmladavaq_s8(acc2, x, w2);
-                        acc3 = vmladavaq_s8(acc3, x, w3);
-                        sum0 = vaddvaq_s8(sum0, w0);
-                        sum1 = vaddvaq_s8(sum1, w1);
-                        sum2 = vaddvaq_s8(sum2, w2);
-                        sum3 = vaddvaq_s8(sum3, w3);
+                    const int8_t *a = in, *b0 = f0 + tap, *b1 = f1 + tap, *b2 = f2 + tap, *b3 = f3 + tap;
+                    for (int32_t n16 = run >> 4; n16 > 0; --n16) { /* whole vectors: no predication */
+                        mcu_conv_taps_mve(&t, vldrbq_s8(a), vldrbq_s8(b0), vldrbq_s8(b1), vldrbq_s8(b2), vldrbq_s8(b3));
+                        a += 16;
+                        b0 += 16;
+                        b1 += 16;
+                        b2 += 16;
+                        b3 += 16;
+                    }
+                    if (run & 15) { /* the rest of the row: the lanes beyond it load as 0 */
+                        const mve_pred16_t lanes = vctp8q((uint32_t)(run & 15));
+                        mcu_conv_taps_mve(&t, vldrbq_z_s8(a, lanes), vldrbq_z_s8(b0, lanes), vldrbq_z_s8(b1, lanes),
+                                          vldrbq_z_s8(b2, lanes), vldrbq_z_s8(b3, lanes));
                     }
                 }
-                acc0 -= input_zp * sum0;
-                acc1 -= input_zp * sum1;
-                acc2 -= input_zp * sum2;
-                acc3 -= input_zp * sum3;
-                const int32_t sums[4] = {acc0, acc1, acc2, acc3};
+                const int32_t sums[4] = {t.acc0 - input_zp * t.sum0, t.acc1 - input_zp * t.sum1,
+                                         t.acc2 - input_zp * t.sum2, t.acc3 - input_zp * t.sum3};
                 const mve_pred16_t lanes = vctp32q((uint32_t)n);
                 const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(p->bias + oc, lanes));
                 mcu_store_mve_s8(out + oc, acc, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max,
