@@ -47,3 +47,33 @@ def int_ref(p, a, b):
     s2 = mbqm((b.astype(np.int64) - p["input2_zp"]) << p["left_shift"], p["input2_mult"], p["input2_shift"])
     y = mbqm(s1 + s2, p["output_mult"], p["output_shift"]) + p["output_zp"]
     return np.clip(y, p["act_min"], p["act_max"])
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_add(imp, node, a):
+    """An Add of a constant is a bias_add (folded into its producer by passes); of two activations, an add."""
+    ins = list(node.input)
+    const = [i for i in ins if i in imp.consts]
+    if len(const) == 2:
+        imp.fail(node, "adding two constants is not supported")
+    if const:
+        x = imp.tensor(next(i for i in ins if i not in imp.consts), node)
+        value = imp.consts[const[0]].astype(np.float32)
+        imp.emit("bias_add", [x], [imp.output(node)], node, value=value)
+        return
+    x, y = (imp.tensor(i, node) for i in ins)
+    if imp.graph.tensors[x].shape != imp.graph.tensors[y].shape:
+        imp.fail(node, "Add with broadcasting between activations is not supported")
+    imp.emit("add", [x, y], [imp.output(node)], node)
+
+
+def tflite_add(imp, k, op):
+    o = imp.options(op, "AddOptions")
+    a, b = (imp.sg.Tensors(op.Inputs(i)).ShapeAsNumpy().tolist() for i in (0, 1))
+    if a != b:
+        imp.fail(k, f"ADD with broadcasting ({a} + {b}) is not supported")
+    imp.emit(k, "add", [op.Inputs(0), op.Inputs(1)], [op.Outputs(0)], act=imp.activation_of(o))
+
+
+ONNX = {"Add": onnx_add}
+TFLITE = {"ADD": tflite_add}
