@@ -178,6 +178,7 @@ _ATTR_TYPES = {  # the attributes our handlers read, with the type the ONNX spec
     "kernel_shape": "ints", "strides": "ints", "pads": "ints", "dilations": "ints", "perm": "ints",
     "group": "int", "axis": "int", "transA": "int", "transB": "int", "count_include_pad": "int",
     "ceil_mode": "int", "alpha": "float", "beta": "float", "epsilon": "float", "auto_pad": "string",
+    "axes": "ints", "keepdims": "int", "noop_with_empty_axes": "int",
 }
 _ATTR_PROTO = {"ints": onnx.AttributeProto.INTS, "int": onnx.AttributeProto.INT,
                "float": onnx.AttributeProto.FLOAT, "string": onnx.AttributeProto.STRING}
@@ -329,25 +330,20 @@ class _Importer:
                          smaller_first=auto == "SAME_UPPER")
 
     def pool(self, node, a, op):
-        """MaxPool / AveragePool / GlobalAveragePool -> the NHWC pool `op`."""
+        """MaxPool / AveragePool -> the NHWC pool `op`."""
         x = self.x(node)
         xs = self.graph.tensors[x].shape
-        if node.op_type == "GlobalAveragePool":
-            if len(xs) != 4:
-                self.fail(node, "only 2-D pooling is supported")
-            kernel, strides, pads = tuple(xs[2:]), (1, 1), (0, 0, 0, 0)
-        else:
-            kernel = tuple(a["kernel_shape"])
-            if len(kernel) != 2:
-                self.fail(node, "only 2-D pooling is supported")
-            if any(d != 1 for d in a.get("dilations", (1, 1))):
-                self.fail(node, "dilated pooling is not supported")
-            if a.get("ceil_mode", 0):
-                self.fail(node, "ceil_mode=1 is not supported")
-            strides = tuple(a.get("strides", (1, 1)))
-            pads = self.pads(node, a, xs[2:], kernel)
-            if a.get("count_include_pad", 0) and any(pads):
-                self.fail(node, "count_include_pad=1 with padding is not supported")
+        kernel = tuple(a["kernel_shape"])
+        if len(kernel) != 2:
+            self.fail(node, "only 2-D pooling is supported")
+        if any(d != 1 for d in a.get("dilations", (1, 1))):
+            self.fail(node, "dilated pooling is not supported")
+        if a.get("ceil_mode", 0):
+            self.fail(node, "ceil_mode=1 is not supported")
+        strides = tuple(a.get("strides", (1, 1)))
+        pads = self.pads(node, a, xs[2:], kernel)
+        if a.get("count_include_pad", 0) and any(pads):
+            self.fail(node, "count_include_pad=1 with padding is not supported")
         out_shape = self.shapes.get(node.output[0])
         self.nhwc(node, op, x, out_shape, kernel=kernel, strides=strides, pads=pads)
 

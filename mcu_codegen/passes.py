@@ -54,6 +54,8 @@ def _sink_transposes(g):
             elif n.op == "transpose" and transposed:
                 t = transposed[0]
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
+            elif n.op == "mean" and transposed:
+                _mean_before_transpose(g, i, n, transposed[0])
             elif n.op in ("clamp", "bias_add") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif (n.op == "add" and len(transposed) == 2 and len(producers) == 2
@@ -78,6 +80,19 @@ def _swap_with_transpose(g, i, n, t, new_inputs):
         attrs["value"] = np.ascontiguousarray(v.transpose(_inverse(perm)))
     g.nodes.insert(i, Node(n.op, new_inputs, [u.name], attrs, n.name))
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": perm}
+
+
+def _mean_before_transpose(g, i, n, t):
+    """mean(transpose(x, perm), axes) -> transpose(mean(x, perm[axes]), perm of the axes that remain)."""
+    perm, axes = t.attrs["perm"], n.attrs["axes"]
+    x = g.tensors[t.inputs[0]]
+    attrs = dict(n.attrs, axes=tuple(sorted(perm[a] for a in axes)))
+    u = g.new_tensor(x, shape=ops.get("mean").output_shape(attrs, [x.shape]), source=g.tensors[n.outputs[0]].source)
+    g.nodes.insert(i, Node("mean", [x.name], [u.name], attrs, n.name))
+    if not attrs["keep_dims"]:
+        remaining = [a for a in range(len(perm)) if a not in attrs["axes"]]  # u's axes, in x's order
+        perm = tuple(remaining.index(perm[j]) for j in range(len(perm)) if j not in axes)
+    n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
 
 
 def _fold_into_producers(g):

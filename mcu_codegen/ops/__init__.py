@@ -10,7 +10,7 @@ Copy _template.py to add one.
 """
 from . import _graph
 from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               quantize, requantize, reshape, softmax, transpose)
+               mean, quantize, requantize, reshape, softmax, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -20,6 +20,7 @@ REGISTRY = {
     "add": add,
     "max_pool": max_pool,
     "avg_pool": avg_pool,
+    "mean": mean,
     "softmax": softmax,
     "transpose": transpose,
     "reshape": reshape,

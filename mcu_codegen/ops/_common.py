@@ -199,3 +199,39 @@ def elementwise_overlap_limit(x, out):
     grow; a wider output must start below the input by the growth of the whole tensor."""
     grow = out.itemsize - x.itemsize
     return -grow * out.size if grow > 0 else 0
+
+
+MAX_DIMS = 6  # the rank of the index arrays in the strided kernels' params (mcu_nn.h MCU_MAX_DIMS)
+
+
+def merged_dims(dims, strides):
+    """(dims, strides) of an index space with size-1 axes dropped and adjacent axes merged where the outer one's
+    stride is the inner one's stride times its size: the fewest loops that visit the same offsets in order."""
+    out_d, out_s = [], []
+    for d, s in zip(dims, strides):
+        if d == 1:
+            continue
+        if out_d and out_s[-1] == s * d:
+            out_d[-1], out_s[-1] = out_d[-1] * d, s
+        else:
+            out_d.append(d)
+            out_s.append(s)
+    return out_d, out_s
+
+
+def strided_fields(prefix, dims, strides):
+    """{prefix_rank, prefix_dims, prefix_strides} for a kernel that maps a row-major index over `dims` to the
+    offset sum(i_d * strides_d) (mcu_strided_offset), merged and padded to MAX_DIMS."""
+    d, s = merged_dims(dims, strides)
+    if len(d) > MAX_DIMS:
+        raise ConversionError(f"an index space of rank {len(d)} (more than {MAX_DIMS}) is not supported")
+    pad = MAX_DIMS - len(d)
+    return {f"{prefix}_rank": len(d), f"{prefix}_dims": d + [1] * pad, f"{prefix}_strides": s + [0] * pad}
+
+
+def row_major_strides(shape):
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.insert(0, step)
+        step *= d
+    return strides

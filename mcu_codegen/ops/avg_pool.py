@@ -44,6 +44,5 @@ def int_ref(p, x):
 
 
 # -- import ----------------------------------------------------------------------------------------------------
-ONNX = {"AveragePool": lambda imp, node, a: imp.pool(node, a, "avg_pool"),
-        "GlobalAveragePool": lambda imp, node, a: imp.pool(node, a, "avg_pool")}
+ONNX = {"AveragePool": lambda imp, node, a: imp.pool(node, a, "avg_pool")}  # GlobalAveragePool: mean.py
 TFLITE = {"AVERAGE_POOL_2D": lambda imp, k, op: imp.pool(k, op, "avg_pool")}

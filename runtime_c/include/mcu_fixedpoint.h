@@ -178,4 +178,16 @@ static inline int32_t mcu_end_tap(int32_t origin, int32_t dilation, int32_t size
     return end < taps ? end : taps;
 }
 
+/* The offset of row-major index `index` over dims[0..rank) in a tensor with the given element strides
+ * (a broadcast axis has stride 0): the strided kernels' (mean, broadcasting element-wise ops) addressing. */
+static inline int32_t mcu_strided_offset(int32_t index, int32_t rank, const int32_t *dims, const int32_t *strides)
+{
+    int32_t offset = 0;
+    for (int32_t d = rank - 1; d >= 0; --d) {
+        offset += (index % dims[d]) * strides[d];
+        index /= dims[d];
+    }
+    return offset;
+}
+
 #endif /* MCU_FIXEDPOINT_H */

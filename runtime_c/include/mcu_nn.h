@@ -108,6 +108,33 @@ MCU_KERNEL void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *inpu
 #endif
 
 typedef struct {
+    int32_t out_size;                   /* output elements */
+    int32_t count;                      /* input elements averaged into each output */
+    /* strided index spaces (mcu_strided_offset), rank <= 6 (ops/_common.py MAX_DIMS) */
+    int32_t kept_rank, kept_dims[6], kept_strides[6];           /* output index -> input offset */
+    int32_t reduced_rank, reduced_dims[6], reduced_strides[6];  /* tap index -> offset from there */
+    int32_t input_zp, output_zp;        /* integer kernels only, as the fields below */
+    int32_t mult, shift;                /* input_scale / (output_scale * count), folded as TFLM does */
+    int32_t q_min, q_max;               /* the output type's range */
+} mcu_mean_params_t;
+
+/* TFLite int8 MEAN over any axes: out[o] = clamp(requant(sum_r (in[kept(o) + reduced(r)] - input_zp), mult, shift)
+ * + output_zp, q_min, q_max), the sum in int32. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_s8(const mcu_mean_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* TFLite int16 MEAN: as mcu_mean_s8 (zero points 0, the 32-bit requantization, as TFLM). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_s16(const mcu_mean_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+/* float MEAN: the float sum in tap order, divided by count. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_f32(const mcu_mean_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
     int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
     int32_t perm[4];                    /* out dim i is input dim perm[i] */
     int32_t element_size;               /* bytes per element: 1 (int8), 2 (int16) or 4 (float) */
