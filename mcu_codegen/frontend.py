@@ -347,6 +347,22 @@ class _Importer:
         out_shape = self.shapes.get(node.output[0])
         self.nhwc(node, op, x, out_shape, kernel=kernel, strides=strides, pads=pads)
 
+    def constant_operand(self, node):
+        """(activation tensor, float32 constant) of a binary node with one constant operand (None: none),
+        and whether the constant comes first."""
+        const = [i for i in node.input if i in self.consts]
+        if len(const) == 2:
+            self.fail(node, f"{node.op_type} of two constants is not supported")
+        if not const:
+            return None, None, False
+        x = self.tensor(next(i for i in node.input if i not in self.consts), node)
+        return x, self.const(node, const[0], "the constant operand").astype(np.float32), node.input[0] == const[0]
+
+    def binary(self, node, op):
+        """An element-wise op of two activations (broadcast as ONNX does)."""
+        x, y = (self.tensor(i, node) for i in node.input)
+        self.emit(op, [x, y], [self.output(node)], node)
+
     def fully_connected(self, node, weight, bias):
         x = self.x(node)
         if self.graph.tensors[x].shape[-1] != weight.shape[1]:

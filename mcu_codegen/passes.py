@@ -5,7 +5,7 @@ import numpy as np
 from . import ops
 from .ir import ConversionError, Node
 
-FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "max_pool", "avg_pool")
+FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool")
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CONVS = ("conv2d", "depthwise_conv2d")
 
@@ -27,7 +27,8 @@ def canonicalize(graph):
     return g
 
 
-_WHY = {"clamp": "an activation with no producer to fuse into", "bias_add": "an Add of a constant that is not a bias"}
+_WHY = {"clamp": "an activation with no producer to fuse into", "bias_add": "an Add of a constant that is not a bias",
+        "scale_mul": "a Mul by a constant that is not a per-channel scale of a conv or fully connected layer"}
 
 
 def _inverse(perm):
@@ -56,9 +57,9 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op == "mean" and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
-            elif n.op in ("clamp", "bias_add") and transposed:
+            elif n.op in ("clamp", "bias_add", "scale_mul") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
-            elif (n.op == "add" and len(transposed) == 2 and len(producers) == 2
+            elif (n.op in ("add", "sub", "mul") and len(transposed) == 2 and len(producers) == 2
                   and transposed[0].attrs["perm"] == transposed[1].attrs["perm"]):
                 _swap_with_transpose(g, i, n, transposed[0], [t.inputs[0] for t in transposed])
             else:
@@ -71,10 +72,10 @@ def _sink_transposes(g):
 def _swap_with_transpose(g, i, n, t, new_inputs):
     """op(transpose(x)) -> transpose(op(x)): the op is rewritten in x's layout."""
     perm = t.attrs["perm"]
-    x = g.tensors[new_inputs[0]]
-    u = g.new_tensor(x, source=g.tensors[n.outputs[0]].source)
+    x, y = g.tensors[new_inputs[0]], g.tensors[n.outputs[0]]
+    u = g.new_tensor(x, shape=tuple(y.shape[j] for j in _inverse(perm)), source=y.source)  # y in x's layout
     attrs = dict(n.attrs)
-    if n.op == "bias_add":
+    if n.op in ("bias_add", "scale_mul"):
         v = attrs["value"]
         v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)
         attrs["value"] = np.ascontiguousarray(v.transpose(_inverse(perm)))
@@ -95,18 +96,32 @@ def _mean_before_transpose(g, i, n, t):
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
 
 
+def _per_channel(value, channels):
+    """A constant as one value per channel (the last axis), or None when it is not one (a scalar broadcasts)."""
+    if value.size not in (1, channels) or (value.size > 1 and value.shape[-1] != channels):
+        return None
+    return np.broadcast_to(value.reshape(-1), (channels,))
+
+
 def _fold_into_producers(g):
-    """bias_add, batchnorm and clamp fold into the op that produced their input when nobody else reads it."""
+    """bias_add, scale_mul (a per-channel Mul by a constant), batchnorm and clamp fold into the op that produced
+    their input when nobody else reads it."""
     for n in list(g.nodes):
         p = g.producer(n.inputs[0])
         if p is None or not _sole_reader(g, n.inputs[0], n):
             continue
-        if n.op == "bias_add" and p.op in FUSES_BIAS and not p.attrs.get("act"):
-            v = n.attrs["value"]
-            channels = g.tensors[n.outputs[0]].shape[-1]
-            if v.size not in (1, channels) or (v.size > 1 and v.shape[-1] != channels):
-                continue  # not a per-channel bias
-            p.attrs["bias"] = (p.attrs["bias"] + np.broadcast_to(v.reshape(-1), (channels,))).astype(np.float32)
+        channels = g.tensors[n.outputs[0]].shape[-1]
+        if n.op in ("bias_add", "scale_mul") and p.op in FUSES_BIAS and not p.attrs.get("act"):
+            v = _per_channel(n.attrs["value"], channels)
+            if v is None:
+                continue  # not a per-channel bias or scale
+            if n.op == "bias_add":
+                p.attrs["bias"] = (p.attrs["bias"] + v).astype(np.float32)
+            else:  # y * v = (W x + b) * v: each output channel's weights and bias scaled
+                shape = [1] * p.attrs["weight"].ndim
+                shape[2 if p.op == "depthwise_conv2d" else 0] = -1
+                p.attrs["weight"] = (p.attrs["weight"] * v.reshape(shape)).astype(np.float32)
+                p.attrs["bias"] = (p.attrs["bias"] * v).astype(np.float32)
         elif n.op == "batchnorm" and p.op in CONVS and not p.attrs.get("act"):
             scale, shift = n.attrs["scale"], n.attrs["shift"]
             axis = 0 if p.op == "conv2d" else 2

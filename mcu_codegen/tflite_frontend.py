@@ -219,6 +219,12 @@ class _Importer:
                   pads=_pads(o.Padding(), in_hw, kernel, strides, dilations),
                   act=self.activation_of(o), **extra)
 
+    def binary(self, k, op, kind, options):
+        """An element-wise op of two activations (broadcast as TFLite does) with its fused activation."""
+        if any(self.const(op.Inputs(i)) is not None for i in (0, 1)):
+            self.fail(k, "an operand is a constant tensor; only two activations are supported")
+        self.emit(k, kind, [op.Inputs(0), op.Inputs(1)], [op.Outputs(0)], act=self.activation_of(options))
+
     def pool(self, k, op, kind):
         o = _options(op, tflite.Pool2DOptions)
         in_hw = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[1:3]

@@ -10,7 +10,7 @@ Copy _template.py to add one.
 """
 from . import _graph
 from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               mean, quantize, requantize, reshape, softmax, transpose)
+               mean, mul, quantize, requantize, reshape, softmax, sub, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -18,6 +18,8 @@ REGISTRY = {
     "depthwise_conv2d": depthwise_conv2d,
     "fully_connected": fully_connected,
     "add": add,
+    "sub": sub,
+    "mul": mul,
     "max_pool": max_pool,
     "avg_pool": avg_pool,
     "mean": mean,

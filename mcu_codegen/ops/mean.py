@@ -38,8 +38,8 @@ def prepare(attrs, ins, out):
     p = dict(out_size=out.size, count=count,
              **c.strided_fields("kept", [x.shape[i] for i in kept], [strides[i] for i in kept]),
              **c.strided_fields("reduced", [x.shape[a] for a in axes], [strides[a] for a in axes]))
-    if x.dtype == "float32":
-        return p
+    if x.dtype == "float32":  # the float kernel reads the geometry only
+        return dict(p, input_zp=0, output_zp=0, mult=0, shift=0, q_min=0, q_max=0)
     q_min, q_max = c.QRANGE[out.dtype]
     if count * (q_max - q_min) > fp.INT32_MAX:
         raise ConversionError(f"a mean of {count} values could overflow its int32 sum")
@@ -53,12 +53,8 @@ def prepare(attrs, ins, out):
 
 def offsets(p, prefix, n):
     """The input offset of each of n row-major indices over a strided index space of the params."""
-    index, offset = np.arange(n), np.zeros(n, np.int64)
-    for d, s in reversed(list(zip(p[f"{prefix}_dims"][:p[f"{prefix}_rank"]],
-                                  p[f"{prefix}_strides"][:p[f"{prefix}_rank"]]))):
-        offset += (index % d) * s
-        index //= d
-    return offset
+    rank = p[f"{prefix}_rank"]
+    return c.strided_offsets(p[f"{prefix}_dims"][:rank], p[f"{prefix}_strides"][:rank], n)
 
 
 def int_ref(p, x):

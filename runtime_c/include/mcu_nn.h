@@ -69,11 +69,29 @@ typedef struct {
     int32_t input1_mult, input1_shift, input2_mult, input2_shift;
     int32_t output_mult, output_shift;
     int32_t act_min, act_max;
+    /* broadcast (rank 0: both inputs have the output's shape): output index i over dims[0..rank) reads
+     * input1[mcu_strided_offset(i, rank, dims, input1_strides)], likewise input2; a broadcast axis has stride 0 */
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];
+    int32_t subtract;                   /* 1: TFLite SUB (the scaled second input subtracted); 0: ADD */
 } mcu_add_params_t;
 
-/* TFLite int8 ADD: both inputs scaled to a common 2^-20 grid, summed, requantized. Same shapes, no broadcast. */
+/* TFLite int8 ADD (and SUB): both inputs scaled to a common 2^-20 grid, summed (or subtracted), requantized;
+ * broadcast as TFLite. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t output_mult, output_shift;  /* input1_scale * input2_scale / output_scale */
+    int32_t act_min, act_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+} mcu_mul_params_t;
+
+/* TFLite int8 MUL: out = clamp(requant((in1 - input1_zp) * (in2 - input2_zp)) + output_zp); broadcast. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 #endif
 
 typedef struct {
@@ -242,6 +260,11 @@ MCU_KERNEL void mcu_fully_connected_s16(const mcu_fully_connected_s16_params_t *
 MCU_KERNEL void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 #endif
 
+/* TFLite int16 MUL: as mcu_mul_s8, zero points 0. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mul_s16(const mcu_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+#endif
+
 /* mcu_max_pool_s8 / mcu_avg_pool_s8 on int16 data (same rounding). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_max_pool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
@@ -295,10 +318,14 @@ MCU_KERNEL void mcu_fully_connected_f32(const mcu_fully_connected_f32_params_t *
 typedef struct {
     int32_t size;
     float act_min, act_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+    int32_t subtract;                   /* add: 1 for SUB */
 } mcu_add_f32_params_t;
 
+/* float ADD (SUB with subtract = 1) and MUL, broadcast, clamped to [act_min, act_max]. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
+MCU_KERNEL void mcu_mul_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 #endif
 
 typedef struct {

@@ -1,0 +1,38 @@
+"""Element-wise difference of two activations, broadcast, with TFLite's int8 / int16 SUB arithmetic (ADD's
+scaling with the second input subtracted: add.py's kernels with subtract = 1), or float."""
+import numpy as np
+
+from . import _common as c
+from . import add
+
+KERNELS = add.KERNELS
+output_shape, macs, overlap_limit, int_ref = add.output_shape, add.macs, add.overlap_limit, add.int_ref
+
+
+def float_ref(attrs, a, b):
+    a, b = c.aligned_pair(a, b)
+    return c.float_clamp(a - b, attrs)
+
+
+def prepare(attrs, ins, out):
+    return dict(add.prepare(attrs, ins, out), subtract=1)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_sub(imp, node, a):
+    """x - constant is a bias_add of -constant (folded into its producer); two activations, a sub."""
+    x, value, first = imp.constant_operand(node)
+    if value is not None:
+        if first:
+            imp.fail(node, "a constant minus an activation is not supported")
+        imp.emit("bias_add", [x], [imp.output(node)], node, value=np.negative(value))
+        return
+    imp.binary(node, "sub")
+
+
+def tflite_sub(imp, k, op):
+    imp.binary(k, op, "sub", imp.options(op, "SubOptions"))
+
+
+ONNX = {"Sub": onnx_sub}
+TFLITE = {"SUB": tflite_sub}

@@ -1,0 +1,46 @@
+"""Shared by the tests of the binary element-wise ops (add, sub, mul): broadcast cases, and one-operator int8
+.tflite files of ADD / SUB / MUL for TFLM."""
+import numpy as np
+import tflite
+from helpers import qtensor, rand_int8, typed
+from tflite16 import int8_t, one_op_model, run_imported, run_tflm
+
+# (shape 1, shape 2): same shapes, per-channel [1,H,W,C] x [1,1,1,C], both ways, lower ranks, scalars, 6-D
+BROADCASTS = [((1, 5, 7, 6), (1, 5, 7, 6)), ((1, 5, 7, 6), (1, 1, 1, 6)), ((1, 1, 1, 6), (1, 5, 7, 6)),
+              ((1, 5, 7, 6), (6,)), ((1, 5, 1, 6), (1, 1, 7, 1)), ((2, 3, 4), (3, 1)), ((1, 4, 4, 3), (1,)),
+              ((7,), (1,)), ((2, 1, 3, 1, 2, 2), (1, 2, 1, 4, 1, 2)), ((1, 8, 1, 3), (1, 8, 5, 3))]
+ZPS = [(-128, 127, 0), (0, 0, -128), (127, -128, 127), (3, -9, 20)]
+OPTIONS = {"add": ("AddOptions", "ADD"), "sub": ("SubOptions", "SUB"), "mul": ("MulOptions", "MUL")}
+ACT = {None: tflite.ActivationFunctionType.NONE, (0.0, np.inf): tflite.ActivationFunctionType.RELU,
+       (0.0, 6.0): tflite.ActivationFunctionType.RELU6}
+
+
+def binary_model(kind, shapes, quants, act=None):
+    """A one-operator int8 file: kind of inputs 0 and 1 -> output; quants: ((scale, zp) x 3)."""
+    name, code = OPTIONS[kind]
+
+    def options(b):
+        getattr(tflite, f"{name}Start")(b)
+        getattr(tflite, f"{name}AddFusedActivationFunction")(b, ACT[act])
+        return getattr(tflite, f"{name}End")(b)
+    out_shape = tuple(int(d) for d in np.broadcast_shapes(*shapes))
+    return one_op_model(getattr(tflite.BuiltinOperator, code), getattr(tflite.BuiltinOptions, name), options,
+                        [int8_t(shapes[0], *quants[0]), int8_t(shapes[1], *quants[1]),
+                         int8_t(out_shape, *quants[2])], 2), out_shape
+
+
+def check_int8_equals_tflm(run_kernel, mod, kind, shapes, quants, act=None, through_tool=False, n=12):
+    """TFLM on the one-operator file; our twin and C kernel (and the whole tool) on the same integers."""
+    rng = np.random.default_rng(0)
+    model, out_shape = binary_model(kind, shapes, quants, act)
+    a, b = rand_int8(rng, (n,) + tuple(shapes[0])), rand_int8(rng, (n,) + tuple(shapes[1]))
+    a[0], b[0], a[1], b[1] = -128, -128, 127, 127
+    want = run_tflm(model, [a, b]).reshape((n,) + out_shape)
+    x1, x2, out = qtensor(shapes[0], *quants[0]), qtensor(shapes[1], *quants[1]), qtensor(out_shape, *quants[2])
+    p = mod.prepare({"act": act}, [x1, x2], out)
+    np.testing.assert_array_equal(typed(mod.int_ref(p, a, b), out).reshape(want.shape), want)
+    got = np.stack([run_kernel(mod, p, [a[i], b[i]], out_shape, np.int8) for i in range(n)])
+    np.testing.assert_array_equal(got, want)
+    if through_tool:
+        np.testing.assert_array_equal(run_imported(model, [a, b], "int8").reshape(want.shape), want)
+    return want.size

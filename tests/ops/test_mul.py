@@ -1,0 +1,104 @@
+"""MUL: (x1 - zp1) * (x2 - zp2) requantized; broadcast; TFLM on one-operator int8 files."""
+import numpy as np
+import pytest
+from binary import BROADCASTS, ZPS, check_int8_equals_tflm
+from helpers import (c_equals_int_ref, c_float_within_rounding, qtensor, rand_int8, rand_int16, run_single_node,
+                     stensor)
+
+from mcu_codegen.ops import mul
+
+
+@pytest.mark.parametrize("shapes", BROADCASTS)
+def test_float_ref_matches_onnxruntime(shapes):
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(0, 1, s).astype(np.float32) for s in shapes)
+    want = run_single_node("Mul", [a, b])
+    np.testing.assert_allclose(mul.float_ref({}, a[None], b[None])[0].reshape(want.shape), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("zps", ZPS)
+@pytest.mark.parametrize("shapes", BROADCASTS)
+def test_c_equals_int_ref(run_kernel, shapes, zps):
+    rng = np.random.default_rng(1)
+    out_shape = mul.output_shape({}, shapes)
+    x1, x2, out = qtensor(shapes[0], 0.02, zps[0]), qtensor(shapes[1], 0.3, zps[1]), qtensor(out_shape, 0.25, zps[2])
+    p = mul.prepare({"act": (0.0, 6.0) if zps[2] == -128 else None}, [x1, x2], out)
+    c_equals_int_ref(run_kernel, mul, p, [rand_int8(rng, shapes[0]), rand_int8(rng, shapes[1])], out)
+    x1, x2, out = stensor(shapes[0], 1e-4), stensor(shapes[1], 3e-4), stensor(out_shape, 4e-4)
+    c_equals_int_ref(run_kernel, mul, mul.prepare({}, [x1, x2], out),
+                     [rand_int16(rng, shapes[0]), rand_int16(rng, shapes[1])], out)
+
+
+def test_int_ref_within_one_step_of_float():
+    rng = np.random.default_rng(2)
+    x1, x2, out = qtensor((1, 64), 0.05, 3), qtensor((1, 64), 0.02, -4), qtensor((1, 64), 0.08, 1)
+    q1, q2 = rand_int8(rng, (1, 64)), rand_int8(rng, (1, 64))
+    want = np.clip((q1 - 3.0) * 0.05 * (q2 + 4.0) * 0.02, -129 * 0.08, 126 * 0.08)
+    got = (mul.int_ref(mul.prepare({}, [x1, x2], out), q1[None], q2[None])[0] - 1.0) * 0.08
+    assert np.abs(got - want).max() / 0.08 <= 1.0
+
+
+@pytest.mark.parametrize("shapes", BROADCASTS)
+def test_c_float32_within_rounding(run_kernel, shapes):
+    rng = np.random.default_rng(3)
+    c_float_within_rounding(run_kernel, mul, {"act": None}, [rng.normal(0, 1, s).astype(np.float32) for s in shapes], 1)
+
+
+@pytest.mark.parametrize("act", [None, (0.0, np.inf)])
+@pytest.mark.parametrize("quants", [((0.05, -128), (0.05, 127), (0.1, 0)), ((0.02, 5), (0.3, -7), (0.25, -128))])
+@pytest.mark.parametrize("shapes", BROADCASTS)
+def test_int8_equals_tflm(run_kernel, shapes, quants, act):
+    size = check_int8_equals_tflm(run_kernel, mul, "mul", shapes, quants, act, through_tool=shapes == BROADCASTS[1])
+    print(f"MUL {shapes} {quants} act {act}: {size} outputs equal to TFLM")
+
+
+def _model(nodes, out_shape, inits, in_shape=(1, 3, 8, 6)):
+    from helpers import onnx_model
+    return onnx_model(nodes, [("x", list(in_shape))], [("y", out_shape)], inits, 13)
+
+
+def test_decomposed_batchnorm_after_conv_and_gemm_folds(tmp_path):
+    """tf2onnx's BatchNorm left as Mul + Add by per-channel constants after a Conv (and after a Gemm): both
+    fold into the layer's weights and bias; nothing else is left to run."""
+    from helpers import through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(4)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "b": rng.normal(0, 0.1, 4).astype(np.float32),
+             "s": rng.uniform(0.5, 2, (4, 1, 1)).astype(np.float32), "t": rng.normal(0, 0.3, (4, 1, 1)).astype(np.float32),
+             "fw": rng.normal(0, 0.3, (5, 192)).astype(np.float32), "fs": rng.uniform(-2, 2, 5).astype(np.float32),
+             "ft": rng.normal(0, 0.3, 5).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Mul", ["c", "s"], ["m"]), helper.make_node("Add", ["m", "t"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]), helper.make_node("Flatten", ["r"], ["f"]),
+             helper.make_node("Gemm", ["f", "fw"], ["g"], transB=1), helper.make_node("Mul", ["fs", "g"], ["gm"]),
+             helper.make_node("Sub", ["gm", "ft"], ["y"])]
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(_model(nodes, [1, 5], inits), x, tmp_path, modes=("int8", "int16x8", "float32"))
+    assert [o for o in ops if o != "reshape"] == ["transpose", "conv2d", "fully_connected"], ops  # (alias)
+
+
+def test_mul_of_activations_with_broadcast_through_the_tool(tmp_path):
+    """A squeeze-and-excitation gate: a conv's map times its own global mean, [1,C,H,W] x [1,C,1,1]; the layout
+    transposes cancel through both the mean and the broadcasting Mul."""
+    from helpers import through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(5)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "b": rng.normal(0, 0.1, 4).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["c"], ["g"]), helper.make_node("Mul", ["c", "g"], ["m"]),
+             helper.make_node("Sub", ["m", "c"], ["y"])]
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(_model(nodes, [1, 4, 8, 6], inits), x, tmp_path, modes=("int8", "int16x8", "float32"))
+    assert sorted(ops) == sorted(["transpose", "conv2d", "mean", "mul", "sub", "transpose"]), ops
+
+
+def test_mul_by_a_constant_that_is_no_channel_scale_is_one_clear_error(tmp_path):
+    import onnx
+    from onnx import helper
+
+    import mcu_codegen
+    nodes = [helper.make_node("Mul", ["x", "k"], ["y"], name="odd_scale")]
+    model = _model(nodes, [1, 3, 8, 6], {"k": np.ones((8, 6), np.float32)})
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(mcu_codegen.ConversionError, match="'odd_scale' \\(a Mul by a constant that is not a per-chan"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
