@@ -44,3 +44,33 @@ def check_int8_equals_tflm(run_kernel, mod, kind, shapes, quants, act=None, thro
     if through_tool:
         np.testing.assert_array_equal(run_imported(model, [a, b], "int8").reshape(want.shape), want)
     return want.size
+
+
+def check_float_ref_matches_onnxruntime(mod, onnx_op, shapes):
+    from helpers import run_single_node
+    rng = np.random.default_rng(6)
+    a, b = (rng.normal(0, 1, s).astype(np.float32) for s in shapes)
+    want = run_single_node(onnx_op, [a, b])
+    np.testing.assert_allclose(mod.float_ref({}, a[None], b[None])[0].reshape(want.shape), want, rtol=1e-6)
+
+
+def check_c_equals_int_ref(run_kernel, mod, shapes, zps, act):
+    """int8 with the given zero points and fused activation, then 16x8, on the broadcast shapes."""
+    from helpers import c_equals_int_ref, rand_int16, stensor
+    rng = np.random.default_rng(7)
+    out_shape = mod.output_shape({}, shapes)
+    x1, x2, out = qtensor(shapes[0], 0.02, zps[0]), qtensor(shapes[1], 0.3, zps[1]), qtensor(out_shape, 0.25, zps[2])
+    p = mod.prepare({"act": act}, [x1, x2], out)
+    c_equals_int_ref(run_kernel, mod, p, [rand_int8(rng, shapes[0]), rand_int8(rng, shapes[1])], out)
+    x1, x2, out = stensor(shapes[0], 1e-4), stensor(shapes[1], 3e-4), stensor(out_shape, 4e-4)
+    c_equals_int_ref(run_kernel, mod, mod.prepare({}, [x1, x2], out),
+                     [rand_int16(rng, shapes[0]), rand_int16(rng, shapes[1])], out)
+
+
+def check_c_float32_within_rounding(run_kernel, mod, shapes):
+    from helpers import c_float_within_rounding
+    rng = np.random.default_rng(8)
+    c_float_within_rounding(run_kernel, mod, {"act": None}, [rng.normal(0, 1, s).astype(np.float32) for s in shapes], 1)
+
+
+TFLM_QUANTS = [((0.05, -128), (0.05, 127), (0.1, 0)), ((0.02, 5), (0.3, -7), (0.25, -128))]
