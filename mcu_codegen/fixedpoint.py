@@ -126,8 +126,9 @@ def exp_on_negative_values(a, integer_bits):
     return np.where(a == 0, INT32_MAX, result)
 
 
-def one_over_one_plus_x_for_x_in_0_1(a):
-    """1 / (1 + a) for a in [0, 1), a with 0 integer bits; the result with 0 integer bits (Newton-Raphson)."""
+def _one_over_half_denominator(a):
+    """2 / (1 + a) for a in [0, 1) (a with 0 integer bits) with 2 integer bits: gemmlowp's Newton-Raphson
+    division shared by one_over_one_plus_x_for_x_in_0_1 and one_minus_x_over_one_plus_x_for_x_in_0_1."""
     a = _i64(a)
     s = a + INT32_MAX  # gemmlowp RoundingHalfSum(a, One)
     half_denominator = np.where(s >= 0, (s + 1) >> 1, -((-(s - 1)) >> 1))
@@ -136,7 +137,34 @@ def one_over_one_plus_x_for_x_in_0_1(a):
         half_denominator_times_x = sat_rounding_doubling_high_mul(half_denominator, x)
         one_minus = (1 << 29) - half_denominator_times_x
         x = x + saturating_rounding_multiply_by_pot(sat_rounding_doubling_high_mul(x, one_minus), 2)
-    return saturating_rounding_multiply_by_pot(x, 1)  # ExactMulByPot<-1> then Rescale<0>
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    """1 / (1 + a) for a in [0, 1), a with 0 integer bits; the result with 0 integer bits (Newton-Raphson)."""
+    return saturating_rounding_multiply_by_pot(_one_over_half_denominator(a), 1)  # ExactMulByPot<-1>, Rescale<0>
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a):
+    """(1 - a) / (1 + a) for a in [0, 1), 0 integer bits in and out: 2 / (1 + a) - 1, rescaled."""
+    return saturating_rounding_multiply_by_pot(_one_over_half_denominator(a) - (1 << 29), 2)
+
+
+def logistic_q4(a):
+    """gemmlowp logistic of a FixedPoint<int32, 4> raw value: 1 / (1 + e^-a) with 0 integer bits (TFLite's
+    int8 LOGISTIC): computed on |a|, the negative side as One - result, exactly one half at 0."""
+    a = _i64(a)
+    positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), 4))
+    return np.where(a == 0, 1 << 30, np.where(a > 0, positive, INT32_MAX - positive))
+
+
+def tanh_q4(a):
+    """gemmlowp tanh of a FixedPoint<int32, 4> raw value, 0 integer bits out (TFLite's int8 TANH):
+    (1 - e^(-2|a|)) / (1 + e^(-2|a|)) with the sign of a; e^(2n) is exp_on_negative_values of n's raw value
+    read with 5 integer bits (ExactMulByPot<1>)."""
+    a = _i64(a)
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), 5))
+    return np.where(a == 0, 0, np.where(a < 0, -t, t))
 
 
 def count_leading_zeros_u32(x):

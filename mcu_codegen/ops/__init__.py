@@ -10,7 +10,7 @@ Copy _template.py to add one.
 """
 from . import _graph
 from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               mean, mul, quantize, requantize, reshape, softmax, sub, transpose)
+               logistic, mean, mul, quantize, requantize, reshape, softmax, sub, tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -24,6 +24,8 @@ REGISTRY = {
     "avg_pool": avg_pool,
     "mean": mean,
     "softmax": softmax,
+    "logistic": logistic,
+    "tanh": tanh,
     "transpose": transpose,
     "reshape": reshape,
     "quantize": quantize,

@@ -153,6 +153,24 @@ MCU_KERNEL void mcu_mean_f32(const mcu_mean_params_t *p, const float *input, flo
 #endif
 
 typedef struct {
+    int32_t size;
+    int32_t input_zp;
+    int32_t input_mult, input_left_shift;   /* input_scale * 2^27: (x - zp) to gemmlowp's 4-integer-bit fixed point */
+    int32_t input_range_radius;             /* |x - zp| at or beyond it saturates the output */
+} mcu_logistic_params_t;
+
+/* TFLite int8 LOGISTIC: out = round(logistic(x) * 256) - 128 (output scale 1/256, zero point -128), gemmlowp's
+ * fixed-point logistic. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_s8(const mcu_logistic_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* TFLite int8 TANH: out = round(tanh(x) * 128) (output scale 1/128, zero point 0), gemmlowp's fixed-point tanh. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_tanh_s8(const mcu_logistic_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
     int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
     int32_t perm[4];                    /* out dim i is input dim perm[i] */
     int32_t element_size;               /* bytes per element: 1 (int8), 2 (int16) or 4 (float) */
@@ -321,6 +339,16 @@ typedef struct {
     int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
     int32_t subtract;                   /* add: 1 for SUB */
 } mcu_add_f32_params_t;
+
+typedef struct {
+    int32_t size;
+} mcu_unary_f32_params_t;
+
+/* float logistic 1 / (1 + expf(-x)) and tanhf(x), element-wise. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_tanh_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+#endif
 
 /* float ADD (SUB with subtract = 1) and MUL, broadcast, clamped to [act_min, act_max]. */
 #ifndef MCU_KERNELS_STATIC

@@ -90,11 +90,11 @@ case("zero-sized tensor", convert("zero_sized.onnx"), "zero-sized tensors are no
 
 # -- graph structure -----------------------------------------------------------------------------------------------
 unsupported = [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
-               helper.make_node("Sigmoid", ["h"], ["s"], name="gate"),
-               helper.make_node("Tanh", ["s"], ["y"], name="squash")]
+               helper.make_node("Erf", ["h"], ["s"], name="gate"),
+               helper.make_node("Sin", ["s"], ["y"], name="squash")]
 save("unsupported_ops.onnx", onnx_model(unsupported, [("x", [1, 4])], [("y", [1, 4])], {"w": w(4, 4)}))
 case("unsupported ops, all listed", convert("unsupported_ops.onnx"),
-     "2 unsupported node(s): 'gate' (Sigmoid), 'squash' (Tanh)")
+     "2 unsupported node(s): 'gate' (Erf), 'squash' (Sin)")
 cycle = [helper.make_node("Add", ["x", "b"], ["a"], name="first"), helper.make_node("Relu", ["a"], ["b"], name="second")]
 save("cycle.onnx", onnx_model(cycle, [("x", [1, 4])], [("b", [1, 4])]))
 case("graph with a cycle", convert("cycle.onnx"), "the graph has a cycle through node 'first' (Add)")
@@ -146,7 +146,7 @@ for name, location in (("external_outside.onnx", "../../../../etc/passwd"), ("ex
 # -- hostile names: the error quotes them escaped, on one line ------------------------------------------------------------
 evil = "evil */ \n#include <stdio.h>\n\\ \"quoted\" 'x'"
 hostile = [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
-           helper.make_node("Sigmoid", ["h"], ["y"], name=evil)]
+           helper.make_node("Erf", ["h"], ["y"], name=evil)]
 save("hostile_names.onnx", onnx_model(hostile, [("x", [1, 4])], [("y", [1, 4])], {"w": w(4, 4)}))
 case("hostile node name in an error", convert("hostile_names.onnx"), "'evil */ \\x0a#include <stdio.h>\\x0a")
 

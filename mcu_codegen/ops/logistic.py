@@ -1,0 +1,74 @@
+"""Logistic (sigmoid) with TFLite's int8 LOGISTIC arithmetic, or float. TFLite fixes the output quantization
+(1/256, zero point -128). The input x - zp is rescaled to gemmlowp's 4-integer-bit fixed point by a multiplier
+from input_scale * 2^27; beyond +-range_radius the output saturates. tanh.py shares this prepare."""
+import math
+
+import numpy as np
+
+from .. import fixedpoint as fp
+from .. import stable
+from ..ir import ConversionError
+from . import _common as c
+
+KERNELS = {"int8": ("mcu_logistic_s8", "mcu_logistic_params_t"),
+           "float32": ("mcu_logistic_f32", "mcu_unary_f32_params_t")}
+OUTPUT_QUANT = {"int8": (1.0 / 256, -128), "int16": (1.0 / 32768, 0)}
+INPUT_INTEGER_BITS = 4
+
+
+def output_shape(attrs, in_shapes):
+    return tuple(in_shapes[0])
+
+
+def macs(attrs, in_shapes, out_shape):
+    return 0
+
+
+def float_ref(attrs, x):
+    return stable.sigmoid(x).astype(np.float32)
+
+
+def prepare(attrs, ins, out):
+    """TFLM's Prepare for int8 LOGISTIC and TANH: the multiplier and left shift of input_scale * 2^27 (frexp,
+    rounded half away from zero) and the input radius floor(15 * 2^27 / 2^shift)."""
+    x = ins[0]
+    if x.dtype == "float32":
+        return dict(size=out.size)
+    if x.dtype != "int8":
+        raise ConversionError(f"no {x.dtype} kernel (available: float32, int8)")
+    q, shift = math.frexp(float(np.float32(x.scale)) * (1 << (31 - INPUT_INTEGER_BITS)))
+    mult = int(fp.round_half_away(q * (1 << 31)))
+    if mult >= 1 << 31 or not -31 <= shift <= 30:
+        raise ConversionError(f"input scale {float(x.scale)} out of the range of TFLite's int8 arithmetic")
+    radius = math.floor(math.ldexp(((1 << INPUT_INTEGER_BITS) - 1) * (1 << (31 - INPUT_INTEGER_BITS)), -shift))
+    return dict(size=out.size, input_zp=x.zero_point, input_mult=mult, input_left_shift=shift,
+                input_range_radius=min(radius, fp.INT32_MAX))
+
+
+def overlap_limit(p, index, x, out):
+    return c.elementwise_overlap_limit(x, out)
+
+
+def q4_input(p, x):
+    """(x - zp, its 4-integer-bit fixed-point value) as the kernels compute them."""
+    d = x.astype(np.int64) - p["input_zp"]
+    return d, fp.multiply_by_quantized_multiplier(d, p["input_mult"], p["input_left_shift"])
+
+
+def int_ref(p, x):
+    d, q4 = q4_input(p, x)
+    y = np.clip(fp.rounding_divide_by_pot(fp.logistic_q4(q4), 23) - 128, -128, 127)
+    return np.where(d <= -p["input_range_radius"], -128, np.where(d >= p["input_range_radius"], 127, y))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_sigmoid(imp, node, a):
+    imp.emit("logistic", [imp.x(node)], [imp.output(node)], node)
+
+
+def tflite_logistic(imp, k, op):
+    imp.emit(k, "logistic", [op.Inputs(0)], [op.Outputs(0)])
+
+
+ONNX = {"Sigmoid": onnx_sigmoid}
+TFLITE = {"LOGISTIC": tflite_logistic}
