@@ -84,7 +84,7 @@ static const int32_t n8_bias[10] = {
     1454, -893, -61, -829, -466, 69, -1195, -271, -1831, -526,
 };
 static const int32_t n8_out_mult[10] = {
-    1647347017, 1391341829, 1082457625, 2139323170, 2114256586, 1738395239, 1344574568, 1327836397, 2071654721, 1397043660,
+    1647347130, 1391341925, 1082457699, 2139323316, 2114256731, 1738395357, 1344574660, 1327836488, 2071654863, 1397043756,
 };
 static const int32_t n8_out_shift[10] = {
     -6, -6, -5, -7, -7, -7, -6, -6, -7, -6,
@@ -195,10 +195,15 @@ static const mcu_add_params_t n5 = {
     .input1_shift = -1,
     .input2_mult = 1073741824,
     .input2_shift = 0,
-    .output_mult = 1655561325,
+    .output_mult = 1655561211,
     .output_shift = -19,
     .act_min = -128,
     .act_max = 127,
+    .subtract = 0,
+    .rank = 0,
+    .dims = {0, 0, 0, 0, 0, 0},
+    .input1_strides = {0, 0, 0, 0, 0, 0},
+    .input2_strides = {0, 0, 0, 0, 0, 0},
 };
 static const mcu_pool_params_t n6 = {
     .in_h = 4,
