@@ -83,7 +83,10 @@ def emit(graph, plan, name="model"):
         function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
         used.add(function)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
-        args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
+        args = [_arena_pointer(t, plan, const=True) for t in ins]
+        if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
+            args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
+        args.append(_arena_pointer(out, plan, const=False))
         calls.append(dict(comment=comment, code=f"{function}(&n{i}, {', '.join(args)});"))
     used = sorted(used)
 

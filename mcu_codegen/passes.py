@@ -13,9 +13,11 @@ CONVS = ("conv2d", "depthwise_conv2d")
 def canonicalize(graph):
     g = graph.copy()
     _sink_transposes(g)
+    _merge_duplicate_transposes(g)
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
+    _fold_pads_into_convolutions(g)
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
     _drop_noop_aliases(g)
@@ -57,10 +59,10 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op == "mean" and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
-            elif n.op in ("clamp", "bias_add", "scale_mul") and transposed:
+            elif n.op in ("clamp", "bias_add", "scale_mul", "pad") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
-            elif (n.op in ("add", "sub", "mul") and len(transposed) == 2 and len(producers) == 2
-                  and transposed[0].attrs["perm"] == transposed[1].attrs["perm"]):
+            elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
+                  and len({t.attrs["perm"] for t in transposed}) == 1):
                 _swap_with_transpose(g, i, n, transposed[0], [t.inputs[0] for t in transposed])
             else:
                 continue
@@ -69,12 +71,30 @@ def _sink_transposes(g):
             break
 
 
+def _merge_duplicate_transposes(g):
+    """Two transposes of one tensor by one perm (an NCHW input read by two convolutions): the first serves both."""
+    seen = {}
+    for n in list(g.nodes):
+        if n.op != "transpose":
+            continue
+        key = (n.inputs[0], n.attrs["perm"])
+        if key in seen and n.outputs[0] not in g.outputs:
+            g.rename_uses(n.outputs[0], seen[key])
+            g.nodes.remove(n)
+        else:
+            seen.setdefault(key, n.outputs[0])
+
+
 def _swap_with_transpose(g, i, n, t, new_inputs):
     """op(transpose(x)) -> transpose(op(x)): the op is rewritten in x's layout."""
     perm = t.attrs["perm"]
     x, y = g.tensors[new_inputs[0]], g.tensors[n.outputs[0]]
     u = g.new_tensor(x, shape=tuple(y.shape[j] for j in _inverse(perm)), source=y.source)  # y in x's layout
     attrs = dict(n.attrs)
+    if n.op == "concat":
+        attrs["axis"] = perm[attrs["axis"]]
+    if n.op == "pad":  # x's axis i is the transposed axis inverse[i]
+        attrs["pads"] = tuple(attrs["pads"][j] for j in _inverse(perm))
     if n.op in ("bias_add", "scale_mul"):
         v = attrs["value"]
         v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)
@@ -136,6 +156,42 @@ def _fold_into_producers(g):
             continue
         p.outputs = list(n.outputs)  # the producer now writes the folded node's output directly
         g.nodes.remove(n)
+
+
+def _pads_zero(g, pad):
+    """Whether a pad fills with zero (the value 0.0, or in a quantized file the input's zero point)."""
+    if "fill" in pad.attrs:
+        return pad.attrs["fill"] == g.tensors[pad.inputs[0]].zero_point
+    return pad.attrs["value"] == 0.0
+
+
+def _fold_pads_into_convolutions(g):
+    """A zero pad of H and W only, before a convolution (read by it alone), becomes the convolution's padding;
+    a layout transpose between the two (an NCHW Pad, then the conv's NHWC transpose) moves above the pad first."""
+    for n in list(g.nodes):
+        if n.op not in CONVS:
+            continue
+        t = g.producer(n.inputs[0])
+        if t is not None and t.op == "transpose" and _sole_reader(g, n.inputs[0], n):
+            q = g.producer(t.inputs[0])
+            if q is not None and q.op == "pad" and _sole_reader(g, t.inputs[0], t):
+                perm = t.attrs["perm"]  # transpose(pad(x)) -> pad'(transpose(x))
+                x = g.tensors[q.inputs[0]]
+                u = g.new_tensor(x, shape=tuple(x.shape[p] for p in perm), source=x.source)
+                t.inputs, t.outputs, q.inputs, q.outputs = [x.name], [u.name], [u.name], [n.inputs[0]]
+                q.attrs = dict(q.attrs, pads=tuple(q.attrs["pads"][p] for p in perm))
+                g.nodes.remove(q)
+                g.nodes.insert(g.nodes.index(n), q)
+        q = g.producer(n.inputs[0])
+        if q is None or q.op != "pad" or not _sole_reader(g, n.inputs[0], n) or not _pads_zero(g, q):
+            continue
+        pads = q.attrs["pads"]
+        if len(pads) != 4 or any(pads[a] != (0, 0) for a in (0, 3)):
+            continue
+        top, left, bottom, right = n.attrs["pads"]
+        n.attrs["pads"] = (top + pads[1][0], left + pads[2][0], bottom + pads[1][1], right + pads[2][1])
+        n.inputs = [q.inputs[0]]
+    g.remove_dead()
 
 
 def _standalone_batchnorm_to_depthwise(g):

@@ -110,6 +110,9 @@ def run_kernel(runtime):
             b = ffi.new(f"{C_TYPES[x.dtype]}[]", max(1, x.size))
             ffi.memmove(b, x.tobytes(), x.nbytes)
             bufs.append(b)
+        if getattr(mod, "INPUTS_AS_ARRAY", False):  # keep the arrays alive: the pointer array does not
+            keep.append(bufs)
+            bufs = [ffi.new(f"{C_TYPES[np.asarray(inputs[0]).dtype]} *[]", bufs)]
         out = np.zeros(out_shape, dtype=out_dtype)
         ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
         getattr(lib, function)(p, *bufs, ob)

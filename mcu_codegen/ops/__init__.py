@@ -9,8 +9,8 @@ handler(importer, index, operator)}; the two frontends collect these tables, so 
 Copy _template.py to add one.
 """
 from . import _graph
-from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               logistic, mean, mul, quantize, requantize, reshape, softmax, sub, tanh, transpose)
+from . import (add, avg_pool, concat, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
+               logistic, mean, mul, pad, quantize, requantize, reshape, softmax, sub, tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -27,6 +27,8 @@ REGISTRY = {
     "logistic": logistic,
     "tanh": tanh,
     "transpose": transpose,
+    "concat": concat,
+    "pad": pad,
     "reshape": reshape,
     "quantize": quantize,
     "dequantize": dequantize,

@@ -182,6 +182,34 @@ MCU_KERNEL void mcu_transpose(const mcu_transpose_params_t *p, const void *input
 #endif
 
 typedef struct {
+    int32_t count;                      /* inputs */
+    int32_t outer;                      /* product of the output dims before the axis */
+    const int32_t *chunk;               /* [count]: elements input k gives per outer index (its axis dim x inner) */
+    const int32_t *requantize;          /* [count]: 0 copy (the output's quantization), 1 requantize */
+    const int32_t *input_zp, *mult, *shift;     /* [count]: (x - input_zp) * input_scale / output_scale */
+    int32_t output_zp, q_min, q_max;
+} mcu_concat_params_t;
+
+/* TFLite CONCATENATION along any axis: for each outer index, input 0's chunk, input 1's, ...; an input with the
+ * output's quantization is copied (TFLM's int8 case), another requantized. inputs: [count] pointers. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_concat_s8(const mcu_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
+MCU_KERNEL void mcu_concat_s16(const mcu_concat_params_t *p, const int16_t *const *inputs, int16_t *output);
+MCU_KERNEL void mcu_concat_f32(const mcu_concat_params_t *p, const float *const *inputs, float *output);
+#endif
+
+typedef struct {
+    int32_t out_size, element_size;     /* bytes per element: 1, 2 or 4 */
+    int32_t rank, in_dims[6], in_strides[6], out_dims[6], before[6];    /* padded in front with 1s to rank 6 */
+    const uint8_t *fill;                /* [element_size]: the fill value's bytes */
+} mcu_pad_params_t;
+
+/* TFLite PAD / PADV2: out = the input surrounded by `before` / (out_dims - in_dims - before) fill elements. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_pad(const mcu_pad_params_t *p, const void *input, void *output);
+#endif
+
+typedef struct {
     int32_t size;
     float scale;                        /* float32, as in the model */
     int32_t zero_point;
