@@ -21,6 +21,7 @@ def canonicalize(graph):
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
     _drop_noop_aliases(g)
+    _standalone_clamps_to_relu(g)
     g.remove_dead()
     leftover = [n for n in g.nodes if n.op not in ops.REGISTRY]
     if leftover:
@@ -29,7 +30,7 @@ def canonicalize(graph):
     return g
 
 
-_WHY = {"clamp": "an activation with no producer to fuse into", "bias_add": "an Add of a constant that is not a bias",
+_WHY = {"bias_add": "an Add of a constant that is not a bias",
         "scale_mul": "a Mul by a constant that is not a per-channel scale of a conv or fully connected layer"}
 
 
@@ -192,6 +193,13 @@ def _fold_pads_into_convolutions(g):
         n.attrs["pads"] = (top + pads[1][0], left + pads[2][0], bottom + pads[1][1], right + pads[2][1])
         n.inputs = [q.inputs[0]]
     g.remove_dead()
+
+
+def _standalone_clamps_to_relu(g):
+    """A clamp with no producer to fuse into (a graph input, a tensor read by others too) is a relu op."""
+    for n in g.nodes:
+        if n.op == "clamp":
+            n.op, n.attrs = "relu", {"act": (n.attrs["lo"], n.attrs["hi"])}
 
 
 def _standalone_batchnorm_to_depthwise(g):

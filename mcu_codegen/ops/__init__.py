@@ -10,7 +10,7 @@ Copy _template.py to add one.
 """
 from . import _graph
 from . import (add, avg_pool, concat, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               logistic, mean, mul, pad, quantize, requantize, reshape, softmax, sub, tanh, transpose)
+               logistic, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub, tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -29,6 +29,7 @@ REGISTRY = {
     "transpose": transpose,
     "concat": concat,
     "pad": pad,
+    "relu": relu,
     "reshape": reshape,
     "quantize": quantize,
     "dequantize": dequantize,

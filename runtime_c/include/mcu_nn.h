@@ -199,6 +199,29 @@ MCU_KERNEL void mcu_concat_f32(const mcu_concat_params_t *p, const float *const 
 #endif
 
 typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t mult, shift;                /* input_scale / output_scale */
+    int32_t act_min, act_max;           /* the clamp's bounds in the output's scale */
+} mcu_relu_params_t;
+
+/* TFLite int8 / int16 RELU (and a standalone clamp): out = clamp(requant(in - input_zp) + output_zp). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_relu_s8(const mcu_relu_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_relu_s16(const mcu_relu_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} mcu_relu_f32_params_t;
+
+/* float clamp to [act_min, act_max]. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_relu_f32(const mcu_relu_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
     int32_t out_size, element_size;     /* bytes per element: 1, 2 or 4 */
     int32_t rank, in_dims[6], in_strides[6], out_dims[6], before[6];    /* padded in front with 1s to rank 6 */
     const uint8_t *fill;                /* [element_size]: the fill value's bytes */
