@@ -166,11 +166,21 @@ def _pads_zero(g, pad):
     return pad.attrs["value"] == 0.0
 
 
+def _never_negative(g, tensor):
+    """Whether a tensor's values are >= 0 by construction: its producer clamps at a bound >= 0."""
+    p = g.producer(tensor)
+    act = None if p is None else p.attrs.get("act") if p.op != "clamp" else (p.attrs["lo"], p.attrs["hi"])
+    return act is not None and act[0] >= 0
+
+
 def _fold_pads_into_convolutions(g):
     """A zero pad of H and W only, before a convolution (read by it alone), becomes the convolution's padding;
-    a layout transpose between the two (an NCHW Pad, then the conv's NHWC transpose) moves above the pad first."""
+    before a max pool too when the padded values are never negative (a zero then never wins over an input
+    tap, and the pool skips padding) and no window lies in the padding alone. A layout transpose between the
+    two (an NCHW Pad, then the op's NHWC transpose) moves above the pad first. Average pools count padding
+    differently (ONNX's Pad counts its zeros): they keep the pad."""
     for n in list(g.nodes):
-        if n.op not in CONVS:
+        if n.op not in CONVS + ("max_pool",):
             continue
         t = g.producer(n.inputs[0])
         if t is not None and t.op == "transpose" and _sole_reader(g, n.inputs[0], n):
@@ -188,6 +198,9 @@ def _fold_pads_into_convolutions(g):
             continue
         pads = q.attrs["pads"]
         if len(pads) != 4 or any(pads[a] != (0, 0) for a in (0, 3)):
+            continue
+        if n.op == "max_pool" and (not _never_negative(g, q.inputs[0]) or
+                                   any(p >= k for k, (b, e) in zip(n.attrs["kernel"], pads[1:3]) for p in (b, e))):
             continue
         top, left, bottom, right = n.attrs["pads"]
         n.attrs["pads"] = (top + pads[1][0], left + pads[2][0], bottom + pads[1][1], right + pads[2][1])

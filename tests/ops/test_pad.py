@@ -94,3 +94,21 @@ def test_nonzero_pad_stays_a_pad(tmp_path):
     x = np.random.default_rng(5).normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(_convs_with_pad(0.5, True), x, tmp_path, modes=("int8", "float32"))
     assert ops.count("pad") == 2 and "transpose" not in ops[ops.index("conv2d"):-1], ops
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_zero_pad_before_max_pool_folds_only_over_non_negative_values(tmp_path, relu):
+    """Conv (+ Relu) -> Pad 0 -> MaxPool: after a Relu a zero pad never wins, so it becomes the pool's padding;
+    without it the pad stays (a zero may be the window's max)."""
+    from helpers import through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(6)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "pads": np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3])]
+    nodes += [helper.make_node("Relu", ["c"], ["r"])] if relu else [helper.make_node("Identity", ["c"], ["r"])]
+    nodes += [helper.make_node("Pad", ["r", "pads"], ["p"]),
+              helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=[3, 3], strides=[2, 2])]
+    model = onnx_model(nodes, [("x", [1, 3, 9, 7])], [("y", [1, 4, 4, 3])], inits, 13)
+    x = rng.normal(0, 1, (16, 1, 3, 9, 7)).astype(np.float32)
+    ops = through_the_tool(model, x, tmp_path, modes=("int8", "float32"))
+    assert ("pad" in ops) != relu and "max_pool" in ops, ops
