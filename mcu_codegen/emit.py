@@ -15,7 +15,7 @@ TEMPLATES = next(p for p in (_PACKAGE / "templates", _PACKAGE.parent / "template
 RUNTIME = next(p for p in (_PACKAGE / "runtime_c", _PACKAGE.parent / "runtime_c") if (p / "src").is_dir())
 RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h")
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t",
-           "int64": "int64_t"}
+           "int64": "int64_t", "uint16": "uint16_t"}
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
 
 

@@ -58,6 +58,24 @@ def check_int8_equals_tflm(run_kernel, mod, code, scale, zp, through_tool=False)
     return len(np.unique(want))
 
 
+# 16x8: TFLM's power-of-two scales (2^-12 for both, 2^-11 for tanh), others through its multiplier loop
+SCALES_16 = [2.0 ** -12, 2.0 ** -11, 2.0 ** -10, 1e-4, 3e-4, 1e-3, 1 / 6144]
+ALL_INT16 = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
+
+
+def check_int16_equals_tflm(run_kernel, mod, code, scale):
+    """All 65536 int16 inputs through TFLM, our twin and our C kernel (output 2^-15, zero point 0)."""
+    from helpers import stensor
+    from tflite16 import activation_t
+    x, out = stensor(ALL_INT16.shape, scale), stensor(ALL_INT16.shape, 2.0 ** -15)
+    model = one_op_model(code, 0, lambda b: None, [activation_t(x.shape, scale), activation_t(out.shape, 2.0 ** -15)], 1)
+    want = run_tflm(model, [ALL_INT16[None]])[0]
+    p = mod.prepare({}, [x], out)
+    np.testing.assert_array_equal(typed(mod.int_ref(p, ALL_INT16[None])[0], out), want)
+    np.testing.assert_array_equal(run_kernel(mod, p, [ALL_INT16], out.shape, np.int16), want)
+    return len(np.unique(want))
+
+
 def conv_then(onnx_op):
     """x (1, 3, 8, 6) -> Conv 3x3 (4 channels) -> onnx_op."""
     from helpers import onnx_model
@@ -74,8 +92,6 @@ def op_tests(mod, onnx_op, code):
     onnxruntime, C vs twin and twin vs float on every input, float32 C, TFLM bit for bit, ONNX through the
     tool, and the 16x8 mode's clear error."""
     import pytest
-
-    import mcu_codegen
 
     def test_float_ref_matches_onnxruntime():
         check_float_ref_matches_onnxruntime(mod, onnx_op)
@@ -96,18 +112,16 @@ def op_tests(mod, onnx_op, code):
         print(f"{mod.__name__.split('.')[-1].upper()} scale {scale} zp {zp}: all 256 inputs equal to TFLM "
               f"({levels} output levels)")
 
+    @pytest.mark.parametrize("scale", SCALES_16)
+    def test_16x8_c_and_twin_equal_tflm_on_every_input(run_kernel, scale):
+        levels = check_int16_equals_tflm(run_kernel, mod, code, scale)
+        print(f"{mod.__name__.split('.')[-1].upper()} 16x8 scale {scale}: all 65536 inputs equal to TFLM "
+              f"({levels} output levels)")
+
     def test_onnx_through_the_tool(tmp_path):
         from helpers import through_the_tool
         x = np.random.default_rng(3).normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
-        assert mod.__name__.split(".")[-1] in through_the_tool(conv_then(onnx_op), x, tmp_path, ("int8", "float32"))
-
-    def test_16x8_is_one_clear_error(tmp_path):
-        import onnx
-        onnx.save(conv_then(onnx_op), tmp_path / "m.onnx")
-        conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
-        conv.mode = "int16x8"
-        conv.representative_dataset = [{"x": np.zeros((2, 1, 3, 8, 6), np.float32)}]
-        with pytest.raises(mcu_codegen.ConversionError, match=r"no int16 kernel"):
-            conv.convert()
+        ops = through_the_tool(conv_then(onnx_op), x, tmp_path, ("int8", "int16x8", "float32"))
+        assert mod.__name__.split(".")[-1] in ops
 
     return {k: v for k, v in locals().items() if k.startswith("test_")}

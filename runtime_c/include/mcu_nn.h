@@ -393,6 +393,19 @@ typedef struct {
 
 typedef struct {
     int32_t size;
+    int32_t input_mult, input_left_shift;   /* x to the table's grid: (x * input_mult + round) >> input_left_shift */
+    const uint16_t *table;                  /* [256]: sigmoid(i / 24) in 0.16, TFLM's values */
+} mcu_logistic_s16_params_t;
+
+/* TFLite int16 LOGISTIC and TANH (output scale 2^-15, zero point 0): the table interpolated at |x|, the
+ * negative side by symmetry; tanh x = 2 sigmoid(2x) - 1. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_s16(const mcu_logistic_s16_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_tanh_s16(const mcu_logistic_s16_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
 } mcu_unary_f32_params_t;
 
 /* float logistic 1 / (1 + expf(-x)) and tanhf(x), element-wise. */
