@@ -15,18 +15,21 @@ ACT = {None: tflite.ActivationFunctionType.NONE, (0.0, np.inf): tflite.Activatio
        (0.0, 6.0): tflite.ActivationFunctionType.RELU6}
 
 
-def binary_model(kind, shapes, quants, act=None):
-    """A one-operator int8 file: kind of inputs 0 and 1 -> output; quants: ((scale, zp) x 3)."""
+def binary_model(kind, shapes, quants, act=None, tensor=int8_t):
+    """A one-operator file: kind of inputs 0 and 1 -> output; quants: ((scale, zp) x 3); tensor: int8_t, or
+    a 16x8 one (zero points 0)."""
     name, code = OPTIONS[kind]
 
     def options(b):
         getattr(tflite, f"{name}Start")(b)
         getattr(tflite, f"{name}AddFusedActivationFunction")(b, ACT[act])
+        if kind in ("add", "sub"):  # the general int16 arithmetic, not the power-of-two one
+            getattr(tflite, f"{name}AddPotScaleInt16")(b, False)
         return getattr(tflite, f"{name}End")(b)
     out_shape = tuple(int(d) for d in np.broadcast_shapes(*shapes))
     return one_op_model(getattr(tflite.BuiltinOperator, code), getattr(tflite.BuiltinOptions, name), options,
-                        [int8_t(shapes[0], *quants[0]), int8_t(shapes[1], *quants[1]),
-                         int8_t(out_shape, *quants[2])], 2), out_shape
+                        [tensor(shapes[0], *quants[0]), tensor(shapes[1], *quants[1]),
+                         tensor(out_shape, *quants[2])], 2), out_shape
 
 
 def check_int8_equals_tflm(run_kernel, mod, kind, shapes, quants, act=None, through_tool=False, n=12):
@@ -74,3 +77,22 @@ def check_c_float32_within_rounding(run_kernel, mod, shapes):
 
 
 TFLM_QUANTS = [((0.05, -128), (0.05, 127), (0.1, 0)), ((0.02, 5), (0.3, -7), (0.25, -128))]
+
+
+def check_int16_equals_tflm(run_kernel, mod, kind, shapes, scales):
+    """16x8 (int16, zero points 0) TFLM on the one-operator file; our twin and C kernel on the same integers."""
+    from helpers import rand_int16, stensor
+    from tflite16 import activation_t
+    rng = np.random.default_rng(1)
+    model, out_shape = binary_model(kind, shapes, [(s, 0) for s in scales], None, lambda shape, s, z: activation_t(shape, s))
+    a, b = rand_int16(rng, (8,) + tuple(shapes[0])), rand_int16(rng, (8,) + tuple(shapes[1]))
+    a[0], b[0], a[1], b[1] = -32768, -32768, 32767, 32767
+    want = run_tflm(model, [a, b]).reshape((8,) + out_shape)
+    x1, x2, out = stensor(shapes[0], scales[0]), stensor(shapes[1], scales[1]), stensor(out_shape, scales[2])
+    p = mod.prepare({"act": None}, [x1, x2], out)
+    np.testing.assert_array_equal(typed(mod.int_ref(p, a, b), out).reshape(want.shape), want)
+    got = np.stack([run_kernel(mod, p, [a[i], b[i]], out_shape, np.int16) for i in range(8)])
+    np.testing.assert_array_equal(got, want)
+    if shapes == BROADCASTS[1]:
+        np.testing.assert_array_equal(run_imported(model, [a, b], "int16").reshape(want.shape), want)
+    return want.size

@@ -6,7 +6,6 @@ multiplier (double rounding) + output_zp, clamped. The kernel takes its inputs a
 import numpy as np
 
 from .. import fixedpoint as fp
-from ..ir import ConversionError
 from . import _common as c
 
 KERNELS = {"int8": ("mcu_concat_s8", "mcu_concat_params_t"), "int16": ("mcu_concat_s16", "mcu_concat_params_t"),
@@ -82,7 +81,7 @@ def tflite_concatenation(imp, k, op):
         imp.fail(k, "a constant input of CONCATENATION is not supported")
     rank = imp.sg.Tensors(ins[0]).ShapeLength()
     if not -rank <= o.Axis() < rank:
-        raise ConversionError(f"{imp.path}: operator {k}: axis {o.Axis()} out of range for rank {rank}")
+        imp.fail(k, f"axis {o.Axis()} out of range for rank {rank}")
     imp.emit(k, "concat", ins, [op.Outputs(0)], axis=o.Axis() % rank)
 
 

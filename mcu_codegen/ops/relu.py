@@ -5,7 +5,6 @@ import numpy as np
 import tflite
 
 from .. import fixedpoint as fp
-from ..ir import ConversionError
 from . import _common as c
 
 KERNELS = {"int8": ("mcu_relu_s8", "mcu_relu_params_t"), "int16": ("mcu_relu_s16", "mcu_relu_params_t"),
@@ -51,8 +50,8 @@ def tflite_relu(imp, k, op):
     if code == B.RELU6:  # TFLM clamps RELU6 in the input's scale and ignores the output's
         (s_in, z_in), (s_out, z_out) = imp.quant(op.Inputs(0)), imp.quant(op.Outputs(0))
         if s_in is None or s_out is None or (np.float32(s_in[0]), z_in[0]) != (np.float32(s_out[0]), z_out[0]):
-            raise ConversionError(f"{imp.path}: operator {k}: {imp.op_name(k)} with an output quantization unlike its "
-                                  "input's is not supported (TFLM computes it in the input's)")
+            imp.fail(k, "an output quantization unlike the input's is not supported (TFLM computes RELU6 in the "
+                        "input's)")
     imp.emit(k, "relu", [op.Inputs(0)], [op.Outputs(0)], act=act)
 
 

@@ -92,3 +92,10 @@ def test_int8_equals_tflm(run_kernel, shapes, quants, act):
     size = binary.check_int8_equals_tflm(run_kernel, add, "add", shapes, quants, act,
                                          through_tool=shapes == binary.BROADCASTS[1])
     print(f"ADD {shapes} {quants} act {act}: {size} outputs equal to TFLM")
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_16x8_equals_tflm(run_kernel, shapes, scales):
+    size = binary.check_int16_equals_tflm(run_kernel, add, "add", shapes, scales)
+    print(f"ADD 16x8 {shapes} {scales}: {size} outputs equal to TFLM")

@@ -96,3 +96,23 @@ def test_onnx_concat_of_two_convs_through_the_tool(tmp_path):
     x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8", "float32"))
     assert ops.count("transpose") == 2 and ops.index("concat") < ops.index("transpose", 1), ops  # input, output
+
+
+@pytest.mark.parametrize("shapes,axis", CASES)
+def test_16x8_equals_tflm(run_kernel, shapes, axis):
+    from tflite16 import activation_t
+
+    def options(b):
+        tflite.ConcatenationOptionsStart(b)
+        tflite.ConcatenationOptionsAddAxis(b, axis)
+        return tflite.ConcatenationOptionsEnd(b)
+    out_shape = concat.output_shape({"axis": axis}, shapes)
+    model = one_op_model(tflite.BuiltinOperator.CONCATENATION, tflite.BuiltinOptions.ConcatenationOptions, options,
+                         [activation_t(s, 1e-3) for s in shapes] + [activation_t(out_shape, 1e-3)], len(shapes))
+    data = [rand_int16(np.random.default_rng(5), (4,) + s) for s in shapes]
+    want = run_tflm(model, data).reshape((4,) + out_shape)
+    out = stensor(out_shape, 1e-3)
+    p = concat.prepare({"axis": axis}, [stensor(s, 1e-3) for s in shapes], out)
+    np.testing.assert_array_equal(typed(concat.int_ref(p, *data), out).reshape(want.shape), want)
+    got = np.stack([run_kernel(concat, p, [d[i] for d in data], out_shape, np.int16) for i in range(4)])
+    np.testing.assert_array_equal(got, want)

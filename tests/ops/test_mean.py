@@ -134,3 +134,26 @@ def test_onnx_reduce_mean_and_global_average_pool_through_the_tool(tmp_path, nod
     x = np.random.default_rng(8).normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8", "float32"))
     assert ops[0] == "transpose" and "mean" in ops and ops[1:].count("transpose") == transposes, ops
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3), (1e-3, 3e-4), (2e-4, 1e-3)])
+@pytest.mark.parametrize("shape,axes,keep", CASES)
+def test_16x8_equals_tflm(run_kernel, shape, axes, keep, scales):
+    from tflite16 import activation_t
+
+    def options(b):
+        tflite.ReducerOptionsStart(b)
+        tflite.ReducerOptionsAddKeepDims(b, keep)
+        return tflite.ReducerOptionsEnd(b)
+    x = stensor(shape, scales[0])
+    out = stensor(mean.output_shape(dict(axes=axes, keep_dims=keep), [shape]), scales[1])
+    model = one_op_model(tflite.BuiltinOperator.MEAN, tflite.BuiltinOptions.ReducerOptions, options,
+                         [activation_t(shape, scales[0]), const_t(list(axes)), activation_t(out.shape, scales[1])], 1)
+    data = rand_int16(np.random.default_rng(9), (10,) + shape)
+    data[0], data[1] = -32768, 32767
+    want = run_tflm(model, [data]).reshape((10,) + out.shape)
+    p = mean.prepare(dict(axes=axes, keep_dims=keep), [x], out)
+    np.testing.assert_array_equal(typed(mean.int_ref(p, data), out).reshape(want.shape), want)
+    np.testing.assert_array_equal(np.stack([run_kernel(mean, p, [d], out.shape, np.int16) for d in data]), want)
+    if (shape, axes, keep) == CASES[0] and scales == (1e-3, 3e-4):
+        np.testing.assert_array_equal(run_imported(model, [data], "int16").reshape(want.shape), want)

@@ -91,3 +91,10 @@ def test_mul_by_a_constant_that_is_no_channel_scale_is_one_clear_error(tmp_path)
     onnx.save(model, tmp_path / "m.onnx")
     with pytest.raises(mcu_codegen.ConversionError, match="'odd_scale' \\(a Mul by a constant that is not a per-chan"):
         mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_16x8_equals_tflm(run_kernel, shapes, scales):
+    size = binary.check_int16_equals_tflm(run_kernel, mul, "mul", shapes, scales)
+    print(f"MUL 16x8 {shapes} {scales}: {size} outputs equal to TFLM")

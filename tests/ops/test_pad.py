@@ -112,3 +112,18 @@ def test_zero_pad_before_max_pool_folds_only_over_non_negative_values(tmp_path, 
     x = rng.normal(0, 1, (16, 1, 3, 9, 7)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, modes=("int8", "float32"))
     assert ("pad" in ops) != relu and "max_pool" in ops, ops
+
+
+@pytest.mark.parametrize("shape,pads", CASES[:4])
+def test_16x8_equals_tflm(run_kernel, shape, pads):
+    from tflite16 import activation_t
+    attrs = dict(pads=pads, value=0.0, fill=0)
+    out_shape = pad.output_shape(attrs, [shape])
+    model = one_op_model(tflite.BuiltinOperator.PAD, tflite.BuiltinOptions.PadOptions, lambda b: None,
+                         [activation_t(shape, 1e-3), const_t(np.array(pads, np.int32)), activation_t(out_shape, 1e-3)], 1)
+    data = rand_int16(np.random.default_rng(7), (4,) + shape)
+    want = run_tflm(model, [data]).reshape((4,) + out_shape)
+    x, out = stensor(shape, 1e-3), stensor(out_shape, 1e-3)
+    p = pad.prepare(attrs, [x], out)
+    np.testing.assert_array_equal(typed(pad.int_ref(p, data), out), want)
+    np.testing.assert_array_equal(np.stack([run_kernel(pad, p, [d], out_shape, np.int16) for d in data]), want)

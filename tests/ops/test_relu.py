@@ -63,7 +63,7 @@ def test_relu6_with_another_output_quantization_is_one_clear_error(tmp_path):
     model = one_op_model(tflite.BuiltinOperator.RELU6, 0, lambda b: None,
                          [int8_t((1, 8), 0.05, 0), int8_t((1, 8), 0.03, -128)], 1)
     (tmp_path / "r.tflite").write_bytes(model)
-    with pytest.raises(mcu_codegen.ConversionError, match="RELU6 with an output quantization unlike its input"):
+    with pytest.raises(mcu_codegen.ConversionError, match="operator 0 \\(RELU6\\): an output quantization unlike the input's"):
         mcu_codegen.Converter.from_tflite(tmp_path / "r.tflite")
 
 
@@ -83,3 +83,19 @@ def test_onnx_activation_of_a_graph_input_and_of_a_shared_tensor(tmp_path, op):
     x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8", "float32"))
     assert ops.count("relu") == 2, ops
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3), (1e-3, 4e-4), (3e-4, 1e-3)])
+@pytest.mark.parametrize("act", ACTS[:2])
+def test_16x8_equals_tflm(run_kernel, act, scales):
+    from tflite16 import activation_t
+    if act == (0.0, 6.0):
+        scales = (scales[0], scales[0])  # RELU6: TFLM computes in the input's quantization
+    data = np.arange(-32768, 32768, dtype=np.int16).reshape(1, 256, 256)
+    model = one_op_model(CODES[act], 0, lambda b: None, [activation_t(data.shape, scales[0]),
+                                                        activation_t(data.shape, scales[1])], 1)
+    want = run_tflm(model, [data[None]])[0]
+    x, out = stensor(data.shape, scales[0]), stensor(data.shape, scales[1])
+    p = relu.prepare({"act": act}, [x], out)
+    np.testing.assert_array_equal(typed(relu.int_ref(p, data[None])[0], out), want)
+    np.testing.assert_array_equal(run_kernel(relu, p, [data], out.shape, np.int16), want)

@@ -39,3 +39,10 @@ def test_int8_equals_tflm(run_kernel, shapes, quants, act):
     size = binary.check_int8_equals_tflm(run_kernel, sub, "sub", shapes, quants, act,
                                          through_tool=shapes == binary.BROADCASTS[1])
     print(f"SUB {shapes} {quants} act {act}: {size} outputs equal to TFLM")
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_16x8_equals_tflm(run_kernel, shapes, scales):
+    size = binary.check_int16_equals_tflm(run_kernel, sub, "sub", shapes, scales)
+    print(f"SUB 16x8 {shapes} {scales}: {size} outputs equal to TFLM")
