@@ -80,7 +80,7 @@ def emit(graph, plan, name="model"):
                 fields.append((key, array))
             else:
                 fields.append((key, c_value(value)))
-        function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
+        function, params_type = ops.kernel(mod, ins[0].dtype if ins else None, out.dtype)
         used.add(function)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins]

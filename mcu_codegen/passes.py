@@ -22,6 +22,7 @@ def canonicalize(graph):
     _layout_only_transposes_to_aliases(g)
     _drop_noop_aliases(g)
     _standalone_clamps_to_relu(g)
+    _unfolded_constants_to_operands(g)
     g.remove_dead()
     leftover = [n for n in g.nodes if n.op not in ops.REGISTRY]
     if leftover:
@@ -30,8 +31,7 @@ def canonicalize(graph):
     return g
 
 
-_WHY = {"bias_add": "an Add of a constant that is not a bias",
-        "scale_mul": "a Mul by a constant that is not a per-channel scale of a conv or fully connected layer"}
+_WHY = {}
 
 
 def _inverse(perm):
@@ -128,7 +128,7 @@ def _fold_into_producers(g):
     """bias_add, scale_mul (a per-channel Mul by a constant), batchnorm and clamp fold into the op that produced
     their input when nobody else reads it."""
     for n in list(g.nodes):
-        p = g.producer(n.inputs[0])
+        p = g.producer(n.inputs[0]) if n.inputs else None  # (a constant has no input)
         if p is None or not _sole_reader(g, n.inputs[0], n):
             continue
         channels = g.tensors[n.outputs[0]].shape[-1]
@@ -206,6 +206,17 @@ def _fold_pads_into_convolutions(g):
         n.attrs["pads"] = (top + pads[1][0], left + pads[2][0], bottom + pads[1][1], right + pads[2][1])
         n.inputs = [q.inputs[0]]
     g.remove_dead()
+
+
+def _unfolded_constants_to_operands(g):
+    """A constant Add / Mul that folded into no layer becomes an add / mul of two tensors, the second one a
+    constant node (copied into the arena from flash)."""
+    for n in list(g.nodes):
+        if n.op in ("bias_add", "scale_mul"):
+            value = np.asarray(n.attrs["value"], np.float32)
+            t = g.new_tensor(g.tensors[n.inputs[0]], shape=value.shape or (1,), source=f"constant of {n.name}")
+            g.nodes.insert(g.nodes.index(n), Node("constant", [], [t.name], {"value": value.reshape(t.shape)}, n.name))
+            n.op, n.inputs, n.attrs = ("add" if n.op == "bias_add" else "mul"), [n.inputs[0], t.name], {}
 
 
 def _standalone_clamps_to_relu(g):

@@ -220,9 +220,13 @@ class _Importer:
                   act=self.activation_of(o), **extra)
 
     def binary(self, k, op, kind, options):
-        """An element-wise op of two activations (broadcast as TFLite does) with its fused activation."""
-        if any(self.const(op.Inputs(i)) is not None for i in (0, 1)):
-            self.fail(k, "an operand is a constant tensor; only two activations are supported")
+        """An element-wise op of two tensors (broadcast as TFLite does) with its fused activation; a constant
+        operand becomes a constant node (ops/constant.py) holding the file's integers."""
+        for i in (op.Inputs(0), op.Inputs(1)):
+            data = self.const(i)
+            if data is not None:
+                t = self.activation(k, i)
+                self.emit(k, "constant", [], [i], data=data.reshape(self.graph.tensors[t].shape))
         self.emit(k, kind, [op.Inputs(0), op.Inputs(1)], [op.Outputs(0)], act=self.activation_of(options))
 
     def pool(self, k, op, kind):

@@ -27,6 +27,7 @@ def _prepared(op, dtype):
         "logistic": ({}, [x], qtensor(x.shape, 1 / 256, -128)),
         "tanh": ({}, [x], qtensor(x.shape, 1 / 128, 0)),
         "relu": ({"act": (0.0, 6.0)}, [x], qtensor(x.shape, 0.03, zp)),
+        "constant": ({"value": np.linspace(-1, 1, 4)}, [], qtensor((4,), 0.01, zp)),
         "concat": ({"axis": 3}, [x, qtensor(x.shape, 0.1, zp)], qtensor((1, 6, 6, 8), 0.05, zp)),
         "pad": (dict(pads=((0, 0), (1, 1), (2, 0), (0, 0)), value=0.0), [x], qtensor((1, 8, 8, 4), 0.05, zp)),
         "max_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),

@@ -9,7 +9,7 @@ handler(importer, index, operator)}; the two frontends collect these tables, so 
 Copy _template.py to add one.
 """
 from . import _graph
-from . import (add, avg_pool, concat, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
+from . import (add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
                logistic, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub, tanh, transpose)
 from ._common import kernel_params
 
@@ -29,6 +29,7 @@ REGISTRY = {
     "transpose": transpose,
     "concat": concat,
     "pad": pad,
+    "constant": constant,
     "relu": relu,
     "reshape": reshape,
     "quantize": quantize,

@@ -20,12 +20,16 @@ def prepare(attrs, ins, out):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def onnx_sub(imp, node, a):
-    """x - constant is a bias_add of -constant (folded into its producer); two activations, a sub."""
+    """x - constant is a bias_add of -constant (folded into its producer, or an add of a constant node);
+    constant - x and two activations, a sub."""
     x, value, first = imp.constant_operand(node)
-    if value is not None:
-        if first:
-            imp.fail(node, "a constant minus an activation is not supported")
+    if value is not None and not first:
         imp.emit("bias_add", [x], [imp.output(node)], node, value=np.negative(value))
+        return
+    if value is not None:  # constant - x: a constant node, then a sub of two tensors
+        k = imp.new(value.shape or (1,), f"constant of {node.name}")
+        imp.emit("constant", [], [k], node, value=value.reshape(imp.graph.tensors[k].shape))
+        imp.emit("sub", [k, x], [imp.output(node)], node)
         return
     imp.binary(node, "sub")
 

@@ -222,6 +222,16 @@ MCU_KERNEL void mcu_relu_f32(const mcu_relu_f32_params_t *p, const float *input,
 #endif
 
 typedef struct {
+    int32_t size;                       /* bytes */
+    const void *data;                   /* the constant in flash, as the tensor stores it */
+} mcu_constant_params_t;
+
+/* A constant operand copied into the arena for the op that reads it. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_constant(const mcu_constant_params_t *p, void *output);
+#endif
+
+typedef struct {
     int32_t out_size, element_size;     /* bytes per element: 1, 2 or 4 */
     int32_t rank, in_dims[6], in_strides[6], out_dims[6], before[6];    /* padded in front with 1s to rank 6 */
     const uint8_t *fill;                /* [element_size]: the fill value's bytes */

@@ -157,10 +157,10 @@ case("grouped convolution", convert("grouped_conv.onnx"), "grouped convolution w
 softmax = helper.make_node("Softmax", ["x"], ["y"], name="softmax", axis=1)
 save("softmax_axis.onnx", onnx_model([softmax], [("x", [1, 4, 3])], [("y", [1, 4, 3])]))
 case("softmax over a non-last axis", convert("softmax_axis.onnx"), "softmax over axis 1 of shape (1, 4, 3)")
-minus = helper.make_node("Sub", ["k", "x"], ["y"], name="minus")
-save("constant_minus.onnx", onnx_model([minus], [("x", [1, 4])], [("y", [1, 4])], {"k": np.ones((1, 4), np.float32)}))
-case("a constant minus an activation", convert("constant_minus.onnx"),
-     "node 'minus' (Sub): a constant minus an activation is not supported")
+reflect = helper.make_node("Pad", ["x", "pads"], ["y"], name="reflect", mode="reflect")
+save("reflect_pad.onnx", onnx_model([reflect], [("x", [1, 4])], [("y", [1, 6])],
+                                    {"pads": np.array([0, 1, 0, 1], np.int64)}))
+case("a reflecting Pad", convert("reflect_pad.onnx"), "node 'reflect' (Pad): mode 'reflect' is not supported")
 
 batch2 = helper.make_node("Conv", ["x", "cw"], ["y"], name="conv", kernel_shape=[1, 1])
 save("batch_of_two.onnx", onnx_model([batch2], [("x", [2, 3, 4, 4])], [("y", [2, 4, 4, 4])], {"cw": w(4, 3, 1, 1)}))

@@ -81,20 +81,37 @@ def test_mul_of_activations_with_broadcast_through_the_tool(tmp_path):
     assert sorted(ops) == sorted(["transpose", "conv2d", "mean", "mul", "sub", "transpose"]), ops
 
 
-def test_mul_by_a_constant_that_is_no_channel_scale_is_one_clear_error(tmp_path):
-    import onnx
+def test_constants_that_fold_into_no_layer_become_constant_operands(tmp_path):
+    """x * K (K: one value per pixel, no channel scale), K - x and x + K on a graph input: each constant is a
+    constant node (flash -> arena) read by a mul / sub / add, in every mode."""
+    from helpers import through_the_tool
     from onnx import helper
+    rng = np.random.default_rng(6)
+    inits = {"k": rng.normal(0, 1, (8, 6)).astype(np.float32), "m": rng.normal(0, 1, (3, 1, 1)).astype(np.float32)}
+    nodes = [helper.make_node("Mul", ["x", "k"], ["a"]), helper.make_node("Sub", ["m", "a"], ["b"]),
+             helper.make_node("Add", ["b", "m"], ["y"])]
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(_model(nodes, [1, 3, 8, 6], inits), x, tmp_path, modes=("int8", "int16x8", "float32"))
+    assert sorted(ops) == sorted(["constant"] * 3 + ["mul", "sub", "add"]), ops
 
-    import mcu_codegen
-    nodes = [helper.make_node("Mul", ["x", "k"], ["y"], name="odd_scale")]
-    model = _model(nodes, [1, 3, 8, 6], {"k": np.ones((8, 6), np.float32)})
-    onnx.save(model, tmp_path / "m.onnx")
-    with pytest.raises(mcu_codegen.ConversionError, match="'odd_scale' \\(a Mul by a constant that is not a per-chan"):
-        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
 
+@pytest.mark.parametrize("kind", ["add", "sub", "mul"])
+@pytest.mark.parametrize("const_shape", [(1, 1, 1, 6), (1, 5, 7, 6), (1,)])
+def test_tflite_constant_operand_equals_tflm(kind, const_shape):
+    """TFLite MUL / ADD / SUB of an activation and a constant int8 tensor: through the tool equal to TFLM."""
+    import tflite
+    from binary import ACT, OPTIONS
+    from tflite16 import int8_t, one_op_model, run_imported, run_tflm
+    rng = np.random.default_rng(7)
+    name, code = OPTIONS[kind]
 
-@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
-@pytest.mark.parametrize("shapes", binary.BROADCASTS)
-def test_16x8_equals_tflm(run_kernel, shapes, scales):
-    size = binary.check_int16_equals_tflm(run_kernel, mul, "mul", shapes, scales)
-    print(f"MUL 16x8 {shapes} {scales}: {size} outputs equal to TFLM")
+    def options(b):
+        getattr(tflite, f"{name}Start")(b)
+        getattr(tflite, f"{name}AddFusedActivationFunction")(b, ACT[None])
+        return getattr(tflite, f"{name}End")(b)
+    const = dict(int8_t(const_shape, 0.02, -3), data=rand_int8(rng, const_shape))
+    model = one_op_model(getattr(tflite.BuiltinOperator, code), getattr(tflite.BuiltinOptions, name), options,
+                         [int8_t((1, 5, 7, 6), 0.05, 4), const, int8_t((1, 5, 7, 6), 0.08, -2)], 1)
+    data = rand_int8(rng, (10, 1, 5, 7, 6))
+    want = run_tflm(model, [data])
+    np.testing.assert_array_equal(run_imported(model, [data], "int8").reshape(want.shape), want)
