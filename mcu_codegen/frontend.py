@@ -358,6 +358,16 @@ class _Importer:
         x = self.tensor(next(i for i in node.input if i not in self.consts), node)
         return x, self.const(node, const[0], "the constant operand").astype(np.float32), node.input[0] == const[0]
 
+    def operand(self, node, name):
+        """The IR tensor of a node's input: an activation, or for an initializer a new constant node's output
+        (ops/constant.py: copied from flash into the arena)."""
+        if name not in self.consts:
+            return self.tensor(name, node)
+        value = self.const(node, name, "a constant operand").astype(np.float32)
+        t = self.new(value.shape or (1,), name)
+        self.emit("constant", [], [t], node, value=value.reshape(self.graph.tensors[t].shape))
+        return t
+
     def binary(self, node, op):
         """An element-wise op of two activations (broadcast as ONNX does)."""
         x, y = (self.tensor(i, node) for i in node.input)

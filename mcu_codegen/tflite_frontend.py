@@ -219,15 +219,20 @@ class _Importer:
                   pads=_pads(o.Padding(), in_hw, kernel, strides, dilations),
                   act=self.activation_of(o), **extra)
 
-    def binary(self, k, op, kind, options):
-        """An element-wise op of two tensors (broadcast as TFLite does) with its fused activation; a constant
-        operand becomes a constant node (ops/constant.py) holding the file's integers."""
-        for i in (op.Inputs(0), op.Inputs(1)):
+    def operands(self, k, indices):
+        """The tensor indices of an element-wise operator's operands; each constant one gets a constant node
+        (ops/constant.py) holding the file's integers first."""
+        for i in indices:
             data = self.const(i)
             if data is not None:
                 t = self.activation(k, i)
                 self.emit(k, "constant", [], [i], data=data.reshape(self.graph.tensors[t].shape))
-        self.emit(k, kind, [op.Inputs(0), op.Inputs(1)], [op.Outputs(0)], act=self.activation_of(options))
+        return list(indices)
+
+    def binary(self, k, op, kind, options):
+        """An element-wise op of two tensors (broadcast as TFLite does) with its fused activation."""
+        self.emit(k, kind, self.operands(k, (op.Inputs(0), op.Inputs(1))), [op.Outputs(0)],
+                  act=self.activation_of(options))
 
     def pool(self, k, op, kind):
         o = _options(op, tflite.Pool2DOptions)

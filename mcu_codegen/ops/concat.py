@@ -2,7 +2,8 @@
 kernel is a copy: it requires every input to have the output's scale and zero point, as TFLite's converter
 gives them, and for those inputs ours is a copy too. A calibrated model gives each input its own range, so an
 input whose quantization differs is requantized on the way: (x - zp_i) * scale_i / scale_out by a 32-bit
-multiplier (double rounding) + output_zp, clamped. The kernel takes its inputs as an array of pointers."""
+multiplier (double rounding) + output_zp, clamped. The kernel takes its inputs as an array of pointers; a
+constant input is a constant node's output (ops/constant.py)."""
 import numpy as np
 
 from .. import fixedpoint as fp
@@ -26,8 +27,14 @@ def macs(attrs, in_shapes, out_shape):
     return 0
 
 
+def _same_batch(xs):
+    """A constant input's reference value is one sample (batch 1): repeated to the others' batch."""
+    n = max(x.shape[0] for x in xs)
+    return [np.broadcast_to(x, (n,) + x.shape[1:]) for x in xs]
+
+
 def float_ref(attrs, *xs):
-    return np.concatenate(xs, axis=attrs["axis"] + 1)
+    return np.concatenate(_same_batch(xs), axis=attrs["axis"] + 1)
 
 
 def prepare(attrs, ins, out):
@@ -51,7 +58,7 @@ def prepare(attrs, ins, out):
 
 def int_ref(p, *xs):
     parts = []
-    for k, x in enumerate(xs):
+    for k, x in enumerate(_same_batch(xs)):
         v = x.reshape(x.shape[0], p["outer"], p["chunk"][k]).astype(np.int64)
         if p["requantize"][k]:
             v = np.clip(fp.multiply_by_quantized_multiplier(v - p["input_zp"][k], p["mult"][k], p["shift"][k])
@@ -62,9 +69,7 @@ def int_ref(p, *xs):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def onnx_concat(imp, node, a):
-    if any(i in imp.consts for i in node.input):
-        imp.fail(node, "a constant input of Concat is not supported")
-    xs = [imp.x(node, k) for k in range(len(node.input))]
+    xs = [imp.operand(node, name) for name in node.input]
     rank = len(imp.graph.tensors[xs[0]].shape)
     axis = a.get("axis", 0)
     if not -rank <= axis < rank:
@@ -76,9 +81,7 @@ def tflite_concatenation(imp, k, op):
     o = imp.options(op, "ConcatenationOptions")
     if imp.activation_of(o) is not None:
         imp.fail(k, "a fused activation on CONCATENATION is not supported")
-    ins = [op.Inputs(i) for i in range(op.InputsLength())]
-    if any(imp.const(i) is not None for i in ins):
-        imp.fail(k, "a constant input of CONCATENATION is not supported")
+    ins = imp.operands(k, [op.Inputs(i) for i in range(op.InputsLength())])
     rank = imp.sg.Tensors(ins[0]).ShapeLength()
     if not -rank <= o.Axis() < rank:
         imp.fail(k, f"axis {o.Axis()} out of range for rank {rank}")

@@ -27,9 +27,7 @@ def onnx_sub(imp, node, a):
         imp.emit("bias_add", [x], [imp.output(node)], node, value=np.negative(value))
         return
     if value is not None:  # constant - x: a constant node, then a sub of two tensors
-        k = imp.new(value.shape or (1,), f"constant of {node.name}")
-        imp.emit("constant", [], [k], node, value=value.reshape(imp.graph.tensors[k].shape))
-        imp.emit("sub", [k, x], [imp.output(node)], node)
+        imp.emit("sub", [imp.operand(node, node.input[0]), x], [imp.output(node)], node)
         return
     imp.binary(node, "sub")
 

@@ -116,3 +116,31 @@ def test_16x8_equals_tflm(run_kernel, shapes, axis):
     np.testing.assert_array_equal(typed(concat.int_ref(p, *data), out).reshape(want.shape), want)
     got = np.stack([run_kernel(concat, p, [d[i] for d in data], out_shape, np.int16) for i in range(4)])
     np.testing.assert_array_equal(got, want)
+
+
+def test_onnx_concat_with_a_constant_input_through_the_tool(tmp_path):
+    """Concat of a conv's map and an initializer (a constant node copied into the arena), in every mode."""
+    from helpers import onnx_model, through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(8)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "k": rng.normal(0, 1, (1, 2, 8, 6)).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["k", "a"], ["y"], axis=1)]
+    model = onnx_model(nodes, [("x", [1, 3, 8, 6])], [("y", [1, 6, 8, 6])], inits, 13)
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    assert "constant" in through_the_tool(model, x, tmp_path, modes=("int8", "int16x8", "float32"))
+
+
+def test_tflite_concatenation_with_a_constant_input_equals_tflm():
+    rng = np.random.default_rng(9)
+
+    def options(b):
+        tflite.ConcatenationOptionsStart(b)
+        tflite.ConcatenationOptionsAddAxis(b, 3)
+        return tflite.ConcatenationOptionsEnd(b)
+    const = dict(int8_t((1, 4, 5, 2), 0.1, 3), data=rand_int8(rng, (1, 4, 5, 2)))
+    model = one_op_model(tflite.BuiltinOperator.CONCATENATION, tflite.BuiltinOptions.ConcatenationOptions, options,
+                         [int8_t((1, 4, 5, 3), 0.1, 3), const, int8_t((1, 4, 5, 5), 0.1, 3)], 1)
+    data = rand_int8(rng, (6, 1, 4, 5, 3))
+    want = run_tflm(model, [data])
+    np.testing.assert_array_equal(run_imported(model, [data], "int8").reshape(want.shape), want)
