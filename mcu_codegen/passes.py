@@ -26,12 +26,9 @@ def canonicalize(graph):
     g.remove_dead()
     leftover = [n for n in g.nodes if n.op not in ops.REGISTRY]
     if leftover:
-        listed = ", ".join(f"'{n.name}' ({_WHY.get(n.op, n.op)})" for n in leftover)
+        listed = ", ".join(f"'{n.name}' ({n.op})" for n in leftover)
         raise ConversionError(f"{g.source}: cannot map to the runtime: {listed}")
     return g
-
-
-_WHY = {}
 
 
 def _inverse(perm):
