@@ -174,23 +174,14 @@ def _fix_input_shapes(model, path, input_shapes):
                                   f"shape with --input-shape {shown(inp.name)}={known}")
 
 
-_ATTR_TYPES = {  # the attributes our handlers read, with the type the ONNX spec gives them
-    "kernel_shape": "ints", "strides": "ints", "pads": "ints", "dilations": "ints", "perm": "ints",
-    "group": "int", "axis": "int", "transA": "int", "transB": "int", "count_include_pad": "int",
-    "ceil_mode": "int", "alpha": "float", "beta": "float", "epsilon": "float", "auto_pad": "string",
-    "axes": "ints", "keepdims": "int", "noop_with_empty_axes": "int",
-}
-_ATTR_PROTO = {"ints": onnx.AttributeProto.INTS, "int": onnx.AttributeProto.INT,
-               "float": onnx.AttributeProto.FLOAT, "string": onnx.AttributeProto.STRING}
-
-
-def _attrs(node, fail):
-    """The node's attributes, type-checked against the spec for those we read; sizes and strides positive."""
+def _attrs(node, fail, schema):
+    """The node's attributes, type-checked against the ONNX spec (the op's schema at the model's opset); sizes
+    and strides positive."""
     out = {}
     for a in node.attribute:
-        kind = _ATTR_TYPES.get(a.name)
-        if kind is not None and a.type != _ATTR_PROTO[kind]:
-            fail(node, f"attribute '{shown(a.name)}' is not of type {kind}")
+        spec = schema.attributes.get(a.name)
+        if spec is not None and a.type != int(spec.type):
+            fail(node, f"attribute '{shown(a.name)}' is not of type {spec.type.name.lower()}")
         out[a.name] = onnx.helper.get_attribute_value(a)
     for name in ("kernel_shape", "strides", "dilations"):
         if name in out and (not out[name] or min(out[name]) < 1 or max(out[name]) > 1 << 16):
@@ -203,7 +194,8 @@ def _attrs(node, fail):
 
 
 class _Importer:
-    """Walks the ONNX nodes once, emitting IR nodes; `handlers` maps an ONNX op type to its method."""
+    """Walks the ONNX nodes once, emitting IR nodes; HANDLERS (the op modules' ONNX tables) maps an ONNX op type
+    to its handler, which calls back the helpers below."""
 
     def __init__(self, model, path):
         self.model, self.path = model, path
@@ -295,9 +287,10 @@ class _Importer:
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
             present = [i for i in node.input if i]
-            if len(present) < self.min_inputs(node) or len(node.input) > 5:
+            schema = onnx.defs.get_schema(node.op_type, self.opset(), "")
+            if len(present) < schema.min_input or len(node.input) > 5:
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
-            HANDLERS[node.op_type](self, node, _attrs(node, self.fail))
+            HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))
         for out in g.output:
             self.graph.outputs.append(self.tensor(out.name))
         if len(set(self.graph.outputs)) != len(self.graph.outputs) or set(self.graph.outputs) & set(self.graph.inputs):
@@ -309,10 +302,6 @@ class _Importer:
 
     def opset(self):
         return next(o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx"))
-
-    def min_inputs(self, node):
-        """The fewest inputs the ONNX spec allows this node at the model's opset."""
-        return onnx.defs.get_schema(node.op_type, self.opset(), "").min_input
 
     # -- helpers the op modules' ONNX handlers share -------------------------------------------------------
     def pads(self, node, a, in_hw, kernel):
