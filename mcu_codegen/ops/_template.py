@@ -2,8 +2,10 @@
 
 To add an op: copy this file to ops/<op>.py, write runtime_c/src/mcu_<op>_s8.c (and _s16.c, _f32.c for the
 16x8 and float32 modes; params structs and prototypes go in runtime_c/include/mcu_nn.h, the one documented
-header), add tests/ops/test_<op>.py, and add one line to ops/__init__.py REGISTRY. The importers find the op
-through the ONNX and TFLITE tables at the bottom; passes only need to know it if it fuses.
+header), add tests/ops/test_<op>.py (and an example of its attributes in tests/test_params_structs.py), and add
+one line to ops/__init__.py REGISTRY. The importers find the op through the ONNX and TFLITE tables at the
+bottom; passes only need to know it if it folds or fuses. Attribute types and minimum input counts come from
+the ONNX schema.
 """
 # activation type -> (the one public function of runtime_c/src/<function>.c, its params struct, filled with
 # designated initializers from prepare()'s dict). A type missing here is refused with a clear error.
