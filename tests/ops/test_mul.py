@@ -115,3 +115,10 @@ def test_tflite_constant_operand_equals_tflm(kind, const_shape):
     data = rand_int8(rng, (10, 1, 5, 7, 6))
     want = run_tflm(model, [data])
     np.testing.assert_array_equal(run_imported(model, [data], "int8").reshape(want.shape), want)
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_16x8_equals_tflm(run_kernel, shapes, scales):
+    size = binary.check_int16_equals_tflm(run_kernel, mul, "mul", shapes, scales)
+    print(f"MUL 16x8 {shapes} {scales}: {size} outputs equal to TFLM")
