@@ -55,7 +55,7 @@ def test_int8_equals_tflm(run_kernel, act, quant):
     np.testing.assert_array_equal(typed(relu.int_ref(p, data[None])[0], out), want)
     np.testing.assert_array_equal(run_kernel(relu, p, [data], out.shape, np.int8), want)
     np.testing.assert_array_equal(run_imported(model, [data[None]], "int8")[0], want)
-    print(f"{CODES[act]} {quant}: all 256 inputs equal to TFLM")
+    print(f"{'RELU' if act[1] == np.inf else 'RELU6'} {quant}: all 256 inputs equal to TFLM")
 
 
 def test_relu6_with_another_output_quantization_is_one_clear_error(tmp_path):
