@@ -157,3 +157,18 @@ def test_16x8_equals_tflm(run_kernel, shape, axes, keep, scales):
     np.testing.assert_array_equal(np.stack([run_kernel(mean, p, [d], out.shape, np.int16) for d in data]), want)
     if (shape, axes, keep) == CASES[0] and scales == (1e-3, 3e-4):
         np.testing.assert_array_equal(run_imported(model, [data], "int16").reshape(want.shape), want)
+
+
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_onnx_reduce_mean_opset_18_axes_input(tmp_path, keepdims):
+    """From opset 18 the axes are an input (an initializer here), not an attribute."""
+    from helpers import onnx_model, through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(10)
+    w = rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("ReduceMean", ["c", "axes"], ["y"], keepdims=keepdims)]
+    out = [1, 4, 1, 1] if keepdims else [1, 4]
+    model = onnx_model(nodes, [("x", [1, 3, 8, 6])], [("y", out)], {"w": w, "axes": np.array([-2, -1], np.int64)}, 18)
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    assert "mean" in through_the_tool(model, x, tmp_path, modes=("int8", "float32"))
