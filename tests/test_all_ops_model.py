@@ -1,0 +1,68 @@
+"""One small ONNX model through every op issue 12 added (a standalone Relu, Pad folded into a Conv, a
+decomposed BatchNorm folded, Sigmoid, Tanh, Concat, GlobalAveragePool, a broadcasting Mul, a Sub of a constant,
+a non-zero Pad, ReduceMean): the float graph equals onnxruntime, the C equals the reference bit for bit in
+every mode, and the int8 C is clean under clang -Weverything and gcc's address and undefined-behaviour
+sanitizers."""
+import subprocess
+
+import numpy as np
+import onnx
+from helpers import onnx_model, through_the_tool
+from onnx import helper
+from test_end_to_end import CLANG_EVERYTHING, HARNESS
+
+import mcu_codegen
+from mcu_codegen.build import STRICT_FLAGS
+
+
+def all_ops_model():
+    rng = np.random.default_rng(0)
+
+    def w(*shape, s=0.5):
+        return rng.normal(0, s, shape).astype(np.float32)
+    inits = {"w": w(4, 3, 3, 3), "b": w(4, s=0.1), "s": rng.uniform(0.5, 2, (4, 1, 1)).astype(np.float32),
+             "t": w(4, 1, 1, s=0.2), "k": w(8, 6), "pads0": np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64),
+             "pads1": np.array([0, 0, 0, 1, 0, 0, 1, 0], np.int64), "half": np.array(0.5, np.float32),
+             "axes": np.array([3], np.int64)}
+    nodes = [helper.make_node("Relu", ["x"], ["r0"], name="relu_in"),
+             helper.make_node("Pad", ["r0", "pads0"], ["p0"], name="pad0"),
+             helper.make_node("Conv", ["p0", "w", "b"], ["c"], name="conv", kernel_shape=[3, 3]),
+             helper.make_node("Mul", ["c", "s"], ["cs"], name="bn_scale"),
+             helper.make_node("Add", ["cs", "t"], ["ct"], name="bn_shift"),
+             helper.make_node("Sigmoid", ["ct"], ["sg"], name="sigmoid"),
+             helper.make_node("Tanh", ["ct"], ["th"], name="tanh"),
+             helper.make_node("Concat", ["sg", "th"], ["cat"], name="concat", axis=1),
+             helper.make_node("GlobalAveragePool", ["cat"], ["gap"], name="gap"),
+             helper.make_node("Mul", ["cat", "gap"], ["gated"], name="gate"),
+             helper.make_node("Sub", ["gated", "k"], ["d"], name="minus_k"),
+             helper.make_node("Pad", ["d", "pads1", "half"], ["p1"], name="pad_half"),
+             helper.make_node("ReduceMean", ["p1"], ["y"], name="mean", axes=[3], keepdims=0)]
+    return onnx_model(nodes, [("x", [1, 3, 8, 6])], [("y", [1, 8, 9])], inits, 13)
+
+
+def test_every_new_op_in_one_model_in_every_mode(tmp_path):
+    x = np.random.default_rng(1).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(all_ops_model(), x, tmp_path, modes=("int8", "int16x8", "float32"))
+    assert {"relu", "conv2d", "logistic", "tanh", "concat", "mean", "mul", "constant", "add", "pad"} <= set(ops), ops
+    assert ops.count("pad") == 1 and "batchnorm" not in ops, ops  # the zero pad folded, the 0.5 one stays
+
+
+def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
+    onnx.save(all_ops_model(), tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
+    conv.inference_input_type = conv.inference_output_type = "int8"
+    model = conv.convert()
+    project = model.save(tmp_path / "all_ops")
+    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
+                    "-o", str(tmp_path / "all_ops.o")], check=True)
+    (tmp_path / "harness.c").write_text(HARNESS)
+    exe = tmp_path / "all_ops_asan"
+    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe)],
+                   check=True)
+    x = np.random.default_rng(3).integers(-128, 128, (20, 1, 3, 8, 6)).astype(np.int8)
+    x[0], x[1] = -128, 127
+    run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
+    want = next(iter(model.reference({"x": x}).values()))
+    np.testing.assert_array_equal(np.frombuffer(run.stdout, want.dtype).reshape(want.shape), want)
