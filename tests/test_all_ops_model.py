@@ -3,16 +3,13 @@ decomposed BatchNorm folded, Sigmoid, Tanh, Concat, GlobalAveragePool, a broadca
 a non-zero Pad, ReduceMean): the float graph equals onnxruntime, the C equals the reference bit for bit in
 every mode, and the int8 C is clean under clang -Weverything and gcc's address and undefined-behaviour
 sanitizers."""
-import subprocess
-
 import numpy as np
 import onnx
 from helpers import onnx_model, through_the_tool
 from onnx import helper
-from test_end_to_end import CLANG_EVERYTHING, HARNESS
+from test_end_to_end import sanitized_run
 
 import mcu_codegen
-from mcu_codegen.build import STRICT_FLAGS
 
 
 def all_ops_model():
@@ -53,16 +50,7 @@ def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
     conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
     conv.inference_input_type = conv.inference_output_type = "int8"
     model = conv.convert()
-    project = model.save(tmp_path / "all_ops")
-    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
-                    "-o", str(tmp_path / "all_ops.o")], check=True)
-    (tmp_path / "harness.c").write_text(HARNESS)
-    exe = tmp_path / "all_ops_asan"
-    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe)],
-                   check=True)
     x = np.random.default_rng(3).integers(-128, 128, (20, 1, 3, 8, 6)).astype(np.int8)
     x[0], x[1] = -128, 127
-    run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
     want = next(iter(model.reference({"x": x}).values()))
-    np.testing.assert_array_equal(np.frombuffer(run.stdout, want.dtype).reshape(want.shape), want)
+    np.testing.assert_array_equal(np.frombuffer(sanitized_run(model, tmp_path, x), want.dtype).reshape(want.shape), want)
