@@ -221,7 +221,7 @@ def merged_dims(dims, strides):
 
 def strided_fields(prefix, dims, strides):
     """{prefix_rank, prefix_dims, prefix_strides} for a kernel that maps a row-major index over `dims` to the
-    offset sum(i_d * strides_d) (mcu_strided_offset), merged and padded to MAX_DIMS."""
+    offset sum(i_d * strides_d) (mcu_strided_walk_t), merged and padded to MAX_DIMS."""
     d, s = merged_dims(dims, strides)
     if len(d) > MAX_DIMS:
         raise ConversionError(f"an index space of rank {len(d)} (more than {MAX_DIMS}) is not supported")
@@ -238,8 +238,8 @@ def row_major_strides(shape):
 
 
 def strided_offsets(dims, strides, n):
-    """The offset of each of the row-major indices 0..n-1 over dims, with the given strides (the NumPy side of
-    mcu_strided_offset)."""
+    """The offset of each of the row-major indices 0..n-1 over dims, with the given strides (what the C kernels'
+    mcu_strided_walk_t visits, in order)."""
     index, offset = np.arange(n), np.zeros(n, np.int64)
     for d, s in reversed(list(zip(dims, strides))):
         offset += (index % d) * s

@@ -210,16 +210,25 @@ static inline int32_t mcu_end_tap(int32_t origin, int32_t dilation, int32_t size
     return end < taps ? end : taps;
 }
 
-/* The offset of row-major index `index` over dims[0..rank) in a tensor with the given element strides
- * (a broadcast axis has stride 0): the strided kernels' (mean, broadcasting element-wise ops) addressing. */
-static inline int32_t mcu_strided_offset(int32_t index, int32_t rank, const int32_t *dims, const int32_t *strides)
+/* A walk over the row-major indices of dims[0..rank) (rank <= 6) that keeps the offset sum(index[d] *
+ * strides[d]) into a tensor (a broadcast axis has stride 0), one step at a time and without divisions (a
+ * Cortex-M0 has no divide instruction): the addressing of the strided kernels (mean, broadcasting element-wise
+ * ops, pad). Start with every field zero. */
+typedef struct {
+    int32_t index[6];
+    int32_t offset;
+} mcu_strided_walk_t;
+
+static inline void mcu_strided_step(mcu_strided_walk_t *w, int32_t rank, const int32_t *dims, const int32_t *strides)
 {
-    int32_t offset = 0;
     for (int32_t d = rank - 1; d >= 0; --d) {
-        offset += (index % dims[d]) * strides[d];
-        index /= dims[d];
+        w->offset += strides[d];
+        if (++w->index[d] < dims[d]) {
+            return;
+        }
+        w->offset -= strides[d] * dims[d];
+        w->index[d] = 0;
     }
-    return offset;
 }
 
 #endif /* MCU_FIXEDPOINT_H */

@@ -69,8 +69,9 @@ typedef struct {
     int32_t input1_mult, input1_shift, input2_mult, input2_shift;
     int32_t output_mult, output_shift;
     int32_t act_min, act_max;
-    /* broadcast (rank 0: both inputs have the output's shape): output index i over dims[0..rank) reads
-     * input1[mcu_strided_offset(i, rank, dims, input1_strides)], likewise input2; a broadcast axis has stride 0 */
+    /* broadcast (rank 0: both inputs have the output's shape): output index i over dims[0..rank) reads input1
+     * at the offset sum(index[d] * input1_strides[d]) (mcu_strided_walk_t), likewise input2; a broadcast axis
+     * has stride 0 */
     int32_t rank, dims[6], input1_strides[6], input2_strides[6];
     int32_t subtract;                   /* 1: TFLite SUB (the scaled second input subtracted); 0: ADD */
 } mcu_add_params_t;
@@ -128,7 +129,7 @@ MCU_KERNEL void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *inpu
 typedef struct {
     int32_t out_size;                   /* output elements */
     int32_t count;                      /* input elements averaged into each output */
-    /* strided index spaces (mcu_strided_offset), rank <= 6 (ops/_common.py MAX_DIMS) */
+    /* strided index spaces (mcu_strided_walk_t), rank <= 6 (ops/_common.py MAX_DIMS) */
     int32_t kept_rank, kept_dims[6], kept_strides[6];           /* output index -> input offset */
     int32_t reduced_rank, reduced_dims[6], reduced_strides[6];  /* tap index -> offset from there */
     int32_t input_zp, output_zp;        /* integer kernels only, as the fields below */
