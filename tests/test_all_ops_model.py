@@ -5,6 +5,7 @@ every mode, and the int8 C is clean under clang -Weverything and gcc's address a
 sanitizers."""
 import numpy as np
 import onnx
+import pytest
 from helpers import onnx_model, through_the_tool
 from onnx import helper
 from test_end_to_end import sanitized_run
@@ -54,3 +55,26 @@ def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
     x[0], x[1] = -128, 127
     want = next(iter(model.reference({"x": x}).values()))
     np.testing.assert_array_equal(np.frombuffer(sanitized_run(model, tmp_path, x), want.dtype).reshape(want.shape), want)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps3-an547"])
+def test_emulated_cores_equal_host_build(tmp_path, board, mode):
+    """Cross-built for a Cortex-M0+ (no divide instruction, no DSP) and a Cortex-M55, run in QEMU: the same
+    outputs as the host build, bit for bit."""
+    from mcu_codegen import boards, target
+    onnx.save(all_ops_model(), tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
+    conv.mode = mode
+    model = conv.convert()
+    project = model.save(tmp_path / "project")
+    meta = model.report["inputs"][0]
+    lo, hi = (-128, 127) if meta["dtype"] == "int8" else (-32768, 32767)
+    x = np.random.default_rng(4).integers(lo, hi + 1, (10,) + tuple(meta["shape"])).astype(meta["dtype"])
+    x[0], x[1] = lo, hi
+    got, _ = target.run_on_board(project, model.report, boards.load(board), {meta["name"]: x})
+    host = model.build().run({meta["name"]: x})
+    for name in host:
+        np.testing.assert_array_equal(got[name], host[name])
