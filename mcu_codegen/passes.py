@@ -8,6 +8,7 @@ from .ir import ConversionError, Node
 FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool")
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CONVS = ("conv2d", "depthwise_conv2d")
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh")  # layout-blind: a transpose before one moves after it
 
 
 def canonicalize(graph):
@@ -57,7 +58,7 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op == "mean" and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
-            elif n.op in ("clamp", "bias_add", "scale_mul", "pad") and transposed:
+            elif n.op in ELEMENTWISE_UNARY + ("bias_add", "scale_mul", "pad") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
                   and len({t.attrs["perm"] for t in transposed}) == 1):

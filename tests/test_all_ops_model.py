@@ -43,6 +43,8 @@ def test_every_new_op_in_one_model_in_every_mode(tmp_path):
     ops = through_the_tool(all_ops_model(), x, tmp_path, modes=("int8", "int16x8", "float32"))
     assert {"relu", "conv2d", "logistic", "tanh", "concat", "mean", "mul", "constant", "add", "pad"} <= set(ops), ops
     assert ops.count("pad") == 1 and "batchnorm" not in ops, ops  # the zero pad folded, the 0.5 one stays
+    # the layout transposes sink through everything: only the NCHW input's and the (1, C, H) output's remain
+    assert ops.count("transpose") == 2 and ops.index("transpose", 2) == len(ops) - 1, ops
 
 
 def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
