@@ -80,3 +80,21 @@ def test_emulated_cores_equal_host_build(tmp_path, board, mode):
     host = model.build().run({meta["name"]: x})
     for name in host:
         np.testing.assert_array_equal(got[name], host[name])
+
+
+def test_mixed_precision_through_the_new_ops(tmp_path):
+    """--int16-layers on a logistic, a broadcasting mul, a constant's add and a mean inside the int8 model:
+    requantize nodes at the boundaries, the constant in its reader's type, the C equal to the reference."""
+    onnx.save(all_ops_model(), tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
+    conv.int16_layers = ["sigmoid", "gate", "minus_k", "mean"]
+    model = conv.convert()
+    types = {n.op: model.graph.tensors[n.outputs[0]].dtype for n in model.graph.nodes if n.name in conv.int16_layers}
+    assert {"logistic", "mul", "constant", "add", "mean"} <= set(types) and set(types.values()) == {"int16"}, types
+    assert [n.op for n in model.graph.nodes].count("requantize") >= 3
+    meta = model.report["inputs"][0]
+    x = np.random.default_rng(4).integers(-128, 128, (10,) + tuple(meta["shape"])).astype(np.int8)
+    got, want = model.build().run({meta["name"]: x}), model.reference({meta["name"]: x})
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])
