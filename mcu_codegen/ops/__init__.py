@@ -8,9 +8,9 @@ ONNX = {ONNX op type: handler(importer, node, attrs)} and TFLITE = {TFLite built
 handler(importer, index, operator)}; the two frontends collect these tables, so an op needs no frontend edit.
 Copy _template.py to add one.
 """
-from . import _graph
-from . import (add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               logistic, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub, tanh, transpose)
+from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
+               fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub,
+               tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {

@@ -45,15 +45,16 @@ def prepare(attrs, ins, out):
     zeros = np.zeros(len(ins), np.int32)
     if out.dtype == "float32":  # a copy: the quantization fields stay zero
         return dict(p, requantize=zeros, input_zp=zeros, mult=zeros, shift=zeros, output_zp=0, q_min=0, q_max=0)
-    pairs = []
-    for t in ins:
-        same = (np.float32(t.scale), t.zero_point) == (np.float32(out.scale), out.zero_point)
-        pairs.append((0, 0) if same else fp.quantize_multiplier(float(np.float32(t.scale)) / float(np.float32(out.scale))))
+    out_scale = float(np.float32(out.scale))
+    copy = [(np.float32(t.scale), t.zero_point) == (np.float32(out_scale), out.zero_point) for t in ins]
+    pairs = [(0, 0) if same else fp.quantize_multiplier(float(np.float32(t.scale)) / out_scale)
+             for t, same in zip(ins, copy)]
     c.check_shifts([s for _, s in pairs])
     q_min, q_max = c.QRANGE[out.dtype]
-    return dict(p, requantize=np.array([m != 0 for m, _ in pairs], np.int32),
-                input_zp=np.array([t.zero_point for t in ins], np.int32), mult=np.array([m for m, _ in pairs], np.int32),
-                shift=np.array([s for _, s in pairs], np.int32), output_zp=out.zero_point, q_min=q_min, q_max=q_max)
+    return dict(p, requantize=np.array([not same for same in copy], np.int32),
+                input_zp=np.array([t.zero_point for t in ins], np.int32),
+                mult=np.array([m for m, _ in pairs], np.int32), shift=np.array([s for _, s in pairs], np.int32),
+                output_zp=out.zero_point, q_min=q_min, q_max=q_max)
 
 
 def int_ref(p, *xs):

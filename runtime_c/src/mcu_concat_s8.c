@@ -9,8 +9,8 @@ MCU_KERNEL void mcu_concat_s8(const mcu_concat_params_t *p, const int8_t *const 
             for (int32_t i = 0; i < p->chunk[k]; ++i) {
                 int32_t y = in[i];
                 if (p->requantize[k]) {
-                    y = mcu_multiply_by_quantized_multiplier(y - p->input_zp[k], p->mult[k], p->shift[k]) + p->output_zp;
-                    y = mcu_clamp(y, p->q_min, p->q_max);
+                    y = mcu_multiply_by_quantized_multiplier(y - p->input_zp[k], p->mult[k], p->shift[k]);
+                    y = mcu_clamp(y + p->output_zp, p->q_min, p->q_max);
                 }
                 *output++ = (int8_t)y;
             }

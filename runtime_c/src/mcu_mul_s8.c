@@ -9,8 +9,8 @@ MCU_KERNEL void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *input1, cons
         const int32_t i2 = p->rank ? w2.offset : i;
         /* |x - zp| <= 255: the product fits in int32 */
         const int32_t product = (input1[i1] - p->input1_zp) * (input2[i2] - p->input2_zp);
-        const int32_t out = mcu_multiply_by_quantized_multiplier(product, p->output_mult, p->output_shift) + p->output_zp;
-        output[i] = (int8_t)mcu_clamp(out, p->act_min, p->act_max);
+        const int32_t out = mcu_multiply_by_quantized_multiplier(product, p->output_mult, p->output_shift);
+        output[i] = (int8_t)mcu_clamp(out + p->output_zp, p->act_min, p->act_max);
         mcu_strided_step(&w1, p->rank, p->dims, p->input1_strides);
         mcu_strided_step(&w2, p->rank, p->dims, p->input2_strides);
     }
