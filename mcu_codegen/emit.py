@@ -18,7 +18,7 @@ RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h", "mcu_simd.h", "mcu_gemm_s8.h"
 # size: only the one small portable kernel per op
 OPTIMIZE = ("speed", "size")
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t", "int16": "int16_t",
-           "int64": "int64_t"}
+           "int64": "int64_t", "uint16": "uint16_t"}
 # the project's page, for the "more info" link of the PlatformIO and Arduino library metadata
 HOMEPAGE = "https://pypi.org/project/mcu-codegen/"
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,30}\Z")
@@ -129,12 +129,16 @@ def emit(graph, plan, name="model", optimize="speed"):
                 fields.append((key, array))
             else:
                 fields.append((key, c_value(value)))
-        function, params_type = ops.kernel(mod, ins[0].dtype, out.dtype)
+        in_dtype = ins[0].dtype if ins else None
+        function, params_type = ops.kernel(mod, in_dtype, out.dtype)
         forms = ((optimize == "speed" and hasattr(mod, "variants")
-                  and mod.variants(node.params, ops.kernel_type(mod, ins[0].dtype, out.dtype))) or [(None, function)])
+                  and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out.dtype))) or [(None, function)])
         chains.append(forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
-        args = [_arena_pointer(t, plan, const=True) for t in ins] + [_arena_pointer(out, plan, const=False)]
+        args = [_arena_pointer(t, plan, const=True) for t in ins]
+        if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
+            args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
+        args.append(_arena_pointer(out, plan, const=False))
         calls.append(dict(comment=comment, lines=call_lines(forms, f"&n{i}, {', '.join(args)}"), node=i))
     conditions = include_conditions(chains)
     used = sorted(conditions)

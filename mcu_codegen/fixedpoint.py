@@ -128,8 +128,9 @@ def exp_on_negative_values(a, integer_bits):
     return np.where(a == 0, INT32_MAX, result)
 
 
-def one_over_one_plus_x_for_x_in_0_1(a):
-    """1 / (1 + a) for a in [0, 1), a with 0 integer bits; the result with 0 integer bits (Newton-Raphson)."""
+def _one_over_half_denominator(a):
+    """2 / (1 + a) for a in [0, 1) (a with 0 integer bits) with 2 integer bits: gemmlowp's Newton-Raphson
+    division shared by one_over_one_plus_x_for_x_in_0_1 and one_minus_x_over_one_plus_x_for_x_in_0_1."""
     a = _i64(a)
     s = a + INT32_MAX  # gemmlowp RoundingHalfSum(a, One)
     half_denominator = np.where(s >= 0, (s + 1) >> 1, -((-(s - 1)) >> 1))
@@ -138,7 +139,34 @@ def one_over_one_plus_x_for_x_in_0_1(a):
         half_denominator_times_x = sat_rounding_doubling_high_mul(half_denominator, x)
         one_minus = (1 << 29) - half_denominator_times_x
         x = x + saturating_rounding_multiply_by_pot(sat_rounding_doubling_high_mul(x, one_minus), 2)
-    return saturating_rounding_multiply_by_pot(x, 1)  # ExactMulByPot<-1> then Rescale<0>
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    """1 / (1 + a) for a in [0, 1), a with 0 integer bits; the result with 0 integer bits (Newton-Raphson)."""
+    return saturating_rounding_multiply_by_pot(_one_over_half_denominator(a), 1)  # ExactMulByPot<-1>, Rescale<0>
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a):
+    """(1 - a) / (1 + a) for a in [0, 1), 0 integer bits in and out: 2 / (1 + a) - 1, rescaled."""
+    return saturating_rounding_multiply_by_pot(_one_over_half_denominator(a) - (1 << 29), 2)
+
+
+def logistic_q4(a):
+    """gemmlowp logistic of a FixedPoint<int32, 4> raw value: 1 / (1 + e^-a) with 0 integer bits (TFLite's
+    int8 LOGISTIC): computed on |a|, the negative side as One - result, exactly one half at 0."""
+    a = _i64(a)
+    positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), 4))
+    return np.where(a == 0, 1 << 30, np.where(a > 0, positive, INT32_MAX - positive))
+
+
+def tanh_q4(a):
+    """gemmlowp tanh of a FixedPoint<int32, 4> raw value, 0 integer bits out (TFLite's int8 TANH):
+    (1 - e^(-2|a|)) / (1 + e^(-2|a|)) with the sign of a; e^(2n) is exp_on_negative_values of n's raw value
+    read with 5 integer bits (ExactMulByPot<1>)."""
+    a = _i64(a)
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-np.abs(a), 5))
+    return np.where(a == 0, 0, np.where(a < 0, -t, t))
 
 
 def count_leading_zeros_u32(x):
@@ -209,3 +237,54 @@ def lut_lookup_int16(value, lut):
     base = lut[index]
     slope = lut[index + 1] - base
     return base + ((slope * offset + 64) >> 7)
+
+
+# -- TFLite's int16 LOGISTIC and TANH: one interpolated table of sigmoid on [0, 10.7) -------------------------
+# sigmoid(i / 24) in 0.16 fixed point as TFLM tabulates it (its values are TFLM's own, not a rounding of the
+# exact sigmoid: read from TFLM's int16 TANH, whose output at an input on a table step is the entry - 32768;
+# tests/ops/test_logistic.py reads them again and compares).
+SIGMOID_TABLE_U16 = np.array([
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794, 41432, 42064, 42688,
+    43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409,
+    51865, 52311, 52745, 53169, 53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110,
+    61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186,
+    63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900,
+    64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208,
+    65221, 65234, 65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433, 65438, 65442, 65445, 65449,
+    65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491,
+    65493, 65495, 65497, 65498, 65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530,
+    65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535,
+], dtype=np.uint16)
+
+
+def _table_lerp(a, step_bits):
+    """The sigmoid table interpolated at |x| / 2^step_bits (step_bits fractional bits), in 0.(16 + step_bits);
+    entries from 255 on are past the table's end (None: the caller saturates)."""
+    t = SIGMOID_TABLE_U16.astype(np.int64)
+    uh = np.minimum(a >> step_bits, 254)
+    return (t[uh] << step_bits) + (a & ((1 << step_bits) - 1)) * (t[uh + 1] - t[uh])
+
+
+def logistic_s16(x, mult, left_shift):
+    """TFLite int16 LOGISTIC of int16 x (scale 2^-15 out): x rescaled to 3 / 4 * 2^-12 by (x mult + round) >>
+    left_shift, the table read at a 2^-9 step, saturating beyond it, the negative side by symmetry."""
+    x = _i64(x)
+    d = (x * mult + ((1 << left_shift) >> 1)) >> left_shift
+    a = np.abs(d)
+    r = np.where((a >> 9) >= 255, 0x7FFF << 10, _table_lerp(a, 9))
+    return np.where(d >= 0, r + (1 << 9), (1 << 25) - r + (1 << 9) - 1) >> 10
+
+
+def tanh_s16(x, mult, left_shift):
+    """TFLite int16 TANH: tanh(x) = 2 sigmoid(2x) - 1 from the same table read at a 2^-8 step."""
+    x = _i64(x)
+    d = (x * mult + ((1 << left_shift) >> 1)) >> left_shift
+    a = np.abs(d)
+    r = np.where((a >> 8) >= 255, 0xFFFF << 8, _table_lerp(a, 8))
+    return np.where(d >= 0, r - (1 << 23) + (1 << 7), -r + (1 << 23) + (1 << 7) - 1) >> 8

@@ -6,6 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
 
+from . import ops
 from .ir import ConversionError, Graph, Node, Tensor
 from .ops._common import same_pads
 
@@ -173,22 +174,14 @@ def _fix_input_shapes(model, path, input_shapes):
                                   f"shape with --input-shape {shown(inp.name)}={known}")
 
 
-_ATTR_TYPES = {  # the attributes our handlers read, with the type the ONNX spec gives them
-    "kernel_shape": "ints", "strides": "ints", "pads": "ints", "dilations": "ints", "perm": "ints",
-    "group": "int", "axis": "int", "transA": "int", "transB": "int", "count_include_pad": "int",
-    "ceil_mode": "int", "alpha": "float", "beta": "float", "epsilon": "float", "auto_pad": "string",
-}
-_ATTR_PROTO = {"ints": onnx.AttributeProto.INTS, "int": onnx.AttributeProto.INT,
-               "float": onnx.AttributeProto.FLOAT, "string": onnx.AttributeProto.STRING}
-
-
-def _attrs(node, fail):
-    """The node's attributes, type-checked against the spec for those we read; sizes and strides positive."""
+def _attrs(node, fail, schema):
+    """The node's attributes, type-checked against the ONNX spec (the op's schema at the model's opset); sizes
+    and strides positive."""
     out = {}
     for a in node.attribute:
-        kind = _ATTR_TYPES.get(a.name)
-        if kind is not None and a.type != _ATTR_PROTO[kind]:
-            fail(node, f"attribute '{shown(a.name)}' is not of type {kind}")
+        spec = schema.attributes.get(a.name)
+        if spec is not None and a.type != int(spec.type):
+            fail(node, f"attribute '{shown(a.name)}' is not of type {spec.type.name.lower()}")
         out[a.name] = onnx.helper.get_attribute_value(a)
     for name in ("kernel_shape", "strides", "dilations"):
         if name in out and (not out[name] or min(out[name]) < 1 or max(out[name]) > 1 << 16):
@@ -201,7 +194,8 @@ def _attrs(node, fail):
 
 
 class _Importer:
-    """Walks the ONNX nodes once, emitting IR nodes; `handlers` maps an ONNX op type to its method."""
+    """Walks the ONNX nodes once, emitting IR nodes; HANDLERS (the op modules' ONNX tables) maps an ONNX op type
+    to its handler, which calls back the helpers below."""
 
     def __init__(self, model, path):
         self.model, self.path = model, path
@@ -293,9 +287,10 @@ class _Importer:
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
             present = [i for i in node.input if i]
-            if len(present) < MIN_INPUTS.get(node.op_type, 1) or len(node.input) > 5:
+            schema = onnx.defs.get_schema(node.op_type, self.opset(), "")
+            if len(present) < schema.min_input or len(node.input) > 5:
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
-            HANDLERS[node.op_type](self, node, _attrs(node, self.fail))
+            HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))
         for out in g.output:
             self.graph.outputs.append(self.tensor(out.name))
         if len(set(self.graph.outputs)) != len(self.graph.outputs) or set(self.graph.outputs) & set(self.graph.inputs):
@@ -305,30 +300,10 @@ class _Importer:
     def x(self, node, i=0):
         return self.tensor(node.input[i], node)
 
-    # -- ops -----------------------------------------------------------------------------------------------------
-    def conv(self, node, a):
-        w = self.const(node, node.input[1], "the weight").astype(np.float32)
-        bias = (self.const(node, node.input[2], "the bias").astype(np.float32) if len(node.input) > 2 and node.input[2]
-                else np.zeros(w.shape[0], np.float32))
-        x = self.x(node)
-        if w.ndim != 4:
-            self.fail(node, "only 2-D convolutions are supported")
-        in_c = self.graph.tensors[x].shape[1]
-        group = a.get("group", 1)
-        common = dict(kernel=tuple(w.shape[2:]), strides=tuple(a.get("strides", (1, 1))),
-                      dilations=tuple(a.get("dilations", (1, 1))), bias=bias,
-                      pads=self.pads(node, a, self.graph.tensors[x].shape[2:], w.shape[2:]))
-        out_shape = self.shapes.get(node.output[0])
-        if out_shape is None:
-            self.fail(node, "output shape unknown")
-        if group == 1:
-            self.nhwc(node, "conv2d", x, out_shape, weight=w.transpose(0, 2, 3, 1), **common)
-        elif group == in_c and w.shape[1] == 1:
-            self.nhwc(node, "depthwise_conv2d", x, out_shape, weight=w[:, 0].transpose(1, 2, 0),
-                      depth_multiplier=w.shape[0] // in_c, **common)
-        else:
-            self.fail(node, f"grouped convolution with group={group} (not 1 nor the channel count) is not supported")
+    def opset(self):
+        return next(o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx"))
 
+    # -- helpers the op modules' ONNX handlers share -------------------------------------------------------
     def pads(self, node, a, in_hw, kernel):
         """ONNX pads/auto_pad -> (top, left, bottom, right)."""
         auto = a.get("auto_pad", b"NOTSET")
@@ -343,49 +318,49 @@ class _Importer:
         return same_pads(in_hw, kernel, a.get("strides", (1, 1)), a.get("dilations", (1, 1)),
                          smaller_first=auto == "SAME_UPPER")
 
-    def pool(self, node, a):
+    def pool(self, node, a, op):
+        """MaxPool / AveragePool -> the NHWC pool `op`."""
         x = self.x(node)
         xs = self.graph.tensors[x].shape
-        if node.op_type == "GlobalAveragePool":
-            if len(xs) != 4:
-                self.fail(node, "only 2-D pooling is supported")
-            kernel, strides, pads = tuple(xs[2:]), (1, 1), (0, 0, 0, 0)
-        else:
-            kernel = tuple(a["kernel_shape"])
-            if len(kernel) != 2:
-                self.fail(node, "only 2-D pooling is supported")
-            if any(d != 1 for d in a.get("dilations", (1, 1))):
-                self.fail(node, "dilated pooling is not supported")
-            if a.get("ceil_mode", 0):
-                self.fail(node, "ceil_mode=1 is not supported")
-            strides = tuple(a.get("strides", (1, 1)))
-            pads = self.pads(node, a, xs[2:], kernel)
-            if a.get("count_include_pad", 0) and any(pads):
-                self.fail(node, "count_include_pad=1 with padding is not supported")
-        op = "max_pool" if node.op_type == "MaxPool" else "avg_pool"
+        kernel = tuple(a["kernel_shape"])
+        if len(kernel) != 2:
+            self.fail(node, "only 2-D pooling is supported")
+        if any(d != 1 for d in a.get("dilations", (1, 1))):
+            self.fail(node, "dilated pooling is not supported")
+        if a.get("ceil_mode", 0):
+            self.fail(node, "ceil_mode=1 is not supported")
+        strides = tuple(a.get("strides", (1, 1)))
+        pads = self.pads(node, a, xs[2:], kernel)
+        if a.get("count_include_pad", 0) and any(pads):
+            self.fail(node, "count_include_pad=1 with padding is not supported")
         out_shape = self.shapes.get(node.output[0])
         self.nhwc(node, op, x, out_shape, kernel=kernel, strides=strides, pads=pads)
 
-    def gemm(self, node, a):
-        if a.get("transA", 0):
-            self.fail(node, "transA=1 is not supported")
-        b = self.const(node, node.input[1], "B").astype(np.float32)
-        if b.ndim != 2:
-            self.fail(node, "B must be a 2-D matrix")
-        weight = (b if a.get("transB", 0) else b.T) * np.float32(a.get("alpha", 1.0))
-        bias = np.zeros(weight.shape[0], np.float32)
-        if len(node.input) > 2 and node.input[2]:
-            c = self.const(node, node.input[2], "C").astype(np.float32) * np.float32(a.get("beta", 1.0))
-            if c.size not in (1, weight.shape[0]):
-                self.fail(node, "C must broadcast along the output features")
-            bias = np.broadcast_to(c.reshape(-1), weight.shape[:1]).astype(np.float32)
-        self.fully_connected(node, weight, bias)
+    def constant_operand(self, node):
+        """(activation tensor, float32 constant) of a binary node with one constant operand (None: none),
+        and whether the constant comes first."""
+        const = [i for i in node.input if i in self.consts]
+        if len(const) == 2:
+            self.fail(node, f"{node.op_type} of two constants is not supported")
+        if not const:
+            return None, None, False
+        x = self.tensor(next(i for i in node.input if i not in self.consts), node)
+        return x, self.const(node, const[0], "the constant operand").astype(np.float32), node.input[0] == const[0]
 
-    def matmul(self, node, a):
-        b = self.const(node, node.input[1], "the second operand").astype(np.float32)
-        if b.ndim != 2:
-            self.fail(node, "the second operand must be a 2-D matrix")
-        self.fully_connected(node, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32))
+    def operand(self, node, name):
+        """The IR tensor of a node's input: an activation, or for an initializer a new constant node's output
+        (ops/constant.py: copied from flash into the arena)."""
+        if name not in self.consts:
+            return self.tensor(name, node)
+        value = self.const(node, name, "a constant operand").astype(np.float32)
+        t = self.new(value.shape or (1,), name)
+        self.emit("constant", [], [t], node, value=value.reshape(self.graph.tensors[t].shape))
+        return t
+
+    def binary(self, node, op):
+        """An element-wise op of two activations (broadcast as ONNX does)."""
+        x, y = (self.tensor(i, node) for i in node.input)
+        self.emit(op, [x, y], [self.output(node)], node)
 
     def fully_connected(self, node, weight, bias):
         x = self.x(node)
@@ -393,90 +368,8 @@ class _Importer:
             self.fail(node, "the input's last dimension does not match the weights")
         self.emit("fully_connected", [x], [self.output(node)], node, weight=weight, bias=bias)
 
-    def add(self, node, a):
-        ins = list(node.input)
-        const = [i for i in ins if i in self.consts]
-        if len(const) == 2:
-            self.fail(node, "adding two constants is not supported")
-        if const:
-            x = self.tensor(next(i for i in ins if i not in self.consts), node)
-            value = self.consts[const[0]].astype(np.float32)
-            self.emit("bias_add", [x], [self.output(node)], node, value=value)
-            return
-        x, y = (self.tensor(i, node) for i in ins)
-        if self.graph.tensors[x].shape != self.graph.tensors[y].shape:
-            self.fail(node, "Add with broadcasting between activations is not supported")
-        self.emit("add", [x, y], [self.output(node)], node)
 
-    def relu(self, node, a):
-        self.emit("clamp", [self.x(node)], [self.output(node)], node, lo=0.0, hi=np.inf)
-
-    def clip(self, node, a):
-        def bound(i, default):
-            if len(node.input) > i and node.input[i]:
-                value = np.asarray(self.const(node, node.input[i], "the clip bound"))
-                if value.size != 1:
-                    self.fail(node, f"a clip bound must be one number, not {value.size}")
-                return float(value.reshape(-1)[0])
-            return default
-        self.emit("clamp", [self.x(node)], [self.output(node)], node, lo=bound(1, -np.inf), hi=bound(2, np.inf))
-
-    def batchnorm(self, node, a):
-        gamma, beta, mean, var = (self.const(node, i, "the batch norm parameters").astype(np.float64)
-                                  for i in node.input[1:5])
-        scale = gamma / np.sqrt(var + a.get("epsilon", 1e-5))
-        x = self.x(node)
-        if len(self.graph.tensors[x].shape) != 4:
-            self.fail(node, "only 4-D batch normalization is supported")
-        self.nhwc(node, "batchnorm", x, self.shapes[node.output[0]],
-                  scale=scale.astype(np.float32), shift=(beta - mean * scale).astype(np.float32))
-
-    def reshape(self, node, a):
-        self.emit("reshape", [self.x(node)], [self.output(node)], node, shape=self.shapes[node.output[0]])
-
-    def transpose(self, node, a):
-        x = self.x(node)
-        perm = tuple(a.get("perm", range(len(self.graph.tensors[x].shape) - 1, -1, -1)))
-        self.emit("transpose", [x], [self.output(node)], node, perm=perm)
-
-    def softmax(self, node, a):
-        x = self.x(node)
-        shape = self.graph.tensors[x].shape
-        opset = next(o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx"))
-        axis = a.get("axis", -1 if opset >= 13 else 1)
-        axis = axis + len(shape) if axis < 0 else axis
-        # before opset 13 Softmax flattens the axes from `axis` on: the same as the last axis when they are 1s
-        if any(d != 1 for d in shape[axis + 1:]):
-            self.fail(node, f"softmax over axis {axis} of shape {shape} (not the last axis) is not supported")
-        if axis != len(shape) - 1:
-            # move the softmax axis last through an alias, softmax, and alias back
-            flat = self.new(shape[:axis + 1], node.output[0])
-            self.emit("reshape", [x], [flat], node, shape=shape[:axis + 1])
-            y = self.new(shape[:axis + 1], node.output[0])
-            self.emit("softmax", [flat], [y], node)
-            self.emit("reshape", [y], [self.output(node)], node, shape=shape)
-            return
-        self.emit("softmax", [x], [self.output(node)], node)
-
-    def identity(self, node, a):
-        self.names[node.output[0]] = self.x(node)
-
-    def constant(self, node, a):
-        value = a.get("value")
-        if value is None:
-            self.fail(node, "only Constant nodes with a tensor 'value' are supported")
-        self.consts[node.output[0]] = numpy_helper.to_array(value)
-
-
-MIN_INPUTS = {"Conv": 2, "Gemm": 2, "MatMul": 2, "Add": 2, "BatchNormalization": 5, "Reshape": 2, "Constant": 0}
-HANDLERS = {
-    "Conv": _Importer.conv, "Gemm": _Importer.gemm, "MatMul": _Importer.matmul, "Add": _Importer.add,
-    "Relu": _Importer.relu, "Clip": _Importer.clip, "MaxPool": _Importer.pool, "AveragePool": _Importer.pool,
-    "GlobalAveragePool": _Importer.pool, "BatchNormalization": _Importer.batchnorm,
-    "Reshape": _Importer.reshape, "Flatten": _Importer.reshape, "Squeeze": _Importer.reshape,
-    "Unsqueeze": _Importer.reshape, "Transpose": _Importer.transpose, "Softmax": _Importer.softmax,
-    "Identity": _Importer.identity, "Dropout": _Importer.identity, "Constant": _Importer.constant,
-}
+HANDLERS = ops.onnx_handlers()  # ONNX op type -> handler(importer, node, attrs), from each op module's ONNX
 
 
 def files_read(path):

@@ -5,29 +5,31 @@ import numpy as np
 from . import ops
 from .ir import ConversionError, Node
 
-FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "max_pool", "avg_pool")
+FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool")
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CONVS = ("conv2d", "depthwise_conv2d")
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh")  # layout-blind: a transpose before one moves after it
 
 
 def canonicalize(graph):
     g = graph.copy()
     _sink_transposes(g)
+    _merge_duplicate_transposes(g)
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
+    _fold_pads_into_convolutions(g)
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
     _drop_noop_aliases(g)
+    _standalone_clamps_to_relu(g)
+    _unfolded_constants_to_operands(g)
     g.remove_dead()
     leftover = [n for n in g.nodes if n.op not in ops.REGISTRY]
     if leftover:
-        listed = ", ".join(f"'{n.name}' ({_WHY.get(n.op, n.op)})" for n in leftover)
+        listed = ", ".join(f"'{n.name}' ({n.op})" for n in leftover)
         raise ConversionError(f"{g.source}: cannot map to the runtime: {listed}")
     return g
-
-
-_WHY = {"clamp": "an activation with no producer to fuse into", "bias_add": "an Add of a constant that is not a bias"}
 
 
 def _inverse(perm):
@@ -54,10 +56,12 @@ def _sink_transposes(g):
             elif n.op == "transpose" and transposed:
                 t = transposed[0]
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
-            elif n.op in ("clamp", "bias_add") and transposed:
+            elif n.op == "mean" and transposed:
+                _mean_before_transpose(g, i, n, transposed[0])
+            elif n.op in ELEMENTWISE_UNARY + ("bias_add", "scale_mul", "pad") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
-            elif (n.op == "add" and len(transposed) == 2 and len(producers) == 2
-                  and transposed[0].attrs["perm"] == transposed[1].attrs["perm"]):
+            elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
+                  and len({t.attrs["perm"] for t in transposed}) == 1):
                 _swap_with_transpose(g, i, n, transposed[0], [t.inputs[0] for t in transposed])
             else:
                 continue
@@ -66,13 +70,31 @@ def _sink_transposes(g):
             break
 
 
+def _merge_duplicate_transposes(g):
+    """Two transposes of one tensor by one perm (an NCHW input read by two convolutions): the first serves both."""
+    seen = {}
+    for n in list(g.nodes):
+        if n.op != "transpose":
+            continue
+        key = (n.inputs[0], n.attrs["perm"])
+        if key in seen and n.outputs[0] not in g.outputs:
+            g.rename_uses(n.outputs[0], seen[key])
+            g.nodes.remove(n)
+        else:
+            seen.setdefault(key, n.outputs[0])
+
+
 def _swap_with_transpose(g, i, n, t, new_inputs):
     """op(transpose(x)) -> transpose(op(x)): the op is rewritten in x's layout."""
     perm = t.attrs["perm"]
-    x = g.tensors[new_inputs[0]]
-    u = g.new_tensor(x, source=g.tensors[n.outputs[0]].source)
+    x, y = g.tensors[new_inputs[0]], g.tensors[n.outputs[0]]
+    u = g.new_tensor(x, shape=tuple(y.shape[j] for j in _inverse(perm)), source=y.source)  # y in x's layout
     attrs = dict(n.attrs)
-    if n.op == "bias_add":
+    if n.op == "concat":
+        attrs["axis"] = perm[attrs["axis"]]
+    if n.op == "pad":  # x's axis i is the transposed axis inverse[i]
+        attrs["pads"] = tuple(attrs["pads"][j] for j in _inverse(perm))
+    if n.op in ("bias_add", "scale_mul"):
         v = attrs["value"]
         v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)
         attrs["value"] = np.ascontiguousarray(v.transpose(_inverse(perm)))
@@ -80,18 +102,45 @@ def _swap_with_transpose(g, i, n, t, new_inputs):
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": perm}
 
 
+def _mean_before_transpose(g, i, n, t):
+    """mean(transpose(x, perm), axes) -> transpose(mean(x, perm[axes]), perm of the axes that remain)."""
+    perm, axes = t.attrs["perm"], n.attrs["axes"]
+    x = g.tensors[t.inputs[0]]
+    attrs = dict(n.attrs, axes=tuple(sorted(perm[a] for a in axes)))
+    u = g.new_tensor(x, shape=ops.get("mean").output_shape(attrs, [x.shape]), source=g.tensors[n.outputs[0]].source)
+    g.nodes.insert(i, Node("mean", [x.name], [u.name], attrs, n.name))
+    if not attrs["keep_dims"]:
+        remaining = [a for a in range(len(perm)) if a not in attrs["axes"]]  # u's axes, in x's order
+        perm = tuple(remaining.index(perm[j]) for j in range(len(perm)) if j not in axes)
+    n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
+
+
+def _per_channel(value, channels):
+    """A constant as one value per channel (the last axis), or None when it is not one (a scalar broadcasts)."""
+    if value.size not in (1, channels) or (value.size > 1 and value.shape[-1] != channels):
+        return None
+    return np.broadcast_to(value.reshape(-1), (channels,))
+
+
 def _fold_into_producers(g):
-    """bias_add, batchnorm and clamp fold into the op that produced their input when nobody else reads it."""
+    """bias_add, scale_mul (a per-channel Mul by a constant), batchnorm and clamp fold into the op that produced
+    their input when nobody else reads it."""
     for n in list(g.nodes):
-        p = g.producer(n.inputs[0])
+        p = g.producer(n.inputs[0]) if n.inputs else None  # (a constant has no input)
         if p is None or not _sole_reader(g, n.inputs[0], n):
             continue
-        if n.op == "bias_add" and p.op in FUSES_BIAS and not p.attrs.get("act"):
-            v = n.attrs["value"]
-            channels = g.tensors[n.outputs[0]].shape[-1]
-            if v.size not in (1, channels) or (v.size > 1 and v.shape[-1] != channels):
-                continue  # not a per-channel bias
-            p.attrs["bias"] = (p.attrs["bias"] + np.broadcast_to(v.reshape(-1), (channels,))).astype(np.float32)
+        channels = g.tensors[n.outputs[0]].shape[-1]
+        if n.op in ("bias_add", "scale_mul") and p.op in FUSES_BIAS and not p.attrs.get("act"):
+            v = _per_channel(n.attrs["value"], channels)
+            if v is None:
+                continue  # not a per-channel bias or scale
+            if n.op == "bias_add":
+                p.attrs["bias"] = (p.attrs["bias"] + v).astype(np.float32)
+            else:  # y * v = (W x + b) * v: each output channel's weights and bias scaled
+                shape = [1] * p.attrs["weight"].ndim
+                shape[2 if p.op == "depthwise_conv2d" else 0] = -1
+                p.attrs["weight"] = (p.attrs["weight"] * v.reshape(shape)).astype(np.float32)
+                p.attrs["bias"] = (p.attrs["bias"] * v).astype(np.float32)
         elif n.op == "batchnorm" and p.op in CONVS and not p.attrs.get("act"):
             scale, shift = n.attrs["scale"], n.attrs["shift"]
             axis = 0 if p.op == "conv2d" else 2
@@ -106,6 +155,73 @@ def _fold_into_producers(g):
             continue
         p.outputs = list(n.outputs)  # the producer now writes the folded node's output directly
         g.nodes.remove(n)
+
+
+def _pads_zero(g, pad):
+    """Whether a pad fills with zero (the value 0.0, or in a quantized file the input's zero point)."""
+    if "fill" in pad.attrs:
+        return pad.attrs["fill"] == g.tensors[pad.inputs[0]].zero_point
+    return pad.attrs["value"] == 0.0
+
+
+def _never_negative(g, tensor):
+    """Whether a tensor's values are >= 0 by construction: its producer clamps at a bound >= 0."""
+    p = g.producer(tensor)
+    act = None if p is None else p.attrs.get("act") if p.op != "clamp" else (p.attrs["lo"], p.attrs["hi"])
+    return act is not None and act[0] >= 0
+
+
+def _fold_pads_into_convolutions(g):
+    """A zero pad of H and W only, before a convolution (read by it alone), becomes the convolution's padding;
+    before a max pool too when the padded values are never negative (a zero then never wins over an input
+    tap, and the pool skips padding) and no window lies in the padding alone. A layout transpose between the
+    two (an NCHW Pad, then the op's NHWC transpose) moves above the pad first. Average pools count padding
+    differently (ONNX's Pad counts its zeros): they keep the pad."""
+    for n in list(g.nodes):
+        if n.op not in CONVS + ("max_pool",):
+            continue
+        t = g.producer(n.inputs[0])
+        if t is not None and t.op == "transpose" and _sole_reader(g, n.inputs[0], n):
+            q = g.producer(t.inputs[0])
+            if q is not None and q.op == "pad" and _sole_reader(g, t.inputs[0], t):
+                perm = t.attrs["perm"]  # transpose(pad(x)) -> pad'(transpose(x))
+                x = g.tensors[q.inputs[0]]
+                u = g.new_tensor(x, shape=tuple(x.shape[p] for p in perm), source=x.source)
+                t.inputs, t.outputs, q.inputs, q.outputs = [x.name], [u.name], [u.name], [n.inputs[0]]
+                q.attrs = dict(q.attrs, pads=tuple(q.attrs["pads"][p] for p in perm))
+                g.nodes.remove(q)
+                g.nodes.insert(g.nodes.index(n), q)
+        q = g.producer(n.inputs[0])
+        if q is None or q.op != "pad" or not _sole_reader(g, n.inputs[0], n) or not _pads_zero(g, q):
+            continue
+        pads = q.attrs["pads"]
+        if len(pads) != 4 or any(pads[a] != (0, 0) for a in (0, 3)):
+            continue
+        if n.op == "max_pool" and (not _never_negative(g, q.inputs[0]) or
+                                   any(p >= k for k, (b, e) in zip(n.attrs["kernel"], pads[1:3]) for p in (b, e))):
+            continue
+        top, left, bottom, right = n.attrs["pads"]
+        n.attrs["pads"] = (top + pads[1][0], left + pads[2][0], bottom + pads[1][1], right + pads[2][1])
+        n.inputs = [q.inputs[0]]
+    g.remove_dead()
+
+
+def _unfolded_constants_to_operands(g):
+    """A constant Add / Mul that folded into no layer becomes an add / mul of two tensors, the second one a
+    constant node (copied into the arena from flash)."""
+    for n in list(g.nodes):
+        if n.op in ("bias_add", "scale_mul"):
+            value = np.asarray(n.attrs["value"], np.float32)
+            t = g.new_tensor(g.tensors[n.inputs[0]], shape=value.shape or (1,), source=f"constant of {n.name}")
+            g.nodes.insert(g.nodes.index(n), Node("constant", [], [t.name], {"value": value.reshape(t.shape)}, n.name))
+            n.op, n.inputs, n.attrs = ("add" if n.op == "bias_add" else "mul"), [n.inputs[0], t.name], {}
+
+
+def _standalone_clamps_to_relu(g):
+    """A clamp with no producer to fuse into (a graph input, a tensor read by others too) is a relu op."""
+    for n in g.nodes:
+        if n.op == "clamp":
+            n.op, n.attrs = "relu", {"act": (n.attrs["lo"], n.attrs["hi"])}
 
 
 def _standalone_batchnorm_to_depthwise(g):

@@ -259,7 +259,7 @@ def _check_file_quantization(g):
     """Our kernels rely on TFLite's constraints: pools and reshapes keep their input's quantization, softmax
     outputs 1/256 - 128. A file that breaks them is refused rather than computed wrong."""
     for node in g.nodes:
-        mod, x, y = ops.get(node.op), g.tensors[node.inputs[0]], g.tensors[node.outputs[0]]
+        mod, x, y = ops.get(node.op), g.tensors[(node.inputs or node.outputs)[0]], g.tensors[node.outputs[0]]
         want = (mod.OUTPUT_QUANT[y.dtype] if hasattr(mod, "OUTPUT_QUANT") else
                 (x.scale, x.zero_point) if getattr(mod, "SAME_QUANT_AS_INPUT", False) else None)
         if want is not None and (np.float32(y.scale), y.zero_point) != (np.float32(want[0]), want[1]):

@@ -28,7 +28,8 @@ def execute(graph, feeds, integer, keep=False):
 
 def float_kernel(graph, node, mod):
     """Whether the node runs a float32 kernel, whose NumPy twin is the float reference."""
-    return ops.kernel_type(mod, graph.tensors[node.inputs[0]].dtype, graph.tensors[node.outputs[0]].dtype) == "float32"
+    in_dtype = graph.tensors[node.inputs[0]].dtype if node.inputs else None  # a constant has no input
+    return ops.kernel_type(mod, in_dtype, graph.tensors[node.outputs[0]].dtype) == "float32"
 
 
 def _last_reader(graph, tensor):

@@ -12,6 +12,9 @@ _CODE_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.st
 _NP_TYPES = {tflite.TensorType.INT8: np.int8, tflite.TensorType.INT32: np.int32,
              tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.UINT8: np.uint8,
              tflite.TensorType.INT16: np.int16, tflite.TensorType.INT64: np.int64}
+_TYPE_NAMES = {tflite.TensorType.INT8: "int8", tflite.TensorType.INT16: "int16",
+               tflite.TensorType.FLOAT32: "float32", tflite.TensorType.INT32: "int32",
+               tflite.TensorType.UINT8: "uint8", tflite.TensorType.INT64: "int64"}
 _ACTIVATIONS = {tflite.ActivationFunctionType.NONE: None, tflite.ActivationFunctionType.RELU: (0.0, np.inf),
                 tflite.ActivationFunctionType.RELU6: (0.0, 6.0),
                 tflite.ActivationFunctionType.RELU_N1_TO_1: (-1.0, 1.0)}
@@ -193,82 +196,51 @@ class _Importer:
         bias = np.zeros(channels, np.int32) if bias is None else bias.reshape(-1)
         return w, scales, bias
 
-    # -- operators -----------------------------------------------------------------------------------------------
-    def conv(self, k, op):
-        o = _options(op, tflite.Conv2DOptions)
-        w, scales, bias = self.weights(k, op, 0)
-        self._conv(k, op, "conv2d", o, w, scales, bias, o.DilationHFactor(), o.DilationWFactor())
+    # -- helpers the op modules' TFLite handlers share ------------------------------------------------------
+    def options(self, op, name):
+        """The operator's builtin options as the schema's class `name` (e.g. "Conv2DOptions")."""
+        return _options(op, getattr(tflite, name))
 
-    def depthwise(self, k, op):
-        o = _options(op, tflite.DepthwiseConv2DOptions)
-        w, scales, bias = self.weights(k, op, 3)
-        in_c = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[3]
-        self._conv(k, op, "depthwise_conv2d", o, w[0], scales, bias, o.DilationHFactor(), o.DilationWFactor(),
-                   depth_multiplier=int(w.shape[3] // in_c))
+    def activation_of(self, options):
+        """The fused activation of an options table as a float clamp (None: no clamp)."""
+        return _ACTIVATIONS[options.FusedActivationFunction()]
 
-    def _conv(self, k, op, kind, o, w, scales, bias, dh, dw, **extra):
+    def types(self, op):
+        """(input 0's, output 0's) element types as IR names (int8, int16, float32, ...)."""
+        return tuple(_TYPE_NAMES.get(self.sg.Tensors(i).Type()) for i in (op.Inputs(0), op.Outputs(0)))
+
+    def conv(self, k, op, kind, o, w, scales, bias, **extra):
+        """conv2d / depthwise_conv2d from a CONV_2D / DEPTHWISE_CONV_2D operator's options and weights."""
         in_hw = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[1:3]
         kernel = tuple(int(d) for d in (w.shape[1:3] if kind == "conv2d" else w.shape[0:2]))
-        strides, dilations = (o.StrideH(), o.StrideW()), (dh, dw)
+        strides, dilations = (o.StrideH(), o.StrideW()), (o.DilationHFactor(), o.DilationWFactor())
         self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales, bias=bias,
                   kernel=kernel, strides=strides, dilations=dilations,
                   pads=_pads(o.Padding(), in_hw, kernel, strides, dilations),
-                  act=_ACTIVATIONS[o.FusedActivationFunction()], **extra)
+                  act=self.activation_of(o), **extra)
 
-    def fully_connected(self, k, op):
-        o = _options(op, tflite.FullyConnectedOptions)
-        if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
-            self.fail(k, "shuffled weights are not supported")
-        w, scales, bias = self.weights(k, op, 0)
-        self.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales,
-                  bias=bias, act=_ACTIVATIONS[o.FusedActivationFunction()])
+    def operands(self, k, indices):
+        """The tensor indices of an element-wise operator's operands; each constant one gets a constant node
+        (ops/constant.py) holding the file's integers first."""
+        for i in indices:
+            data = self.const(i)
+            if data is not None:
+                t = self.activation(k, i)
+                self.emit(k, "constant", [], [i], data=data.reshape(self.graph.tensors[t].shape))
+        return list(indices)
 
-    def pool(self, k, op):
+    def binary(self, k, op, kind, options):
+        """An element-wise op of two tensors (broadcast as TFLite does) with its fused activation."""
+        self.emit(k, kind, self.operands(k, (op.Inputs(0), op.Inputs(1))), [op.Outputs(0)],
+                  act=self.activation_of(options))
+
+    def pool(self, k, op, kind):
         o = _options(op, tflite.Pool2DOptions)
         in_hw = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[1:3]
         kernel, strides = (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW())
-        kind = "max_pool" if self.code(op) == tflite.BuiltinOperator.MAX_POOL_2D else "avg_pool"
         self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], kernel=kernel, strides=strides,
-                  pads=_pads(o.Padding(), in_hw, kernel, strides, (1, 1)),
-                  act=_ACTIVATIONS[o.FusedActivationFunction()])
-
-    def add(self, k, op):
-        o = _options(op, tflite.AddOptions)
-        a, b = (self.sg.Tensors(op.Inputs(i)).ShapeAsNumpy().tolist() for i in (0, 1))
-        if a != b:
-            self.fail(k, f"ADD with broadcasting ({a} + {b}) is not supported")
-        self.emit(k, "add", [op.Inputs(0), op.Inputs(1)], [op.Outputs(0)],
-                  act=_ACTIVATIONS[o.FusedActivationFunction()])
-
-    def reshape(self, k, op):
-        shape = tuple(int(d) for d in self.sg.Tensors(op.Outputs(0)).ShapeAsNumpy())
-        self.emit(k, "reshape", [op.Inputs(0)], [op.Outputs(0)], shape=shape)
-
-    def softmax(self, k, op):
-        self.emit(k, "softmax", [op.Inputs(0)], [op.Outputs(0)], beta=float(_options(op, tflite.SoftmaxOptions).Beta()))
-
-    def quantize(self, k, op):
-        """float32 -> int8/int16 at a model input, or int8 <-> int16 between precisions (a requantize)."""
-        T = tflite.TensorType
-        types = (self.sg.Tensors(op.Inputs(0)).Type(), self.sg.Tensors(op.Outputs(0)).Type())
-        kind = {(T.FLOAT32, T.INT8): "quantize", (T.FLOAT32, T.INT16): "quantize",
-                (T.INT8, T.INT16): "requantize", (T.INT16, T.INT8): "requantize"}.get(types)
-        if kind is None:
-            self.fail(k, "only float32 -> int8/int16 and int8 <-> int16 QUANTIZE are supported")
-        self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)])
-
-    def dequantize(self, k, op):
-        T = tflite.TensorType
-        types = (self.sg.Tensors(op.Inputs(0)).Type(), self.sg.Tensors(op.Outputs(0)).Type())
-        if types not in ((T.INT8, T.FLOAT32), (T.INT16, T.FLOAT32)):
-            self.fail(k, "only int8/int16 -> float32 DEQUANTIZE (at a model output) is supported")
-        self.emit(k, "dequantize", [op.Inputs(0)], [op.Outputs(0)])
+                  pads=_pads(o.Padding(), in_hw, kernel, strides, (1, 1)), act=self.activation_of(o))
 
 
-B = tflite.BuiltinOperator
-HANDLERS = {
-    B.CONV_2D: _Importer.conv, B.DEPTHWISE_CONV_2D: _Importer.depthwise,
-    B.FULLY_CONNECTED: _Importer.fully_connected, B.AVERAGE_POOL_2D: _Importer.pool,
-    B.MAX_POOL_2D: _Importer.pool, B.ADD: _Importer.add, B.RESHAPE: _Importer.reshape,
-    B.SOFTMAX: _Importer.softmax, B.QUANTIZE: _Importer.quantize, B.DEQUANTIZE: _Importer.dequantize,
-}
+# builtin operator code -> handler(importer, index, operator), from each op module's TFLITE table
+HANDLERS = {getattr(tflite.BuiltinOperator, name): handler for name, handler in ops.tflite_handlers().items()}

@@ -73,7 +73,8 @@ def runtime(tmp_path_factory):
 
 
 C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.uint8): "uint8_t",
-           np.dtype(np.float32): "float", np.dtype(np.int16): "int16_t", np.dtype(np.int64): "int64_t"}
+           np.dtype(np.float32): "float", np.dtype(np.int16): "int16_t", np.dtype(np.int64): "int64_t",
+           np.dtype(np.uint16): "uint16_t"}
 IR_TYPES = {np.dtype(np.int8): "int8", np.dtype(np.uint8): "uint8", np.dtype(np.int16): "int16",
             np.dtype(np.float32): "float32"}
 
@@ -114,6 +115,9 @@ def run_kernel(runtime):
             b = ffi.new(f"{C_TYPES[x.dtype]}[]", max(1, x.size))
             ffi.memmove(b, x.tobytes(), x.nbytes)
             bufs.append(b)
+        if getattr(mod, "INPUTS_AS_ARRAY", False):  # keep the arrays alive: the pointer array does not
+            keep.append(bufs)
+            bufs = [ffi.new(f"{C_TYPES[np.asarray(inputs[0]).dtype]} *[]", bufs)]
         out = np.zeros(out_shape, dtype=out_dtype)
         ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
         getattr(lib, function)(p, *bufs, ob)

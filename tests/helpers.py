@@ -136,3 +136,38 @@ def s16_close_to_float(mod, attrs, p, xq, x, out, axis=0, lsb=2.0):
     got = mod.int_ref(p, xq[None])[0].astype(np.float64) * float(out.scale)
     err = np.abs(got.reshape(want.shape) - want) / float(out.scale)
     assert err.max() <= lsb, err.max()
+
+
+def through_the_tool(model, x, tmp_path, modes=("int8",)):
+    """An ONNX model (one float input 'x') converted in each mode, compiled and run: the float graph equals
+    onnxruntime (within float rounding), the C equals the integer reference bit for bit on int8 / int16 inputs
+    (random and both extremes). Returns the canonical graph's ops."""
+    import mcu_codegen
+    from mcu_codegen.reference import execute
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    conv = mcu_codegen.Converter.from_onnx(path)
+    want = run_onnxruntime(model, {"x": x[0]})[0]
+    got = execute(conv.graph, {conv.graph.inputs[0]: x[:1]}, integer=False)[conv.graph.outputs[0]][0]
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-4, atol=1e-5)
+    rng = np.random.default_rng(0)
+    for mode in modes:
+        conv.mode = mode
+        conv.representative_dataset = [{"x": x}]
+        converted = conv.convert()
+        meta = converted.report["inputs"][0]
+        if mode == "float32":
+            q = x.reshape((-1,) + tuple(meta["shape"]))
+        else:
+            lo, hi = (-128, 127) if meta["dtype"] == "int8" else (-32768, 32767)
+            q = rng.integers(lo, hi + 1, (8,) + tuple(meta["shape"]))
+            q[0], q[1] = lo, hi
+            q = q.astype(NP_TYPES[meta["dtype"]])
+        out = converted.report["outputs"][0]["name"]
+        c = converted.build().run({meta["name"]: q})[out]
+        ref = converted.reference({meta["name"]: q})[out]
+        if mode == "float32":
+            np.testing.assert_allclose(c, ref, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(c, ref)
+    return [n.op for n in conv.graph.nodes]

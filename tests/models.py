@@ -46,8 +46,8 @@ def unsupported(opset=13):
     rng = np.random.default_rng(0)
     nodes = [
         helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
-        helper.make_node("Sigmoid", ["h"], ["s"], name="gate"),
-        helper.make_node("Tanh", ["s"], ["y"], name="squash"),
+        helper.make_node("Erf", ["h"], ["s"], name="gate"),
+        helper.make_node("Sin", ["s"], ["y"], name="squash"),
     ]
     return onnx_model(nodes, [("x", [1, 4])], [("y", [1, 4])], {"w": rng.normal(0, 1, (4, 4)).astype(np.float32)},
                       opset)

@@ -139,14 +139,6 @@ def test_generated_c_is_clean_under_clang_and_sanitizers(tmp_path, case, io):
     """clang -Weverything (minus the list above), then gcc with -fsanitize=address,undefined on a heap arena
     of exactly MODEL_ARENA_SIZE bytes: any access outside the arena or any UB aborts the run."""
     model = converted(case, io)
-    project = model.save(tmp_path / case)
-    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
-                    "-o", str(tmp_path / f"{case}.o")], check=True)
-    exe = tmp_path / f"{case}_asan"
-    (tmp_path / "harness.c").write_text(HARNESS)
-    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe)],
-                   check=True)
     x = int8_inputs(converted(case), case, n=20)
     meta = model.report["inputs"][0]
     if io == "uint8":
@@ -154,10 +146,24 @@ def test_generated_c_is_clean_under_clang_and_sanitizers(tmp_path, case, io):
     elif io == "float32":
         inner = meta["quantized_as"]
         x = ((x.astype(np.float32) - inner["zero_point"]) * inner["scale"]).astype(np.float32)
-    run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
     want = next(iter(model.reference({"input_1": x}).values()))
-    got = np.frombuffer(run.stdout, want.dtype).reshape(want.shape)
+    got = np.frombuffer(sanitized_run(model, tmp_path, x), want.dtype).reshape(want.shape)
     np.testing.assert_array_equal(got, want)
+
+
+def sanitized_run(model, work, x):
+    """The model's project compiled with clang -Weverything (no warning may remain), then with gcc's address and
+    undefined-behaviour sanitizers around HARNESS (a heap arena of exactly MODEL_ARENA_SIZE bytes); run on the
+    inputs x back to back. Returns the outputs' bytes."""
+    project = model.save(work / "project")
+    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
+                    "-o", str(work / "model.o")], check=True)
+    (work / "harness.c").write_text(HARNESS)
+    exe = work / "model_asan"
+    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                    "-I", str(project), str(project / "model.c"), str(work / "harness.c"), "-o", str(exe), "-lm"],
+                   check=True)
+    return subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True).stdout
 
 
 HARNESS = r"""

@@ -24,3 +24,20 @@ def test_auto_pad_matches_onnxruntime(tmp_path, auto_pad, stride):
     want = run_onnxruntime(model, {"x": x})[0]
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)  # float references: float tolerance
+
+
+def test_every_op_module_is_found_and_attribute_types_come_from_the_onnx_spec(tmp_path):
+    """The importers collect the handlers from the op modules (no per-op entry in either frontend), and an
+    attribute of the wrong type is one clear error, whatever op reads it (the type is the ONNX schema's)."""
+    import mcu_codegen
+    from mcu_codegen import ops, tflite_frontend
+    assert {"Conv", "Gemm", "ReduceMean", "Mul", "Sigmoid", "Concat", "Pad", "Relu"} <= set(frontend.HANDLERS)
+    codes = {getattr(__import__("tflite").BuiltinOperator, n) for n in ("MEAN", "MUL", "LOGISTIC", "PAD", "RELU")}
+    assert codes <= set(tflite_frontend.HANDLERS)
+    assert ops.onnx_handlers()["Concat"] is ops.concat.onnx_concat
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc", transB=1)
+    node.attribute.append(helper.make_attribute("alpha", 2))  # an int where the spec says float
+    model = onnx_model([node], [("x", [1, 4])], [("y", [1, 3])], {"w": np.ones((3, 4), np.float32)})
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(mcu_codegen.ConversionError, match="node 'fc' \\(Gemm\\): attribute 'alpha' is not of type float"):
+        frontend.load(str(tmp_path / "m.onnx"))

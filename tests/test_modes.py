@@ -1,17 +1,15 @@
 """The quantization modes end to end on the shared models: int16x8 (C bit-exact with its reference, closer to the
 float model than int8), float32 (C within float rounding of the float reference, which equals onnxruntime),
 mixed precision (requantize nodes at the int8/int16 boundaries), weight clipping and bias correction."""
-import subprocess
 
 import numpy as np
 import onnxruntime as ort
 import pytest
 from mlperf import CASES, dataset, onnx_path
-from test_end_to_end import CLANG_EVERYTHING, HARNESS
+from test_end_to_end import sanitized_run
 
 import mcu_codegen
 from mcu_codegen import ConversionError, debug, planner
-from mcu_codegen.build import STRICT_FLAGS
 
 _cache = {}
 
@@ -125,20 +123,11 @@ def test_bias_correction_and_weight_clipping_keep_c_exact_and_bias_correction_he
 @pytest.mark.parametrize("mode", ["int16x8", "float32"])
 def test_modes_are_clean_under_clang_and_sanitizers(tmp_path, mode):
     _, model = converted("kws", mode)
-    project = model.save(tmp_path / "kws")
-    subprocess.run(["clang", *CLANG_EVERYTHING, "-O2", "-I", str(project), "-c", str(project / "model.c"),
-                    "-o", str(tmp_path / "kws.o")], check=True)
-    (tmp_path / "harness.c").write_text(HARNESS)
-    exe = tmp_path / "kws_asan"
-    subprocess.run(["gcc", *STRICT_FLAGS, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                    "-I", str(project), str(project / "model.c"), str(tmp_path / "harness.c"), "-o", str(exe), "-lm"],
-                   check=True)
     x = float_inputs(model, "kws", 10)
     if mode != "float32":
         x = quantized_inputs(model, x)
-    run = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
     want = model.reference({"input_1": x})["dense"]
-    got = np.frombuffer(run.stdout, want.dtype).reshape(want.shape)
+    got = np.frombuffer(sanitized_run(model, tmp_path, x), want.dtype).reshape(want.shape)
     if mode == "float32":
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
     else:

@@ -2,15 +2,12 @@
 interpreter; our NumPy twin and C kernel, given the same int8 weights, int64 bias and scales, must give TFLM's
 output bit for bit; and the same .tflite imported by mcu-codegen (Converter.from_tflite), generated, compiled
 and run, too."""
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tflite
 from helpers import rand_int16, stensor, typed
-from tflite16 import activation_t, bias_t, one_op_model, weights_t
-from tflite_micro import runtime
+from tflite16 import activation_t, bias_t, one_op_model, run_imported, run_tflm, weights_t
 
 import mcu_codegen
 from mcu_codegen.ops import add, avg_pool, conv2d, depthwise_conv2d, fully_connected, max_pool, softmax
@@ -23,14 +20,7 @@ N = 40  # random inputs per case; the first two are all -32768 and all 32767
 
 def tflm(model, inputs):
     """Runs the model on each of N samples; inputs: list of (N, *shape) int16 arrays."""
-    interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-    outs = []
-    for i in range(len(inputs[0])):
-        for k, x in enumerate(inputs):
-            interp.set_input(x[i], k)
-        interp.invoke()
-        outs.append(interp.get_output(0).copy())
-    return np.stack(outs)
+    return run_tflm(model, inputs)
 
 
 def samples(rng, shape):
@@ -50,13 +40,7 @@ def check(run_kernel, mod, params, inputs, out, want, model=None):
 
 def imported(model, inputs):
     """The .tflite through the whole tool: import, plan, generate, compile with gcc, run."""
-    with tempfile.TemporaryDirectory() as work:
-        path = Path(work) / "one_op_16x8.tflite"
-        path.write_bytes(model)
-        converted = mcu_codegen.Converter.from_tflite(path).convert()
-        assert [m["dtype"] for m in converted.report["inputs"]] == ["int16"] * len(inputs)
-        feeds = {m["name"]: x for m, x in zip(converted.report["inputs"], inputs)}
-        return next(iter(converted.build().run(feeds).values()))
+    return run_imported(model, inputs, "int16")
 
 
 def _conv_options(b, padding, strides, act, depth_multiplier=None):

@@ -16,8 +16,8 @@ EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3
 
 
 def edge_model(rng):
-    """NCHW (1, 7, 5, 3): 1x1 7->5 + Relu, 1x1 5->17, a residual Add over 255 values (not a multiple of 4),
-    1x1 17->1, 3x3 pad 1 1->6 (four channels per pass, one input channel), depthwise 3x3 pad 1 on 6 channels
+    """NCHW (1, 7, 5, 3): 1x1 7->5 + Relu, 1x1 5->17, a residual Add and a Sub over 255 values (not a multiple
+    of 4), 1x1 17->1, 3x3 pad 1 1->6 (four channels per pass, one input channel), depthwise 3x3 pad 1 on 6 channels
     (a group of four and two alone), 5x3 no pad 6->33 (zero point folded), Flatten, Gemm 33->19 (depth not a
     multiple of 4) and 19->3."""
     def w(*shape):
@@ -31,7 +31,8 @@ def edge_model(rng):
         helper.make_node("Relu", ["a1"], ["r1"]),
         helper.make_node("Conv", ["r1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
         helper.make_node("Conv", ["a2", "w2b", "b2b"], ["a2b"], kernel_shape=[1, 1]),
-        helper.make_node("Add", ["a2", "a2b"], ["s2"]),
+        helper.make_node("Add", ["a2", "a2b"], ["s2a"]),
+        helper.make_node("Sub", ["s2a", "a2b"], ["s2"]),
         helper.make_node("Conv", ["s2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
         helper.make_node("Conv", ["a3", "w4", "b4"], ["a4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Conv", ["a4", "wd", "bd"], ["d4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=6),

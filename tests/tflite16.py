@@ -1,6 +1,10 @@
-"""One-operator 16x8 .tflite models written with the TFLite schema's own flatbuffer builders (the `tflite`
-package), so that TFLM can run our 16x8 arithmetic's reference: int16 activations (zero point 0), int8
-per-channel weights, int64 bias."""
+"""One-operator .tflite models written with the TFLite schema's own flatbuffer builders (the `tflite`
+package), so that TFLM can run our arithmetic's reference: 16x8 (int16 activations, zero point 0, int8
+per-channel weights, int64 bias) and int8 (activations with zero points); and the two ways the tests run them:
+TFLM's interpreter, and the whole tool (import, generate, compile, run)."""
+import tempfile
+from pathlib import Path
+
 import flatbuffers
 import numpy as np
 import tflite
@@ -20,7 +24,8 @@ def _vector(b, start, values, prepend):
 def _tensor(b, index, t, buffer):
     shape = _vector(b, tflite.TensorStartShapeVector, t["shape"], b.PrependInt32)
     scales = _vector(b, tflite.QuantizationParametersStartScaleVector, t["scales"], b.PrependFloat32)
-    zps = _vector(b, tflite.QuantizationParametersStartZeroPointVector, [0] * len(t["scales"]), b.PrependInt64)
+    zps = _vector(b, tflite.QuantizationParametersStartZeroPointVector, t.get("zps", [0] * len(t["scales"])),
+                  b.PrependInt64)
     tflite.QuantizationParametersStart(b)
     tflite.QuantizationParametersAddScale(b, scales)
     tflite.QuantizationParametersAddZeroPoint(b, zps)
@@ -97,3 +102,39 @@ def weights_t(w, scales, axis):
 def bias_t(bias, input_scale, scales):
     return dict(shape=bias.shape, type=T.INT64, scales=[float(np.float32(input_scale)) * float(s) for s in scales],
                 data=bias.astype(np.int64))
+
+
+def int8_t(shape, scale, zero_point):
+    """An int8 activation tensor with its zero point."""
+    return dict(shape=shape, type=T.INT8, scales=[scale], zps=[int(zero_point)])
+
+
+def const_t(values, dtype=np.int32):
+    """A constant operand without quantization (axes, paddings, shapes)."""
+    values = np.asarray(values, dtype)
+    return dict(shape=values.shape, type=TYPES[values.dtype], scales=[], zps=[], data=values)
+
+
+def run_tflm(model, inputs):
+    """TFLM's interpreter on each sample: inputs is a list of (N, *shape) arrays, one per model input."""
+    from tflite_micro import runtime
+    interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    outs = []
+    for i in range(len(inputs[0])):
+        for k, x in enumerate(inputs):
+            interp.set_input(x[i], k)
+        interp.invoke()
+        outs.append(interp.get_output(0).copy())
+    return np.stack(outs)
+
+
+def run_imported(model, inputs, dtype):
+    """The .tflite through the whole tool: import, plan, generate, compile with gcc, run."""
+    import mcu_codegen
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "one_op.tflite"
+        path.write_bytes(model)
+        converted = mcu_codegen.Converter.from_tflite(path).convert()
+        assert [m["dtype"] for m in converted.report["inputs"]] == [dtype] * len(inputs)
+        feeds = {m["name"]: x for m, x in zip(converted.report["inputs"], inputs)}
+        return next(iter(converted.build().run(feeds).values()))

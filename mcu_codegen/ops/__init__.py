@@ -3,10 +3,14 @@
 
 Each module defines, top to bottom: output_shape, macs, float_ref, prepare (every integer the C kernel needs),
 int_ref (the NumPy twin of the integer kernels), and KERNELS: {activation type: (C function, params type)}.
-prepare() branches on the activation type (int8; int16 for 16x8; float32). Copy _template.py to add one.
+prepare() branches on the activation type (int8; int16 for 16x8; float32). At the bottom, how models reach it:
+ONNX = {ONNX op type: handler(importer, node, attrs)} and TFLITE = {TFLite builtin operator name:
+handler(importer, index, operator)}; the two frontends collect these tables, so an op needs no frontend edit.
+Copy _template.py to add one.
 """
-from . import (add, avg_pool, conv2d, convert_u8, depthwise_conv2d, dequantize, fully_connected, max_pool,
-               quantize, requantize, reshape, softmax, transpose)
+from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
+               fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub,
+               tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -14,16 +18,46 @@ REGISTRY = {
     "depthwise_conv2d": depthwise_conv2d,
     "fully_connected": fully_connected,
     "add": add,
+    "sub": sub,
+    "mul": mul,
     "max_pool": max_pool,
     "avg_pool": avg_pool,
+    "mean": mean,
     "softmax": softmax,
+    "logistic": logistic,
+    "tanh": tanh,
     "transpose": transpose,
+    "concat": concat,
+    "pad": pad,
+    "constant": constant,
+    "relu": relu,
     "reshape": reshape,
     "quantize": quantize,
     "dequantize": dequantize,
     "requantize": requantize,
     "convert_u8": convert_u8,
 }
+
+
+IMPORT_ONLY = (_graph,)  # ONNX nodes that passes fold away: import handlers, no kernel
+
+
+def _handlers(table):
+    """{key: handler} merged from every module's ONNX or TFLITE table; a key claimed twice is a bug."""
+    merged = {}
+    for mod in list(REGISTRY.values()) + list(IMPORT_ONLY):
+        for key, handler in getattr(mod, table, {}).items():
+            assert key not in merged, f"{key} is imported by two op modules"
+            merged[key] = handler
+    return merged
+
+
+def onnx_handlers():
+    return _handlers("ONNX")
+
+
+def tflite_handlers():
+    return _handlers("TFLITE")
 
 
 def get(op):

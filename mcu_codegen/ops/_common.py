@@ -216,3 +216,100 @@ def elementwise_overlap_limit(x, out):
     grow; a wider output must start below the input by the growth of the whole tensor."""
     grow = out.itemsize - x.itemsize
     return -grow * out.size if grow > 0 else 0
+
+
+MAX_DIMS = 6  # the rank of the index arrays in the strided kernels' params (mcu_nn.h MCU_MAX_DIMS)
+
+
+def merged_dims(dims, strides):
+    """(dims, strides) of an index space with size-1 axes dropped and adjacent axes merged where the outer one's
+    stride is the inner one's stride times its size: the fewest loops that visit the same offsets in order."""
+    out_d, out_s = [], []
+    for d, s in zip(dims, strides):
+        if d == 1:
+            continue
+        if out_d and out_s[-1] == s * d:
+            out_d[-1], out_s[-1] = out_d[-1] * d, s
+        else:
+            out_d.append(d)
+            out_s.append(s)
+    return out_d, out_s
+
+
+def strided_fields(prefix, dims, strides):
+    """{prefix_rank, prefix_dims, prefix_strides} for a kernel that maps a row-major index over `dims` to the
+    offset sum(i_d * strides_d) (mcu_strided_walk_t), merged and padded to MAX_DIMS."""
+    d, s = merged_dims(dims, strides)
+    if len(d) > MAX_DIMS:
+        raise ConversionError(f"an index space of rank {len(d)} (more than {MAX_DIMS}) is not supported")
+    pad = MAX_DIMS - len(d)
+    return {f"{prefix}_rank": len(d), f"{prefix}_dims": d + [1] * pad, f"{prefix}_strides": s + [0] * pad}
+
+
+def row_major_strides(shape):
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.insert(0, step)
+        step *= d
+    return strides
+
+
+def strided_offsets(dims, strides, n):
+    """The offset of each of the row-major indices 0..n-1 over dims, with the given strides (what the C kernels'
+    mcu_strided_walk_t visits, in order)."""
+    index, offset = np.arange(n), np.zeros(n, np.int64)
+    for d, s in reversed(list(zip(dims, strides))):
+        offset += (index % d) * s
+        index //= d
+    return offset
+
+
+def broadcast_shape(a, b):
+    """NumPy's (and TFLite's, ONNX's) broadcast of two shapes, or a ConversionError."""
+    try:
+        return tuple(int(d) for d in np.broadcast_shapes(tuple(a), tuple(b)))
+    except ValueError:
+        raise ConversionError(f"shapes {list(a)} and {list(b)} do not broadcast") from None
+
+
+def broadcast_fields(a, b, out):
+    """The broadcast geometry of a binary element-wise kernel: {rank, dims, input1_strides, input2_strides}
+    (merged, MAX_DIMS at most; a broadcast axis has stride 0), or rank 0 when both inputs have the output's
+    shape (the kernel then reads element i of each)."""
+    zeros = [0] * MAX_DIMS
+    if tuple(a) == tuple(b) == tuple(out):
+        return dict(rank=0, dims=zeros, input1_strides=zeros, input2_strides=zeros)
+    rank = len(out)
+
+    def strides(shape):
+        shape = (1,) * (rank - len(shape)) + tuple(shape)
+        return [0 if d == 1 else s for d, s in zip(shape, row_major_strides(shape))]
+    dims, s1, s2 = [], [], []
+    for d, x, y in zip(out, strides(a), strides(b)):
+        if d == 1:
+            continue
+        if dims and s1[-1] == x * d and s2[-1] == y * d:  # merges with the axis before it
+            dims[-1], s1[-1], s2[-1] = dims[-1] * d, x, y
+        else:
+            dims.append(d)
+            s1.append(x)
+            s2.append(y)
+    if len(dims) > MAX_DIMS:
+        raise ConversionError(f"a broadcast over {len(dims)} axes (more than {MAX_DIMS}) is not supported")
+    if not dims:
+        dims, s1, s2 = [1], [0], [0]
+    pad = MAX_DIMS - len(dims)
+    return dict(rank=len(dims), dims=dims + [1] * pad, input1_strides=s1 + [0] * pad, input2_strides=s2 + [0] * pad)
+
+
+def aligned_pair(a, b):
+    """Two reference inputs (N, *shape) of different ranks aligned on their trailing axes, as NumPy broadcasting
+    of single tensors does (the twins broadcast with NumPy, independently of the kernels' stride tables)."""
+    rank = max(a.ndim, b.ndim)
+    return tuple(x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in (a, b))
+
+
+def broadcast_overlap_limit(x, out):
+    """A binary element-wise kernel may write over an input of the output's size (element i is written after
+    it is read), never over a broadcast one (its elements are read again later)."""
+    return 0 if x.size == out.size else None

@@ -41,3 +41,8 @@ def int_ref(p, x):
     # TFLM: (sum +- n/2) / n with C's truncating division, i.e. round half away from zero
     avg = np.where(total > 0, (total + n // 2) // n, -((n // 2 - total) // n))
     return c.from_nhwc(np.clip(avg, p["act_min"], p["act_max"]))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+ONNX = {"AveragePool": lambda imp, node, a: imp.pool(node, a, "avg_pool")}  # GlobalAveragePool: mean.py
+TFLITE = {"AVERAGE_POOL_2D": lambda imp, k, op: imp.pool(k, op, "avg_pool")}

@@ -72,3 +72,39 @@ def int_ref(p, x):
     # float64 products and sums are exact below 2^53: int8 (and int16) kernels of any size we accept
     acc = (cols.reshape(cols.shape[:3] + (-1,)).astype(np.float64) @ w.T).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_conv(imp, node, a):
+    """Conv: group 1 -> conv2d; group == channels with one input channel per group -> depthwise_conv2d."""
+    w = imp.const(node, node.input[1], "the weight").astype(np.float32)
+    bias = (imp.const(node, node.input[2], "the bias").astype(np.float32) if len(node.input) > 2 and node.input[2]
+            else np.zeros(w.shape[0], np.float32))
+    x = imp.x(node)
+    if w.ndim != 4:
+        imp.fail(node, "only 2-D convolutions are supported")
+    in_c = imp.graph.tensors[x].shape[1]
+    group = a.get("group", 1)
+    common = dict(kernel=tuple(w.shape[2:]), strides=tuple(a.get("strides", (1, 1))),
+                  dilations=tuple(a.get("dilations", (1, 1))), bias=bias,
+                  pads=imp.pads(node, a, imp.graph.tensors[x].shape[2:], w.shape[2:]))
+    out_shape = imp.shapes.get(node.output[0])
+    if out_shape is None:
+        imp.fail(node, "output shape unknown")
+    if group == 1:
+        imp.nhwc(node, "conv2d", x, out_shape, weight=w.transpose(0, 2, 3, 1), **common)
+    elif group == in_c and w.shape[1] == 1:
+        imp.nhwc(node, "depthwise_conv2d", x, out_shape, weight=w[:, 0].transpose(1, 2, 0),
+                 depth_multiplier=w.shape[0] // in_c, **common)
+    else:
+        imp.fail(node, f"grouped convolution with group={group} (not 1 nor the channel count) is not supported")
+
+
+def tflite_conv(imp, k, op):
+    o = imp.options(op, "Conv2DOptions")
+    w, scales, bias = imp.weights(k, op, 0)
+    imp.conv(k, op, "conv2d", o, w, scales, bias)
+
+
+ONNX = {"Conv": onnx_conv}
+TFLITE = {"CONV_2D": tflite_conv}

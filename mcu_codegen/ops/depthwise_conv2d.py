@@ -52,3 +52,14 @@ def int_ref(p, x):
     cols = c.windows(x, c.window_attrs(p), 0).astype(np.float64)  # exact: see conv2d.int_ref
     acc = _depthwise(cols, p["filter"].astype(np.float64), p["depth_multiplier"]).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))
+
+
+# -- import (ONNX Conv with group == channels: conv2d.onnx_conv) -------------------------------------------------
+def tflite_depthwise(imp, k, op):
+    o = imp.options(op, "DepthwiseConv2DOptions")
+    w, scales, bias = imp.weights(k, op, 3)
+    in_c = imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[3]
+    imp.conv(k, op, "depthwise_conv2d", o, w[0], scales, bias, depth_multiplier=int(w.shape[3] // in_c))
+
+
+TFLITE = {"DEPTHWISE_CONV_2D": tflite_depthwise}

@@ -24,3 +24,13 @@ def overlap_limit(p, index, x, out):
 
 def int_ref(p, x):
     return (x.astype(np.int64) - p["zero_point"]).astype(np.float32) * np.float32(p["scale"])
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def tflite_dequantize(imp, k, op):
+    if imp.types(op) not in (("int8", "float32"), ("int16", "float32")):
+        imp.fail(k, "only int8/int16 -> float32 DEQUANTIZE (at a model output) is supported")
+    imp.emit(k, "dequantize", [op.Inputs(0)], [op.Outputs(0)])
+
+
+TFLITE = {"DEQUANTIZE": tflite_dequantize}

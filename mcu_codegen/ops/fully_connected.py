@@ -1,5 +1,6 @@
 """Fully connected (ONNX Gemm, MatMul + Add): weights [OUT, IN], per-output-channel int8."""
 import numpy as np
+import tflite
 
 from ..ir import ConversionError
 from .. import stable
@@ -54,3 +55,40 @@ def int_ref(p, x):
     xs = x.reshape(len(x), -1, p["in_features"]).astype(np.float64) - p.get("input_zp", 0)  # exact: see conv2d
     acc = (xs @ p["weights"].T.astype(np.float64)).astype(np.int64) + p["bias"]
     return c.requantize(acc, p)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_gemm(imp, node, a):
+    if a.get("transA", 0):
+        imp.fail(node, "transA=1 is not supported")
+    b = imp.const(node, node.input[1], "B").astype(np.float32)
+    if b.ndim != 2:
+        imp.fail(node, "B must be a 2-D matrix")
+    weight = (b if a.get("transB", 0) else b.T) * np.float32(a.get("alpha", 1.0))
+    bias = np.zeros(weight.shape[0], np.float32)
+    if len(node.input) > 2 and node.input[2]:
+        cc = imp.const(node, node.input[2], "C").astype(np.float32) * np.float32(a.get("beta", 1.0))
+        if cc.size not in (1, weight.shape[0]):
+            imp.fail(node, "C must broadcast along the output features")
+        bias = np.broadcast_to(cc.reshape(-1), weight.shape[:1]).astype(np.float32)
+    imp.fully_connected(node, weight, bias)
+
+
+def onnx_matmul(imp, node, a):
+    b = imp.const(node, node.input[1], "the second operand").astype(np.float32)
+    if b.ndim != 2:
+        imp.fail(node, "the second operand must be a 2-D matrix")
+    imp.fully_connected(node, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32))
+
+
+def tflite_fully_connected(imp, k, op):
+    o = imp.options(op, "FullyConnectedOptions")
+    if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
+        imp.fail(k, "shuffled weights are not supported")
+    w, scales, bias = imp.weights(k, op, 0)
+    imp.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales,
+             bias=bias, act=imp.activation_of(o))
+
+
+ONNX = {"Gemm": onnx_gemm, "MatMul": onnx_matmul}
+TFLITE = {"FULLY_CONNECTED": tflite_fully_connected}

@@ -32,3 +32,8 @@ def overlap_limit(p, index, x, out):
 def int_ref(p, x):
     y = c.windows(c.to_nhwc(x).astype(np.int64), c.window_attrs(p), -(1 << 40)).max(axis=(3, 4))  # padding never wins
     return c.from_nhwc(np.clip(y, p["act_min"], p["act_max"]))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+ONNX = {"MaxPool": lambda imp, node, a: imp.pool(node, a, "max_pool")}
+TFLITE = {"MAX_POOL_2D": lambda imp, k, op: imp.pool(k, op, "max_pool")}

@@ -38,3 +38,16 @@ def int_ref(p, x):
     q = np.where(q < 100000.0, q, np.float32(100000.0))
     rounded = fp.round_half_away(q).astype(np.int64)
     return np.clip(rounded + p["zero_point"], p["q_min"], p["q_max"])
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def tflite_quantize(imp, k, op):
+    """float32 -> int8/int16 at a model input, or int8 <-> int16 between precisions (a requantize)."""
+    kind = {("float32", "int8"): "quantize", ("float32", "int16"): "quantize",
+            ("int8", "int16"): "requantize", ("int16", "int8"): "requantize"}.get(imp.types(op))
+    if kind is None:
+        imp.fail(k, "only float32 -> int8/int16 and int8 <-> int16 QUANTIZE are supported")
+    imp.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)])
+
+
+TFLITE = {"QUANTIZE": tflite_quantize}

@@ -22,3 +22,17 @@ def prepare(attrs, ins, out):
 
 def int_ref(p, x):
     return x.reshape((x.shape[0],) + tuple(p["shape"]))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_reshape(imp, node, a):
+    imp.emit("reshape", [imp.x(node)], [imp.output(node)], node, shape=imp.shapes[node.output[0]])
+
+
+def tflite_reshape(imp, k, op):
+    shape = tuple(int(d) for d in imp.sg.Tensors(op.Outputs(0)).ShapeAsNumpy())
+    imp.emit(k, "reshape", [op.Inputs(0)], [op.Outputs(0)], shape=shape)
+
+
+ONNX = {"Reshape": onnx_reshape, "Flatten": onnx_reshape, "Squeeze": onnx_reshape, "Unsqueeze": onnx_reshape}
+TFLITE = {"RESHAPE": tflite_reshape}

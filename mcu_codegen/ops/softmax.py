@@ -101,3 +101,31 @@ def _int_ref_s16(p, x):
     reciprocal = fp.lut_lookup_int16(np.clip(shifted_sum - ((1 << 15) + (1 << 16)), -32768, 32767), p["recip_lut"])
     right_shift = 31 - headroom_plus_one
     return np.clip((exps * reciprocal + (np.int64(1) << (right_shift - 1))) >> right_shift, 0, 32767)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_softmax(imp, node, a):
+    x = imp.x(node)
+    shape = imp.graph.tensors[x].shape
+    axis = a.get("axis", -1 if imp.opset() >= 13 else 1)
+    axis = axis + len(shape) if axis < 0 else axis
+    # before opset 13 Softmax flattens the axes from `axis` on: the same as the last axis when they are 1s
+    if any(d != 1 for d in shape[axis + 1:]):
+        imp.fail(node, f"softmax over axis {axis} of shape {shape} (not the last axis) is not supported")
+    if axis != len(shape) - 1:
+        # move the softmax axis last through an alias, softmax, and alias back
+        flat = imp.new(shape[:axis + 1], node.output[0])
+        imp.emit("reshape", [x], [flat], node, shape=shape[:axis + 1])
+        y = imp.new(shape[:axis + 1], node.output[0])
+        imp.emit("softmax", [flat], [y], node)
+        imp.emit("reshape", [y], [imp.output(node)], node, shape=shape)
+        return
+    imp.emit("softmax", [x], [imp.output(node)], node)
+
+
+def tflite_softmax(imp, k, op):
+    imp.emit(k, "softmax", [op.Inputs(0)], [op.Outputs(0)], beta=float(imp.options(op, "SoftmaxOptions").Beta()))
+
+
+ONNX = {"Softmax": onnx_softmax}
+TFLITE = {"SOFTMAX": tflite_softmax}

@@ -32,3 +32,13 @@ def prepare(attrs, ins, out):
 def int_ref(p, x):
     """Returns the rank-4 padded result; the caller reshapes to the tensor's own shape."""
     return float_ref({"perm": p["perm"]}, x.reshape((x.shape[0],) + tuple(p["in_shape"])))
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def onnx_transpose(imp, node, a):
+    x = imp.x(node)
+    perm = tuple(a.get("perm", range(len(imp.graph.tensors[x].shape) - 1, -1, -1)))
+    imp.emit("transpose", [x], [imp.output(node)], node, perm=perm)
+
+
+ONNX = {"Transpose": onnx_transpose}

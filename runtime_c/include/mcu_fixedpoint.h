@@ -150,18 +150,18 @@ static inline int32_t mcu_exp_on_interval_between_negative_one_quarter_and_0_exc
     return constant_term + mcu_sat_rounding_doubling_high_mul(constant_term, x + poly);
 }
 
-/* exp(a) for a <= 0 with MCU_SOFTMAX_DIFF_INT_BITS integer bits; result with 0 integer bits. */
-static inline int32_t mcu_exp_on_negative_values(int32_t a)
+/* exp(a) for a <= 0 with `integer_bits` (1 to 5) integer bits; result with 0 integer bits. */
+static inline int32_t mcu_exp_on_negative_values_bits(int32_t a, int32_t integer_bits)
 {
     static const int32_t barrel_multiplier[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
-    const int32_t fractional_bits = 31 - MCU_SOFTMAX_DIFF_INT_BITS;
+    const int32_t fractional_bits = 31 - integer_bits;
     const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
     const int32_t a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter;
     int32_t result = mcu_exp_on_interval_between_negative_one_quarter_and_0_excl(
-        mcu_saturating_left_shift(a_mod_quarter_minus_one_quarter, MCU_SOFTMAX_DIFF_INT_BITS));
+        mcu_saturating_left_shift(a_mod_quarter_minus_one_quarter, integer_bits));
     const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
-    /* exponents -2 .. 4 of the barrel shifter: all below the 5 integer bits */
-    for (int32_t k = 0; k < 7; ++k) {
+    /* exponents -2 .. integer_bits - 1 of the barrel shifter */
+    for (int32_t k = 0; k < integer_bits + 2; ++k) {
         if (remainder & ((int32_t)1 << (fractional_bits - 2 + k))) {
             result = mcu_sat_rounding_doubling_high_mul(result, barrel_multiplier[k]);
         }
@@ -169,8 +169,14 @@ static inline int32_t mcu_exp_on_negative_values(int32_t a)
     return a == 0 ? INT32_MAX : result;
 }
 
-/* 1 / (1 + a) for a in [0, 1), 0 integer bits in and out: three Newton-Raphson steps in 2 integer bits. */
-static inline int32_t mcu_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+/* exp(a) for a <= 0 with MCU_SOFTMAX_DIFF_INT_BITS integer bits; result with 0 integer bits. */
+static inline int32_t mcu_exp_on_negative_values(int32_t a)
+{
+    return mcu_exp_on_negative_values_bits(a, MCU_SOFTMAX_DIFF_INT_BITS);
+}
+
+/* 2 / (1 + a) for a in [0, 1), a with 0 integer bits, the result with 2: three Newton-Raphson steps. */
+static inline int32_t mcu_one_over_half_denominator(int32_t a)
 {
     const int64_t sum = (int64_t)a + INT32_MAX;
     const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
@@ -180,7 +186,33 @@ static inline int32_t mcu_one_over_one_plus_x_for_x_in_0_1(int32_t a)
         const int32_t one_minus = ((int32_t)1 << 29) - half_denominator_times_x;
         x = x + mcu_saturating_left_shift(mcu_sat_rounding_doubling_high_mul(x, one_minus), 2);
     }
-    return mcu_saturating_left_shift(x, 1);
+    return x;
+}
+
+/* 1 / (1 + a) for a in [0, 1), 0 integer bits in and out. */
+static inline int32_t mcu_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    return mcu_saturating_left_shift(mcu_one_over_half_denominator(a), 1);
+}
+
+/* (1 - a) / (1 + a) for a in [0, 1), 0 integer bits in and out. */
+static inline int32_t mcu_one_minus_x_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    return mcu_saturating_left_shift(mcu_one_over_half_denominator(a) - ((int32_t)1 << 29), 2);
+}
+
+/* gemmlowp logistic and tanh of a FixedPoint<int32, 4> raw value, 0 integer bits out (TFLite int8 LOGISTIC,
+ * TANH): on |a|, the other side by symmetry. */
+static inline int32_t mcu_logistic_q4(int32_t a)
+{
+    const int32_t positive = mcu_one_over_one_plus_x_for_x_in_0_1(mcu_exp_on_negative_values_bits(a > 0 ? -a : a, 4));
+    return a == 0 ? ((int32_t)1 << 30) : (a > 0 ? positive : INT32_MAX - positive);
+}
+
+static inline int32_t mcu_tanh_q4(int32_t a)
+{
+    const int32_t t = mcu_one_minus_x_over_one_plus_x_for_x_in_0_1(mcu_exp_on_negative_values_bits(a > 0 ? -a : a, 5));
+    return a == 0 ? 0 : (a < 0 ? -t : t);
 }
 
 static inline int32_t mcu_count_leading_zeros(uint32_t x)
@@ -205,6 +237,27 @@ static inline int32_t mcu_end_tap(int32_t origin, int32_t dilation, int32_t size
     const int32_t room = size - origin;
     const int32_t end = room <= 0 ? 0 : (room + dilation - 1) / dilation;
     return end < taps ? end : taps;
+}
+
+/* A walk over the row-major indices of dims[0..rank) (rank <= 6) that keeps the offset sum(index[d] *
+ * strides[d]) into a tensor (a broadcast axis has stride 0), one step at a time and without divisions (a
+ * Cortex-M0 has no divide instruction): the addressing of the strided kernels (mean, broadcasting element-wise
+ * ops, pad). Start with every field zero. */
+typedef struct {
+    int32_t index[6];
+    int32_t offset;
+} mcu_strided_walk_t;
+
+static inline void mcu_strided_step(mcu_strided_walk_t *w, int32_t rank, const int32_t *dims, const int32_t *strides)
+{
+    for (int32_t d = rank - 1; d >= 0; --d) {
+        w->offset += strides[d];
+        if (++w->index[d] < dims[d]) {
+            return;
+        }
+        w->offset -= strides[d] * dims[d];
+        w->index[d] = 0;
+    }
 }
 
 #endif /* MCU_FIXEDPOINT_H */

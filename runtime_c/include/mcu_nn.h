@@ -120,17 +120,37 @@ typedef struct {
     int32_t input1_mult, input1_shift, input2_mult, input2_shift;
     int32_t output_mult, output_shift;
     int32_t act_min, act_max;
+    /* broadcast (rank 0: both inputs have the output's shape): output index i over dims[0..rank) reads input1
+     * at the offset sum(index[d] * input1_strides[d]) (mcu_strided_walk_t), likewise input2; a broadcast axis
+     * has stride 0 */
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];
+    int32_t subtract;                   /* 1: TFLite SUB (the scaled second input subtracted); 0: ADD */
 } mcu_add_params_t;
 
-/* TFLite int8 ADD: both inputs scaled to a common 2^-20 grid, summed, requantized. Same shapes, no broadcast. */
+/* TFLite int8 ADD (and SUB): both inputs scaled to a common 2^-20 grid, summed (or subtracted), requantized;
+ * broadcast as TFLite. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 #endif
 
-/* mcu_add_s8 faster: the portable form with its parameters in locals, and the Helium form four lanes at a time. */
+/* mcu_add_s8 without broadcasting (rank 0), faster: the portable form with its parameters in locals, and the
+ * Helium form four lanes at a time. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_fast_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 MCU_KERNEL void mcu_add_mve_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t output_mult, output_shift;  /* input1_scale * input2_scale / output_scale */
+    int32_t act_min, act_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+} mcu_mul_params_t;
+
+/* TFLite int8 MUL: out = clamp(requant((in1 - input1_zp) * (in2 - input2_zp)) + output_zp); broadcast. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 #endif
 
 typedef struct {
@@ -165,6 +185,51 @@ MCU_KERNEL void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *inpu
 #endif
 
 typedef struct {
+    int32_t out_size;                   /* output elements */
+    int32_t count;                      /* input elements averaged into each output */
+    /* strided index spaces (mcu_strided_walk_t), rank <= 6 (ops/_common.py MAX_DIMS) */
+    int32_t kept_rank, kept_dims[6], kept_strides[6];           /* output index -> input offset */
+    int32_t reduced_rank, reduced_dims[6], reduced_strides[6];  /* tap index -> offset from there */
+    int32_t input_zp, output_zp;        /* integer kernels only, as the fields below */
+    int32_t mult, shift;                /* input_scale / (output_scale * count), folded as TFLM does */
+    int32_t q_min, q_max;               /* the output type's range */
+} mcu_mean_params_t;
+
+/* TFLite int8 MEAN over any axes: out[o] = clamp(requant(sum_r (in[kept(o) + reduced(r)] - input_zp), mult, shift)
+ * + output_zp, q_min, q_max), the sum in int32. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_s8(const mcu_mean_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* TFLite int16 MEAN: as mcu_mean_s8 (zero points 0, the 32-bit requantization, as TFLM). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_s16(const mcu_mean_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+/* float MEAN: the float sum in tap order, divided by count. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mean_f32(const mcu_mean_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input_zp;
+    int32_t input_mult, input_left_shift;   /* input_scale * 2^27: (x - zp) to gemmlowp's 4-integer-bit fixed point */
+    int32_t input_range_radius;             /* |x - zp| at or beyond it saturates the output */
+} mcu_logistic_params_t;
+
+/* TFLite int8 LOGISTIC: out = round(logistic(x) * 256) - 128 (output scale 1/256, zero point -128), gemmlowp's
+ * fixed-point logistic. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_s8(const mcu_logistic_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+/* TFLite int8 TANH: out = round(tanh(x) * 128) (output scale 1/128, zero point 0), gemmlowp's fixed-point tanh. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_tanh_s8(const mcu_logistic_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
     int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
     int32_t perm[4];                    /* out dim i is input dim perm[i] */
     int32_t element_size;               /* bytes per element: 1 (int8), 2 (int16) or 4 (float) */
@@ -173,6 +238,67 @@ typedef struct {
 /* out = numpy.transpose(in, perm), for elements of any size (a transpose only moves bytes). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_transpose(const mcu_transpose_params_t *p, const void *input, void *output);
+#endif
+
+typedef struct {
+    int32_t count;                      /* inputs */
+    int32_t outer;                      /* product of the output dims before the axis */
+    const int32_t *chunk;               /* [count]: elements input k gives per outer index (its axis dim x inner) */
+    const int32_t *requantize;          /* [count]: 0 copy (the output's quantization), 1 requantize */
+    const int32_t *input_zp, *mult, *shift;     /* [count]: (x - input_zp) * input_scale / output_scale */
+    int32_t output_zp, q_min, q_max;
+} mcu_concat_params_t;
+
+/* TFLite CONCATENATION along any axis: for each outer index, input 0's chunk, input 1's, ...; an input with the
+ * output's quantization is copied (TFLM's int8 case), another requantized. inputs: [count] pointers. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_concat_s8(const mcu_concat_params_t *p, const int8_t *const *inputs, int8_t *output);
+MCU_KERNEL void mcu_concat_s16(const mcu_concat_params_t *p, const int16_t *const *inputs, int16_t *output);
+MCU_KERNEL void mcu_concat_f32(const mcu_concat_params_t *p, const float *const *inputs, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t mult, shift;                /* input_scale / output_scale */
+    int32_t act_min, act_max;           /* the clamp's bounds in the output's scale */
+} mcu_relu_params_t;
+
+/* TFLite int8 / int16 RELU (and a standalone clamp): out = clamp(requant(in - input_zp) + output_zp). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_relu_s8(const mcu_relu_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_relu_s16(const mcu_relu_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float act_min, act_max;
+} mcu_relu_f32_params_t;
+
+/* float clamp to [act_min, act_max]. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_relu_f32(const mcu_relu_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;                       /* bytes */
+    const void *data;                   /* the constant in flash, as the tensor stores it */
+} mcu_constant_params_t;
+
+/* A constant operand copied into the arena for the op that reads it. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_constant(const mcu_constant_params_t *p, void *output);
+#endif
+
+typedef struct {
+    int32_t out_size, element_size;     /* bytes per element: 1, 2 or 4 */
+    int32_t rank, in_dims[6], in_strides[6], out_dims[6], before[6];    /* padded in front with 1s to rank 6 */
+    const uint8_t *fill;                /* [element_size]: the fill value's bytes */
+} mcu_pad_params_t;
+
+/* TFLite PAD / PADV2: out = the input surrounded by `before` / (out_dims - in_dims - before) fill elements. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_pad(const mcu_pad_params_t *p, const void *input, void *output);
 #endif
 
 typedef struct {
@@ -272,6 +398,11 @@ MCU_KERNEL void mcu_fully_connected_s16(const mcu_fully_connected_s16_params_t *
 MCU_KERNEL void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 #endif
 
+/* TFLite int16 MUL: as mcu_mul_s8, zero points 0. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_mul_s16(const mcu_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+#endif
+
 /* mcu_max_pool_s8 / mcu_avg_pool_s8 on int16 data (same rounding). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_max_pool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
@@ -325,10 +456,37 @@ MCU_KERNEL void mcu_fully_connected_f32(const mcu_fully_connected_f32_params_t *
 typedef struct {
     int32_t size;
     float act_min, act_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+    int32_t subtract;                   /* add: 1 for SUB */
 } mcu_add_f32_params_t;
 
+typedef struct {
+    int32_t size;
+    int32_t input_mult, input_left_shift;   /* x to the table's grid: (x * input_mult + round) >> input_left_shift */
+    const uint16_t *table;                  /* [256]: sigmoid(i / 24) in 0.16, TFLM's values */
+} mcu_logistic_s16_params_t;
+
+/* TFLite int16 LOGISTIC and TANH (output scale 2^-15, zero point 0): the table interpolated at |x|, the
+ * negative side by symmetry; tanh x = 2 sigmoid(2x) - 1. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_s16(const mcu_logistic_s16_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_tanh_s16(const mcu_logistic_s16_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+} mcu_unary_f32_params_t;
+
+/* float logistic 1 / (1 + expf(-x)) and tanhf(x), element-wise. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_logistic_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_tanh_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+#endif
+
+/* float ADD (SUB with subtract = 1) and MUL, broadcast, clamped to [act_min, act_max]. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
+MCU_KERNEL void mcu_mul_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 #endif
 
 typedef struct {

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
+#include "mcu_fixedpoint.h"
 
 MCU_KERNEL void mcu_add_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output)
 {
+    mcu_strided_walk_t w1 = {{0}, 0}, w2 = {{0}, 0};   /* broadcast: the inputs' offsets of output i */
     for (int32_t i = 0; i < p->size; ++i) {
-        const float sum = input1[i] + input2[i];
-        output[i] = sum < p->act_min ? p->act_min : (sum > p->act_max ? p->act_max : sum);
+        const int32_t i1 = p->rank ? w1.offset : i;
+        const int32_t i2 = p->rank ? w2.offset : i;
+        const float y = p->subtract ? input1[i1] - input2[i2] : input1[i1] + input2[i2];
+        output[i] = y < p->act_min ? p->act_min : (y > p->act_max ? p->act_max : y);
+        mcu_strided_step(&w1, p->rank, p->dims, p->input1_strides);
+        mcu_strided_step(&w2, p->rank, p->dims, p->input2_strides);
     }
 }

@@ -4,14 +4,19 @@
 
 MCU_KERNEL void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
+    mcu_strided_walk_t w1 = {{0}, 0}, w2 = {{0}, 0};   /* broadcast: the inputs' offsets of output i */
     for (int32_t i = 0; i < p->size; ++i) {
+        const int32_t i1 = p->rank ? w1.offset : i;
+        const int32_t i2 = p->rank ? w2.offset : i;
         /* (x - zp) fits in 9 bits, so shifting by 20 stays inside int32 */
-        const int32_t shifted1 = (input1[i] - p->input1_zp) * (1 << p->left_shift);
-        const int32_t shifted2 = (input2[i] - p->input2_zp) * (1 << p->left_shift);
+        const int32_t shifted1 = (input1[i1] - p->input1_zp) * (1 << p->left_shift);
+        const int32_t shifted2 = (input2[i2] - p->input2_zp) * (1 << p->left_shift);
         const int32_t scaled1 = mcu_multiply_by_quantized_multiplier(shifted1, p->input1_mult, p->input1_shift);
         const int32_t scaled2 = mcu_multiply_by_quantized_multiplier(shifted2, p->input2_mult, p->input2_shift);
-        const int32_t out = mcu_multiply_by_quantized_multiplier(scaled1 + scaled2, p->output_mult, p->output_shift)
-                            + p->output_zp;
+        const int32_t sum = scaled1 + (p->subtract ? -scaled2 : scaled2);
+        const int32_t out = mcu_multiply_by_quantized_multiplier(sum, p->output_mult, p->output_shift) + p->output_zp;
         output[i] = (int8_t)mcu_clamp(out, p->act_min, p->act_max);
+        mcu_strided_step(&w1, p->rank, p->dims, p->input1_strides);
+        mcu_strided_step(&w2, p->rank, p->dims, p->input2_strides);
     }
 }

@@ -92,11 +92,11 @@ case("zero-sized tensor", convert("zero_sized.onnx"), "zero-sized tensors are no
 
 # -- graph structure -----------------------------------------------------------------------------------------------
 unsupported = [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
-               helper.make_node("Sigmoid", ["h"], ["s"], name="gate"),
-               helper.make_node("Tanh", ["s"], ["y"], name="squash")]
+               helper.make_node("Erf", ["h"], ["s"], name="gate"),
+               helper.make_node("Sin", ["s"], ["y"], name="squash")]
 save("unsupported_ops.onnx", onnx_model(unsupported, [("x", [1, 4])], [("y", [1, 4])], {"w": w(4, 4)}))
 case("unsupported ops, all listed", convert("unsupported_ops.onnx"),
-     "2 unsupported node(s): 'gate' (Sigmoid), 'squash' (Tanh)")
+     "2 unsupported node(s): 'gate' (Erf), 'squash' (Sin)")
 cycle = [helper.make_node("Add", ["x", "b"], ["a"], name="first"), helper.make_node("Relu", ["a"], ["b"], name="second")]
 save("cycle.onnx", onnx_model(cycle, [("x", [1, 4])], [("b", [1, 4])]))
 case("graph with a cycle", convert("cycle.onnx"), "the graph has a cycle through node 'first' (Add)")
@@ -148,7 +148,7 @@ for name, location in (("external_outside.onnx", "../../../../etc/passwd"), ("ex
 # -- hostile names: the error quotes them escaped, on one line ------------------------------------------------------------
 evil = "evil */ \n#include <stdio.h>\n\\ \"quoted\" 'x'"
 hostile = [helper.make_node("Gemm", ["x", "w"], ["h"], name="fc", transB=1),
-           helper.make_node("Sigmoid", ["h"], ["y"], name=evil)]
+           helper.make_node("Erf", ["h"], ["y"], name=evil)]
 save("hostile_names.onnx", onnx_model(hostile, [("x", [1, 4])], [("y", [1, 4])], {"w": w(4, 4)}))
 case("hostile node name in an error", convert("hostile_names.onnx"), "'evil */ \\x0a#include <stdio.h>\\x0a")
 
@@ -159,9 +159,10 @@ case("grouped convolution", convert("grouped_conv.onnx"), "grouped convolution w
 softmax = helper.make_node("Softmax", ["x"], ["y"], name="softmax", axis=1)
 save("softmax_axis.onnx", onnx_model([softmax], [("x", [1, 4, 3])], [("y", [1, 4, 3])]))
 case("softmax over a non-last axis", convert("softmax_axis.onnx"), "softmax over axis 1 of shape (1, 4, 3)")
-bcast = helper.make_node("Add", ["x", "z"], ["y"], name="bcast")
-save("broadcast_add.onnx", onnx_model([bcast], [("x", [1, 4]), ("z", [1, 1])], [("y", [1, 4])]))
-case("Add broadcasting two activations", convert("broadcast_add.onnx"), "Add with broadcasting between activations")
+reflect = helper.make_node("Pad", ["x", "pads"], ["y"], name="reflect", mode="reflect")
+save("reflect_pad.onnx", onnx_model([reflect], [("x", [1, 4])], [("y", [1, 6])],
+                                    {"pads": np.array([0, 1, 0, 1], np.int64)}))
+case("a reflecting Pad", convert("reflect_pad.onnx"), "node 'reflect' (Pad): mode 'reflect' is not supported")
 
 batch2 = helper.make_node("Conv", ["x", "cw"], ["y"], name="conv", kernel_shape=[1, 1])
 save("batch_of_two.onnx", onnx_model([batch2], [("x", [2, 3, 4, 4])], [("y", [2, 4, 4, 4])], {"cw": w(4, 3, 1, 1)}))

@@ -66,3 +66,39 @@ def test_c_float32_within_rounding(run_kernel):
     rng = np.random.default_rng(5)
     a, b = rng.normal(0, 1, (2, 1, 4, 4, 3)).astype(np.float32)
     c_float_within_rounding(run_kernel, add, {"act": (0.0, 6.0)}, [a, b], 1)
+
+
+# -- broadcasting (and TFLM on one-operator int8 files: tests/binary.py) ----------------------------------------
+import binary  # noqa: E402
+
+
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_broadcast_float_ref_matches_onnxruntime(shapes):
+    binary.check_float_ref_matches_onnxruntime(add, "Add", shapes)
+
+
+@pytest.mark.parametrize("zps", binary.ZPS)
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_broadcast_c_equals_int_ref(run_kernel, shapes, zps):
+    binary.check_c_equals_int_ref(run_kernel, add, shapes, zps, (0.0, np.inf) if zps[2] == -128 else None)
+
+
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_broadcast_c_float32_within_rounding(run_kernel, shapes):
+    binary.check_c_float32_within_rounding(run_kernel, add, shapes)
+
+
+@pytest.mark.parametrize("act", [None, (0.0, np.inf)])
+@pytest.mark.parametrize("quants", binary.TFLM_QUANTS)
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_int8_equals_tflm(run_kernel, shapes, quants, act):
+    size = binary.check_int8_equals_tflm(run_kernel, add, "add", shapes, quants, act,
+                                         through_tool=shapes == binary.BROADCASTS[1])
+    print(f"ADD {shapes} {quants} act {act}: {size} outputs equal to TFLM")
+
+
+@pytest.mark.parametrize("scales", [(1e-3, 1e-3, 2e-3), (3e-4, 2e-3, 1e-3)])
+@pytest.mark.parametrize("shapes", binary.BROADCASTS)
+def test_16x8_equals_tflm(run_kernel, shapes, scales):
+    size = binary.check_int16_equals_tflm(run_kernel, add, "add", shapes, scales)
+    print(f"ADD 16x8 {shapes} {scales}: {size} outputs equal to TFLM")

@@ -248,6 +248,11 @@ static const mcu_add_params_t n5 = {
     .output_shift = -19,
     .act_min = -128,
     .act_max = 127,
+    .subtract = 0,
+    .rank = 0,
+    .dims = {0, 0, 0, 0, 0, 0},
+    .input1_strides = {0, 0, 0, 0, 0, 0},
+    .input2_strides = {0, 0, 0, 0, 0, 0},
 };
 static const mcu_pool_params_t n6 = {
     .in_h = 4,
