@@ -95,8 +95,13 @@ def _check_plausible(name, tensor, x, shapes, what):
                       "if it holds several, stack them on a new first axis: (N, " + ", ".join(map(str, shape)) + ")",
                       DataWarning, stacklevel=3)
     elif len(x) < FEW_SAMPLES:
-        warnings.warn(f"{what} for input '{shown(name)}' has {len(x)} samples; ranges from fewer than "
-                      f"{FEW_SAMPLES} rarely represent the data (a few hundred are typical)", DataWarning, stacklevel=3)
+        warnings.warn(f"{what} for input '{shown(name)}' has {len(x)} sample{'s' * (len(x) != 1)}; ranges from "
+                      f"fewer than {FEW_SAMPLES} rarely represent the data (a few hundred are typical)", DataWarning,
+                      stacklevel=3)
+    if tensor.dtype == "float32" and x.min() < 0 and -128 <= x.min() and x.max() <= 127 and np.all(x == np.round(x)):
+        warnings.warn(f"{what} for input '{shown(name)}' holds only whole numbers in [-128, 127]: int8 data already "
+                      "quantized? A float model calibrates on the float values it takes (dequantize them first)",
+                      DataWarning, stacklevel=3)
     if tensor.dtype == "float32" and 1 < x.max() <= 255 and x.min() >= 0 and np.all(x == np.round(x)):
         warnings.warn(f"{what} for input '{shown(name)}' holds only whole numbers in [0, 255]: raw 8-bit data? "
                       "If the model was trained on normalized inputs (e.g. x / 255), calibrate with those",
@@ -181,9 +186,10 @@ class Model:
         return run_reference(self.graph, self.report, inputs)
 
     def build(self, cc="gcc", extra_flags=()):
-        work = Path(tempfile.mkdtemp(prefix="mcu_codegen_"))
-        project = self.save(work / "project")
-        return HostModel(compile_shared(project, self.name, cc, extra_flags, out_dir=work), self.report, self.name)
+        """The generated C compiled by the host compiler and loaded (the scratch folder is removed at once)."""
+        with tempfile.TemporaryDirectory(prefix="mcu_codegen_") as work:
+            project = self.save(Path(work) / "project")
+            return HostModel(compile_shared(project, self.name, cc, extra_flags, out_dir=work), self.report, self.name)
 
 
 def run_reference(graph, report, inputs):

@@ -45,8 +45,11 @@ class HostModel:
 
     @classmethod
     def from_dir(cls, project_dir, cc="gcc", extra_flags=()):
+        """Compiled into a scratch folder that is gone once the library is loaded (a loaded library needs no
+        file: nothing is left behind in the temp folder, however often a model is run)."""
         report = json.loads((Path(project_dir) / "report.json").read_text())
-        return cls(compile_shared(project_dir, report["name"], cc, extra_flags), report, report["name"])
+        with tempfile.TemporaryDirectory(prefix="mcu_codegen_build_") as work:
+            return cls(compile_shared(project_dir, report["name"], cc, extra_flags, work), report, report["name"])
 
     def run(self, inputs):
         from .api import batch_inputs, unbatch

@@ -46,7 +46,8 @@ def main(argv=None):
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")
     r.add_argument("--input", required=True, help=".npz keyed by input name")
-    r.add_argument("--output", required=True, help=".npz to write, keyed by output name")
+    r.add_argument("--output", help=".npz to write, keyed by output name (leave out to only print the outputs' "
+                                    "shapes, or the counts with --count)")
     r.add_argument("--reference", action="store_true", help="run the NumPy integer reference instead of the C")
     r.add_argument("--board", help="run on this emulated board in QEMU instead of the host")
     r.add_argument("--count", action="store_true", help="with --board: print instructions per inference")
@@ -360,7 +361,8 @@ def _run(args):
         raise ConversionError("--per-layer needs --count --board")
     if args.reference and args.board:
         raise ConversionError("--reference runs the NumPy reference, --board the C on an emulated board: choose one")
-    _check_run_output(args.output, args.input, project)
+    if args.output:
+        _check_run_output(args.output, args.input, project)
     inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
     if args.reference:
         outputs = run_reference(load_graph(project / "reference.npz"), report, inputs)
@@ -373,13 +375,16 @@ def _run(args):
         if layers:
             print(layer_table(report, layers[0]))
         if counts:
-            print(f"instructions per inference on {args.board}: " + ", ".join(map(str, counts))
-                  + f" (mean {sum(counts) / len(counts):.0f}, {sum(counts) / len(counts) / max(1, report['macs']):.2f}"
-                  " per MAC)")
+            mean = sum(counts) / len(counts)
+            each = ", ".join(map(str, counts)) + "; " if len(counts) <= 8 else ""
+            print(f"instructions per inference on {args.board}: {each}mean {mean:.0f}, min {min(counts)}, max "
+                  f"{max(counts)} over {len(counts)} inputs ({mean / max(1, report['macs']):.2f} per MAC)")
     else:
         outputs = HostModel.from_dir(project).run(inputs)
-    _save_npz(args.output, outputs)
-    print(f"wrote {args.output}: " + ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in outputs.items()))
+    if args.output:
+        _save_npz(args.output, outputs)
+    shapes = ", ".join(f"{k} {v.shape} {v.dtype}" for k, v in outputs.items())
+    print(f"wrote {args.output}: {shapes}" if args.output else f"outputs (not saved: no --output): {shapes}")
     return 0
 
 

@@ -86,6 +86,14 @@ def _hint(row, mode, applied=()):
             "whole model (--mode int16x8)")
 
 
+def _is_classifier(graph):
+    """A model whose output comes from a softmax (through reshapes): its argmax is a class."""
+    node = graph.producer(graph.outputs[0])
+    while node is not None and node.op in ("reshape", "dequantize", "transpose"):
+        node = graph.producer(node.inputs[0])
+    return node is not None and node.op == "softmax"
+
+
 def evaluate(float_graph, quant_graph, x, labels=None):
     """Float vs quantized on inputs x (and labels, for classifiers): accuracy of each, top-1 agreement, SQNR."""
     fin, qin = float_graph.inputs[0], quant_graph.inputs[0]
@@ -94,7 +102,9 @@ def evaluate(float_graph, quant_graph, x, labels=None):
     got = reference.execute(quant_graph, {qin: quantized_input(quant_graph, x)}, integer=True)[quant_graph.outputs[0]]
     got = (got.astype(np.float64) - t_out.zero_point) * float(t_out.scale)
     want, got = want.reshape(len(x), -1), got.reshape(len(x), -1)
-    result = dict(samples=len(x), sqnr_db=sqnr_db(want, got), top1_agreement=float(np.mean(want.argmax(1) == got.argmax(1))))
+    result = dict(samples=len(x), sqnr_db=sqnr_db(want, got))
+    if labels is not None or _is_classifier(float_graph):  # top-1 of an autoencoder's output means nothing
+        result["top1_agreement"] = float(np.mean(want.argmax(1) == got.argmax(1)))
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (len(x),) or labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= want.shape[1]:

@@ -19,8 +19,8 @@ def load(path, input_shapes=None):
     """An ONNX file, or a full-integer TFLite file (recognised by its flatbuffer identifier).
     input_shapes: {input name: shape} for inputs whose dimensions the file leaves open."""
     from . import tflite_frontend
-    if os.path.isfile(path) and tflite_frontend.is_tflite(path):
-        return tflite_frontend.load(path)
+    if os.path.isfile(path) and (tflite_frontend.is_tflite(path) or str(path).lower().endswith(".tflite")):
+        return tflite_frontend.load(path)  # by its identifier, or by its name: a damaged .tflite says so
     model = _read(path)
     _check_opset(model, path)
     _check_names_and_order(model, path)
@@ -171,7 +171,8 @@ def _fix_input_shapes(model, path, input_shapes):
             known = ",".join(str(x.dim_value) if x.dim_value > 0 else shown(x.dim_param or "?", 12) for x in dims)
             label = f" ('{shown(d.dim_param)}')" if d.dim_param else ""
             raise ConversionError(f"{path}: input '{shown(inp.name)}' has a dynamic dimension {i}{label}; give its "
-                                  f"shape with --input-shape {shown(inp.name)}={known}")
+                                  f"shape with --input-shape {shown(inp.name)}={known}, each name replaced by its "
+                                  "size")
 
 
 def _attrs(node, fail, schema):

@@ -420,3 +420,35 @@ def test_a_closed_pipe_is_no_error():
     p.stdout.close()  # gone before the first line is written: that write fails with EPIPE
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) in (0, 141) and err == ""
+
+
+def test_host_runs_leave_nothing_in_the_temp_folder(tmp_path, model):
+    """Every host run compiles the model; the scratch folder goes as soon as the library is loaded."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = model.save(tmp_path / "m")
+    x = tmp_path / "in.npz"
+    np.savez(x, input_1=np.zeros((2, 1, 49, 10, 1), np.int8))
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    for extra in ((), ("--output", tmp_path / "o.npz")):
+        r = subprocess.run([*CLI, "run", str(out), "--input", str(x), *map(str, extra)], capture_output=True,
+                           text=True, env=env)
+        assert r.returncode == 0, r.stderr
+    assert "outputs (not saved: no --output)" in subprocess.run(
+        [*CLI, "run", str(out), "--input", str(x)], capture_output=True, text=True, env=env).stdout
+    script = "import sys, mcu_codegen; m = mcu_codegen.Converter.from_tflite(sys.argv[1]).convert(); m.build(); m.build()"
+    r = subprocess.run([sys.executable, "-c", script, str(KWS)], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert list(scratch.iterdir()) == []
+
+
+def test_int8_data_for_a_float_model_warns(tmp_path):
+    r = calibrate(tmp_path, np.random.default_rng(0).integers(-128, 128, (40, 1, 3, 16, 16)).astype(np.float32))
+    assert r.returncode == 0 and "whole numbers in [-128, 127]" in r.stderr
+
+
+def test_a_damaged_tflite_file_is_named_as_tflite(tmp_path):
+    f = tmp_path / "junk.tflite"
+    f.write_bytes(b"\x00" * 64)
+    r = cli("convert", f, "-o", tmp_path / "out")
+    assert r.returncode == 2 and "TFLite" in one_error_line(r)

@@ -94,3 +94,56 @@ def test_every_form_on_every_core_equals_the_reference(converted, board):
     want = model.reference(feeds)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name])
+
+
+def column_model(rng):
+    """NCHW (1, 3, 8, 1): a map one position wide, whose 1x1 convolutions the planner runs in place (the pair
+    of positions of the matrix product must not overwrite its own inputs), then fully connected layers with 8
+    and 16 outputs (multiples of 4 and 8: the Helium form's tail loop never runs)."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w1": w(16, 3, 3, 3), "b1": w(16), "w2": w(4, 16, 1, 1), "b2": w(4), "w3": w(4, 4, 1, 1), "b3": w(4),
+             "f1": w(8, 32), "c1": w(8), "f2": w(16, 8), "c2": w(16)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["a1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
+        helper.make_node("Flatten", ["a3"], ["f"]),
+        helper.make_node("Gemm", ["f", "f1", "c1"], ["g1"], transB=1),
+        helper.make_node("Gemm", ["g1", "f2", "c2"], ["y"], transB=1),
+    ]
+    return onnx_model(nodes, [("x", [1, 3, 8, 1])], [("y", [1, 16])], inits)
+
+
+@pytest.fixture(scope="module")
+def column(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    work = tmp_path_factory.mktemp("column")
+    onnx.save(column_model(rng), work / "column.onnx")
+    conv = mcu_codegen.Converter.from_onnx(work / "column.onnx")
+    conv.representative_dataset = [{"x": rng.normal(0, 1, (64, 1, 3, 8, 1)).astype(np.float32)}]
+    model = conv.convert()
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    return model, model.save(work / "project"), {"x": x}
+
+
+def test_the_column_model_runs_a_matrix_product_in_place(column):
+    model, _, feeds = column
+    nodes = [n for n in model.report["nodes"] if n["op"] == "conv2d"]
+    assert any(a["offset"] < b["offset"] + b["size"] and b["offset"] < a["offset"] + a["size"]
+               for a, b in zip(nodes, nodes[1:])), "no 1x1 convolution overlaps its input: the test tests nothing"
+    want = model.reference(feeds)
+    got = model.build().run(feeds)
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_the_column_model_on_every_core_equals_the_reference(column, board):
+    model, project, feeds = column
+    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    want = model.reference(feeds)
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])

@@ -45,14 +45,20 @@ def prepare(attrs, ins, out):
     return p if wide else dict(p, input_zp=0 if folded else x.zero_point, output_zp=out.zero_point)
 
 
+def _matrix_product(p, dtype):
+    """A 1x1 kernel, stride 1, no padding, the zero point folded: a matrix product over the positions."""
+    return (dtype == "int8" and p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1
+            and p["stride_h"] == p["stride_w"] == 1 and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"])
+            and p["pad_top"] == p["pad_left"] == 0)
+
+
 def variants(p, dtype):
-    """Faster int8 forms, same params and integers (int_ref is their twin too): a 1x1 kernel, stride 1, no
-    padding (the zero point folded) is a matrix product over the positions (mcu_gemm_s8.h); any other geometry
-    with dilation_w 1 takes four output channels per pass over each kernel row's run of memory."""
+    """Faster int8 forms, same params and integers (int_ref is their twin too): the matrix product
+    (mcu_gemm_s8.h) where _matrix_product holds; any other geometry with dilation_w 1 takes four output channels
+    per pass over each kernel row's run of memory."""
     if dtype != "int8":  # 16x8 and float32: one kernel each
         return None
-    if (p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1 and p["stride_h"] == p["stride_w"] == 1
-            and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"]) and p["pad_top"] == p["pad_left"] == 0):
+    if _matrix_product(p, dtype):
         return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
     if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
         # Helium: sixteen int8 taps per instruction, or eight int16 ones (no filter sums) for rows of 8 or fewer
@@ -62,7 +68,16 @@ def variants(p, dtype):
 
 
 def overlap_limit(p, index, x, out):
-    return c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
+    limit = c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
+    if _matrix_product(p, x.dtype):
+        # the matrix-product forms write two positions' outputs while both positions' inputs are still read
+        # (mcu_gemm_s8.h): the pair's outputs must end below the pair's inputs (an odd last position alone); the
+        # image rows of row_overlap_limit cover that only when a row holds two positions or more
+        positions, i, o = p["out_h"] * p["out_w"], p["in_c"] * x.itemsize, p["out_c"] * out.itemsize
+        pairs = [r * i - (r + 2) * o for r in range(0, positions - 1, 2)]
+        single = [(positions - 1) * i - positions * o] if positions % 2 else []
+        limit = min([limit, *pairs, *single])
+    return limit
 
 
 def int_ref(p, x):

@@ -7,7 +7,8 @@
  * multiply-accumulates), the DSP extension (SMLAD: two 16-bit products per instruction, four int8 lanes per
  * 32-bit load) and Helium (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
  * its instructions exist; the generated code picks one at the call site from the ACLE feature macros.
- * Rows are processed in order, two at a time: a row's outputs are written after its inputs are read. */
+ * Rows are processed in order, two at a time: the two rows' outputs are written while both rows' inputs are still
+ * being read (conv2d.overlap_limit keeps an in-place output below them). */
 #ifndef MCU_GEMM_S8_H
 #define MCU_GEMM_S8_H
 
@@ -213,14 +214,14 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
 static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth16 = depth & ~15;
+    const int32_t outputs4 = outputs & ~3; /* bounds known before the loops: GCC cannot misjudge the tail loop */
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *in = input + r * depth;
         int8_t *out = output + r * outputs;
-        int32_t o = 0;
-        for (; o + 4 <= outputs; o += 4) {
+        for (int32_t o = 0; o < outputs4; o += 4) {
             const int8_t *w0 = weights + o * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
             int32_t acc0 = bias[o], acc1 = bias[o + 1], acc2 = bias[o + 2], acc3 = bias[o + 3];
             int32_t i = 0;
@@ -243,7 +244,7 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
             mcu_store_mve_s8(out + o, vldrwq_s32(sums), q.mult + o, q.shift + o, q.zp, q.act_min, q.act_max,
                              vctp32q(4));
         }
-        for (; o < outputs; ++o) {
+        for (int32_t o = outputs4; o < outputs; ++o) {
             const int8_t *w = weights + o * depth;
             int32_t acc = bias[o];
             for (int32_t i = 0; i < depth; i += 16) {

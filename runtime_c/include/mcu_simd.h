@@ -15,7 +15,9 @@
 static inline int32_t mcu_load_s8x4(const int8_t *p)
 {
     int32_t v;
-    memcpy(&v, p, sizeof v); /* one LDR: Armv7E-M and Armv8-M mainline load unaligned words */
+    /* one LDR: Armv7E-M and Armv8-M mainline load unaligned words (as CMSIS-NN relies on too), unless the
+     * firmware sets CCR.UNALIGN_TRP, which would fault here */
+    memcpy(&v, p, sizeof v);
     return v;
 }
 

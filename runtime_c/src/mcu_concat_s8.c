@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 #include "mcu_fixedpoint.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 
 MCU_KERNEL void mcu_relu_f32(const mcu_relu_f32_params_t *p, const float *input, float *output)
