@@ -32,7 +32,7 @@ def layer_errors(float_graph, quant_graph, x):
         f = floats[name].astype(np.float64)
         qmin, qmax = QRANGE.get(t.dtype, (-np.inf, np.inf))
         low, high = (qmin - 0.5 - t.zero_point) * float(t.scale), (qmax + 0.5 - t.zero_point) * float(t.scale)
-        rows.append(dict(node=node_name, op=op, sqnr_db=sqnr_db(f, deq),
+        rows.append(dict(node=node_name, op=op, dtype=t.dtype, sqnr_db=sqnr_db(f, deq),
                          rmse_lsb=float(np.sqrt(np.mean((f - deq) ** 2)) / float(t.scale)),
                          # softmax's output grid is fixed (1/256 from -128): values near 1 saturate by design
                          clipped=0.0 if op == "softmax" else float(np.mean((f < low) | (f > high)))))
@@ -71,7 +71,7 @@ def advice(rows, worst=3, mode="int8", applied=()):
 def _hint(row, mode, applied=()):
     weights = row["op"] in WEIGHTED
     untried = " ".join(f"--{o.replace('_', '-')}" for o in ("bias_correction", "weight_clipping") if o not in applied)
-    if mode == "int16x8":
+    if mode == "int16x8" or row.get("dtype") == "int16":  # a 16x8 layer: its steps are int16, no calibration choice
         if weights and untried:
             return f"its int8 weights (16x8 keeps them): try {untried}"
         return "what 16x8 leaves (8-bit weights, 16-bit rounding): float32 is the remaining step"

@@ -167,3 +167,7 @@ def test_debug_advice_fits_the_mode_and_the_options_in_use():
     hints = {row["node"]: hint for row, _, hint in debug.advice(rows, mode="int16x8", applied=["bias_correction"])}
     assert hints["c1"].endswith("try --weight-clipping") and "calibration-method" not in "".join(hints.values())
     assert debug.advice(rows, mode="float32") == []
+    # a layer run in 16x8 inside an int8 model (--int16-layers): int16 steps, no calibration advice
+    mixed = [dict(r, dtype="int16") if r["node"] == "fc" else r for r in rows]
+    hints = {row["node"]: hint for row, _, hint in debug.advice(mixed)}
+    assert "calibration-method" not in hints["fc"] and "--bias-correction" in hints["fc"]

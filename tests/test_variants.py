@@ -65,7 +65,7 @@ def test_the_model_takes_every_faster_form(converted):
     _, model, project, _ = converted
     source = (project / "model.c").read_text()
     for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
-                 "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_conv2d_narrow_mve_s8", "mcu_depthwise_conv2d_fast_s8",
+                 "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_conv2d_window_mve_s8", "mcu_depthwise_conv2d_fast_s8",
                  "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
                  "mcu_add_fast_s8", "mcu_add_mve_s8"):

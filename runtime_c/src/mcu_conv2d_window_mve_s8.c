@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "mcu_nn.h"
+#include "mcu_simd.h"
+#include "mcu_window.h"
+
+#if MCU_HAS_MVE
+/* mcu_conv2d_s8 on Helium for a whole window of at most 64 values (kernel_h * kernel_w * in_c <= 64, dilation 1:
+ * a first layer such as kws's 10x4 on one channel or a 3x3 on three): each position's window is gathered once
+ * into 64 bytes of stack, a tap outside the input filled with the zero point (so it adds (zp - zp) * w = 0, as
+ * TFLM skips it), and kept in up to four vector registers; every filter is then one contiguous run of the OHWI
+ * weights against it: sixteen raw int8 products per VMLADAVA, the zero point's share from the filter's sum. */
+MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
+    const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
+    const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w, row = kernel_w * in_c;
+    const int32_t size = kernel_h * row, input_zp = p->input_zp;
+    const int32_t whole = size >> 4;                                /* vectors of sixteen taps, then the rest */
+    const mve_pred16_t rest = vctp8q((uint32_t)(size & 15));
+    const mcu_requant_s8_t q = mcu_conv_out(p);
+    int8_t window[80] = {0}; /* 64 values and room past them: a whole-vector load past a short window reads 0 */
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        for (int32_t ox = 0; ox < out_w; ++ox) {
+            const int32_t in_y0 = oy * p->stride_h - p->pad_top, in_x0 = ox * p->stride_w - p->pad_left;
+            for (int32_t ky = 0; ky < kernel_h; ++ky) {
+                const int32_t y = in_y0 + ky;
+                for (int32_t kx = 0; kx < kernel_w; ++kx) {
+                    const int32_t x = in_x0 + kx;
+                    const int32_t inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    for (int32_t c = 0; c < in_c; ++c) { /* the input is only addressed inside it */
+                        window[ky * row + kx * in_c + c] = inside ? input[(y * in_w + x) * in_c + c] : (int8_t)input_zp;
+                    }
+                }
+            }
+            /* the window in registers: whole vectors, and the rest (lanes past the window load as 0) */
+            const int8x16_t x0 = vldrbq_s8(window), x1 = vldrbq_s8(window + 16), x2 = vldrbq_s8(window + 32);
+            const int8x16_t x3 = vldrbq_s8(window + 48), xr = vldrbq_z_s8(window + 16 * whole, rest);
+            int8_t *out = output + (oy * out_w + ox) * out_c;
+            for (int32_t oc = 0; oc < out_c; oc += 4) {
+                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
+                int32_t acc[4] = {0, 0, 0, 0};
+                for (int32_t k = 0; k < n; ++k) {
+                    const int8_t *f = p->filter + (oc + k) * size;
+                    int32_t dot = 0, sum = 0;
+                    if (whole > 0) {
+                        const int8x16_t w = vldrbq_s8(f);
+                        dot = vmladavaq_s8(dot, x0, w);
+                        sum = vaddvaq_s8(sum, w);
+                    }
+                    if (whole > 1) {
+                        const int8x16_t w = vldrbq_s8(f + 16);
+                        dot = vmladavaq_s8(dot, x1, w);
+                        sum = vaddvaq_s8(sum, w);
+                    }
+                    if (whole > 2) {
+                        const int8x16_t w = vldrbq_s8(f + 32);
+                        dot = vmladavaq_s8(dot, x2, w);
+                        sum = vaddvaq_s8(sum, w);
+                    }
+                    if (whole > 3) {
+                        const int8x16_t w = vldrbq_s8(f + 48);
+                        dot = vmladavaq_s8(dot, x3, w);
+                        sum = vaddvaq_s8(sum, w);
+                    }
+                    const int8x16_t w = vldrbq_z_s8(f + 16 * whole, rest);
+                    dot = vmladavaq_s8(dot, xr, w);
+                    sum = vaddvaq_s8(sum, w);
+                    acc[k] = dot - input_zp * sum;
+                }
+                const mve_pred16_t lanes = vctp32q((uint32_t)n);
+                const int32x4_t total = vaddq_s32(vldrwq_s32(acc), vldrwq_z_s32(p->bias + oc, lanes));
+                mcu_store_mve_s8(out + oc, total, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max, lanes);
+            }
+        }
+    }
+}
+#else
+typedef int mcu_conv2d_window_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */
+#endif
