@@ -40,7 +40,7 @@
 #include "runtime/mcu_conv2d_fast_s8.inc"
 #endif
 #if MCU_HAS_MVE
-#include "runtime/mcu_conv2d_window_mve_s8.inc"
+#include "runtime/mcu_conv2d_mve_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
@@ -320,7 +320,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_window_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #elif MCU_HAS_DSP
     mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #else
