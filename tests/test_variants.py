@@ -97,17 +97,19 @@ def test_every_form_on_every_core_equals_the_reference(converted, board):
 
 
 def column_model(rng):
-    """NCHW (1, 3, 8, 1): a map one position wide, whose 1x1 convolutions the planner runs in place (the pair
-    of positions of the matrix product must not overwrite its own inputs), then fully connected layers with 8
-    and 16 outputs (multiples of 4 and 8: the Helium form's tail loop never runs)."""
+    """NCHW (1, 3, 8, 1): a map one position wide (a 16-channel depthwise: eight channels per Helium pass), whose
+    1x1 convolutions the planner runs in place (the pair of positions of the matrix product must not overwrite
+    its own inputs), then fully connected layers with 8 and 16 outputs (multiples of 4 and 8: the Helium form's
+    tail loop never runs)."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
-    inits = {"w1": w(16, 3, 3, 3), "b1": w(16), "w2": w(4, 16, 1, 1), "b2": w(4), "w3": w(4, 4, 1, 1), "b3": w(4),
-             "f1": w(8, 32), "c1": w(8), "f2": w(16, 8), "c2": w(16)}
+    inits = {"w1": w(16, 3, 3, 3), "b1": w(16), "wd": w(16, 1, 3, 3), "bd": w(16), "w2": w(4, 16, 1, 1), "b2": w(4),
+             "w3": w(4, 4, 1, 1), "b3": w(4), "f1": w(8, 32), "c1": w(8), "f2": w(16, 8), "c2": w(16)}
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
-        helper.make_node("Conv", ["a1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a1", "wd", "bd"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=16),
+        helper.make_node("Conv", ["d1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
         helper.make_node("Conv", ["a2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
         helper.make_node("Flatten", ["a3"], ["f"]),
         helper.make_node("Gemm", ["f", "f1", "c1"], ["g1"], transB=1),
