@@ -61,11 +61,8 @@ def _read(path):
 def _load_external_data(model, path):
     """Weights stored beside the model: only files inside the model's folder, only within their size."""
     base = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    for init in model.graph.initializer:
-        if init.data_location != onnx.TensorProto.EXTERNAL:
-            continue
+    for init, location in _external_locations(model):
         info = {e.key: e.value for e in init.external_data}
-        location = info.get("location", "")
         target = os.path.realpath(os.path.join(base, location))
         if os.path.isabs(location) or os.path.commonpath([base, target]) != base or not os.path.isfile(target):
             raise ConversionError(f"{path}: initializer '{shown(init.name)}' refers to external data "
@@ -384,9 +381,13 @@ def files_read(path):
         model = onnx.load(path, load_external_data=False)
     except Exception:
         return files  # unreadable: load() has said so already
-    base = os.path.dirname(os.path.abspath(path))
+    base = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    files += [os.path.join(base, location) for _, location in _external_locations(model)]
+    return sorted(set(files))
+
+
+def _external_locations(model):
+    """(initializer, location) of every initializer stored in an external file."""
     for init in model.graph.initializer:
         if init.data_location == onnx.TensorProto.EXTERNAL:
-            location = {e.key: e.value for e in init.external_data}.get("location", "")
-            files.append(os.path.join(base, location))
-    return sorted(set(files))
+            yield init, {e.key: e.value for e in init.external_data}.get("location", "")

@@ -77,6 +77,46 @@ static inline int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t cha
     return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min, q.act_max);
 }
 
+/* out[k] = requant(acc_k) for the n <= 4 channels from `channel` on */
+static inline void mcu_store4_s8(mcu_requant_s8_t q, int8_t *out, int32_t channel, int32_t n, int32_t acc0,
+                                 int32_t acc1, int32_t acc2, int32_t acc3)
+{
+    out[channel] = mcu_requant_s8(q, acc0, channel);
+    if (n > 1) {
+        out[channel + 1] = mcu_requant_s8(q, acc1, channel + 1);
+    }
+    if (n > 2) {
+        out[channel + 2] = mcu_requant_s8(q, acc2, channel + 2);
+    }
+    if (n > 3) {
+        out[channel + 3] = mcu_requant_s8(q, acc3, channel + 3);
+    }
+}
+
+/* The weight rows (of `size` values) and biases of up to four outputs from `first` on (n of them): a group of
+ * fewer than four repeats its first row in the unused places, whose results are discarded (no branch in the
+ * inner loops). */
+typedef struct {
+    const int8_t *w0, *w1, *w2, *w3;
+    int32_t n, b0, b1, b2, b3;
+} mcu_rows4_t;
+
+static inline mcu_rows4_t mcu_rows4(const int8_t *weights, const int32_t *bias, int32_t first, int32_t count,
+                                    int32_t size)
+{
+    mcu_rows4_t r;
+    r.n = count - first < 4 ? count - first : 4;
+    r.w0 = weights + first * size;
+    r.w1 = r.n > 1 ? r.w0 + size : r.w0;
+    r.w2 = r.n > 2 ? r.w0 + 2 * size : r.w0;
+    r.w3 = r.n > 3 ? r.w0 + 3 * size : r.w0;
+    r.b0 = bias[first];
+    r.b1 = r.n > 1 ? bias[first + 1] : 0;
+    r.b2 = r.n > 2 ? bias[first + 2] : 0;
+    r.b3 = r.n > 3 ? bias[first + 3] : 0;
+    return r;
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for an exponent of either sign. */
 static inline int32_t mcu_saturating_rounding_multiply_by_pot(int32_t x, int32_t exponent)
 {

@@ -48,17 +48,14 @@ static inline void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t *out0, int32
 }
 
 /* Four outputs of one row per pass (a fully connected layer's usual single row, or the last of an odd count):
- * every input load feeds four multiply-accumulates; a last group of fewer repeats its first weights, discarded. */
+ * every input load feeds four multiply-accumulates (mcu_rows4: a last group of fewer repeats its first row). */
 static inline void mcu_gemv_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
 {
     const int32_t depth = g->depth, outputs = g->outputs;
     for (int32_t o = 0; o < outputs; o += 4) {
-        const int32_t n = outputs - o < 4 ? outputs - o : 4;
-        const int8_t *w0 = g->weights + o * depth;
-        const int8_t *w1 = n > 1 ? w0 + depth : w0, *w2 = n > 2 ? w0 + 2 * depth : w0;
-        const int8_t *w3 = n > 3 ? w0 + 3 * depth : w0;
-        int32_t acc0 = g->bias[o], acc1 = n > 1 ? g->bias[o + 1] : 0;
-        int32_t acc2 = n > 2 ? g->bias[o + 2] : 0, acc3 = n > 3 ? g->bias[o + 3] : 0;
+        const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
+        const int8_t *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
+        int32_t acc0 = r.b0, acc1 = r.b1, acc2 = r.b2, acc3 = r.b3;
         int32_t i = 0;
         for (; i < depth; ++i) {
             const int32_t x = in[i];
@@ -67,16 +64,7 @@ static inline void mcu_gemv_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const
             acc2 += x * w2[i];
             acc3 += x * w3[i];
         }
-        out[o] = mcu_requant_s8(q, acc0, o);
-        if (n > 1) {
-            out[o + 1] = mcu_requant_s8(q, acc1, o + 1);
-        }
-        if (n > 2) {
-            out[o + 2] = mcu_requant_s8(q, acc2, o + 2);
-        }
-        if (n > 3) {
-            out[o + 3] = mcu_requant_s8(q, acc3, o + 3);
-        }
+        mcu_store4_s8(q, out, o, r.n, acc0, acc1, acc2, acc3);
     }
 }
 
@@ -117,12 +105,9 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
 {
     const int32_t depth = g->depth, outputs = g->outputs;
     for (int32_t o = 0; o < outputs; o += 4) {
-        const int32_t n = outputs - o < 4 ? outputs - o : 4;
-        const int8_t *w0 = g->weights + o * depth;
-        const int8_t *w1 = n > 1 ? w0 + depth : w0, *w2 = n > 2 ? w0 + 2 * depth : w0;
-        const int8_t *w3 = n > 3 ? w0 + 3 * depth : w0;
-        int32_t acc0 = g->bias[o], acc1 = n > 1 ? g->bias[o + 1] : 0;
-        int32_t acc2 = n > 2 ? g->bias[o + 2] : 0, acc3 = n > 3 ? g->bias[o + 3] : 0;
+        const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
+        const int8_t *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
+        int32_t acc0 = r.b0, acc1 = r.b1, acc2 = r.b2, acc3 = r.b3;
         int32_t i = 0;
         for (; i + 4 <= depth; i += 4) { /* four depth steps: two SMLADs per output */
             const int32_t xw = mcu_load_s8x4(in + i), xe = __sxtb16(xw), xo = mcu_sxtb16_ror8(xw);
@@ -140,16 +125,7 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
             acc2 += x * w2[i];
             acc3 += x * w3[i];
         }
-        out[o] = mcu_requant_s8(q, acc0, o);
-        if (n > 1) {
-            out[o + 1] = mcu_requant_s8(q, acc1, o + 1);
-        }
-        if (n > 2) {
-            out[o + 2] = mcu_requant_s8(q, acc2, o + 2);
-        }
-        if (n > 3) {
-            out[o + 3] = mcu_requant_s8(q, acc3, o + 3);
-        }
+        mcu_store4_s8(q, out, o, r.n, acc0, acc1, acc2, acc3);
     }
 }
 

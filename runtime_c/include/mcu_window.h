@@ -32,20 +32,4 @@ static inline mcu_requant_s8_t mcu_conv_out(const mcu_conv2d_params_t *p)
     return q;
 }
 
-/* out[k] = clamp(requant(acc[k]) + output_zp) for the n <= 4 channels from `channel` on */
-static inline void mcu_conv_store_s8(mcu_requant_s8_t q, int8_t *out, int32_t channel, int32_t n, int32_t acc0,
-                                     int32_t acc1, int32_t acc2, int32_t acc3)
-{
-    out[channel] = mcu_requant_s8(q, acc0, channel);
-    if (n > 1) {
-        out[channel + 1] = mcu_requant_s8(q, acc1, channel + 1);
-    }
-    if (n > 2) {
-        out[channel + 2] = mcu_requant_s8(q, acc2, channel + 2);
-    }
-    if (n > 3) {
-        out[channel + 3] = mcu_requant_s8(q, acc3, channel + 3);
-    }
-}
-
 #endif

@@ -20,13 +20,9 @@ MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *i
             const int32_t run = (w.kx_end - w.kx_begin) * in_c;
             int8_t *out = output + (oy * out_w + ox) * out_c;
             for (int32_t oc = 0; oc < out_c; oc += 4) {
-                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-                const int8_t *f0 = p->filter + oc * filter_size;
-                const int8_t *f1 = n > 1 ? f0 + filter_size : f0;
-                const int8_t *f2 = n > 2 ? f0 + 2 * filter_size : f0;
-                const int8_t *f3 = n > 3 ? f0 + 3 * filter_size : f0;
-                int32_t acc0 = p->bias[oc], acc1 = n > 1 ? p->bias[oc + 1] : 0;
-                int32_t acc2 = n > 2 ? p->bias[oc + 2] : 0, acc3 = n > 3 ? p->bias[oc + 3] : 0;
+                const mcu_rows4_t r = mcu_rows4(p->filter, p->bias, oc, out_c, filter_size);
+                const int8_t *f0 = r.w0, *f1 = r.w1, *f2 = r.w2, *f3 = r.w3;
+                int32_t acc0 = r.b0, acc1 = r.b1, acc2 = r.b2, acc3 = r.b3;
                 for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
                     /* dilation_w 1: the taps of a kernel row inside the input are one run of memory, in the
                      * input and in each filter alike */
@@ -40,7 +36,7 @@ MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *i
                         acc3 += x * f3[tap + i];
                     }
                 }
-                mcu_conv_store_s8(q, out, oc, n, acc0, acc1, acc2, acc3);
+                mcu_store4_s8(q, out, oc, r.n, acc0, acc1, acc2, acc3);
             }
         }
     }

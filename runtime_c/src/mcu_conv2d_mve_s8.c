@@ -39,11 +39,9 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
             const int32_t run = (w.kx_end - w.kx_begin) * in_c;
             int8_t *out = output + (oy * out_w + ox) * out_c;
             for (int32_t oc = 0; oc < out_c; oc += 4) {
-                const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-                const int8_t *f0 = p->filter + oc * filter_size;
-                const int8_t *f1 = n > 1 ? f0 + filter_size : f0;
-                const int8_t *f2 = n > 2 ? f0 + 2 * filter_size : f0;
-                const int8_t *f3 = n > 3 ? f0 + 3 * filter_size : f0;
+                const mcu_rows4_t r = mcu_rows4(p->filter, p->bias, oc, out_c, filter_size);
+                const int8_t *f0 = r.w0, *f1 = r.w1, *f2 = r.w2, *f3 = r.w3;
+                const int32_t n = r.n;
                 /* sum (x - zp) w = sum x w - zp sum w over the taps inside the input: the products of raw int8
                  * values, sixteen per VMLADAVA, and the filter's sum over the same taps (VADDVA) */
                 mcu_conv_sums_t t = {0, 0, 0, 0, 0, 0, 0, 0};

@@ -39,7 +39,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
                         acc3 = __smlatt(xo, fo, acc3);
                     }
                 }
-                mcu_conv_store_s8(q, out, c, 4, acc0, acc1, acc2, acc3);
+                mcu_store4_s8(q, out, c, 4, acc0, acc1, acc2, acc3);
             }
             for (; c < channels; ++c) {
                 int32_t acc = p->bias[c];
@@ -50,7 +50,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
                         acc += (x - input_zp) * p->filter[(ky * kernel_w + kx) * channels + c];
                     }
                 }
-                mcu_conv_store_s8(q, out, c, 1, acc, 0, 0, 0);
+                mcu_store4_s8(q, out, c, 1, acc, 0, 0, 0);
             }
         }
     }

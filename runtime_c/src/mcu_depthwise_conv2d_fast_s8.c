@@ -30,7 +30,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const
                         acc3 += (in[3] - input_zp) * f[3];
                     }
                 }
-                mcu_conv_store_s8(q, out, c, 4, acc0, acc1, acc2, acc3);
+                mcu_store4_s8(q, out, c, 4, acc0, acc1, acc2, acc3);
             }
             for (; c < channels; ++c) { /* the last channels, one at a time */
                 int32_t acc = p->bias[c];
@@ -41,7 +41,7 @@ MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const
                         acc += (x - input_zp) * p->filter[(ky * kernel_w + kx) * channels + c];
                     }
                 }
-                mcu_conv_store_s8(q, out, c, 1, acc, 0, 0, 0);
+                mcu_store4_s8(q, out, c, 1, acc, 0, 0, 0);
             }
         }
     }
