@@ -9,6 +9,7 @@ FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "m
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CONVS = ("conv2d", "depthwise_conv2d")
 ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh")  # layout-blind: a transpose before one moves after it
+COPIES = ("slice",)  # per-axis copies: a transpose before one moves after it, its axes permuted
 
 
 def canonicalize(graph):
@@ -58,6 +59,8 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op == "mean" and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
+            elif n.op in COPIES and transposed and ops.get(n.op).permuted(n.attrs, transposed[0].attrs["perm"]):
+                _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif n.op in ELEMENTWISE_UNARY + ("bias_add", "scale_mul", "pad") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
@@ -94,6 +97,8 @@ def _swap_with_transpose(g, i, n, t, new_inputs):
         attrs["axis"] = perm[attrs["axis"]]
     if n.op == "pad":  # x's axis i is the transposed axis inverse[i]
         attrs["pads"] = tuple(attrs["pads"][j] for j in _inverse(perm))
+    if n.op in COPIES:  # per-axis attributes: x's axis i is the transposed axis inverse[i]
+        attrs.update(ops.get(n.op).permuted(attrs, perm))
     if n.op in ("bias_add", "scale_mul"):
         v = attrs["value"]
         v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)

@@ -30,6 +30,7 @@ def _prepared(op, dtype):
         "constant": ({"value": np.linspace(-1, 1, 4)}, [], qtensor((4,), 0.01, zp)),
         "concat": ({"axis": 3}, [x, qtensor(x.shape, 0.1, zp)], qtensor((1, 6, 6, 8), 0.05, zp)),
         "pad": (dict(pads=((0, 0), (1, 1), (2, 0), (0, 0)), value=0.0), [x], qtensor((1, 8, 8, 4), 0.05, zp)),
+        "slice": (dict(begin=(0, 1, 0, 1), size=(1, 4, 6, 2), step=(1, 1, 1, 2)), [x], qtensor((1, 4, 6, 2), 0.05, zp)),
         "max_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
         "avg_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
         "softmax": ({}, [qtensor((1, 10), 0.1, 0)], qtensor((1, 10), 1 / 256, -128)),

@@ -41,9 +41,10 @@ def _tensor(b, index, t, buffer):
     return tflite.TensorEnd(b)
 
 
-def one_op_model(op, options_type, options, tensors, n_inputs):
-    """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-1] (the first n_inputs are graph
-    inputs, the others constants with data), writes tensors[-1]. options(builder) -> offset of its options table."""
+def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_inputs=None):
+    """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-n_outputs] (the first n_inputs are
+    graph inputs, the others constants with data; op_inputs: in this order of tensor indices instead), writes
+    tensors[-n_outputs:] (the graph outputs). options(builder) -> offset of its options table."""
     b = flatbuffers.Builder(1024)
     datas = [b.CreateByteVector(np.ascontiguousarray(t["data"]).tobytes()) if "data" in t else None for t in tensors]
     buffers = []
@@ -54,8 +55,10 @@ def one_op_model(op, options_type, options, tensors, n_inputs):
         buffers.append(tflite.BufferEnd(b))
     offsets = [_tensor(b, i, t, i + 1 if "data" in t else 0) for i, t in enumerate(tensors)]
     opts = options(b)
-    op_inputs = _vector(b, tflite.OperatorStartInputsVector, range(len(tensors) - 1), b.PrependInt32)
-    op_outputs = _vector(b, tflite.OperatorStartOutputsVector, [len(tensors) - 1], b.PrependInt32)
+    outputs = range(len(tensors) - n_outputs, len(tensors))
+    op_inputs = _vector(b, tflite.OperatorStartInputsVector,
+                        range(len(tensors) - n_outputs) if op_inputs is None else op_inputs, b.PrependInt32)
+    op_outputs = _vector(b, tflite.OperatorStartOutputsVector, outputs, b.PrependInt32)
     tflite.OperatorStart(b)
     tflite.OperatorAddOpcodeIndex(b, 0)
     tflite.OperatorAddInputs(b, op_inputs)
@@ -66,7 +69,7 @@ def one_op_model(op, options_type, options, tensors, n_inputs):
     operator = tflite.OperatorEnd(b)
     tensors_vec = _vector(b, tflite.SubGraphStartTensorsVector, offsets, b.PrependUOffsetTRelative)
     inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, range(n_inputs), b.PrependInt32)
-    outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, [len(tensors) - 1], b.PrependInt32)
+    outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, outputs, b.PrependInt32)
     ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, [operator], b.PrependUOffsetTRelative)
     tflite.SubGraphStart(b)
     tflite.SubGraphAddTensors(b, tensors_vec)
@@ -115,21 +118,25 @@ def const_t(values, dtype=np.int32):
     return dict(shape=values.shape, type=TYPES[values.dtype], scales=[], zps=[], data=values)
 
 
-def run_tflm(model, inputs):
-    """TFLM's interpreter on each sample: inputs is a list of (N, *shape) arrays, one per model input."""
+def run_tflm(model, inputs, n_outputs=None):
+    """TFLM's interpreter on each sample: inputs is a list of (N, *shape) arrays, one per model input. Returns
+    output 0 stacked over the samples, or with n_outputs the list of the first n_outputs outputs."""
     from tflite_micro import runtime
     interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-    outs = []
+    outs = [[] for _ in range(n_outputs or 1)]
     for i in range(len(inputs[0])):
         for k, x in enumerate(inputs):
             interp.set_input(x[i], k)
         interp.invoke()
-        outs.append(interp.get_output(0).copy())
-    return np.stack(outs)
+        for j, out in enumerate(outs):
+            out.append(interp.get_output(j).copy())
+    stacked = [np.stack(out) for out in outs]
+    return stacked if n_outputs else stacked[0]
 
 
-def run_imported(model, inputs, dtype):
-    """The .tflite through the whole tool: import, plan, generate, compile with gcc, run."""
+def run_imported(model, inputs, dtype, all_outputs=False):
+    """The .tflite through the whole tool: import, plan, generate, compile with gcc, run. Returns output 0, or
+    with all_outputs the list of every output in model order."""
     import mcu_codegen
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "one_op.tflite"
@@ -137,4 +144,5 @@ def run_imported(model, inputs, dtype):
         converted = mcu_codegen.Converter.from_tflite(path).convert()
         assert [m["dtype"] for m in converted.report["inputs"]] == [dtype] * len(inputs)
         feeds = {m["name"]: x for m, x in zip(converted.report["inputs"], inputs)}
-        return next(iter(converted.build().run(feeds).values()))
+        outs = converted.build().run(feeds)
+        return [outs[m["name"]] for m in converted.report["outputs"]] if all_outputs else next(iter(outs.values()))

@@ -9,8 +9,8 @@ handler(importer, index, operator)}; the two frontends collect these tables, so 
 Copy _template.py to add one.
 """
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
-               fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub,
-               tanh, transpose)
+               fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, slice, softmax,
+               sub, tanh, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -29,6 +29,7 @@ REGISTRY = {
     "transpose": transpose,
     "concat": concat,
     "pad": pad,
+    "slice": slice,
     "constant": constant,
     "relu": relu,
     "reshape": reshape,

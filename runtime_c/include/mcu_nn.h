@@ -292,6 +292,21 @@ MCU_KERNEL void mcu_constant(const mcu_constant_params_t *p, void *output);
 #endif
 
 typedef struct {
+    int32_t rank;                       /* outer axes walked (0 to 6), after dropping single positions */
+    int32_t dims[6];                    /* output positions along each outer axis (padded with 1s) */
+    int32_t count;                      /* product of dims: how many runs are copied */
+    int32_t base;                       /* byte offset in the input shared by every run */
+    int32_t run;                        /* bytes copied per output position of the outer axes (whole inner axes) */
+    const int32_t *offsets;             /* [sum of dims]: each outer axis's input byte offsets, axis after axis */
+} mcu_index_copy_params_t;
+
+/* SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, GATHER, TILE, RESIZE_NEAREST_NEIGHBOR: for each output position
+ * (i_0, ..., i_rank-1), row-major, copy `run` bytes from input + base + sum_d offsets_d[i_d]. Any element size. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_index_copy(const mcu_index_copy_params_t *p, const void *input, void *output);
+#endif
+
+typedef struct {
     int32_t out_size, element_size;     /* bytes per element: 1, 2 or 4 */
     int32_t rank, in_dims[6], in_strides[6], out_dims[6], before[6];    /* padded in front with 1s to rank 6 */
     const uint8_t *fill;                /* [element_size]: the fill value's bytes */

@@ -1,0 +1,297 @@
+"""Slices of every form (TFLite SLICE, STRIDED_SLICE with its masks, SPLIT, SPLIT_V, UNPACK; ONNX Slice and
+Split): the imported float graph vs onnxruntime, the C copy vs its twin bit for bit for every element size over
+every axis and negative steps, TFLM on one-operator int8 and int16 files (several outputs included), and ONNX
+Split/Slice of an NCHW map through the tool with the layout transposes cancelled."""
+import numpy as np
+import onnx
+import pytest
+import tflite
+from helpers import ftensor, onnx_model, qtensor, rand_int8, rand_int16, run_onnxruntime, stensor, typed
+from onnx import helper
+from tflite16 import activation_t, const_t, int8_t, one_op_model, run_imported, run_tflm
+
+import mcu_codegen
+from mcu_codegen.ops import slice as slice_op
+from mcu_codegen.reference import execute
+
+# (input shape, begin, size, step): each axis of an NHWC map, whole rows, single positions, negative steps,
+# ranks 1 to 5
+CASES = [((1, 6, 5, 3), (0, 1, 0, 0), (1, 4, 5, 3), (1, 1, 1, 1)), ((1, 6, 5, 3), (0, 0, 1, 0), (1, 6, 3, 3), (1, 1, 1, 1)),
+         ((1, 6, 5, 3), (0, 0, 0, 1), (1, 6, 5, 2), (1, 1, 1, 1)), ((1, 6, 5, 3), (0, 5, 4, 2), (1, 3, 2, 3), (1, -2, -3, -1)),
+         ((2, 3, 4), (1, 0, 3), (1, 3, 1), (1, 1, 1)), ((9,), (8,), (5,), (-2,)), ((7, 5), (1, 0), (3, 5), (2, 1)),
+         ((1, 2, 3, 4, 5), (0, 1, 0, 1, 4), (1, 1, 2, 3, 3), (1, 1, 2, 1, -2))]
+
+
+@pytest.mark.parametrize("shape,begin,size,step", CASES)
+def test_c_equals_int_ref_every_element_size(run_kernel, shape, begin, size, step):
+    rng = np.random.default_rng(0)
+    attrs = dict(begin=begin, size=size, step=step)
+    want_float = None
+    for make, data in ((lambda s: qtensor(s, 0.05, -3), rand_int8(rng, shape)), (lambda s: stensor(s, 1e-3), rand_int16(rng, shape)),
+                       (ftensor, rng.normal(0, 1, shape).astype(np.float32))):
+        x, out = make(shape), make(size)
+        p = slice_op.prepare(attrs, [x], out)
+        want = slice_op.float_ref(attrs, data[None])[0]
+        np.testing.assert_array_equal(slice_op.int_ref(p, data[None])[0].reshape(size), want)
+        np.testing.assert_array_equal(run_kernel(slice_op, p, [data], size, data.dtype), want)
+        want_float = want
+    assert want_float.shape == size
+
+
+def test_whole_rows_are_one_run():
+    """A slice of H in an NHWC map copies whole rows: one run of W * C bytes per row, no per-element walk."""
+    p = slice_op.prepare(dict(begin=(0, 2, 0, 0), size=(1, 3, 5, 4), step=(1, 1, 1, 1)), [qtensor((1, 6, 5, 4), 1, 0)],
+                         qtensor((1, 3, 5, 4), 1, 0))
+    assert (p["rank"], p["run"], p["count"], p["offsets"].tolist()) == (1, 20, 3, [40, 60, 80])
+    p = slice_op.prepare(dict(begin=(0, 2, 0, 0), size=(1, 1, 5, 4), step=(1, 1, 1, 1)), [stensor((1, 6, 5, 4), 1)],
+                         stensor((1, 1, 5, 4), 1))
+    assert (p["rank"], p["base"], p["run"], p["count"]) == (0, 80, 40, 1)
+
+
+# -- ONNX ------------------------------------------------------------------------------------------------------
+# (starts, ends, axes, steps) of Slice on a (1, 5, 6, 4) tensor: negative axes and indices, ends past the end,
+# INT64 extremes, negative steps, an axis given twice is not allowed so each appears once
+BIG = np.iinfo(np.int64).max
+ONNX_SLICES = [([1, 0], [4, 9], [1, 3], None), ([-3], [BIG], [-2], None), ([5, -1], [-BIG, 0], [2, 1], [-2, -1]),
+               ([0, 1, 1, 0], [1, 5, 6, 4], None, [1, 2, 3, 1]), ([-1], [-BIG], [0], [-1]), ([4, 0], [0, 4], [-3, 3], [-1, 3])]
+
+
+def _onnx_slice(starts, ends, axes, steps, opset=13):
+    inits = {"starts": np.array(starts, np.int64), "ends": np.array(ends, np.int64)}
+    names = ["x", "starts", "ends"]
+    if axes is not None or steps is not None:
+        inits["axes"] = np.array(axes if axes is not None else range(len(starts)), np.int64)
+        names.append("axes")
+    if steps is not None:
+        inits["steps"] = np.array(steps, np.int64)
+        names.append("steps")
+    return onnx_model([helper.make_node("Slice", names, ["y"])], [("x", [1, 5, 6, 4])], [("y", None)], inits, opset)
+
+
+def _float_graph(model, tmp_path, feeds):
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    conv = mcu_codegen.Converter.from_onnx(path)
+    got = execute(conv.graph, {t: feeds[k][None] for k, t in enumerate(conv.graph.inputs)}, integer=False)
+    return conv, [got[o][0] for o in conv.graph.outputs]
+
+
+@pytest.mark.parametrize("starts,ends,axes,steps", ONNX_SLICES)
+def test_onnx_slice_float_graph_equals_onnxruntime(tmp_path, starts, ends, axes, steps):
+    model = _onnx_slice(starts, ends, axes, steps)
+    x = np.random.default_rng(1).normal(0, 1, (1, 5, 6, 4)).astype(np.float32)
+    want = run_onnxruntime(model, {"x": x})[0]
+    conv, got = _float_graph(model, tmp_path, [x])
+    np.testing.assert_array_equal(got[0].reshape(want.shape), want)
+    assert [n.op for n in conv.graph.nodes] == ["slice"]
+
+
+@pytest.mark.parametrize("form", ["attribute", "input", "equal", "num_outputs"])
+def test_onnx_split_every_opset_form(tmp_path, form):
+    """opset 11's split attribute, 13's split input, equal parts without either, 18's num_outputs (uneven)."""
+    inits, attrs, opset, n, shape = {}, dict(axis=-1), 13, 3, (2, 3, 6)
+    names = ["x"]
+    if form == "attribute":
+        attrs["split"], opset = [1, 3, 2], 11
+    elif form == "input":
+        inits["split"] = np.array([2, 1, 3], np.int64)
+        names.append("split")
+    elif form == "num_outputs":
+        attrs["num_outputs"], opset, n, shape = 4, 18, 4, (2, 3, 7)
+    node = helper.make_node("Split", names, [f"y{j}" for j in range(n)], **attrs)
+    model = onnx_model([node], [("x", shape)], [(f"y{j}", None) for j in range(n)], inits, opset)
+    x = np.random.default_rng(2).normal(0, 1, shape).astype(np.float32)
+    want = run_onnxruntime(model, {"x": x})
+    conv, got = _float_graph(model, tmp_path, [x])
+    assert len(got) == n and [n.op for n in conv.graph.nodes] == ["slice"] * n
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.reshape(w.shape), w)
+
+
+def test_onnx_split_of_nchw_map_through_the_tool(tmp_path):
+    """Conv -> Split on channels (NCHW axis 1) -> two Convs -> Concat: the slices run on the NHWC map (no
+    transpose left between the convs), int8 / 16x8 C == reference bit for bit, float graph == onnxruntime (the
+    float32 C differs from it by the convolutions' summation order, beyond the helper's tolerance here)."""
+    from helpers import through_the_tool
+    rng = np.random.default_rng(3)
+    inits = {"w0": rng.normal(0, 0.5, (6, 3, 3, 3)).astype(np.float32), "w1": rng.normal(0, 0.5, (2, 2, 1, 1)).astype(np.float32),
+             "w2": rng.normal(0, 0.5, (3, 4, 3, 3)).astype(np.float32), "split": np.array([2, 4], np.int64),
+             "starts": np.array([1], np.int64), "ends": np.array([-1], np.int64), "axes": np.array([3], np.int64)}
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Split", ["c", "split"], ["a", "b"], axis=1),
+             helper.make_node("Conv", ["a", "w1"], ["a1"], kernel_shape=[1, 1]),
+             helper.make_node("Conv", ["b", "w2"], ["b1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Concat", ["a1", "b1"], ["cat"], axis=1),
+             helper.make_node("Slice", ["cat", "starts", "ends", "axes"], ["y"])]
+    model = onnx_model(nodes, [("x", [1, 3, 6, 7])], [("y", [1, 5, 6, 5])], inits, 13)
+    x = rng.normal(0, 1, (16, 1, 3, 6, 7)).astype(np.float32)
+    ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8"))
+    assert ops.count("slice") == 3 and "transpose" not in ops[1:-1], ops
+
+
+# -- TFLite: TFLM's arithmetic (a copy) on one-operator files ----------------------------------------------------
+def _converted(model, tmp_path):
+    path = tmp_path / "one_op.tflite"
+    path.write_bytes(model)
+    return mcu_codegen.Converter.from_tflite(path).convert()
+
+
+def _check_against_tflm(run_kernel, tmp_path, model, data, n_outputs=1, compile_it=False):
+    """TFLM's outputs == our twin's == each slice kernel's in C (and the generated C's with compile_it).
+    Returns TFLM's outputs, a list of (N, *shape) arrays."""
+    want = run_tflm(model, [data], n_outputs)
+    converted = _converted(model, tmp_path)
+    name = converted.report["inputs"][0]["name"]
+    ref = converted.reference({name: data})
+    got = [ref[o["name"]] for o in converted.report["outputs"]]
+    assert len(got) == n_outputs
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.reshape(w.shape), w)
+    nodes = [n for n in converted.graph.nodes if n.op == "slice"]
+    for node, w in zip(nodes, want):
+        out = converted.graph.tensors[node.outputs[0]]
+        c = np.stack([run_kernel(slice_op, node.params, [d], out.shape, data.dtype) for d in data])
+        np.testing.assert_array_equal(c.reshape(w.shape), w)
+    if compile_it:
+        for g, w in zip(run_imported(model, [data], str(data.dtype), all_outputs=True), want):
+            np.testing.assert_array_equal(g.reshape(w.shape), w)
+    return want
+
+
+def _act(dtype, shape):
+    return int8_t(shape, 0.05, -7) if dtype == np.int8 else activation_t(shape, 1e-3)
+
+
+def _data(dtype, shape, seed=4):
+    rng = np.random.default_rng(seed)
+    return rand_int8(rng, (3,) + shape) if dtype == np.int8 else rand_int16(rng, (3,) + shape)
+
+
+def _no_options(b):
+    return None
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("shape,begin,size", [((1, 6, 5, 3), (0, 1, 2, 0), (1, 4, -1, 3)), ((4, 7), (1, 2), (2, 5)),
+                                              ((2, 3, 4, 5, 2), (1, 0, 1, 2, 0), (1, 3, 2, 3, 1))])
+def test_slice_equals_tflm(run_kernel, tmp_path, dtype, shape, begin, size):
+    out_shape = tuple(n - b if s == -1 else s for b, s, n in zip(begin, size, shape))
+    model = one_op_model(tflite.BuiltinOperator.SLICE, tflite.BuiltinOptions.SliceOptions, _no_options,
+                         [_act(dtype, shape), const_t(begin), const_t(size), _act(dtype, out_shape)], 1)
+    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), compile_it=shape == (4, 7))
+
+
+def _strided_options(begin_mask, end_mask, shrink, offset=False):
+    def options(b):
+        tflite.StridedSliceOptionsStart(b)
+        tflite.StridedSliceOptionsAddBeginMask(b, begin_mask)
+        tflite.StridedSliceOptionsAddEndMask(b, end_mask)
+        tflite.StridedSliceOptionsAddShrinkAxisMask(b, shrink)
+        tflite.StridedSliceOptionsAddOffset(b, offset)
+        return tflite.StridedSliceOptionsEnd(b)
+    return options
+
+
+# (input shape, begin, end, strides, begin_mask, end_mask, shrink_axis_mask, offset); TFLM ignores offset (its
+# Prepare computes the shape without it), so offset=True is refused (test_bad_slices_are_one_line_errors)
+STRIDED = [((1, 6, 5, 3), (0, 1, 0, 0), (1, 5, 5, 3), (1, 2, 1, 1), 0, 0, 0, False),
+           ((1, 6, 5, 3), (0, -1, -2, 2), (1, -7, 0, -9), (1, -1, -2, -1), 0, 0, 0, False),
+           ((1, 6, 5, 3), (0, 3, 9, 1), (0, 6, -9, 0), (1, 1, -1, 1), 0b1101, 0b1001, 0, False),
+           ((1, 6, 5, 3), (0, 2, -1, 0), (1, 3, 0, 3), (1, 1, 1, 1), 0, 0b1000, 0b0110, False),
+           ((2, 5, 4), (1, 1, 0), (1, 3, 4), (1, 1, 2), 0, 0, 0b001, False),
+           ((2, 5, 4), (0, 1, 3), (2, 2, -2), (1, 2, -1), 0, 0, 0, False),
+           ((8,), (-2,), (-100,), (-3,), 0, 0, 0, False), ((3, 4), (1, 2), (2, 3), (1, 1), 0, 0, 0b11, False),
+           ((3, 4), (-1, 1), (0, 3), (1, 1), 0b01, 0, 0b01, False)]
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("shape,begin,end,strides,begin_mask,end_mask,shrink,offset", STRIDED)
+def test_strided_slice_equals_tflm(run_kernel, tmp_path, dtype, shape, begin, end, strides, begin_mask, end_mask,
+                                   shrink, offset):
+    data = _data(dtype, shape)
+    want_shape = _strided_shape(shape, begin, end, strides, begin_mask, end_mask, shrink, offset)
+    model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
+                         _strided_options(begin_mask, end_mask, shrink, offset),
+                         [_act(dtype, shape), const_t(begin), const_t(end), const_t(strides), _act(dtype, want_shape)], 1)
+    want = _check_against_tflm(run_kernel, tmp_path, model, data, compile_it=(dtype, shape) == (np.int8, (8,)))
+    assert want[0].shape[1:] == want_shape
+    print(f"STRIDED_SLICE {shape} {begin}:{end}:{strides} masks {begin_mask},{end_mask},{shrink}: "
+          f"{want[0].size} outputs equal to TFLM")
+
+
+def _strided_shape(shape, begin, end, strides, begin_mask, end_mask, shrink, offset):
+    """The output shape by Python's own slicing (an independent statement of the masks' meaning)."""
+    index = []
+    for ax, (b, e, s) in enumerate(zip(begin, end, strides)):
+        if shrink & (1 << ax):  # TFLM: begin_mask applies to a shrunk axis too (its first position)
+            index.append(0 if begin_mask & (1 << ax) else b)
+            continue
+        e = b + e if offset else e
+        index.append(slice(None if begin_mask & (1 << ax) else b, None if end_mask & (1 << ax) else e, s))
+    return np.empty(shape)[tuple(index)].shape
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("shape,axis,parts", [((1, 4, 6, 6), 3, 3), ((1, 4, 6, 6), -3, 2), ((6, 2), 0, 6)])
+def test_split_equals_tflm(run_kernel, tmp_path, dtype, shape, axis, parts):
+    """SPLIT's input 0 is the axis, input 1 the tensor: the graph input comes second."""
+    def options(b):
+        tflite.SplitOptionsStart(b)
+        tflite.SplitOptionsAddNumSplits(b, parts)
+        return tflite.SplitOptionsEnd(b)
+    out = list(shape)
+    out[axis] //= parts
+    tensors = [_act(dtype, shape), dict(const_t([axis]), shape=())] + [_act(dtype, tuple(out)) for _ in range(parts)]
+    model = one_op_model(tflite.BuiltinOperator.SPLIT, tflite.BuiltinOptions.SplitOptions, options, tensors, 1, parts,
+                         op_inputs=[1, 0])
+    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), parts, compile_it=shape == (6, 2))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("shape,axis,sizes", [((1, 5, 4, 7), 3, (2, -1, 4)), ((1, 5, 4, 7), 1, (1, 3, 1)),
+                                              ((3, 8), -1, (5, 3))])
+def test_split_v_equals_tflm(run_kernel, tmp_path, dtype, shape, axis, sizes):
+    def options(b):
+        tflite.SplitVOptionsStart(b)
+        tflite.SplitVOptionsAddNumSplits(b, len(sizes))
+        return tflite.SplitVOptionsEnd(b)
+    n = shape[axis]
+    real = [n - (sum(sizes) + 1) if s == -1 else s for s in sizes]
+    outs = [tuple(s if d == axis % len(shape) else e for d, e in enumerate(shape)) for s in real]
+    tensors = [_act(dtype, shape), const_t(sizes), dict(const_t([axis]), shape=())] + [_act(dtype, o) for o in outs]
+    model = one_op_model(tflite.BuiltinOperator.SPLIT_V, tflite.BuiltinOptions.SplitVOptions, options, tensors, 1,
+                         len(outs))
+    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), len(outs))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16])
+@pytest.mark.parametrize("shape,axis", [((1, 3, 4, 2), 1), ((1, 3, 4, 2), -1), ((4, 3), 0)])
+def test_unpack_equals_tflm(run_kernel, tmp_path, dtype, shape, axis):
+    n = shape[axis]
+
+    def options(b):
+        tflite.UnpackOptionsStart(b)
+        tflite.UnpackOptionsAddNum(b, n)
+        tflite.UnpackOptionsAddAxis(b, axis)
+        return tflite.UnpackOptionsEnd(b)
+    out = tuple(d for k, d in enumerate(shape) if k != axis % len(shape))
+    model = one_op_model(tflite.BuiltinOperator.UNPACK, tflite.BuiltinOptions.UnpackOptions, options,
+                         [_act(dtype, shape)] + [_act(dtype, out) for _ in range(n)], 1, n)
+    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), n, compile_it=shape == (4, 3))
+
+
+def test_bad_slices_are_one_line_errors(tmp_path):
+    model = one_op_model(tflite.BuiltinOperator.SLICE, tflite.BuiltinOptions.SliceOptions, _no_options,
+                         [_act(np.int8, (4, 7)), const_t((1, 2)), const_t((4, 5)), _act(np.int8, (4, 5))], 1)
+    with pytest.raises(mcu_codegen.ir.ConversionError, match=r"operator 0 \(SLICE\): begin \[1, 2\] and size"):
+        _converted(model, tmp_path)
+    model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
+                         _strided_options(0, 0, 0), [_act(np.int8, (4,)), const_t((1,)), const_t((3,)), const_t((0,)),
+                                                     _act(np.int8, (2,))], 1)
+    with pytest.raises(mcu_codegen.ir.ConversionError, match="a stride of 0 on axis 0"):
+        _converted(model, tmp_path)
+    model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
+                         _strided_options(0, 0, 0, True), [_act(np.int8, (4,)), const_t((1,)), const_t((2,)),
+                                                           const_t((1,)), _act(np.int8, (2,))], 1)
+    with pytest.raises(mcu_codegen.ir.ConversionError, match="offset are not supported"):
+        _converted(model, tmp_path)
