@@ -9,7 +9,7 @@ FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "m
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CONVS = ("conv2d", "depthwise_conv2d")
 ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh")  # layout-blind: a transpose before one moves after it
-COPIES = ("slice",)  # per-axis copies: a transpose before one moves after it, its axes permuted
+COPIES = ("slice", "gather", "tile")  # per-axis copies: a transpose before one moves after it, its axes permuted
 
 
 def canonicalize(graph):

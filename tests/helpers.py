@@ -171,3 +171,33 @@ def through_the_tool(model, x, tmp_path, modes=("int8",)):
         else:
             np.testing.assert_array_equal(c, ref)
     return [n.op for n in conv.graph.nodes]
+
+
+def float_graph_equals_onnxruntime(model, x, tmp_path):
+    """A copy-only ONNX model (one float input 'x', without a sample axis) imported and canonicalized: the float
+    graph's outputs equal onnxruntime's bit for bit (no arithmetic to round). Returns the Converter."""
+    import mcu_codegen
+    from mcu_codegen.reference import execute
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    conv = mcu_codegen.Converter.from_onnx(path)
+    got = execute(conv.graph, {conv.graph.inputs[0]: x[None]}, integer=False)
+    want = run_onnxruntime(model, {"x": x})
+    assert len(want) == len(conv.graph.outputs)
+    for name, w in zip(conv.graph.outputs, want):
+        np.testing.assert_array_equal(got[name][0].reshape(w.shape), w)
+    return conv
+
+
+def copy_kernel_checks(run_kernel, mod, attrs, shape, out_shape, expected, zero_point=0, seed=0):
+    """A copy op (ops/_index_copy.py) on int8 (with zero_point), int16 and float32 tensors: its float
+    reference, its twin and its C kernel all equal expected(data), NumPy's own indexing, bit for bit."""
+    rng = np.random.default_rng(seed)
+    for make, data in ((lambda s: qtensor(s, 0.05, zero_point), rand_int8(rng, shape)),
+                       (lambda s: stensor(s, 1e-3), rand_int16(rng, shape)),
+                       (ftensor, rng.normal(0, 1, shape).astype(np.float32))):
+        p = mod.prepare(attrs, [make(shape)], make(out_shape))
+        want = expected(data)
+        np.testing.assert_array_equal(mod.float_ref(attrs, data[None])[0].reshape(out_shape), want)
+        np.testing.assert_array_equal(mod.int_ref(p, data[None])[0].reshape(out_shape), want)
+        np.testing.assert_array_equal(run_kernel(mod, p, [data], out_shape, data.dtype), want)

@@ -146,3 +146,33 @@ def run_imported(model, inputs, dtype, all_outputs=False):
         feeds = {m["name"]: x for m, x in zip(converted.report["inputs"], inputs)}
         outs = converted.build().run(feeds)
         return [outs[m["name"]] for m in converted.report["outputs"]] if all_outputs else next(iter(outs.values()))
+
+
+def converted(model, work):
+    """A .tflite model's bytes written into the folder `work` and converted (in memory)."""
+    import mcu_codegen
+    path = Path(work) / "one_op.tflite"
+    path.write_bytes(model)
+    return mcu_codegen.Converter.from_tflite(path).convert()
+
+
+def copy_op_equals_tflm(run_kernel, work, model, data, op, n_outputs=1, compile_it=False):
+    """A one-operator file of a copy op (one graph input `data`, (N, *shape)): TFLM's outputs == our twin's ==
+    the C kernel of each `op` node (op: the ops module), and with compile_it the generated C's too. Returns
+    TFLM's outputs, a list of (N, *shape) arrays."""
+    want = run_tflm(model, [data], n_outputs)
+    model_c = converted(model, work)
+    ref = model_c.reference({model_c.report["inputs"][0]["name"]: data})
+    got = [ref[o["name"]] for o in model_c.report["outputs"]]
+    assert len(got) == n_outputs
+    nodes = [n for n in model_c.graph.nodes if n.op == op.__name__.rsplit(".", 1)[-1]]
+    assert len(nodes) == n_outputs
+    for g, node, w in zip(got, nodes, want):
+        np.testing.assert_array_equal(g.reshape(w.shape), w)
+        out = model_c.graph.tensors[node.outputs[0]]
+        c = np.stack([run_kernel(op, node.params, [d], out.shape, data.dtype) for d in data])
+        np.testing.assert_array_equal(c.reshape(w.shape), w)
+    if compile_it:
+        for g, w in zip(run_imported(model, [data], str(data.dtype), all_outputs=True), want):
+            np.testing.assert_array_equal(g.reshape(w.shape), w)
+    return want

@@ -9,8 +9,8 @@ handler(importer, index, operator)}; the two frontends collect these tables, so 
 Copy _template.py to add one.
 """
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
-               fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, slice, softmax,
-               sub, tanh, transpose)
+               fully_connected, gather, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape,
+               resize_nearest, slice, softmax, sub, tanh, tile, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -30,6 +30,9 @@ REGISTRY = {
     "concat": concat,
     "pad": pad,
     "slice": slice,
+    "gather": gather,
+    "tile": tile,
+    "resize_nearest": resize_nearest,
     "constant": constant,
     "relu": relu,
     "reshape": reshape,

@@ -3,39 +3,31 @@ Split): the imported float graph vs onnxruntime, the C copy vs its twin bit for 
 every axis and negative steps, TFLM on one-operator int8 and int16 files (several outputs included), and ONNX
 Split/Slice of an NCHW map through the tool with the layout transposes cancelled."""
 import numpy as np
-import onnx
 import pytest
 import tflite
-from helpers import ftensor, onnx_model, qtensor, rand_int8, rand_int16, run_onnxruntime, stensor, typed
+from helpers import (copy_kernel_checks, float_graph_equals_onnxruntime, onnx_model, qtensor, rand_int8, rand_int16,
+                     stensor)
 from onnx import helper
-from tflite16 import activation_t, const_t, int8_t, one_op_model, run_imported, run_tflm
+from tflite16 import activation_t, const_t, converted, copy_op_equals_tflm, int8_t, one_op_model
 
 import mcu_codegen
 from mcu_codegen.ops import slice as slice_op
-from mcu_codegen.reference import execute
 
 # (input shape, begin, size, step): each axis of an NHWC map, whole rows, single positions, negative steps,
 # ranks 1 to 5
-CASES = [((1, 6, 5, 3), (0, 1, 0, 0), (1, 4, 5, 3), (1, 1, 1, 1)), ((1, 6, 5, 3), (0, 0, 1, 0), (1, 6, 3, 3), (1, 1, 1, 1)),
-         ((1, 6, 5, 3), (0, 0, 0, 1), (1, 6, 5, 2), (1, 1, 1, 1)), ((1, 6, 5, 3), (0, 5, 4, 2), (1, 3, 2, 3), (1, -2, -3, -1)),
+CASES = [((1, 6, 5, 3), (0, 1, 0, 0), (1, 4, 5, 3), (1, 1, 1, 1)),
+         ((1, 6, 5, 3), (0, 0, 1, 0), (1, 6, 3, 3), (1, 1, 1, 1)),
+         ((1, 6, 5, 3), (0, 0, 0, 1), (1, 6, 5, 2), (1, 1, 1, 1)),
+         ((1, 6, 5, 3), (0, 5, 4, 2), (1, 3, 2, 3), (1, -2, -3, -1)),
          ((2, 3, 4), (1, 0, 3), (1, 3, 1), (1, 1, 1)), ((9,), (8,), (5,), (-2,)), ((7, 5), (1, 0), (3, 5), (2, 1)),
          ((1, 2, 3, 4, 5), (0, 1, 0, 1, 4), (1, 1, 2, 3, 3), (1, 1, 2, 1, -2))]
 
 
 @pytest.mark.parametrize("shape,begin,size,step", CASES)
 def test_c_equals_int_ref_every_element_size(run_kernel, shape, begin, size, step):
-    rng = np.random.default_rng(0)
-    attrs = dict(begin=begin, size=size, step=step)
-    want_float = None
-    for make, data in ((lambda s: qtensor(s, 0.05, -3), rand_int8(rng, shape)), (lambda s: stensor(s, 1e-3), rand_int16(rng, shape)),
-                       (ftensor, rng.normal(0, 1, shape).astype(np.float32))):
-        x, out = make(shape), make(size)
-        p = slice_op.prepare(attrs, [x], out)
-        want = slice_op.float_ref(attrs, data[None])[0]
-        np.testing.assert_array_equal(slice_op.int_ref(p, data[None])[0].reshape(size), want)
-        np.testing.assert_array_equal(run_kernel(slice_op, p, [data], size, data.dtype), want)
-        want_float = want
-    assert want_float.shape == size
+    def expected(x):  # the positions listed one by one
+        return x[np.ix_(*[b + s * np.arange(n) for b, n, s in zip(begin, size, step)])]
+    copy_kernel_checks(run_kernel, slice_op, dict(begin=begin, size=size, step=step), shape, size, expected, -3)
 
 
 def test_whole_rows_are_one_run():
@@ -53,7 +45,8 @@ def test_whole_rows_are_one_run():
 # INT64 extremes, negative steps, an axis given twice is not allowed so each appears once
 BIG = np.iinfo(np.int64).max
 ONNX_SLICES = [([1, 0], [4, 9], [1, 3], None), ([-3], [BIG], [-2], None), ([5, -1], [-BIG, 0], [2, 1], [-2, -1]),
-               ([0, 1, 1, 0], [1, 5, 6, 4], None, [1, 2, 3, 1]), ([-1], [-BIG], [0], [-1]), ([4, 0], [0, 4], [-3, 3], [-1, 3])]
+               ([0, 1, 1, 0], [1, 5, 6, 4], None, [1, 2, 3, 1]), ([-1], [-BIG], [0], [-1]),
+               ([4, 0], [0, 4], [-3, 3], [-1, 3])]
 
 
 def _onnx_slice(starts, ends, axes, steps, opset=13):
@@ -68,21 +61,10 @@ def _onnx_slice(starts, ends, axes, steps, opset=13):
     return onnx_model([helper.make_node("Slice", names, ["y"])], [("x", [1, 5, 6, 4])], [("y", None)], inits, opset)
 
 
-def _float_graph(model, tmp_path, feeds):
-    path = tmp_path / "m.onnx"
-    onnx.save(model, path)
-    conv = mcu_codegen.Converter.from_onnx(path)
-    got = execute(conv.graph, {t: feeds[k][None] for k, t in enumerate(conv.graph.inputs)}, integer=False)
-    return conv, [got[o][0] for o in conv.graph.outputs]
-
-
 @pytest.mark.parametrize("starts,ends,axes,steps", ONNX_SLICES)
 def test_onnx_slice_float_graph_equals_onnxruntime(tmp_path, starts, ends, axes, steps):
-    model = _onnx_slice(starts, ends, axes, steps)
     x = np.random.default_rng(1).normal(0, 1, (1, 5, 6, 4)).astype(np.float32)
-    want = run_onnxruntime(model, {"x": x})[0]
-    conv, got = _float_graph(model, tmp_path, [x])
-    np.testing.assert_array_equal(got[0].reshape(want.shape), want)
+    conv = float_graph_equals_onnxruntime(_onnx_slice(starts, ends, axes, steps), x, tmp_path)
     assert [n.op for n in conv.graph.nodes] == ["slice"]
 
 
@@ -101,11 +83,8 @@ def test_onnx_split_every_opset_form(tmp_path, form):
     node = helper.make_node("Split", names, [f"y{j}" for j in range(n)], **attrs)
     model = onnx_model([node], [("x", shape)], [(f"y{j}", None) for j in range(n)], inits, opset)
     x = np.random.default_rng(2).normal(0, 1, shape).astype(np.float32)
-    want = run_onnxruntime(model, {"x": x})
-    conv, got = _float_graph(model, tmp_path, [x])
-    assert len(got) == n and [n.op for n in conv.graph.nodes] == ["slice"] * n
-    for g, w in zip(got, want):
-        np.testing.assert_array_equal(g.reshape(w.shape), w)
+    conv = float_graph_equals_onnxruntime(model, x, tmp_path)
+    assert len(conv.graph.outputs) == n and [n.op for n in conv.graph.nodes] == ["slice"] * n
 
 
 def test_onnx_split_of_nchw_map_through_the_tool(tmp_path):
@@ -114,7 +93,8 @@ def test_onnx_split_of_nchw_map_through_the_tool(tmp_path):
     float32 C differs from it by the convolutions' summation order, beyond the helper's tolerance here)."""
     from helpers import through_the_tool
     rng = np.random.default_rng(3)
-    inits = {"w0": rng.normal(0, 0.5, (6, 3, 3, 3)).astype(np.float32), "w1": rng.normal(0, 0.5, (2, 2, 1, 1)).astype(np.float32),
+    inits = {"w0": rng.normal(0, 0.5, (6, 3, 3, 3)).astype(np.float32),
+             "w1": rng.normal(0, 0.5, (2, 2, 1, 1)).astype(np.float32),
              "w2": rng.normal(0, 0.5, (3, 4, 3, 3)).astype(np.float32), "split": np.array([2, 4], np.int64),
              "starts": np.array([1], np.int64), "ends": np.array([-1], np.int64), "axes": np.array([3], np.int64)}
     nodes = [helper.make_node("Conv", ["x", "w0"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
@@ -130,34 +110,6 @@ def test_onnx_split_of_nchw_map_through_the_tool(tmp_path):
 
 
 # -- TFLite: TFLM's arithmetic (a copy) on one-operator files ----------------------------------------------------
-def _converted(model, tmp_path):
-    path = tmp_path / "one_op.tflite"
-    path.write_bytes(model)
-    return mcu_codegen.Converter.from_tflite(path).convert()
-
-
-def _check_against_tflm(run_kernel, tmp_path, model, data, n_outputs=1, compile_it=False):
-    """TFLM's outputs == our twin's == each slice kernel's in C (and the generated C's with compile_it).
-    Returns TFLM's outputs, a list of (N, *shape) arrays."""
-    want = run_tflm(model, [data], n_outputs)
-    converted = _converted(model, tmp_path)
-    name = converted.report["inputs"][0]["name"]
-    ref = converted.reference({name: data})
-    got = [ref[o["name"]] for o in converted.report["outputs"]]
-    assert len(got) == n_outputs
-    for g, w in zip(got, want):
-        np.testing.assert_array_equal(g.reshape(w.shape), w)
-    nodes = [n for n in converted.graph.nodes if n.op == "slice"]
-    for node, w in zip(nodes, want):
-        out = converted.graph.tensors[node.outputs[0]]
-        c = np.stack([run_kernel(slice_op, node.params, [d], out.shape, data.dtype) for d in data])
-        np.testing.assert_array_equal(c.reshape(w.shape), w)
-    if compile_it:
-        for g, w in zip(run_imported(model, [data], str(data.dtype), all_outputs=True), want):
-            np.testing.assert_array_equal(g.reshape(w.shape), w)
-    return want
-
-
 def _act(dtype, shape):
     return int8_t(shape, 0.05, -7) if dtype == np.int8 else activation_t(shape, 1e-3)
 
@@ -178,7 +130,7 @@ def test_slice_equals_tflm(run_kernel, tmp_path, dtype, shape, begin, size):
     out_shape = tuple(n - b if s == -1 else s for b, s, n in zip(begin, size, shape))
     model = one_op_model(tflite.BuiltinOperator.SLICE, tflite.BuiltinOptions.SliceOptions, _no_options,
                          [_act(dtype, shape), const_t(begin), const_t(size), _act(dtype, out_shape)], 1)
-    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), compile_it=shape == (4, 7))
+    copy_op_equals_tflm(run_kernel, tmp_path, model, _data(dtype, shape), slice_op, compile_it=shape == (4, 7))
 
 
 def _strided_options(begin_mask, end_mask, shrink, offset=False):
@@ -212,8 +164,10 @@ def test_strided_slice_equals_tflm(run_kernel, tmp_path, dtype, shape, begin, en
     want_shape = _strided_shape(shape, begin, end, strides, begin_mask, end_mask, shrink, offset)
     model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
                          _strided_options(begin_mask, end_mask, shrink, offset),
-                         [_act(dtype, shape), const_t(begin), const_t(end), const_t(strides), _act(dtype, want_shape)], 1)
-    want = _check_against_tflm(run_kernel, tmp_path, model, data, compile_it=(dtype, shape) == (np.int8, (8,)))
+                         [_act(dtype, shape), const_t(begin), const_t(end), const_t(strides),
+                          _act(dtype, want_shape)], 1)
+    want = copy_op_equals_tflm(run_kernel, tmp_path, model, data, slice_op,
+                               compile_it=(dtype, shape) == (np.int8, (8,)))
     assert want[0].shape[1:] == want_shape
     print(f"STRIDED_SLICE {shape} {begin}:{end}:{strides} masks {begin_mask},{end_mask},{shrink}: "
           f"{want[0].size} outputs equal to TFLM")
@@ -244,7 +198,7 @@ def test_split_equals_tflm(run_kernel, tmp_path, dtype, shape, axis, parts):
     tensors = [_act(dtype, shape), dict(const_t([axis]), shape=())] + [_act(dtype, tuple(out)) for _ in range(parts)]
     model = one_op_model(tflite.BuiltinOperator.SPLIT, tflite.BuiltinOptions.SplitOptions, options, tensors, 1, parts,
                          op_inputs=[1, 0])
-    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), parts, compile_it=shape == (6, 2))
+    copy_op_equals_tflm(run_kernel, tmp_path, model, _data(dtype, shape), slice_op, parts, compile_it=shape == (6, 2))
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
@@ -261,7 +215,7 @@ def test_split_v_equals_tflm(run_kernel, tmp_path, dtype, shape, axis, sizes):
     tensors = [_act(dtype, shape), const_t(sizes), dict(const_t([axis]), shape=())] + [_act(dtype, o) for o in outs]
     model = one_op_model(tflite.BuiltinOperator.SPLIT_V, tflite.BuiltinOptions.SplitVOptions, options, tensors, 1,
                          len(outs))
-    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), len(outs))
+    copy_op_equals_tflm(run_kernel, tmp_path, model, _data(dtype, shape), slice_op, len(outs))
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int16])
@@ -277,21 +231,21 @@ def test_unpack_equals_tflm(run_kernel, tmp_path, dtype, shape, axis):
     out = tuple(d for k, d in enumerate(shape) if k != axis % len(shape))
     model = one_op_model(tflite.BuiltinOperator.UNPACK, tflite.BuiltinOptions.UnpackOptions, options,
                          [_act(dtype, shape)] + [_act(dtype, out) for _ in range(n)], 1, n)
-    _check_against_tflm(run_kernel, tmp_path, model, _data(dtype, shape), n, compile_it=shape == (4, 3))
+    copy_op_equals_tflm(run_kernel, tmp_path, model, _data(dtype, shape), slice_op, n, compile_it=shape == (4, 3))
 
 
 def test_bad_slices_are_one_line_errors(tmp_path):
     model = one_op_model(tflite.BuiltinOperator.SLICE, tflite.BuiltinOptions.SliceOptions, _no_options,
                          [_act(np.int8, (4, 7)), const_t((1, 2)), const_t((4, 5)), _act(np.int8, (4, 5))], 1)
     with pytest.raises(mcu_codegen.ir.ConversionError, match=r"operator 0 \(SLICE\): begin \[1, 2\] and size"):
-        _converted(model, tmp_path)
+        converted(model, tmp_path)
     model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
                          _strided_options(0, 0, 0), [_act(np.int8, (4,)), const_t((1,)), const_t((3,)), const_t((0,)),
                                                      _act(np.int8, (2,))], 1)
     with pytest.raises(mcu_codegen.ir.ConversionError, match="a stride of 0 on axis 0"):
-        _converted(model, tmp_path)
+        converted(model, tmp_path)
     model = one_op_model(tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions,
                          _strided_options(0, 0, 0, True), [_act(np.int8, (4,)), const_t((1,)), const_t((2,)),
                                                            const_t((1,)), _act(np.int8, (2,))], 1)
     with pytest.raises(mcu_codegen.ir.ConversionError, match="offset are not supported"):
-        _converted(model, tmp_path)
+        converted(model, tmp_path)
