@@ -34,6 +34,8 @@ def _prepared(op, dtype):
         "gather": (dict(axis=3, indices=(3, 0), shape=(1, 6, 6, 2)), [x], qtensor((1, 6, 6, 2), 0.05, zp)),
         "tile": (dict(multiples=(1, 1, 2, 1)), [x], qtensor((1, 6, 12, 4), 0.05, zp)),
         "resize_nearest": (dict(rows=tuple(range(6)) * 2, cols=tuple(range(6))), [x], qtensor((1, 12, 6, 4), 0.05, zp)),
+        "resize_bilinear": (dict(out_hw=(12, 9), align_corners=False, half_pixel=True), [x],
+                            qtensor((1, 12, 9, 4), 0.05, zp)),
         "max_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
         "avg_pool": (dict(kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0)), [x], qtensor((1, 3, 3, 4), 0.05, zp)),
         "softmax": ({}, [qtensor((1, 10), 0.1, 0)], qtensor((1, 10), 1 / 256, -128)),

@@ -10,7 +10,7 @@ Copy _template.py to add one.
 """
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
                fully_connected, gather, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape,
-               resize_nearest, slice, softmax, sub, tanh, tile, transpose)
+               resize_bilinear, resize_nearest, slice, softmax, sub, tanh, tile, transpose)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -33,6 +33,7 @@ REGISTRY = {
     "gather": gather,
     "tile": tile,
     "resize_nearest": resize_nearest,
+    "resize_bilinear": resize_bilinear,
     "constant": constant,
     "relu": relu,
     "reshape": reshape,

@@ -1,5 +1,6 @@
 """Nearest-neighbour resize of an NHWC map (TFLite RESIZE_NEAREST_NEIGHBOR with align_corners and
-half_pixel_centers; ONNX Resize mode=nearest with every coordinate_transformation_mode and nearest_mode):
+half_pixel_centers; ONNX Resize mode=nearest with every coordinate_transformation_mode and nearest_mode, and the
+ONNX importer of Resize for both modes):
 output row y reads input row rows[y], output column x input column cols[x]. The
 tables are computed at generation time by each format's own rule, in its own float arithmetic (TFLite: float32,
 as TFLM's GetNearestNeighbor); the kernel is the copy of ops/_index_copy.py, so the input's quantization is
@@ -80,14 +81,12 @@ def _text(a, name, default):
 
 
 def onnx_resize(imp, node, a):
-    """Resize (opset 11+): X, roi, scales, sizes; nearest mode only, on 4-D NCHW with N and C kept."""
+    """Resize (opset 11+): X, roi, scales, sizes on a 4-D NCHW map, N and C kept; nearest here, linear in
+    ops/resize_bilinear.py."""
+    from . import resize_bilinear
     mode = _text(a, "mode", "nearest")
-    if mode != "nearest":
-        imp.fail(node, f"mode '{mode}' is not supported (only nearest)")
-    coordinates = _text(a, "coordinate_transformation_mode", "half_pixel")
-    rounding = _text(a, "nearest_mode", "round_prefer_floor")
-    if coordinates not in ONNX_COORDINATES or rounding not in ONNX_ROUNDING:
-        imp.fail(node, f"coordinate_transformation_mode '{coordinates}' / nearest_mode '{rounding}' is not supported")
+    if mode not in ("nearest", "linear"):
+        imp.fail(node, f"mode '{mode}' is not supported (nearest and linear)")
     policy = _text(a, "keep_aspect_ratio_policy", "stretch")
     if a.get("axes") is not None or a.get("antialias", 0) or policy != "stretch":
         imp.fail(node, "the axes, antialias and keep_aspect_ratio_policy attributes are not supported")
@@ -95,6 +94,12 @@ def onnx_resize(imp, node, a):
     shape, out = imp.graph.tensors[x].shape, imp.shapes.get(node.output[0])
     if len(shape) != 4 or out is None or out[0] != shape[0] or out[1] != shape[1]:
         imp.fail(node, "only a 4-D NCHW resize of H and W is supported")
+    if mode == "linear":
+        return resize_bilinear.onnx_linear(imp, node, a, x, out)
+    coordinates = _text(a, "coordinate_transformation_mode", "half_pixel")
+    rounding = _text(a, "nearest_mode", "round_prefer_floor")
+    if coordinates not in ONNX_COORDINATES or rounding not in ONNX_ROUNDING:
+        imp.fail(node, f"coordinate_transformation_mode '{coordinates}' / nearest_mode '{rounding}' is not supported")
     scales = None
     if len(node.input) > 2 and node.input[2] and not (len(node.input) > 3 and node.input[3]):
         scales = np.asarray(imp.const(node, node.input[2], "the scales"), np.float32).reshape(-1)

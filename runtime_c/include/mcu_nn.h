@@ -292,6 +292,34 @@ MCU_KERNEL void mcu_constant(const mcu_constant_params_t *p, void *output);
 #endif
 
 typedef struct {
+    int32_t in_h, in_w, channels, out_h, out_w;
+    const int32_t *rows_lo, *rows_hi;   /* [out_h]: the two input rows y0 <= y1 each output row reads */
+    const int32_t *rows_w;              /* [out_h]: the weight of row y1 in 1/1024 (row y0: 1024 - it) */
+    const int32_t *cols_lo, *cols_hi, *cols_w;  /* [out_w]: the same for columns */
+} mcu_resize_bilinear_params_t;
+
+/* TFLM's int8 RESIZE_BILINEAR (ResizeBilinearInteger): out = round_half_away((in[y0][x0] (1024 - wy)(1024 - wx)
+ * + in[y1][x0] wy (1024 - wx) + in[y0][x1] (1024 - wy) wx + in[y1][x1] wy wx) / 2^20), NHWC, the input's
+ * quantization kept. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_resize_bilinear_s8(const mcu_resize_bilinear_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t in_h, in_w, channels, out_h, out_w;
+    const int32_t *rows_lo, *rows_hi;
+    const float *rows_frac;             /* [out_h]: input coordinate - y0 (TFLite's float kernel) */
+    const int32_t *cols_lo, *cols_hi;
+    const float *cols_frac;
+} mcu_resize_bilinear_f32_params_t;
+
+/* TFLite's float RESIZE_BILINEAR: out = in[y0][x0] (1 - dy)(1 - dx) + in[y1][x0] dy (1 - dx)
+ * + in[y0][x1] (1 - dy) dx + in[y1][x1] dy dx. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_resize_bilinear_f32(const mcu_resize_bilinear_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
     int32_t rank;                       /* outer axes walked (0 to 6), after dropping single positions */
     int32_t dims[6];                    /* output positions along each outer axis (padded with 1s) */
     int32_t count;                      /* product of dims: how many runs are copied */

@@ -88,11 +88,11 @@ def test_onnx_upsampling_between_convs_through_the_tool(tmp_path):
     assert ops == ["transpose", "conv2d", "resize_nearest", "conv2d", "transpose"], ops
 
 
-def test_linear_mode_is_a_one_line_error(tmp_path):
-    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="linear")
+def test_cubic_mode_is_a_one_line_error(tmp_path):
+    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="cubic")
     model = onnx_model([node], [("x", [1, 2, 3, 3])], [("y", None)],
                        {"roi": np.array([], np.float32), "scales": np.array([1, 1, 2, 2], np.float32)}, 13)
     path = tmp_path / "m.onnx"
     onnx.save(model, path)
-    with pytest.raises(mcu_codegen.ir.ConversionError, match=r"\(Resize\): mode 'linear' is not supported"):
+    with pytest.raises(mcu_codegen.ir.ConversionError, match=r"\(Resize\): mode 'cubic' is not supported"):
         mcu_codegen.Converter.from_onnx(path)
