@@ -98,3 +98,25 @@ def test_16x8_linear_resize_is_a_one_line_error_naming_the_node(tmp_path):
     conv.representative_dataset = [{"x": np.random.default_rng(4).normal(0, 1, (16, 1, 2, 3, 3)).astype(np.float32)}]
     with pytest.raises(mcu_codegen.ir.ConversionError, match=r"node 'up2' \(resize_bilinear\): no int16 kernel"):
         conv.convert()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps3-an547"])
+def test_emulated_cores_equal_tflm(tmp_path, board):
+    """The int8 kernel cross-built for a Cortex-M0+ and a Cortex-M55, run in QEMU: TFLM's outputs."""
+    from tflite16 import converted, run_tflm
+
+    from mcu_codegen import boards, target
+
+    def options(b):
+        tflite.ResizeBilinearOptionsStart(b)
+        tflite.ResizeBilinearOptionsAddHalfPixelCenters(b, True)
+        return tflite.ResizeBilinearOptionsEnd(b)
+    model = one_op_model(tflite.BuiltinOperator.RESIZE_BILINEAR, tflite.BuiltinOptions.ResizeBilinearOptions, options,
+                         [int8_t((1, 3, 5, 4), 0.05, -5), const_t((7, 9)), int8_t((1, 7, 9, 4), 0.05, -5)], 1)
+    data = rand_int8(np.random.default_rng(5), (3, 1, 3, 5, 4))
+    m = converted(model, tmp_path)
+    meta = m.report["inputs"][0]
+    got, _ = target.run_on_board(m.save(tmp_path / "project"), m.report, boards.load(board), {meta["name"]: data})
+    want = run_tflm(model, [data])
+    np.testing.assert_array_equal(next(iter(got.values())).reshape(want.shape), want)
