@@ -10,8 +10,9 @@ from mlperf import CASES, SHARED, dataset, onnx_path
 
 import mcu_codegen
 from mcu_codegen import planner
-from mcu_codegen.ops import (add, avg_pool, conv2d, depthwise_conv2d, dequantize, max_pool, quantize, requantize,
-                              softmax)
+from mcu_codegen.ops import (add, avg_pool, conv2d, depthwise_conv2d, dequantize, gather, max_pool, quantize,
+                              requantize, softmax)
+from mcu_codegen.ops import slice as slice_op
 from mcu_codegen.reference import NP_TYPES
 
 TFLM_ARENA = {k: v["tflm_min_arena_bytes"]
@@ -187,3 +188,30 @@ def test_elementwise_16x8_and_float32_kernels_are_exact_at_their_overlap_limit(r
             rand_int16(rng, shape) if t.dtype == "int16" else rand_int8(rng, shape) for t in ins]
     want = run_kernel(mod, p, data, out.shape, NP_TYPES[out.dtype])
     _run_overlapped(runtime, mod, p, data, want, mod.overlap_limit(p, 0, ins[0], out))
+
+
+COPY_CASES = [  # (op, attrs, input shape): the last slice of a split, a slice of rows, a reversed and an ordered gather
+    (slice_op, dict(begin=(0, 0, 0, 4), size=(1, 5, 6, 4), step=(1, 1, 1, 1)), (1, 5, 6, 8)),
+    (slice_op, dict(begin=(0, 2, 1, 0), size=(1, 3, 4, 3), step=(1, 1, 1, 1)), (1, 5, 6, 3)),
+    (slice_op, dict(begin=(0, 4, 0, 0), size=(1, 3, 6, 3), step=(1, -2, 1, 1)), (1, 5, 6, 3)),
+    (gather, dict(axis=3, indices=(0, 2, 3), shape=(1, 4, 5, 3)), (1, 4, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "float32"])
+@pytest.mark.parametrize("mod,attrs,in_shape", COPY_CASES)
+def test_copy_kernels_are_exact_at_their_overlap_limit(run_kernel, runtime, dtype, mod, attrs, in_shape):
+    """Copies that read their input in increasing order may write over it (a split's last part in place);
+    the others (here a reversed slice) must not overlap it at all."""
+    make = {"int8": lambda s: qtensor(s, 0.05, 3), "int16": lambda s: stensor(s, 1e-3), "float32": ftensor}[dtype]
+    x, out = make(in_shape), make(mod.output_shape(attrs, [in_shape]))
+    p = mod.prepare(attrs, [x], out)
+    limit = mod.overlap_limit(p, 0, x, out)
+    if min(attrs.get("step", (1,))) < 0:
+        assert limit is None
+        return
+    assert limit >= 0
+    rng = np.random.default_rng(3)
+    data = _data(rng, dtype, in_shape) if dtype != "int8" else rand_int8(rng, in_shape)
+    want = run_kernel(mod, p, [data], out.shape, data.dtype)
+    _run_overlapped(runtime, mod, p, [data], want, limit)

@@ -55,12 +55,30 @@ def prepare(indices, x, out):
                 offsets=offsets)
 
 
-def int_ref(p, x):
-    """The twin of mcu_index_copy: the same byte offsets, gathered from x's bytes; x (N, *shape)."""
-    raw = np.ascontiguousarray(x).reshape(x.shape[0], -1).view(np.uint8)
+def run_starts(p):
+    """The input byte offset of each run, in the order the kernel copies them."""
     starts, at = np.array([p["base"]], np.int64), 0
     for n in p["dims"][:p["rank"]]:
         starts = (starts[:, None] + p["offsets"][at:at + n].astype(np.int64)[None]).reshape(-1)
         at += n
+    return starts
+
+
+def overlap_limit(p, index, x, out):
+    """Run j is written at j * run bytes after reading the input from starts[j] on (memmove: a run may overlap
+    its own source). When the runs read the input in increasing order, the output may start D bytes above
+    the input, D = min(starts[j] - j * run): no run is overwritten before it is read (a slice or an ordered
+    gather: D >= 0, in place). A copy that reads some input bytes twice or out of order (tile, upsampling,
+    reversed or repeated indices) must not overlap its input: None."""
+    starts = run_starts(p)
+    if np.any(np.diff(starts) < p["run"]):
+        return None
+    return int((starts - np.arange(len(starts)) * p["run"]).min())
+
+
+def int_ref(p, x):
+    """The twin of mcu_index_copy: the same byte offsets, gathered from x's bytes; x (N, *shape)."""
+    raw = np.ascontiguousarray(x).reshape(x.shape[0], -1).view(np.uint8)
+    starts = run_starts(p)
     picked = raw[:, (starts[:, None] + np.arange(p["run"])[None]).reshape(-1)]
     return np.ascontiguousarray(picked).view(x.dtype)

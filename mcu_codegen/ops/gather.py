@@ -32,6 +32,7 @@ def prepare(attrs, ins, out):
 
 
 int_ref = _index_copy.int_ref
+overlap_limit = _index_copy.overlap_limit
 
 
 def permuted(attrs, perm):

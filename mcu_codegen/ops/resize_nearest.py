@@ -36,6 +36,7 @@ def prepare(attrs, ins, out):
 
 
 int_ref = _index_copy.int_ref
+overlap_limit = _index_copy.overlap_limit
 
 
 def tflite_table(in_size, out_size, align_corners, half_pixel_centers):

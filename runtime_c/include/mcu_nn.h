@@ -329,7 +329,8 @@ typedef struct {
 } mcu_index_copy_params_t;
 
 /* SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, GATHER, TILE, RESIZE_NEAREST_NEIGHBOR: for each output position
- * (i_0, ..., i_rank-1), row-major, copy `run` bytes from input + base + sum_d offsets_d[i_d]. Any element size. */
+ * (i_0, ..., i_rank-1), row-major, copy `run` bytes from input + base + sum_d offsets_d[i_d]. Any element size.
+ * The output may lie over the input where the runs read it in increasing order (each run is moved, memmove). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_index_copy(const mcu_index_copy_params_t *p, const void *input, void *output);
 #endif

@@ -19,7 +19,7 @@ MCU_KERNEL void mcu_index_copy(const mcu_index_copy_params_t *p, const void *inp
         offset += table[d][0];
     }
     for (int32_t n = 0; n < p->count; ++n) {
-        memcpy(out, in + offset, run);
+        memmove(out, in + offset, run);   /* in place (planner.py), a run may overlap its own source */
         out += run;
         for (int32_t d = p->rank - 1; d >= 0; --d) {   /* the next output position, last axis fastest */
             offset -= table[d][index[d]];
