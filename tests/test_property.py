@@ -14,8 +14,10 @@ from mcu_codegen import planner
 
 @st.composite
 def graphs(draw):
-    """A random NCHW network: a few conv / depthwise / pool / residual / batchnorm layers, then a head."""
+    """A random NCHW network: a few conv / depthwise / pool / residual / batchnorm layers and data movements
+    (a strided or reversed slice, a channel shuffle by Split and Concat, a nearest upsampling), then a head."""
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 31)))
+    opset = draw(st.sampled_from([11, 13, 17, 21]))
     c, h, w = draw(st.integers(1, 5)), draw(st.integers(4, 10)), draw(st.integers(4, 10))
     nodes, inits, x = [], {}, "x"
     shape = input_shape = [1, c, h, w]
@@ -36,7 +38,8 @@ def graphs(draw):
         return out
 
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["conv", "depthwise", "maxpool", "avgpool", "residual", "batchnorm"]))
+        kind = draw(st.sampled_from(["conv", "depthwise", "maxpool", "avgpool", "residual", "batchnorm", "slice",
+                                     "shuffle", "upsample"]))
         _, c, h, w = shape
         y = name("n")
         if kind in ("conv", "depthwise"):
@@ -64,7 +67,33 @@ def graphs(draw):
                                           kernel_shape=[1, 1]))
             nodes.append(helper.make_node("Add", [y + "_c", x], [y], name=y))
             x = act(y)
-        else:
+        elif kind == "slice":  # one axis: from a random start with step 1 or 2, or reversed whole
+            axis = draw(st.integers(1, 3))
+            n, step = shape[axis], draw(st.sampled_from([1, 2, -1]))
+            start = draw(st.integers(0, n - 1)) if step > 0 else n - 1
+            for part, v in (("_s", start), ("_e", n if step > 0 else -n - 1), ("_a", axis), ("_t", step)):
+                inits[y + part] = np.array([v], np.int64)
+            nodes.append(helper.make_node("Slice", [x] + [y + p for p in ("_s", "_e", "_a", "_t")], [y], name=y))
+            shape = list(shape)
+            shape[axis] = -(-(n - start) // step) if step > 0 else n
+            x = y
+        elif kind == "shuffle" and c > 1:  # channels split in two and concatenated the other way round
+            k = draw(st.integers(1, c - 1))
+            parts = [y + "_p", y + "_q"]
+            if opset < 13:
+                nodes.append(helper.make_node("Split", [x], parts, name=y + "_split", axis=1, split=[k, c - k]))
+            else:
+                inits[y + "_k"] = np.array([k, c - k], np.int64)
+                nodes.append(helper.make_node("Split", [x, y + "_k"], parts, name=y + "_split", axis=1))
+            nodes.append(helper.make_node("Concat", parts[::-1], [y], name=y, axis=1))
+            x = y
+        elif kind == "upsample" and h * w <= 36:
+            inits[y + "_roi"], inits[y + "_sc"] = np.zeros(0, np.float32), np.array([1, 1, 2, 2], np.float32)
+            nodes.append(helper.make_node("Resize", [x, y + "_roi", y + "_sc"], [y], name=y, mode="nearest",
+                                          coordinate_transformation_mode="asymmetric", nearest_mode="floor"))
+            shape = [1, c, 2 * h, 2 * w]
+            x = y
+        elif kind == "batchnorm":
             for p, v in (("_g", rng.uniform(0.5, 1.5, c)), ("_be", rng.normal(0, 0.2, c)),
                          ("_m", rng.normal(0, 0.2, c)), ("_v", rng.uniform(0.5, 2, c))):
                 inits[y + p] = v.astype(np.float32)
@@ -86,7 +115,6 @@ def graphs(draw):
     if draw(st.booleans()):
         nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1))
         out = "probs"
-    opset = draw(st.sampled_from([11, 13, 17, 21]))
     return onnx_model(nodes, [("x", ["N", *input_shape[1:]])], [(out, None)], inits, opset), input_shape, out
 
 
