@@ -2,14 +2,12 @@
 one-operator int8 and int16 files, ONNX Resize mode=nearest (every coordinate_transformation_mode and
 nearest_mode, scales and sizes) against onnxruntime, and the C copy against its twin for every element size."""
 import numpy as np
-import onnx
 import pytest
 import tflite
 from helpers import copy_kernel_checks, float_graph_equals_onnxruntime, onnx_model, rand_int8, rand_int16
 from onnx import helper
 from tflite16 import activation_t, const_t, copy_op_equals_tflm, int8_t, one_op_model
 
-import mcu_codegen
 from mcu_codegen.ops import resize_nearest
 
 SIZES = [((3, 4), (6, 8)), ((5, 7), (3, 2)), ((4, 4), (7, 5)), ((1, 3), (4, 1)), ((6, 6), (6, 6))]
@@ -86,13 +84,3 @@ def test_onnx_upsampling_between_convs_through_the_tool(tmp_path):
     x = rng.normal(0, 1, (16, 1, 3, 5, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8"))
     assert ops == ["transpose", "conv2d", "resize_nearest", "conv2d", "transpose"], ops
-
-
-def test_cubic_mode_is_a_one_line_error(tmp_path):
-    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="cubic")
-    model = onnx_model([node], [("x", [1, 2, 3, 3])], [("y", None)],
-                       {"roi": np.array([], np.float32), "scales": np.array([1, 1, 2, 2], np.float32)}, 13)
-    path = tmp_path / "m.onnx"
-    onnx.save(model, path)
-    with pytest.raises(mcu_codegen.ir.ConversionError, match=r"\(Resize\): mode 'cubic' is not supported"):
-        mcu_codegen.Converter.from_onnx(path)

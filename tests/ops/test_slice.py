@@ -249,3 +249,46 @@ def test_bad_slices_are_one_line_errors(tmp_path):
                                                            const_t((1,)), _act(np.int8, (2,))], 1)
     with pytest.raises(mcu_codegen.ir.ConversionError, match="offset are not supported"):
         converted(model, tmp_path)
+
+
+def _cli_error(path, calibration=None):
+    import subprocess
+    import sys
+    args = [sys.executable, "-m", "mcu_codegen.cli", "convert", str(path), "-o", str(path.parent / "out")]
+    args += ["--calibration", str(calibration)] if calibration else []
+    r = subprocess.run(args, capture_output=True, text=True)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    assert not (path.parent / "out").exists()
+    return lines[0]
+
+
+def test_bad_data_movements_are_one_line_errors_from_the_cli(tmp_path):
+    """Exit status 2, one line naming the file and the node or operator, nothing written."""
+    import onnx
+
+    def ellipsis(b):
+        tflite.StridedSliceOptionsStart(b)
+        tflite.StridedSliceOptionsAddEllipsisMask(b, 1)
+        return tflite.StridedSliceOptionsEnd(b)
+    (tmp_path / "ss.tflite").write_bytes(one_op_model(
+        tflite.BuiltinOperator.STRIDED_SLICE, tflite.BuiltinOptions.StridedSliceOptions, ellipsis,
+        [_act(np.int8, (4, 3)), const_t((1, 0)), const_t((3, 3)), const_t((1, 1)), _act(np.int8, (2, 3))], 1))
+    line = _cli_error(tmp_path / "ss.tflite")
+    assert "ss.tflite: operator 0 (STRIDED_SLICE): ellipsis_mask" in line, line
+
+    def batch_dims(b):
+        tflite.GatherOptionsStart(b)
+        tflite.GatherOptionsAddAxis(b, 1)
+        tflite.GatherOptionsAddBatchDims(b, 1)
+        return tflite.GatherOptionsEnd(b)
+    (tmp_path / "g.tflite").write_bytes(one_op_model(
+        tflite.BuiltinOperator.GATHER, tflite.BuiltinOptions.GatherOptions, batch_dims,
+        [_act(np.int8, (2, 3)), const_t([[0], [2]]), _act(np.int8, (2, 1))], 1))
+    assert "operator 0 (GATHER): batch_dims other than 0" in _cli_error(tmp_path / "g.tflite")
+    node = helper.make_node("Resize", ["x", "roi", "scales"], ["y"], name="up", mode="cubic")
+    onnx.save(onnx_model([node], [("x", [1, 2, 3, 3])], [("y", None)],
+                         {"roi": np.array([], np.float32), "scales": np.array([1, 1, 2, 2], np.float32)}, 13),
+              tmp_path / "r.onnx")
+    np.savez(tmp_path / "c.npz", x=np.zeros((16, 1, 2, 3, 3), np.float32))
+    assert "r.onnx: node 'up' (Resize): mode 'cubic'" in _cli_error(tmp_path / "r.onnx", tmp_path / "c.npz")
