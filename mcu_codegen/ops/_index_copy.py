@@ -6,7 +6,8 @@ and the quantization is the input's (as in TFLM, which requires it for these ops
 
 The C kernel (runtime_c/src/mcu_index_copy.c) walks the tables as byte offsets: prepare() drops axes of one
 output position into a base offset, and the inner axes that are copied whole (table = 0..n-1 over the whole
-input axis) into one contiguous run, so a slice along H of an NHWC map copies whole rows."""
+input axis) and then a contiguous part of the next one into one run, so a slice along H of an NHWC map copies
+whole rows and a slice of channels one run of channels per pixel."""
 import numpy as np
 
 from ..ir import ConversionError
@@ -39,12 +40,15 @@ def prepare(indices, x, out):
     size = x.itemsize
     strides = [s * size for s in c.row_major_strides(x.shape)]
     tables = [np.asarray(t, np.int64) * s for t, s in zip(indices, strides)]
-    run = size
+    run, base = size, 0
     while tables and np.array_equal(indices[len(tables) - 1], np.arange(x.shape[len(tables) - 1])):
         run *= x.shape[len(tables) - 1]   # copied whole: part of the contiguous run
         tables.pop()
-    base = sum(int(t[0]) for t in tables if t.size == 1)
+    base += sum(int(t[0]) for t in tables if t.size == 1)
     tables = [t for t in tables if t.size > 1]
+    if tables and np.all(np.diff(tables[-1]) == run):  # a contiguous part of the innermost axis: longer runs
+        base += int(tables[-1][0])
+        run *= tables.pop().size
     if len(tables) > c.MAX_DIMS:
         raise ConversionError(f"an index copy over {len(tables)} axes (more than {c.MAX_DIMS}) is not supported")
     dims = [int(t.size) for t in tables]

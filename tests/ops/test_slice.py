@@ -30,14 +30,18 @@ def test_c_equals_int_ref_every_element_size(run_kernel, shape, begin, size, ste
     copy_kernel_checks(run_kernel, slice_op, dict(begin=begin, size=size, step=step), shape, size, expected, -3)
 
 
-def test_whole_rows_are_one_run():
-    """A slice of H in an NHWC map copies whole rows: one run of W * C bytes per row, no per-element walk."""
-    p = slice_op.prepare(dict(begin=(0, 2, 0, 0), size=(1, 3, 5, 4), step=(1, 1, 1, 1)), [qtensor((1, 6, 5, 4), 1, 0)],
-                         qtensor((1, 3, 5, 4), 1, 0))
-    assert (p["rank"], p["run"], p["count"], p["offsets"].tolist()) == (1, 20, 3, [40, 60, 80])
-    p = slice_op.prepare(dict(begin=(0, 2, 0, 0), size=(1, 1, 5, 4), step=(1, 1, 1, 1)), [stensor((1, 6, 5, 4), 1)],
-                         stensor((1, 1, 5, 4), 1))
-    assert (p["rank"], p["base"], p["run"], p["count"]) == (0, 80, 40, 1)
+def test_contiguous_parts_are_one_run():
+    """A slice of rows of an NHWC map is one run of bytes, a slice of channels one run per pixel, a single row
+    one run from a base offset: no per-element walk."""
+    def params(begin, size, make):
+        shape = (1, 6, 5, 4)
+        return slice_op.prepare(dict(begin=begin, size=size, step=(1, 1, 1, 1)), [make(shape)], make(size))
+    p = params((0, 2, 0, 0), (1, 3, 5, 4), lambda s: qtensor(s, 1, 0))
+    assert (p["rank"], p["base"], p["run"], p["count"]) == (0, 40, 60, 1)
+    p = params((0, 0, 0, 1), (1, 6, 5, 2), lambda s: stensor(s, 1))
+    assert (p["rank"], p["dims"][:2], p["base"], p["run"], p["count"]) == (2, [6, 5], 2, 4, 30)
+    p = params((0, 0, 0, 0), (1, 6, 5, 4), lambda s: qtensor(s, 1, 0))
+    assert (p["rank"], p["base"], p["run"], p["count"]) == (0, 0, 120, 1)
 
 
 # -- ONNX ------------------------------------------------------------------------------------------------------
