@@ -5,6 +5,7 @@ quantization, as TFLM's GATHER does."""
 import numpy as np
 
 from . import _index_copy
+from .slice import axis_in_range
 
 KERNELS = _index_copy.KERNELS
 SAME_QUANT_AS_INPUT = True
@@ -44,10 +45,7 @@ def permuted(attrs, perm):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def _emit(imp, where, x, shape, axis, idx, negative_ok, emit):
-    rank = len(shape)
-    if not -rank <= axis < rank:
-        imp.fail(where, f"axis {axis} out of range for rank {rank}")
-    axis %= rank
+    axis = axis_in_range(imp, where, axis, len(shape))
     idx = np.asarray(idx).astype(np.int64)
     n = shape[axis]
     if idx.size == 0 or idx.max() >= n or idx.min() < (-n if negative_ok else 0):

@@ -75,10 +75,11 @@ def split_slices(shape, axis, sizes):
     return parts
 
 
-# -- import: ONNX ------------------------------------------------------------------------------------------------
-def onnx_axis(imp, node, axis, rank):
+# -- import ----------------------------------------------------------------------------------------------------
+def axis_in_range(imp, where, axis, rank):
+    """A negative axis counts from the end; out of range is an error naming `where` (ONNX node, TFLite index)."""
     if not -rank <= axis < rank:
-        imp.fail(node, f"axis {axis} out of range for rank {rank}")
+        imp.fail(where, f"axis {axis} out of range for rank {rank}")
     return axis % rank
 
 
@@ -96,7 +97,7 @@ def onnx_slice(imp, node, a):
         imp.fail(node, "starts, ends, axes and steps must have one value per sliced axis")
     begin, size, step = [0] * rank, list(shape), [1] * rank
     for s, e, ax, st in zip(starts.tolist(), ends.tolist(), axes.tolist(), steps.tolist()):
-        ax = onnx_axis(imp, node, int(ax), rank)
+        ax = axis_in_range(imp, node, int(ax), rank)
         if st == 0:
             imp.fail(node, "a step of 0")
         begin[ax], size[ax] = clamped_range(int(s), int(e), int(st), shape[ax])
@@ -109,20 +110,13 @@ def onnx_split(imp, node, a):
     inferred output shapes'."""
     x = imp.x(node)
     shape = imp.graph.tensors[x].shape
-    axis = onnx_axis(imp, node, a.get("axis", 0), len(shape))
+    axis = axis_in_range(imp, node, a.get("axis", 0), len(shape))
     outs = [imp.output(node, j) for j in range(len(node.output))]
     sizes = [imp.graph.tensors[t].shape[axis] for t in outs]
     if sum(sizes) != shape[axis]:
         imp.fail(node, f"parts of {sizes} do not split an axis of {shape[axis]}")
     for t, attrs in zip(outs, split_slices(shape, axis, sizes)):
         imp.emit("slice", [x], [t], node, **attrs)
-
-
-# -- import: TFLite ----------------------------------------------------------------------------------------------
-def tflite_axis(imp, k, axis, rank):
-    if not -rank <= axis < rank:
-        imp.fail(k, f"axis {axis} out of range for rank {rank}")
-    return axis % rank
 
 
 def tflite_vector(imp, k, i, what, length=None):
@@ -189,7 +183,7 @@ def _tflite_parts(imp, k, op, x, axis, sizes):
 def tflite_split(imp, k, op):
     x = op.Inputs(1)
     rank = imp.sg.Tensors(x).ShapeLength()
-    axis = tflite_axis(imp, k, tflite_vector(imp, k, op.Inputs(0), "the axis", 1)[0], rank)
+    axis = axis_in_range(imp, k, tflite_vector(imp, k, op.Inputs(0), "the axis", 1)[0], rank)
     n, parts = imp.sg.Tensors(x).ShapeAsNumpy()[axis], imp.options(op, "SplitOptions").NumSplits()
     if parts < 1 or n % parts:
         imp.fail(k, f"an axis of {n} does not split into {parts} equal parts")
@@ -199,7 +193,7 @@ def tflite_split(imp, k, op):
 def tflite_split_v(imp, k, op):
     x = op.Inputs(0)
     rank = imp.sg.Tensors(x).ShapeLength()
-    axis = tflite_axis(imp, k, tflite_vector(imp, k, op.Inputs(2), "the axis", 1)[0], rank)
+    axis = axis_in_range(imp, k, tflite_vector(imp, k, op.Inputs(2), "the axis", 1)[0], rank)
     n = int(imp.sg.Tensors(x).ShapeAsNumpy()[axis])
     sizes = tflite_vector(imp, k, op.Inputs(1), "size_splits")
     if sizes.count(-1) == 1:
@@ -211,7 +205,7 @@ def tflite_unpack(imp, k, op):
     o = imp.options(op, "UnpackOptions")
     x = op.Inputs(0)
     rank = imp.sg.Tensors(x).ShapeLength()
-    axis = tflite_axis(imp, k, o.Axis(), rank)
+    axis = axis_in_range(imp, k, o.Axis(), rank)
     n = int(imp.sg.Tensors(x).ShapeAsNumpy()[axis])
     if o.Num() != n:
         imp.fail(k, f"num {o.Num()} is not the axis's size {n}")
