@@ -56,3 +56,23 @@ def test_tflite_tile_through_the_tool():
     data = rand_int8(np.random.default_rng(3), (4,) + shape)
     got = run_imported(model, [data], "int8")
     np.testing.assert_array_equal(got.reshape((4,) + out_shape), np.tile(data, (1,) + multiples))
+
+
+def test_upsampling_as_reshape_tile_reshape_through_the_tool(tmp_path):
+    """The exporters' nearest upsampling without Resize: Reshape to (1, C, H, 1, W, 1), Tile by (1, 1, 1, 2, 1, 2),
+    Reshape to (1, C, 2H, 2W), between two convs. A 6-D tile; the layout transposes do not sink through the
+    reshapes, so two remain around it (correct, not the fastest form: Resize nearest is)."""
+    from helpers import through_the_tool
+    rng = np.random.default_rng(4)
+    inits = {"w0": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32),
+             "w1": rng.normal(0, 0.5, (2, 4, 3, 3)).astype(np.float32),
+             "s6": np.array([1, 4, 3, 1, 4, 1], np.int64), "r": np.array([1, 1, 1, 2, 1, 2], np.int64),
+             "s4": np.array([1, 4, 6, 8], np.int64)}
+    nodes = [helper.make_node("Conv", ["x", "w0"], ["c"], kernel_shape=[3, 3]),
+             helper.make_node("Reshape", ["c", "s6"], ["c6"]), helper.make_node("Tile", ["c6", "r"], ["t6"]),
+             helper.make_node("Reshape", ["t6", "s4"], ["u"]),
+             helper.make_node("Conv", ["u", "w1"], ["y"], kernel_shape=[3, 3])]
+    model = onnx_model(nodes, [("x", [1, 3, 5, 6])], [("y", [1, 2, 4, 6])], inits, 13)
+    x = rng.normal(0, 1, (16, 1, 3, 5, 6)).astype(np.float32)
+    ops = through_the_tool(model, x, tmp_path, modes=("int8", "int16x8"))
+    assert "tile" in ops and ops.count("transpose") == 4, ops
