@@ -14,6 +14,7 @@ COPIES = ("slice", "gather", "tile")  # per-axis copies: a transpose before one 
 
 def canonicalize(graph):
     g = graph.copy()
+    _repeated_elements_to_resize(g)
     _sink_transposes(g)
     _merge_duplicate_transposes(g)
     _fold_into_producers(g)
@@ -71,6 +72,40 @@ def _sink_transposes(g):
             changed = True
             g.remove_dead()
             break
+
+
+def _repeated_elements_to_resize(g):
+    """An exporter's nearest upsampling of an NCHW map by whole factors a, b (Keras' repeat_elements, older YOLO
+    ports): reshape (N, C, H, W) -> (N, C, H, 1, W, 1), tile by (1, 1, 1, a, 1, b), reshape to (N, C, aH, bW).
+    It becomes the NHWC resize_nearest between layout transposes, which then cancel with their neighbours'."""
+    for r1 in list(g.nodes):
+        x = g.tensors[r1.inputs[0]] if r1.op == "reshape" else None
+        if x is None or len(x.shape) != 4:
+            continue
+        n, c, h, w = x.shape
+        t = _sole_successor(g, r1, "tile", (n, c, h, 1, w, 1))
+        m = t.attrs["multiples"] if t is not None else None
+        r2 = _sole_successor(g, t, "reshape", None) if m is not None and m[:3] + m[4:5] == (1, 1, 1, 1) else None
+        if r2 is None or g.tensors[r2.outputs[0]].shape != (n, c, h * m[3], w * m[5]):
+            continue
+        u = g.new_tensor(x, shape=(n, h, w, c))
+        v = g.new_tensor(x, shape=(n, h * m[3], w * m[5], c), source=g.tensors[r2.outputs[0]].source)
+        rows, cols = (tuple(int(i) for i in np.arange(size * k) // k) for size, k in ((h, m[3]), (w, m[5])))
+        at = g.nodes.index(r1)
+        for old in (r1, t, r2):
+            g.nodes.remove(old)
+        g.nodes[at:at] = [Node("transpose", [x.name], [u.name], {"perm": (0, 2, 3, 1)}, t.name),
+                          Node("resize_nearest", [u.name], [v.name], {"rows": rows, "cols": cols}, t.name),
+                          Node("transpose", [v.name], list(r2.outputs), {"perm": (0, 3, 1, 2)}, t.name)]
+
+
+def _sole_successor(g, node, op, shape):
+    """The one node reading `node`'s output if it is an `op` (and that output has `shape`), else None."""
+    y = node.outputs[0]
+    readers = g.consumers(y)
+    if y in g.outputs or len(readers) != 1 or readers[0].op != op or (shape and g.tensors[y].shape != shape):
+        return None
+    return readers[0]
 
 
 def _merge_duplicate_transposes(g):
