@@ -122,6 +122,8 @@ def emit(graph, plan, name="model", optimize="speed"):
             continue
         fields = []
         for key, value in node.params.items():
+            if optimize == "size" and key in getattr(mod, "SPEED_PARAMS", ()):
+                continue  # read only by the faster forms, which size does not call: the field stays NULL
             if isinstance(value, np.ndarray):
                 array = f"n{i}_{key}"
                 arrays.append(dict(name=array, ctype=C_TYPES[str(value.dtype)], length=value.size,

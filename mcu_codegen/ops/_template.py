@@ -12,6 +12,7 @@ the ONNX schema.
 KERNELS = {"int8": ("mcu_<op>_s8", "mcu_<op>_params_t")}
 # Optional: SAME_QUANT_AS_INPUT = True (output keeps the input's scale/zero point), OUTPUT_QUANT = (scale, zp),
 # ALIAS = True (no call: the output is the input's bytes), IN_PLACE = True (the kernel writes over its input).
+# SPEED_PARAMS = (params keys only the faster forms of variants() read: --optimize size leaves them NULL).
 
 
 def output_shape(attrs, in_shapes):

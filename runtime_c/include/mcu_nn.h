@@ -51,6 +51,8 @@ typedef struct {
     const int32_t *out_mult;            /* [out_c] */
     const int32_t *out_shift;           /* [out_c] */
     int32_t depth_multiplier;           /* depthwise only: out_c = in_c * depth_multiplier */
+    const int32_t *interior_bias;       /* [out_c] or NULL: with padding, the bias with the input zero point folded
+                                         * in, for positions whose window lies inside the input (faster forms) */
 } mcu_conv2d_params_t;
 
 /* out[y][x][oc] = requant(bias[oc] + sum_{ky,kx,ic} (in[y*s+ky*d-pad][x*s+kx*d-pad][ic] - input_zp) * filter[oc][ky][kx][ic]);

@@ -85,6 +85,9 @@ static const int32_t n1_out_mult[8] = {
 static const int32_t n1_out_shift[8] = {
     -8, -7, -7, -8, -6, -8, -8, -8,
 };
+static const int32_t n1_interior_bias[8] = {
+    1410, -3727, -3456, 2671, -1384, -530, -4174, -1100,
+};
 static const int8_t n3_filter[72] = {
     -36, 35, -87, -23, 64, 21, -27, 78, 9, -28, -2, -127, 76, 19, -48, 40, -45, -9, 3, 5, -97, -127, 127, -64,
     127, -65, -66, -46, 57, 9, -114, -127, -38, -38, -115, -43, -29, -1, 106, 35, -25, 127, 127, -28, 30, -5, 18, 110,
@@ -98,6 +101,9 @@ static const int32_t n3_out_mult[8] = {
 };
 static const int32_t n3_out_shift[8] = {
     -6, -6, -7, -6, -7, -6, -7, -7,
+};
+static const int32_t n3_interior_bias[8] = {
+    -10845, -3711, -19335, -44524, 23528, -11465, -18337, 7820,
 };
 static const int8_t n4_filter[64] = {
     24, -80, 89, -127, -77, 18, 109, 21, -16, -89, -12, -1, 106, 39, -96, 127, -34, -76, 127, -4, -32, 19, 73, 86,
@@ -166,6 +172,7 @@ static const mcu_conv2d_params_t n1 = {
     .bias = n1_bias,
     .out_mult = n1_out_mult,
     .out_shift = n1_out_shift,
+    .interior_bias = n1_interior_bias,
     .input_zp = 8,
     .output_zp = -128,
 };
@@ -206,6 +213,7 @@ static const mcu_conv2d_params_t n3 = {
     .bias = n3_bias,
     .out_mult = n3_out_mult,
     .out_shift = n3_out_shift,
+    .interior_bias = n3_interior_bias,
     .input_zp = -128,
     .output_zp = -128,
 };
