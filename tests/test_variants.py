@@ -17,15 +17,18 @@ EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3
 
 def edge_model(rng):
     """NCHW (1, 7, 5, 3): 1x1 7->5 + Relu, 1x1 5->17, a residual Add and a Sub over 255 values (not a multiple
-    of 4), 1x1 17->1, 3x3 pad 1 1->6 (four channels per pass, one input channel), depthwise 3x3 pad 1 on 6 channels
-    (a group of four and two alone), 5x3 no pad 6->33 (zero point folded), Flatten, Gemm 33->19 (depth not a
-    multiple of 4) and 19->3."""
+    of 4), 1x1 17->261 and 261->17 (a depth beyond what the DSP matrix product widens on the stack, not a
+    multiple of 4; also a model output: the saturated last layers would hide its errors) added to it, 1x1 17->1,
+    3x3 pad 1 1->6 (four channels per pass, one input channel), depthwise 3x3 pad 1 on 6 channels (a group of
+    four and two alone), 5x3 no pad 6->33 (zero point folded), Flatten, Gemm 33->19 (depth not a multiple of 4)
+    and 19->3."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
     inits = {"w1": w(5, 7, 1, 1), "b1": w(5), "w2": w(17, 5, 1, 1), "b2": w(17), "w2b": w(17, 17, 1, 1),
              "b2b": w(17), "w3": w(1, 17, 1, 1), "b3": w(1), "w4": w(6, 1, 3, 3), "b4": w(6), "wd": w(6, 1, 3, 3),
-             "bd": w(6), "w5": w(33, 6, 5, 3), "b5": w(33), "f1": w(19, 33), "c1": w(19), "f2": w(3, 19), "c2": w(3)}
+             "bd": w(6), "w5": w(33, 6, 5, 3), "b5": w(33), "w6": w(261, 17, 1, 1) * 0.3, "b6": w(261),
+             "w7": w(17, 261, 1, 1) * 0.2, "b7": w(17), "f1": w(19, 33), "c1": w(19), "f2": w(3, 19), "c2": w(3)}
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[1, 1]),
         helper.make_node("Relu", ["a1"], ["r1"]),
@@ -33,7 +36,10 @@ def edge_model(rng):
         helper.make_node("Conv", ["a2", "w2b", "b2b"], ["a2b"], kernel_shape=[1, 1]),
         helper.make_node("Add", ["a2", "a2b"], ["s2a"]),
         helper.make_node("Sub", ["s2a", "a2b"], ["s2"]),
-        helper.make_node("Conv", ["s2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["s2", "w6", "b6"], ["a6"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a6", "w7", "b7"], ["a7"], kernel_shape=[1, 1]),
+        helper.make_node("Add", ["s2", "a7"], ["s3"]),
+        helper.make_node("Conv", ["s3", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
         helper.make_node("Conv", ["a3", "w4", "b4"], ["a4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Conv", ["a4", "wd", "bd"], ["d4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=6),
         helper.make_node("Conv", ["d4", "w5", "b5"], ["a5"], kernel_shape=[5, 3]),
@@ -41,7 +47,7 @@ def edge_model(rng):
         helper.make_node("Gemm", ["f", "f1", "c1"], ["g1"], transB=1),
         helper.make_node("Gemm", ["g1", "f2", "c2"], ["y"], transB=1),
     ]
-    return onnx_model(nodes, [("x", [1, 7, 5, 3])], [("y", [1, 3])], inits)
+    return onnx_model(nodes, [("x", [1, 7, 5, 3])], [("y", [1, 3]), ("a7", [1, 17, 5, 3])], inits)
 
 
 @pytest.fixture(scope="module", params=["positive", "negative"])

@@ -60,15 +60,15 @@ static inline int32_t mcu_multiply_by_quantized_multiplier(int32_t x, int32_t mu
  * which is the high word of the first three terms plus 2^(e - 2), shifted right by e - 1. */
 static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
-    if (shift < -1) {
-        const int64_t sum = (int64_t)x * multiplier + (int32_t)(((uint32_t)x & 0x80000000u) | 0x40000000u);
-        return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
+    if (shift > -2) {
+        if (shift > 0) {
+            return mcu_multiply_by_quantized_multiplier(x, multiplier, shift);
+        }
+        const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+        return shift == 0 ? high : mcu_rounding_divide_by_pot(high, 1);
     }
-    if (shift > 0) {
-        return mcu_multiply_by_quantized_multiplier(x, multiplier, shift);
-    }
-    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-    return shift == 0 ? high : mcu_rounding_divide_by_pot(high, 1);
+    const int64_t sum = (int64_t)x * multiplier + (int32_t)(((uint32_t)x & 0x80000000u) | 0x40000000u);
+    return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
 /* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a

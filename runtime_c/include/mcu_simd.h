@@ -9,6 +9,14 @@
 
 #include "mcu_nn.h"
 
+/* an inner loop kept out of its caller: inlined, the caller's loops would take the registers it needs ("unused":
+ * a header's static function that a model's forms do not call is no warning) */
+#if defined(__GNUC__)
+#define MCU_NOINLINE __attribute__((noinline, unused))
+#else
+#define MCU_NOINLINE
+#endif
+
 #if MCU_HAS_DSP
 #include <arm_acle.h>
 
