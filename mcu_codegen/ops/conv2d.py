@@ -53,9 +53,9 @@ def prepare(attrs, ins, out):
 
 
 def _matrix_product(p, dtype):
-    """A 1x1 kernel, stride 1, no padding, the zero point folded: a matrix product over the positions."""
+    """A 1x1 kernel, no padding, the zero point folded: a matrix product over the positions, each row the input
+    position under an output position (any stride: ResNet's downsampling shortcuts)."""
     return (dtype == "int8" and p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1
-            and p["stride_h"] == p["stride_w"] == 1 and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"])
             and p["pad_top"] == p["pad_left"] == 0)
 
 
@@ -71,7 +71,8 @@ def variants(p, dtype):
         # Helium: a whole window of at most 64 values gathered into registers once per position (first layers;
         # the gathering pays for 16 output channels or more: vww's 8 ran 9% slower), else sixteen int8 taps of a
         # kernel row per instruction
-        small = p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16
+        small = (p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] > 1
+                 and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16)
         mve = "mcu_conv2d_window_mve_s8" if small else "mcu_conv2d_mve_s8"
         return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve)
     return None
@@ -81,12 +82,17 @@ def overlap_limit(p, index, x, out):
     limit = c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
     if _matrix_product(p, x.dtype):
         # the matrix-product forms write two positions' outputs while both positions' inputs are still read
-        # (mcu_gemm_s8.h): the pair's outputs must end below the pair's inputs (an odd last position alone); the
-        # image rows of row_overlap_limit cover that only when a row holds two positions or more
-        positions, i, o = p["out_h"] * p["out_w"], p["in_c"] * x.itemsize, p["out_c"] * out.itemsize
-        pairs = [r * i - (r + 2) * o for r in range(0, positions - 1, 2)]
-        single = [(positions - 1) * i - positions * o] if positions % 2 else []
-        limit = min([limit, *pairs, *single])
+        # (mcu_gemm_s8.h): the pair's outputs must end below the pair's first input (an odd last position alone).
+        # Pairs run along each output image row of a strided convolution (a product per row) and along all
+        # positions at stride 1; a position's input is where the stride puts it.
+        i, o = p["in_c"] * x.itemsize, p["out_c"] * out.itemsize
+        strided = (p["stride_h"], p["stride_w"]) != (1, 1)
+        lines, width = (p["out_h"], p["out_w"]) if strided else (1, p["out_h"] * p["out_w"])
+        for y in range(lines):
+            for k in range(0, width, 2):
+                r = y * width + k
+                row_in = (y * p["stride_h"] * p["in_w"] + k * p["stride_w"]) * i
+                limit = min(limit, row_in - (r + min(2, width - k)) * o)
     return limit
 
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The int8 matrix product behind fully connected layers and 1x1 stride-1 unpadded convolutions:
+/* The int8 matrix product behind fully connected layers and 1x1 unpadded convolutions of any stride:
  *     out[r][o] = clamp(requant(bias[o] + sum_i in[r][i] * weights[o][i]) + output_zp)
+ * where row r of a strided convolution is the input position under output position r (mcu_gemm_lines_t).
  * with the input zero point already folded into the bias at generation time (bias[o] - input_zp * sum_i w[o][i],
  * exact whenever every tap reads the input: no padding), so the inner loops only multiply and add.
  * Three forms of the same integers: portable C (two rows by two outputs per pass, so that every load feeds two
@@ -23,7 +24,47 @@ typedef struct {
     int32_t output_zp, act_min, act_max;
     const int8_t *weights;
     const int32_t *bias, *out_mult, *out_shift;
+    int32_t row_step;                   /* bytes from one row's input to the next: depth, or a strided convolution's
+                                         * stride_w * in_c (mcu_gemm_lines_t walks its image rows) */
 } mcu_gemm_s8_t;
+
+/* A fully connected layer: rows one after the other. */
+static inline mcu_gemm_s8_t mcu_gemm_of_fc(const mcu_fully_connected_params_t *p)
+{
+    const mcu_gemm_s8_t g = {.rows = p->rows, .depth = p->in_features, .outputs = p->out_features,
+                             .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
+                             .weights = p->weights, .bias = p->bias, .out_mult = p->out_mult, .out_shift = p->out_shift,
+                             .row_step = p->in_features};
+    return g;
+}
+
+/* A 1x1 unpadded convolution as matrix products: stride 1 is one product over every position; a strided one is a
+ * product per output image row (`count` of them, `in_step` and `out_step` bytes apart), each row of it the input
+ * position under an output position. */
+typedef struct {
+    int32_t count, in_step, out_step;
+} mcu_gemm_lines_t;
+
+static inline int mcu_gemm_strided(const mcu_conv2d_params_t *p)
+{
+    return p->stride_h != 1 || p->stride_w != 1;
+}
+
+static inline mcu_gemm_lines_t mcu_gemm_lines_of_conv1x1(const mcu_conv2d_params_t *p)
+{
+    const mcu_gemm_lines_t lines = {mcu_gemm_strided(p) ? p->out_h : 1, p->stride_h * p->in_w * p->in_c,
+                                    p->out_w * p->out_c};
+    return lines;
+}
+
+static inline mcu_gemm_s8_t mcu_gemm_of_conv1x1(const mcu_conv2d_params_t *p)
+{
+    const mcu_gemm_s8_t g = {.rows = mcu_gemm_strided(p) ? p->out_w : p->out_h * p->out_w, .depth = p->in_c,
+                             .outputs = p->out_c, .output_zp = p->output_zp, .act_min = p->act_min,
+                             .act_max = p->act_max, .weights = p->filter, .bias = p->bias, .out_mult = p->out_mult,
+                             .out_shift = p->out_shift, .row_step = p->stride_w * p->in_c};
+    return g;
+}
 
 static inline mcu_requant_s8_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
@@ -76,8 +117,9 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r + 1 < rows; r += 2) {
-        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
+        const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
@@ -95,7 +137,7 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
         }
     }
     if (rows & 1) {
-        mcu_gemv_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
+        mcu_gemv_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
     }
 }
 
@@ -204,9 +246,10 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     int32_t pairs[MCU_GEMM_DSP_WIDENED_DEPTH];
     for (int32_t r = 0; r + 1 < rows; r += 2) {
-        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
+        const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
         int8_t *out0 = output + r * outputs;
         mcu_gemm_widen_rows2(in0, in1, widened >> 2, pairs);
         for (int32_t o = 0; o < outputs; o += 2) {
@@ -219,7 +262,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
         }
     }
     if (rows & 1) {
-        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
+        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
     }
 }
 #endif
@@ -235,8 +278,9 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *in = input + r * depth;
+        const int8_t *in = input + r * row_step;
         int8_t *out = output + r * outputs;
         for (int32_t o = 0; o < outputs4; o += 4) {
             const int8_t *w0 = weights + o * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;

@@ -16,6 +16,13 @@
 #else
 #define MCU_NOINLINE
 #endif
+/* a helper written once for two cases (a flag it is called with as a constant): inlined into each call, the
+ * compiler drops the other case's code from its loops */
+#if defined(__GNUC__)
+#define MCU_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define MCU_ALWAYS_INLINE inline
+#endif
 
 #if MCU_HAS_DSP
 #include <arm_acle.h>
