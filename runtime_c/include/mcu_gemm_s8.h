@@ -173,9 +173,8 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
 
 
 /* The DSP matrix product widens each pair of rows once into the int16 pairs SMLAD takes (so the inner loop only
- * widens weights), on the stack: 16 bytes per four depth steps, for at most this many depth steps (1 KB); deeper
- * steps read int8 rows as they are. */
-#define MCU_GEMM_DSP_WIDENED_DEPTH 256
+ * widens weights), into its scratch buffer in the arena: 16 bytes per four depth steps (fully_connected.SCRATCH,
+ * conv2d.SCRATCH). */
 
 /* Two rows' first 4 * steps values, four depth steps at a time as four words: row 0 lanes (0, 2), row 0 lanes
  * (1, 3), row 1 lanes (0, 2), row 1 lanes (1, 3). */
@@ -190,38 +189,21 @@ static MCU_NOINLINE void mcu_gemm_widen_rows2(const int8_t *in0, const int8_t *i
     }
 }
 
-/* One 2 x 2 block, acc[] = {row 0 by outputs 0 and 1, row 1 by outputs 0 and 1} in and out: the first `widened`
- * depth steps from the widened rows (per four steps two weight words, four SXTB16, eight SMLAD), deeper ones from
- * the int8 rows (SXTB16 splits the inputs' words too), the last depth % 4 one by one. Its own function: inlined,
- * the caller's loops would take the registers these loops need. */
+/* One 2 x 2 block, acc[] = {row 0 by outputs 0 and 1, row 1 by outputs 0 and 1} in and out: the depth steps
+ * from the widened rows (per four steps two weight words, four SXTB16, eight SMLAD), the last depth % 4 from the
+ * int8 rows one by one. Its own function: inlined, the caller's loops would take the registers this loop needs. */
 static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8_t *in0, const int8_t *in1,
-                                                const int8_t *w0, const int8_t *w1, int32_t widened, int32_t depth,
-                                                int32_t acc[4])
+                                                const int8_t *w0, const int8_t *w1, int32_t depth, int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     int32_t i = 0;
-    for (; i < widened; i += 4, pairs += 4) {
+    for (; i + 4 <= depth; i += 4, pairs += 4) {
         const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
         const int32_t v0e = __sxtb16(v0), v0o = mcu_sxtb16_ror8(v0), v1e = __sxtb16(v1), v1o = mcu_sxtb16_ror8(v1);
         a00 = __smlad(pairs[1], v0o, __smlad(pairs[0], v0e, a00));
         a01 = __smlad(pairs[1], v1o, __smlad(pairs[0], v1e, a01));
         a10 = __smlad(pairs[3], v0o, __smlad(pairs[2], v0e, a10));
         a11 = __smlad(pairs[3], v1o, __smlad(pairs[2], v1e, a11));
-    }
-    for (; i + 4 <= depth; i += 4) {
-        const int32_t x0 = mcu_load_s8x4(in0 + i), x1 = mcu_load_s8x4(in1 + i);
-        const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
-        const int32_t x0e = __sxtb16(x0), x1e = __sxtb16(x1), v0e = __sxtb16(v0), v1e = __sxtb16(v1);
-        a00 = __smlad(x0e, v0e, a00);
-        a01 = __smlad(x0e, v1e, a01);
-        a10 = __smlad(x1e, v0e, a10);
-        a11 = __smlad(x1e, v1e, a11);
-        const int32_t x0o = mcu_sxtb16_ror8(x0), x1o = mcu_sxtb16_ror8(x1);
-        const int32_t v0o = mcu_sxtb16_ror8(v0), v1o = mcu_sxtb16_ror8(v1);
-        a00 = __smlad(x0o, v0o, a00);
-        a01 = __smlad(x0o, v1o, a01);
-        a10 = __smlad(x1o, v0o, a10);
-        a11 = __smlad(x1o, v1o, a11);
     }
     for (; i < depth; ++i) {
         const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
@@ -237,27 +219,25 @@ static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8
 }
 
 /* DSP: 2 x 2 blocks (an odd last output repeats its first weights, discarded), an odd last row by
- * mcu_gemv_dsp_s8. The pair of rows is widened before any output is written, so an output written over its
- * own rows is safe too. */
-static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+ * mcu_gemv_dsp_s8; `pairs`: the scratch buffer, 4 * (depth & ~3) bytes (NULL: a single row needs none). The pair
+ * of rows is widened before any output is written, so an output written over its own rows is safe too. */
+static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
 {
-    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
-    const int32_t widened = depth4 < MCU_GEMM_DSP_WIDENED_DEPTH ? depth4 : MCU_GEMM_DSP_WIDENED_DEPTH;
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
     const int32_t row_step = g->row_step;
-    int32_t pairs[MCU_GEMM_DSP_WIDENED_DEPTH];
     for (int32_t r = 0; r + 1 < rows; r += 2) {
         const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
         int8_t *out0 = output + r * outputs;
-        mcu_gemm_widen_rows2(in0, in1, widened >> 2, pairs);
+        mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
             const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
             const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
             int32_t acc[4] = {bias[o], b1, bias[o], b1};
-            mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, widened, depth, acc);
+            mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
             mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc[0], acc[1], acc[2], acc[3]);
         }
     }

@@ -66,7 +66,8 @@ MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input,
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
-MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                  void *scratch); /* kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
@@ -74,7 +75,8 @@ MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int
  * over the out_h * out_w positions (mcu_gemm_s8.h). Portable, DSP (MCU_HAS_DSP) and Helium (MCU_HAS_MVE) forms. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
-MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch); /* 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
@@ -111,7 +113,7 @@ MCU_KERNEL void mcu_fully_connected_s8(const mcu_fully_connected_params_t *p, co
 MCU_KERNEL void mcu_fully_connected_fast_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                             int8_t *output);
 MCU_KERNEL void mcu_fully_connected_dsp_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
-                                           int8_t *output);
+                                           int8_t *output, void *scratch); /* rows >= 2: 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                            int8_t *output);
 #endif

@@ -3,12 +3,13 @@
 #include "mcu_gemm_s8.h"
 
 #if MCU_HAS_DSP
-MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
+MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch)
 {
     const mcu_gemm_s8_t g = mcu_gemm_of_conv1x1(p);
     const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
     for (int32_t y = 0; y < lines.count; ++y) {
-        mcu_gemm_dsp_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+        mcu_gemm_dsp_s8(&g, input + y * lines.in_step, output + y * lines.out_step, scratch);
     }
 }
 #else

@@ -328,7 +328,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #else
@@ -349,35 +349,35 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #elif MCU_HAS_DSP
-    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16), (void *)(a + 144));
 #else
-    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #endif
     MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_mve_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #else
-    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_fast_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #endif
     MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
-    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 16), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(6);
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
 #if MCU_HAS_MVE
-    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
 #elif MCU_HAS_DSP
-    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32), 0);
 #else
-    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
 #endif
     MCU_PROFILE_LAYER(8);
     /* softmax: softmax 1x10 -> 1x10 */
-    mcu_softmax_s8(&n9, (const int8_t *)(a + 0), (int8_t *)(a + 0));
+    mcu_softmax_s8(&n9, (const int8_t *)(a + 32), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(9);
     return 0;
 }
