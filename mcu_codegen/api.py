@@ -166,6 +166,7 @@ class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
     def __init__(self, graph, name="model", strategy=None, optimize="speed"):
+        emit.assign_scratch(graph, optimize)  # the arena also holds what the chosen kernel forms work in
         self.graph, self.name = planner.schedule(graph, strategy), name
         self.plan = planner.plan(self.graph, strategy)
         graph = self.graph

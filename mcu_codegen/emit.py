@@ -8,7 +8,7 @@ import numpy as np
 
 from . import __version__, ops
 from .frontend import shown
-from .planner import alias_of
+from .planner import alias_of, scratch_name
 
 _PACKAGE = Path(__file__).resolve().parent
 # installed wheel: inside the package; source checkout: the repository's top-level folders
@@ -91,15 +91,53 @@ def include_conditions(chains):
     return out
 
 
-def call_lines(forms, args):
-    """The call of a kernel in its forms [(selecting macro or None, function)]: one line, or an #if chain."""
+def call_lines(forms, args, scratch_args=None):
+    """The call of a kernel in its forms [(selecting macro or None, function)]: one line, or an #if chain;
+    scratch_args: {function: its arguments} for the forms that also take their scratch buffer."""
+    scratch_args = scratch_args or {}
     if len(forms) == 1:
-        return [f"    {forms[0][1]}({args});"]
+        return [f"    {forms[0][1]}({scratch_args.get(forms[0][1], args)});"]
     lines = []
     for k, (macro, function) in enumerate(forms):
         lines.append(f"#if {macro}" if k == 0 else f"#elif {macro}" if macro else "#else")
-        lines.append(f"    {function}({args});")
+        lines.append(f"    {function}({scratch_args.get(function, args)});")
     return lines + ["#endif"]
+
+
+def _kernel(graph, node, mod, in_dtype, out_dtype):
+    """(C function, params type) of the node's op for its types, or a one-line error naming the node."""
+    from .ir import ConversionError
+    try:
+        return ops.kernel(mod, in_dtype, out_dtype)
+    except ConversionError as e:  # an op without a kernel for this type (e.g. no int16 one)
+        raise ConversionError(f"{graph.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
+
+
+def forms_of(graph, node, optimize="speed"):
+    """The kernel forms a node's call chooses among [(selecting macro or None, function)]: its op's faster forms
+    for this shape (variants) unless optimize is "size", else the one kernel."""
+    mod = ops.get(node.op)
+    ins = [graph.tensors[x] for x in node.inputs]
+    in_dtype, out_dtype = ins[0].dtype if ins else None, graph.tensors[node.outputs[0]].dtype
+    function, _ = _kernel(graph, node, mod, in_dtype, out_dtype)
+    return ((optimize == "speed" and hasattr(mod, "variants")
+             and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out_dtype))) or [(None, function)])
+
+
+def scratch_forms(graph, node, optimize="speed"):
+    """{function: scratch bytes} of the node's forms that take a scratch buffer (an op's SCRATCH table: function
+    -> bytes for the params; 0 still takes the argument, as NULL)."""
+    table = getattr(ops.get(node.op), "SCRATCH", None)
+    if not table:
+        return {}
+    return {f: table[f](node.params) for _, f in forms_of(graph, node, optimize) if f in table}
+
+
+def assign_scratch(graph, optimize="speed"):
+    """Before planning: each node's scratch bytes, the most any of its forms needs (the arena holds it while the
+    node runs, whichever form the compiler picks)."""
+    for node in graph.nodes:
+        node.scratch = max(scratch_forms(graph, node, optimize).values(), default=0)
 
 
 def emit(graph, plan, name="model", optimize="speed"):
@@ -123,6 +161,8 @@ def emit(graph, plan, name="model", optimize="speed"):
             continue
         fields = []
         for key, value in node.params.items():
+            if optimize == "size" and key in getattr(mod, "SPEED_PARAMS", ()):
+                continue  # read only by the faster forms, which size does not call: the field stays NULL
             if isinstance(value, np.ndarray):
                 array = f"n{i}_{key}"
                 arrays.append(dict(name=array, ctype=C_TYPES[str(value.dtype)], length=value.size,
@@ -131,19 +171,18 @@ def emit(graph, plan, name="model", optimize="speed"):
             else:
                 fields.append((key, c_value(value)))
         in_dtype = ins[0].dtype if ins else None
-        try:
-            function, params_type = ops.kernel(mod, in_dtype, out.dtype)
-        except ConversionError as e:  # an op without a kernel for this type (e.g. no int16 one)
-            raise ConversionError(f"{graph.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
-        forms = ((optimize == "speed" and hasattr(mod, "variants")
-                  and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out.dtype))) or [(None, function)])
+        function, params_type = _kernel(graph, node, mod, in_dtype, out.dtype)
+        forms = forms_of(graph, node, optimize)
         chains.append(forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
         args = [_arena_pointer(t, plan, const=True) for t in ins]
         if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
             args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
         args.append(_arena_pointer(out, plan, const=False))
-        calls.append(dict(comment=comment, lines=call_lines(forms, f"&n{i}, {', '.join(args)}"), node=i))
+        args = f"&n{i}, {', '.join(args)}"
+        scratch = f"(void *)(a + {plan.offsets[scratch_name(node)]})" if node.scratch else "0"
+        scratch_args = {f: f"{args}, {scratch}" for f in scratch_forms(graph, node, optimize)}
+        calls.append(dict(comment=comment, lines=call_lines(forms, args, scratch_args), node=i))
     conditions = include_conditions(chains)
     used = sorted(conditions)
 

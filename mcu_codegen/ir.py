@@ -43,6 +43,7 @@ class Node:
     attrs: dict = field(default_factory=dict)   # float-level description: weights, strides, fused clamp...
     name: str = ""                  # the model's node name, for comments and errors only
     params: dict = None             # set by quantize: every integer the C kernel needs
+    scratch: int = 0                # arena bytes its kernel's faster forms work in while it runs (emit.assign_scratch)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Stage 4: execution order and arena layout, at generation time. Everything the generated code keeps in RAM
-(inputs, outputs, activations) is in the one arena.
+(inputs, outputs, activations, and the scratch buffer a faster kernel form works in while its node runs) is in
+the one arena.
 
 - Aliases (reshapes, in-place ops) share their input's buffer.
 - An op may write its output over an input that dies at that op, as far as the op's `overlap_limit` allows:
@@ -49,17 +50,36 @@ def alias_of(graph, node):
     return node.inputs[0] if getattr(mod, "ALIAS", False) or getattr(mod, "IN_PLACE", False) else None
 
 
+def scratch_name(node):
+    """The arena buffer a node's kernel works in (node.scratch bytes), alive only while the node runs: planned
+    like a tensor, named so that no tensor can take the name (tensor names have no spaces)."""
+    return f"{node.outputs[0]} (scratch)"
+
+
+def _is_scratch(buffer):
+    return buffer.tensors[0].endswith(" (scratch)")
+
+
 def lifetimes(graph):
-    """tensor -> [first, last] step at which it must hold its value."""
+    """tensor (and scratch buffer) -> [first, last] step at which it must hold its value."""
     span = {name: [-1, -1] for name in graph.inputs}
     for i, node in enumerate(graph.nodes):
         for x in node.inputs:
             span[x][1] = max(span[x][1], i)
         for y in node.outputs:
             span[y] = [i, i]
+        if node.scratch:
+            span[scratch_name(node)] = [i, i]
     for name in graph.outputs:
         span[name][1] = len(graph.nodes)
     return span
+
+
+def sizes(graph):
+    """Bytes of every tensor and scratch buffer the arena holds."""
+    out = {name: t.nbytes for name, t in graph.tensors.items()}
+    out.update((scratch_name(n), n.scratch) for n in graph.nodes if n.scratch)
+    return out
 
 
 def allowed_overlaps(graph):
@@ -103,12 +123,12 @@ def _align_down(n):
 
 
 def _buffers(graph):
-    span = lifetimes(graph)
+    span, size = lifetimes(graph), sizes(graph)
     roots = _alias_roots(graph)
     groups = {}
     for name in span:
         groups.setdefault(roots.get(name, name), []).append(name)
-    return [Buffer(sorted(names), max(graph.tensors[n].nbytes for n in names), min(span[n][0] for n in names),
+    return [Buffer(sorted(names), max(size[n] for n in names), min(span[n][0] for n in names),
                    max(span[n][1] for n in names)) for _, names in sorted(groups.items())]
 
 
@@ -135,7 +155,9 @@ def _place(buffers, key, overlaps):
     for (y, x), d in overlaps.items():
         limit[id(group[y]), id(group[x])] = d
     placed = []
-    for b in sorted(buffers, key=lambda b: key(b, conflicts) + (b.tensors[0],)):
+    # scratch buffers last, into the gaps the tensors leave or on top: small and alive for one step, they would
+    # otherwise take the places that chains of in-place tensors need
+    for b in sorted(buffers, key=lambda b: (_is_scratch(b),) + key(b, conflicts) + (b.tensors[0],)):
         live = [p for p in placed if p.first <= b.last and b.first <= p.last]
         candidates = {0}
         for p in live:
@@ -254,8 +276,8 @@ def _greedy_order(graph):
         def live_after(i):
             d = done | {i}
             alive = produced | set(graph.nodes[i].outputs)
-            return sum(graph.tensors[t].nbytes for t in alive
-                       if t in graph.outputs or readers.get(t, set()) - d)
+            return graph.nodes[i].scratch + sum(graph.tensors[t].nbytes for t in alive
+                                                if t in graph.outputs or readers.get(t, set()) - d)
         i = min(_ready(graph, done, produced), key=lambda i: (live_after(i), i))
         order.append(i)
         done.add(i)
@@ -267,7 +289,7 @@ def check(graph, plan):
     """Independent of the placement: every tensor fits the arena, is aligned, and no two tensors alive at the
     same step share a byte unless they are aliases of each other, or the op writing one over the other allows
     that overlap (re-derived here from the ops, not taken from the plan). Raises AssertionError."""
-    span = lifetimes(graph)
+    span, size = lifetimes(graph), sizes(graph)
     group = {name: {name} for name in span}
     for node in graph.nodes:
         src = alias_of(graph, node)
@@ -290,15 +312,16 @@ def check(graph, plan):
                     overlap_ok[node.outputs[0], t] = d
     names = sorted(span)
     for name in names:
-        off, size = plan.offsets[name], graph.tensors[name].nbytes
-        assert off % ALIGN == 0 and off >= 0 and off + size <= plan.arena_size, f"{name} outside the arena or misaligned"
+        off = plan.offsets[name]
+        assert off % ALIGN == 0 and off >= 0 and off + size[name] <= plan.arena_size, \
+            f"{name} outside the arena or misaligned"
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             (fa, la), (fb, lb) = span[a], span[b]
             if b in group[a] or not (fa <= lb and fb <= la):
                 continue
             oa, ob = plan.offsets[a], plan.offsets[b]
-            sa, sb = graph.tensors[a].nbytes, graph.tensors[b].nbytes
+            sa, sb = size[a], size[b]
             if oa + sa <= ob or ob + sb <= oa:
                 continue
             if (a, b) in overlap_ok and oa - ob <= overlap_ok[a, b]:

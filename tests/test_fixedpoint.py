@@ -123,6 +123,10 @@ def test_c_helpers_equal_python_on_1e5_values(runtime):
     m[2000:3000] = 1 << 30
     s[3000:4000] = -31
     s[4000:5000] = 0
+    s[5000:6000] = -1  # the one right shift outside the single-floor form
+    s[6000:7000] = -2  # its smallest shift
+    a[6000:6500] = np.iinfo(np.int32).max - rng.integers(0, 1 << 20, 500)  # sums near the 64-bit product's top
+    a[6500:7000] = np.iinfo(np.int32).min + rng.integers(0, 1 << 20, 500)
     np.testing.assert_array_equal(_c(runtime, "t_requant", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
 
 

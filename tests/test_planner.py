@@ -68,6 +68,19 @@ def test_checker_rejects_an_overlap_past_the_op_limit():
         planner.check(graph, plan)
 
 
+def test_scratch_buffers_are_planned_and_checked():
+    """A DSP matrix product's scratch is a buffer of the arena alive while its node runs: placed apart from the
+    node's input and output, and the checker refuses it over either."""
+    graph = quantized_graph("kws")
+    plan = planner.plan(graph)
+    planner.check(graph, plan)
+    node = next(n for n in graph.nodes if n.scratch)
+    assert node.scratch == 4 * (node.params["in_c"] & ~3)
+    plan.offsets[planner.scratch_name(node)] = plan.offsets[node.inputs[0]]
+    with pytest.raises(AssertionError, match="overlap"):
+        planner.check(graph, plan)
+
+
 def test_checker_rejects_out_of_arena():
     graph = quantized_graph("ad")
     plan = planner.plan(graph)
@@ -96,6 +109,8 @@ def _conv_case(op, hw, c, oc, kernel, stride, pads):
 OVERLAP_CASES = [
     (conv2d, *_conv_case(conv2d, (9, 7), 3, 8, (3, 3), 1, (1, 1, 1, 1))),
     (conv2d, *_conv_case(conv2d, (9, 7), 8, 4, (1, 1), 1, (0, 0, 0, 0))),
+    (conv2d, *_conv_case(conv2d, (9, 7), 4, 12, (1, 1), 1, (0, 0, 0, 0))),  # more outputs than inputs per position
+    (conv2d, *_conv_case(conv2d, (9, 7), 4, 12, (1, 1), 2, (0, 0, 0, 0))),  # strided: a product per image row
     (conv2d, *_conv_case(conv2d, (10, 6), 4, 8, (3, 3), 2, (0, 0, 1, 1))),
     (depthwise_conv2d, *_conv_case(depthwise_conv2d, (8, 5), 6, 6, (3, 3), 1, (1, 1, 1, 1))),
     (depthwise_conv2d, *_conv_case(depthwise_conv2d, (8, 6), 3, 6, (3, 3), 2, (1, 1, 1, 1))),
@@ -112,6 +127,10 @@ def test_windowed_kernels_are_exact_at_their_overlap_limit(runtime, mod, attrs, 
     data = rand_int8(np.random.default_rng(1), in_shape)
     want = typed(mod.int_ref(p, data[None])[0], out)
     _run_overlapped(runtime, mod, p, [data], want, mod.overlap_limit(p, 0, x, out))
+    # the portable faster forms the host compiles (the DSP and Helium ones: tests/test_variants.py on QEMU)
+    for macro, function in (getattr(mod, "variants", lambda *a: None)(p, "int8") or []):
+        if macro is None:
+            _run_overlapped(runtime, mod, p, [data], want, mod.overlap_limit(p, 0, x, out), function)
 
 
 @pytest.mark.parametrize("mod", [add, softmax, quantize, dequantize])
@@ -132,15 +151,17 @@ def test_elementwise_kernels_are_exact_at_their_overlap_limit(runtime, mod):
     _run_overlapped(runtime, mod, p, data, want, mod.overlap_limit(p, 0, x, out))
 
 
-def _run_overlapped(runtime, mod, params, inputs, want, limit):
-    """The first input and the output in one buffer, the output exactly `limit` bytes above the input."""
+def _run_overlapped(runtime, mod, params, inputs, want, limit, function=None):
+    """The first input and the output in one buffer, the output exactly `limit` bytes above the input; `function`:
+    a faster form of the op's kernel instead of the kernel."""
     ffi, lib = runtime
     size = inputs[0].nbytes + want.nbytes + abs(limit) + 64
     arena = ffi.new("uint8_t[]", size)
     in_off = max(0, -limit) + 16
     out_off = in_off + limit
     ffi.memmove(arena + in_off, inputs[0].tobytes(), inputs[0].nbytes)
-    function, params_type = c_kernel(mod, inputs[0].dtype, want.dtype)
+    kernel, params_type = c_kernel(mod, inputs[0].dtype, want.dtype)
+    function = function or kernel
     struct, keep = params_struct(ffi, params_type, params)
     others = [ffi.new(f"{C_TYPES[extra.dtype]}[]", extra.ravel().tolist()) for extra in inputs[1:]]
     getattr(lib, function)(struct, ffi.cast("void *", arena + in_off),

@@ -12,6 +12,9 @@ the ONNX schema.
 KERNELS = {"int8": ("mcu_<op>_s8", "mcu_<op>_params_t")}
 # Optional: SAME_QUANT_AS_INPUT = True (output keeps the input's scale/zero point), OUTPUT_QUANT = (scale, zp),
 # ALIAS = True (no call: the output is the input's bytes), IN_PLACE = True (the kernel writes over its input).
+# SPEED_PARAMS = (params keys only the faster forms of variants() read: --optimize size leaves them NULL).
+# SCRATCH = {form function: params -> bytes}: forms that take a last `void *scratch` argument, a buffer of the
+# arena planned for the node's run.
 
 
 def output_shape(attrs, in_shapes):

@@ -4,6 +4,12 @@ import numpy as np
 from .. import stable
 from . import _common as c
 
+# params only the faster forms read: --optimize size leaves them out (NULL), saving their flash
+SPEED_PARAMS = ("interior_bias",)
+# the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
+# positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window
+SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
+           "mcu_conv2d_mve_s8": lambda p: p["kernel_h"] * p["kernel_w"] * p["in_c"]}
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t")}
@@ -38,17 +44,22 @@ def prepare(attrs, ins, out):
     folded = not wide and not any(attrs["pads"])
     if folded:
         bias = c.fold_input_zero_point(w_q, bias, x.zero_point)
-    c.check_accumulator(int(np.prod(w_q.shape[1:])), bias, wide, folded)
+    taps = int(np.prod(w_q.shape[1:]))
+    c.check_accumulator(taps, bias, wide, folded)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
     p.update(act_min=act_min, act_max=act_max, filter=w_q, bias=bias.astype(np.int64 if wide else np.int32),
              out_mult=mult, out_shift=shift)
+    if not wide and not folded:  # padded: the positions whose whole window is inside can still fold it
+        interior = c.fold_input_zero_point(w_q, bias, x.zero_point)
+        c.check_accumulator(taps, interior, folded=True)
+        p["interior_bias"] = interior.astype(np.int32)
     return p if wide else dict(p, input_zp=0 if folded else x.zero_point, output_zp=out.zero_point)
 
 
 def _matrix_product(p, dtype):
-    """A 1x1 kernel, stride 1, no padding, the zero point folded: a matrix product over the positions."""
+    """A 1x1 kernel, no padding, the zero point folded: a matrix product over the positions, each row the input
+    position under an output position (any stride: ResNet's downsampling shortcuts)."""
     return (dtype == "int8" and p["input_zp"] == 0 and p["kernel_h"] == p["kernel_w"] == 1
-            and p["stride_h"] == p["stride_w"] == 1 and (p["in_h"], p["in_w"]) == (p["out_h"], p["out_w"])
             and p["pad_top"] == p["pad_left"] == 0)
 
 
@@ -64,7 +75,8 @@ def variants(p, dtype):
         # Helium: a whole window of at most 64 values gathered into registers once per position (first layers;
         # the gathering pays for 16 output channels or more: vww's 8 ran 9% slower), else sixteen int8 taps of a
         # kernel row per instruction
-        small = p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16
+        small = (p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] > 1
+                 and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16)
         mve = "mcu_conv2d_window_mve_s8" if small else "mcu_conv2d_mve_s8"
         return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve)
     return None
@@ -74,12 +86,17 @@ def overlap_limit(p, index, x, out):
     limit = c.row_overlap_limit(p, x, out, p["in_c"], p["out_c"])
     if _matrix_product(p, x.dtype):
         # the matrix-product forms write two positions' outputs while both positions' inputs are still read
-        # (mcu_gemm_s8.h): the pair's outputs must end below the pair's inputs (an odd last position alone); the
-        # image rows of row_overlap_limit cover that only when a row holds two positions or more
-        positions, i, o = p["out_h"] * p["out_w"], p["in_c"] * x.itemsize, p["out_c"] * out.itemsize
-        pairs = [r * i - (r + 2) * o for r in range(0, positions - 1, 2)]
-        single = [(positions - 1) * i - positions * o] if positions % 2 else []
-        limit = min([limit, *pairs, *single])
+        # (mcu_gemm_s8.h): the pair's outputs must end below the pair's first input (an odd last position alone).
+        # Pairs run along each output image row of a strided convolution (a product per row) and along all
+        # positions at stride 1; a position's input is where the stride puts it.
+        i, o = p["in_c"] * x.itemsize, p["out_c"] * out.itemsize
+        strided = (p["stride_h"], p["stride_w"]) != (1, 1)
+        lines, width = (p["out_h"], p["out_w"]) if strided else (1, p["out_h"] * p["out_w"])
+        for y in range(lines):
+            for k in range(0, width, 2):
+                r = y * width + k
+                row_in = (y * p["stride_h"] * p["in_w"] + k * p["stride_w"]) * i
+                limit = min(limit, row_in - (r + min(2, width - k)) * o)
     return limit
 
 

@@ -5,6 +5,7 @@ from .. import stable
 from . import _common as c
 from . import conv2d
 
+SPEED_PARAMS = conv2d.SPEED_PARAMS
 KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_depthwise_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t")}

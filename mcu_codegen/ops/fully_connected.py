@@ -6,6 +6,9 @@ from ..ir import ConversionError
 from .. import stable
 from . import _common as c
 
+# the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
+# rows to int16 pairs (16 bytes per four features; a single row needs none)
+SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) if p["rows"] > 1 else 0}
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
            "int16": ("mcu_fully_connected_s16", "mcu_fully_connected_s16_params_t"),
            "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t")}

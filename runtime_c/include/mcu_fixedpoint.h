@@ -50,19 +50,25 @@ static inline int32_t mcu_multiply_by_quantized_multiplier(int32_t x, int32_t mu
 }
 
 /* mcu_multiply_by_quantized_multiplier, the same integers for every multiplier >= 0 (prepare's are 0 or in
- * [2^30, 2^31)), in fewer instructions: a multiplier >= 0 cannot meet the high-mul's one saturating case
- * (INT32_MIN squared), and its rounding (ties toward +infinity) is floor((x * m + 2^30) / 2^31) for either sign;
- * the rounding shift of the common case (shift <= 0, a real multiplier below 1) needs no left shift. */
+ * [2^30, 2^31)), in fewer instructions. A multiplier >= 0 cannot meet the high-mul's one saturating case
+ * (INT32_MIN squared), and its rounding (ties toward +infinity) is floor((x * m + 2^30) / 2^31) for either sign.
+ * The common case, shift = -e <= -2 (a real multiplier below 1/4), needs no left shift, and the high-mul and the
+ * rounding divide by 2^e (ties away from zero: half up, minus one for a negative value) are one floor over the
+ * 64-bit product:
+ *     floor((x * m + 2^30 - [x < 0] * 2^31 + 2^(30 + e)) / 2^(31 + e))
+ * ([x < 0] stands for "the high-mul is negative": they differ only where the high-mul is 0, and both give 0),
+ * which is the high word of the first three terms plus 2^(e - 2), shifted right by e - 1. */
 static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
-    if (shift > 0) {
-        return mcu_multiply_by_quantized_multiplier(x, multiplier, shift);
+    if (shift > -2) {
+        if (shift > 0) {
+            return mcu_multiply_by_quantized_multiplier(x, multiplier, shift);
+        }
+        const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+        return shift == 0 ? high : mcu_rounding_divide_by_pot(high, 1);
     }
-    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-    const int32_t exponent = -shift;
-    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> exponent) + ((high & mask) > threshold ? 1 : 0);
+    const int64_t sum = (int64_t)x * multiplier + (int32_t)(((uint32_t)x & 0x80000000u) | 0x40000000u);
+    return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
 /* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The int8 matrix product behind fully connected layers and 1x1 stride-1 unpadded convolutions:
+/* The int8 matrix product behind fully connected layers and 1x1 unpadded convolutions of any stride:
  *     out[r][o] = clamp(requant(bias[o] + sum_i in[r][i] * weights[o][i]) + output_zp)
+ * where row r of a strided convolution is the input position under output position r (mcu_gemm_lines_t).
  * with the input zero point already folded into the bias at generation time (bias[o] - input_zp * sum_i w[o][i],
  * exact whenever every tap reads the input: no padding), so the inner loops only multiply and add.
  * Three forms of the same integers: portable C (two rows by two outputs per pass, so that every load feeds two
@@ -23,7 +24,47 @@ typedef struct {
     int32_t output_zp, act_min, act_max;
     const int8_t *weights;
     const int32_t *bias, *out_mult, *out_shift;
+    int32_t row_step;                   /* bytes from one row's input to the next: depth, or a strided convolution's
+                                         * stride_w * in_c (mcu_gemm_lines_t walks its image rows) */
 } mcu_gemm_s8_t;
+
+/* A fully connected layer: rows one after the other. */
+static inline mcu_gemm_s8_t mcu_gemm_of_fc(const mcu_fully_connected_params_t *p)
+{
+    const mcu_gemm_s8_t g = {.rows = p->rows, .depth = p->in_features, .outputs = p->out_features,
+                             .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
+                             .weights = p->weights, .bias = p->bias, .out_mult = p->out_mult, .out_shift = p->out_shift,
+                             .row_step = p->in_features};
+    return g;
+}
+
+/* A 1x1 unpadded convolution as matrix products: stride 1 is one product over every position; a strided one is a
+ * product per output image row (`count` of them, `in_step` and `out_step` bytes apart), each row of it the input
+ * position under an output position. */
+typedef struct {
+    int32_t count, in_step, out_step;
+} mcu_gemm_lines_t;
+
+static inline int mcu_gemm_strided(const mcu_conv2d_params_t *p)
+{
+    return p->stride_h != 1 || p->stride_w != 1;
+}
+
+static inline mcu_gemm_lines_t mcu_gemm_lines_of_conv1x1(const mcu_conv2d_params_t *p)
+{
+    const mcu_gemm_lines_t lines = {mcu_gemm_strided(p) ? p->out_h : 1, p->stride_h * p->in_w * p->in_c,
+                                    p->out_w * p->out_c};
+    return lines;
+}
+
+static inline mcu_gemm_s8_t mcu_gemm_of_conv1x1(const mcu_conv2d_params_t *p)
+{
+    const mcu_gemm_s8_t g = {.rows = mcu_gemm_strided(p) ? p->out_w : p->out_h * p->out_w, .depth = p->in_c,
+                             .outputs = p->out_c, .output_zp = p->output_zp, .act_min = p->act_min,
+                             .act_max = p->act_max, .weights = p->filter, .bias = p->bias, .out_mult = p->out_mult,
+                             .out_shift = p->out_shift, .row_step = p->stride_w * p->in_c};
+    return g;
+}
 
 static inline mcu_requant_s8_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
@@ -76,8 +117,9 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r + 1 < rows; r += 2) {
-        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
+        const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
         int8_t *out0 = output + r * outputs;
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
@@ -95,7 +137,7 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
         }
     }
     if (rows & 1) {
-        mcu_gemv_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
+        mcu_gemv_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
     }
 }
 
@@ -130,55 +172,77 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
 }
 
 
-/* DSP: 2 x 2 blocks, four depth steps per pass: SXTB16 splits a word into its even and odd int8 lanes as two
- * int16 pairs, SMLAD multiplies two pairs and adds both products. */
-static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+/* The DSP matrix product widens each pair of rows once into the int16 pairs SMLAD takes (so the inner loop only
+ * widens weights), into its scratch buffer in the arena: 16 bytes per four depth steps (fully_connected.SCRATCH,
+ * conv2d.SCRATCH). */
+
+/* Two rows' first 4 * steps values, four depth steps at a time as four words: row 0 lanes (0, 2), row 0 lanes
+ * (1, 3), row 1 lanes (0, 2), row 1 lanes (1, 3). */
+static MCU_NOINLINE void mcu_gemm_widen_rows2(const int8_t *in0, const int8_t *in1, int32_t steps, int32_t *pairs)
 {
-    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
+    for (; steps > 0; --steps, in0 += 4, in1 += 4, pairs += 4) {
+        const int32_t x0 = mcu_load_s8x4(in0), x1 = mcu_load_s8x4(in1);
+        pairs[0] = __sxtb16(x0);
+        pairs[1] = mcu_sxtb16_ror8(x0);
+        pairs[2] = __sxtb16(x1);
+        pairs[3] = mcu_sxtb16_ror8(x1);
+    }
+}
+
+/* One 2 x 2 block, acc[] = {row 0 by outputs 0 and 1, row 1 by outputs 0 and 1} in and out: the depth steps
+ * from the widened rows (per four steps two weight words, four SXTB16, eight SMLAD), the last depth % 4 from the
+ * int8 rows one by one. Its own function: inlined, the caller's loops would take the registers this loop needs. */
+static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8_t *in0, const int8_t *in1,
+                                                const int8_t *w0, const int8_t *w1, int32_t depth, int32_t acc[4])
+{
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    int32_t i = 0;
+    for (; i + 4 <= depth; i += 4, pairs += 4) {
+        const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
+        const int32_t v0e = __sxtb16(v0), v0o = mcu_sxtb16_ror8(v0), v1e = __sxtb16(v1), v1o = mcu_sxtb16_ror8(v1);
+        a00 = __smlad(pairs[1], v0o, __smlad(pairs[0], v0e, a00));
+        a01 = __smlad(pairs[1], v1o, __smlad(pairs[0], v1e, a01));
+        a10 = __smlad(pairs[3], v0o, __smlad(pairs[2], v0e, a10));
+        a11 = __smlad(pairs[3], v1o, __smlad(pairs[2], v1e, a11));
+    }
+    for (; i < depth; ++i) {
+        const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
+        a00 += x0 * v0;
+        a01 += x0 * v1;
+        a10 += x1 * v0;
+        a11 += x1 * v1;
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* DSP: 2 x 2 blocks (an odd last output repeats its first weights, discarded), an odd last row by
+ * mcu_gemv_dsp_s8; `pairs`: the scratch buffer, 4 * (depth & ~3) bytes (NULL: a single row needs none). The pair
+ * of rows is widened before any output is written, so an output written over its own rows is safe too. */
+static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
+{
+    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r + 1 < rows; r += 2) {
-        const int8_t *in0 = input + r * depth, *in1 = in0 + depth;
+        const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
         int8_t *out0 = output + r * outputs;
+        mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
         for (int32_t o = 0; o < outputs; o += 2) {
             const int8_t *w0 = weights + o * depth;
             const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-            int32_t acc00 = bias[o], acc10 = acc00;
-            int32_t acc01 = o + 1 < outputs ? bias[o + 1] : 0, acc11 = acc01;
-            /* pointers that step, and a count down: the loop keeps every value in a register */
-            const int8_t *a0 = in0, *a1 = in1, *b0 = w0, *b1 = w1;
-            for (int32_t n = depth4 >> 2; n > 0; --n) {
-                const int32_t x0 = mcu_load_s8x4(a0), x1 = mcu_load_s8x4(a1);
-                const int32_t v0 = mcu_load_s8x4(b0), v1 = mcu_load_s8x4(b1);
-                a0 += 4;
-                a1 += 4;
-                b0 += 4;
-                b1 += 4;
-                const int32_t x0e = __sxtb16(x0), x1e = __sxtb16(x1), v0e = __sxtb16(v0), v1e = __sxtb16(v1);
-                acc00 = __smlad(x0e, v0e, acc00);
-                acc01 = __smlad(x0e, v1e, acc01);
-                acc10 = __smlad(x1e, v0e, acc10);
-                acc11 = __smlad(x1e, v1e, acc11);
-                const int32_t x0o = mcu_sxtb16_ror8(x0), x1o = mcu_sxtb16_ror8(x1);
-                const int32_t v0o = mcu_sxtb16_ror8(v0), v1o = mcu_sxtb16_ror8(v1);
-                acc00 = __smlad(x0o, v0o, acc00);
-                acc01 = __smlad(x0o, v1o, acc01);
-                acc10 = __smlad(x1o, v0o, acc10);
-                acc11 = __smlad(x1o, v1o, acc11);
-            }
-            for (int32_t i = depth4; i < depth; ++i) {
-                const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
-                acc00 += x0 * v0;
-                acc01 += x0 * v1;
-                acc10 += x1 * v0;
-                acc11 += x1 * v1;
-            }
-            mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc00, acc01, acc10, acc11);
+            const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
+            int32_t acc[4] = {bias[o], b1, bias[o], b1};
+            mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
+            mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc[0], acc[1], acc[2], acc[3]);
         }
     }
     if (rows & 1) {
-        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * depth, output + (rows - 1) * outputs);
+        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
     }
 }
 #endif
@@ -194,8 +258,9 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
+    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *in = input + r * depth;
+        const int8_t *in = input + r * row_step;
         int8_t *out = output + r * outputs;
         for (int32_t o = 0; o < outputs4; o += 4) {
             const int8_t *w0 = weights + o * depth, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;

@@ -51,6 +51,8 @@ typedef struct {
     const int32_t *out_mult;            /* [out_c] */
     const int32_t *out_shift;           /* [out_c] */
     int32_t depth_multiplier;           /* depthwise only: out_c = in_c * depth_multiplier */
+    const int32_t *interior_bias;       /* [out_c] or NULL: with padding, the bias with the input zero point folded
+                                         * in, for positions whose window lies inside the input (faster forms) */
 } mcu_conv2d_params_t;
 
 /* out[y][x][oc] = requant(bias[oc] + sum_{ky,kx,ic} (in[y*s+ky*d-pad][x*s+kx*d-pad][ic] - input_zp) * filter[oc][ky][kx][ic]);
@@ -64,7 +66,8 @@ MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input,
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
-MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                  void *scratch); /* kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
@@ -72,7 +75,8 @@ MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int
  * over the out_h * out_w positions (mcu_gemm_s8.h). Portable, DSP (MCU_HAS_DSP) and Helium (MCU_HAS_MVE) forms. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
-MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch); /* 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
@@ -109,7 +113,7 @@ MCU_KERNEL void mcu_fully_connected_s8(const mcu_fully_connected_params_t *p, co
 MCU_KERNEL void mcu_fully_connected_fast_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                             int8_t *output);
 MCU_KERNEL void mcu_fully_connected_dsp_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
-                                           int8_t *output);
+                                           int8_t *output, void *scratch); /* rows >= 2: 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                            int8_t *output);
 #endif

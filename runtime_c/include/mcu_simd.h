@@ -9,6 +9,21 @@
 
 #include "mcu_nn.h"
 
+/* an inner loop kept out of its caller: inlined, the caller's loops would take the registers it needs ("unused":
+ * a header's static function that a model's forms do not call is no warning) */
+#if defined(__GNUC__)
+#define MCU_NOINLINE __attribute__((noinline, unused))
+#else
+#define MCU_NOINLINE
+#endif
+/* a helper written once for two cases (a flag it is called with as a constant): inlined into each call, the
+ * compiler drops the other case's code from its loops */
+#if defined(__GNUC__)
+#define MCU_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define MCU_ALWAYS_INLINE inline
+#endif
+
 #if MCU_HAS_DSP
 #include <arm_acle.h>
 

@@ -3,12 +3,14 @@
 #include "mcu_gemm_s8.h"
 
 #if MCU_HAS_DSP
-MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
+MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch)
 {
-    const mcu_gemm_s8_t g = {.rows = p->out_h * p->out_w, .depth = p->in_c, .outputs = p->out_c,
-                             .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
-                             .weights = p->filter, .bias = p->bias, .out_mult = p->out_mult, .out_shift = p->out_shift};
-    mcu_gemm_dsp_s8(&g, input, output);
+    const mcu_gemm_s8_t g = mcu_gemm_of_conv1x1(p);
+    const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
+    for (int32_t y = 0; y < lines.count; ++y) {
+        mcu_gemm_dsp_s8(&g, input + y * lines.in_step, output + y * lines.out_step, scratch);
+    }
 }
 #else
 typedef int mcu_conv2d_1x1_dsp_s8_unused_t; /* ISO C wants a declaration in every translation unit */

@@ -4,74 +4,92 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
-/* four filters' products with sixteen inputs, and the filters' sums over the same taps */
-typedef struct {
-    int32_t acc0, acc1, acc2, acc3, sum0, sum1, sum2, sum3;
-} mcu_conv_sums_t;
-
-static inline void mcu_conv_taps_mve(mcu_conv_sums_t *t, int8x16_t x, int8x16_t w0, int8x16_t w1, int8x16_t w2,
-                                     int8x16_t w3)
+/* dst[0..n) = src[0..n): whole vectors, then the rest predicated */
+static inline void mcu_copy_mve(int8_t *dst, const int8_t *src, int32_t n)
 {
-    t->acc0 = vmladavaq_s8(t->acc0, x, w0);
-    t->acc1 = vmladavaq_s8(t->acc1, x, w1);
-    t->acc2 = vmladavaq_s8(t->acc2, x, w2);
-    t->acc3 = vmladavaq_s8(t->acc3, x, w3);
-    t->sum0 = vaddvaq_s8(t->sum0, w0);
-    t->sum1 = vaddvaq_s8(t->sum1, w1);
-    t->sum2 = vaddvaq_s8(t->sum2, w2);
-    t->sum3 = vaddvaq_s8(t->sum3, w3);
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vstrbq_s8(dst + i, vldrbq_s8(src + i));
+    }
+    if (i < n) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
+    }
 }
 
-/* mcu_conv2d_fast_s8 on Helium: each kernel row's run (dilation_w 1) sixteen taps at a time, one VMLADAVA per
- * filter (the last step's missing lanes load as 0 and add nothing), the zero point's share subtracted once per
- * output from the filter's sum over the taps inside the input; the four channels requantized as one vector. */
-MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
+static inline void mcu_fill_mve(int8_t *dst, int8x16_t value, int32_t n)
 {
-    const int32_t in_w = p->in_w, in_c = p->in_c;
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vstrbq_s8(dst + i, value);
+    }
+    if (i < n) {
+        vstrbq_p_s8(dst + i, value, vctp8q((uint32_t)(n - i)));
+    }
+}
+
+/* mcu_conv2d_s8 on Helium (dilation_w 1): each position's window is gathered once into the scratch buffer
+ * (kernel_h * kernel_w * in_c bytes of the arena), a tap outside the input filled with the zero point, so every
+ * filter is one contiguous run of the OHWI weights against it, sixteen raw int8 products per VMLADAVA, four
+ * filters per pass. The bias has the zero point folded in (p->interior_bias; p->bias itself without padding): a
+ * filled tap adds zp * w, which the fold takes back, as TFLM skips the tap. */
+MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
-    const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w;
-    const int32_t input_zp = p->input_zp, dilation_h = p->dilation_h;
-    const int32_t filter_size = kernel_h * kernel_w * in_c;
+    const int32_t kernel_h = p->kernel_h, run = p->kernel_w * in_c, size = kernel_h * run;
+    const int32_t *bias = p->interior_bias ? p->interior_bias : p->bias;
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     const mcu_requant_s8_t q = mcu_conv_out(p);
+    int8_t *window = scratch;
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
             const mcu_window_t w = mcu_conv_window(p, oy, ox);
-            const int32_t run = (w.kx_end - w.kx_begin) * in_c;
+            const int32_t left = w.kx_begin * in_c, inside = (w.kx_end - w.kx_begin) * in_c;
+            for (int32_t ky = 0; ky < kernel_h; ++ky) {
+                int8_t *row = window + ky * run;
+                if (ky < w.ky_begin || ky >= w.ky_end) {
+                    mcu_fill_mve(row, zp, run);
+                    continue;
+                }
+                const int32_t y = w.in_y0 + ky * p->dilation_h;
+                mcu_fill_mve(row, zp, left);
+                mcu_copy_mve(row + left, input + (y * in_w + w.in_x0 + w.kx_begin) * in_c, inside);
+                mcu_fill_mve(row + left + inside, zp, run - left - inside);
+            }
             int8_t *out = output + (oy * out_w + ox) * out_c;
             for (int32_t oc = 0; oc < out_c; oc += 4) {
-                const mcu_rows4_t r = mcu_rows4(p->filter, p->bias, oc, out_c, filter_size);
-                const int8_t *f0 = r.w0, *f1 = r.w1, *f2 = r.w2, *f3 = r.w3;
-                const int32_t n = r.n;
-                /* sum (x - zp) w = sum x w - zp sum w over the taps inside the input: the products of raw int8
-                 * values, sixteen per VMLADAVA, and the filter's sum over the same taps (VADDVA) */
-                mcu_conv_sums_t t = {0, 0, 0, 0, 0, 0, 0, 0};
-                for (int32_t ky = w.ky_begin; ky < w.ky_end; ++ky) {
-                    const int8_t *in = input + ((w.in_y0 + ky * dilation_h) * in_w + w.in_x0 + w.kx_begin) * in_c;
-                    const int32_t tap = (ky * kernel_w + w.kx_begin) * in_c;
-                    const int8_t *a = in, *b0 = f0 + tap, *b1 = f1 + tap, *b2 = f2 + tap, *b3 = f3 + tap;
-                    for (int32_t n16 = run >> 4; n16 > 0; --n16) { /* whole vectors: no predication */
-                        mcu_conv_taps_mve(&t, vldrbq_s8(a), vldrbq_s8(b0), vldrbq_s8(b1), vldrbq_s8(b2), vldrbq_s8(b3));
-                        a += 16;
-                        b0 += 16;
-                        b1 += 16;
-                        b2 += 16;
-                        b3 += 16;
-                    }
-                    if (run & 15) { /* the rest of the row: the lanes beyond it load as 0 */
-                        const mve_pred16_t lanes = vctp8q((uint32_t)(run & 15));
-                        mcu_conv_taps_mve(&t, vldrbq_z_s8(a, lanes), vldrbq_z_s8(b0, lanes), vldrbq_z_s8(b1, lanes),
-                                          vldrbq_z_s8(b2, lanes), vldrbq_z_s8(b3, lanes));
-                    }
+                const mcu_rows4_t r = mcu_rows4(p->filter, bias, oc, out_c, size);
+                int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+                const int8_t *x = window, *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
+                for (int32_t n16 = size >> 4; n16 > 0; --n16) { /* whole vectors: no predication */
+                    const int8x16_t v = vldrbq_s8(x);
+                    acc0 = vmladavaq_s8(acc0, v, vldrbq_s8(w0));
+                    acc1 = vmladavaq_s8(acc1, v, vldrbq_s8(w1));
+                    acc2 = vmladavaq_s8(acc2, v, vldrbq_s8(w2));
+                    acc3 = vmladavaq_s8(acc3, v, vldrbq_s8(w3));
+                    x += 16;
+                    w0 += 16;
+                    w1 += 16;
+                    w2 += 16;
+                    w3 += 16;
                 }
-                const int32_t sums[4] = {t.acc0 - input_zp * t.sum0, t.acc1 - input_zp * t.sum1,
-                                         t.acc2 - input_zp * t.sum2, t.acc3 - input_zp * t.sum3};
-                const mve_pred16_t lanes = vctp32q((uint32_t)n);
-                const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(p->bias + oc, lanes));
-                mcu_store_mve_s8(out + oc, acc, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max,
-                                 lanes);
+                if (size & 15) { /* the rest: the lanes beyond it load as 0 */
+                    const mve_pred16_t lanes = vctp8q((uint32_t)(size & 15));
+                    const int8x16_t v = vldrbq_z_s8(x, lanes);
+                    acc0 = vmladavaq_s8(acc0, v, vldrbq_z_s8(w0, lanes));
+                    acc1 = vmladavaq_s8(acc1, v, vldrbq_z_s8(w1, lanes));
+                    acc2 = vmladavaq_s8(acc2, v, vldrbq_z_s8(w2, lanes));
+                    acc3 = vmladavaq_s8(acc3, v, vldrbq_z_s8(w3, lanes));
+                }
+                const int32_t sums[4] = {acc0, acc1, acc2, acc3};
+                const mve_pred16_t lanes = vctp32q((uint32_t)r.n);
+                const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(bias + oc, lanes));
+                mcu_store_mve_s8(out + oc, acc, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max, lanes);
             }
         }
     }
+    (void)in_h;
 }
 #else
 typedef int mcu_conv2d_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */

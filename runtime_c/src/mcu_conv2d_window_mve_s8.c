@@ -7,14 +7,16 @@
 /* mcu_conv2d_s8 on Helium for a whole window of at most 64 values (kernel_h * kernel_w * in_c <= 64, dilation 1:
  * a first layer such as kws's 10x4 on one channel or a 3x3 on three): each position's window is gathered once
  * into 64 bytes of stack, a tap outside the input filled with the zero point (so it adds (zp - zp) * w = 0, as
- * TFLM skips it), and kept in up to four vector registers; every filter is then one contiguous run of the OHWI
- * weights against it: sixteen raw int8 products per VMLADAVA, the zero point's share from the filter's sum. */
+ * TFLM skips it, once the zero point is in the bias: p->interior_bias, or p->bias itself without padding), and
+ * kept in up to four vector registers; every filter is then one contiguous run of the OHWI weights against it:
+ * sixteen raw int8 products per VMLADAVA. */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
     const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w, row = kernel_w * in_c;
     const int32_t size = kernel_h * row, input_zp = p->input_zp;
+    const int32_t *bias = p->interior_bias ? p->interior_bias : p->bias;
     const int32_t whole = size >> 4;                                /* vectors of sixteen taps, then the rest */
     const mve_pred16_t rest = vctp8q((uint32_t)(size & 15));
     const mcu_requant_s8_t q = mcu_conv_out(p);
@@ -41,34 +43,29 @@ MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int
                 int32_t acc[4] = {0, 0, 0, 0};
                 for (int32_t k = 0; k < n; ++k) {
                     const int8_t *f = p->filter + (oc + k) * size;
-                    int32_t dot = 0, sum = 0;
+                    int32_t dot = 0;
                     if (whole > 0) {
                         const int8x16_t w = vldrbq_s8(f);
                         dot = vmladavaq_s8(dot, x0, w);
-                        sum = vaddvaq_s8(sum, w);
                     }
                     if (whole > 1) {
                         const int8x16_t w = vldrbq_s8(f + 16);
                         dot = vmladavaq_s8(dot, x1, w);
-                        sum = vaddvaq_s8(sum, w);
                     }
                     if (whole > 2) {
                         const int8x16_t w = vldrbq_s8(f + 32);
                         dot = vmladavaq_s8(dot, x2, w);
-                        sum = vaddvaq_s8(sum, w);
                     }
                     if (whole > 3) {
                         const int8x16_t w = vldrbq_s8(f + 48);
                         dot = vmladavaq_s8(dot, x3, w);
-                        sum = vaddvaq_s8(sum, w);
                     }
                     const int8x16_t w = vldrbq_z_s8(f + 16 * whole, rest);
                     dot = vmladavaq_s8(dot, xr, w);
-                    sum = vaddvaq_s8(sum, w);
-                    acc[k] = dot - input_zp * sum;
+                    acc[k] = dot;
                 }
                 const mve_pred16_t lanes = vctp32q((uint32_t)n);
-                const int32x4_t total = vaddq_s32(vldrwq_s32(acc), vldrwq_z_s32(p->bias + oc, lanes));
+                const int32x4_t total = vaddq_s32(vldrwq_s32(acc), vldrwq_z_s32(bias + oc, lanes));
                 mcu_store_mve_s8(out + oc, total, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max, lanes);
             }
         }

@@ -85,6 +85,9 @@ static const int32_t n1_out_mult[8] = {
 static const int32_t n1_out_shift[8] = {
     -8, -7, -7, -8, -6, -8, -8, -8,
 };
+static const int32_t n1_interior_bias[8] = {
+    1410, -3727, -3456, 2671, -1384, -530, -4174, -1100,
+};
 static const int8_t n3_filter[72] = {
     -36, 35, -87, -23, 64, 21, -27, 78, 9, -28, -2, -127, 76, 19, -48, 40, -45, -9, 3, 5, -97, -127, 127, -64,
     127, -65, -66, -46, 57, 9, -114, -127, -38, -38, -115, -43, -29, -1, 106, 35, -25, 127, 127, -28, 30, -5, 18, 110,
@@ -98,6 +101,9 @@ static const int32_t n3_out_mult[8] = {
 };
 static const int32_t n3_out_shift[8] = {
     -6, -6, -7, -6, -7, -6, -7, -7,
+};
+static const int32_t n3_interior_bias[8] = {
+    -10845, -3711, -19335, -44524, 23528, -11465, -18337, 7820,
 };
 static const int8_t n4_filter[64] = {
     24, -80, 89, -127, -77, 18, 109, 21, -16, -89, -12, -1, 106, 39, -96, 127, -34, -76, 127, -4, -32, 19, 73, 86,
@@ -166,6 +172,7 @@ static const mcu_conv2d_params_t n1 = {
     .bias = n1_bias,
     .out_mult = n1_out_mult,
     .out_shift = n1_out_shift,
+    .interior_bias = n1_interior_bias,
     .input_zp = 8,
     .output_zp = -128,
 };
@@ -206,6 +213,7 @@ static const mcu_conv2d_params_t n3 = {
     .bias = n3_bias,
     .out_mult = n3_out_mult,
     .out_shift = n3_out_shift,
+    .interior_bias = n3_interior_bias,
     .input_zp = -128,
     .output_zp = -128,
 };
@@ -320,7 +328,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #else
@@ -341,35 +349,35 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #elif MCU_HAS_DSP
-    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16), (void *)(a + 144));
 #else
-    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #endif
     MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_mve_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #else
-    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_fast_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
 #endif
     MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
-    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 16), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(6);
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
 #if MCU_HAS_MVE
-    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
 #elif MCU_HAS_DSP
-    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32), 0);
 #else
-    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
 #endif
     MCU_PROFILE_LAYER(8);
     /* softmax: softmax 1x10 -> 1x10 */
-    mcu_softmax_s8(&n9, (const int8_t *)(a + 0), (int8_t *)(a + 0));
+    mcu_softmax_s8(&n9, (const int8_t *)(a + 32), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(9);
     return 0;
 }
