@@ -7,6 +7,7 @@ import jinja2
 import numpy as np
 
 from . import __version__, ops
+from .frontend import shown
 from .planner import alias_of
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -130,7 +131,10 @@ def emit(graph, plan, name="model", optimize="speed"):
             else:
                 fields.append((key, c_value(value)))
         in_dtype = ins[0].dtype if ins else None
-        function, params_type = ops.kernel(mod, in_dtype, out.dtype)
+        try:
+            function, params_type = ops.kernel(mod, in_dtype, out.dtype)
+        except ConversionError as e:  # an op without a kernel for this type (HARD_SWISH in 16x8): name the node
+            raise ConversionError(f"{graph.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
         forms = ((optimize == "speed" and hasattr(mod, "variants")
                   and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out.dtype))) or [(None, function)])
         chains.append(forms)

@@ -171,3 +171,14 @@ def through_the_tool(model, x, tmp_path, modes=("int8",)):
         else:
             np.testing.assert_array_equal(c, ref)
     return [n.op for n in conv.graph.nodes]
+
+
+def check_mode_refused(path, x, mode, match):
+    """Converting the ONNX file at path in `mode` (calibrated on x) fails with one clear error matching `match`."""
+    import pytest
+
+    import mcu_codegen
+    conv = mcu_codegen.Converter.from_onnx(path)
+    conv.mode, conv.representative_dataset = mode, [{"x": x}]
+    with pytest.raises(mcu_codegen.ConversionError, match=match):
+        conv.convert()

@@ -38,6 +38,13 @@ def _prepared(op, dtype):
         "dequantize": ({}, [x], x),
         "requantize": ({}, [x], _qtensor(x.shape, 0.01, 0, dtype="int16" if dtype == "int8" else "int8")),
         "convert_u8": ({}, [x], x),
+        # issue #12 part B
+        "leaky_relu": ({"alpha": 0.1}, [x], qtensor(x.shape, 0.03, zp)),
+        "hard_swish": ({}, [x], qtensor(x.shape, 0.03, zp)),
+        "prelu": ({"alpha": np.linspace(-0.5, 0.5, 4).astype(np.float32)}, [x], qtensor(x.shape, 0.03, zp)),
+        "maximum": ({}, [x, qtensor((1, 1, 1, 4), 0.05, zp)], x),
+        "minimum": ({}, [x, qtensor((4,), 0.02, zp)], x),
+        "reduce_max": (dict(axes=(1, 2), keep_dims=True), [x], qtensor((1, 1, 1, 4), 0.05, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(attrs, ins, out)
