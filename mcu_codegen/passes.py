@@ -5,8 +5,9 @@ import numpy as np
 from . import ops
 from .ir import ConversionError, Node
 
-FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool")
-FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
+FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool",
+               "transpose_conv")
+FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv")
 CONVS = ("conv2d", "depthwise_conv2d")
 ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid")  # layout-blind: a
 # transpose before one moves after it

@@ -41,9 +41,10 @@ def _tensor(b, index, t, buffer):
     return tflite.TensorEnd(b)
 
 
-def one_op_model(op, options_type, options, tensors, n_inputs):
+def one_op_model(op, options_type, options, tensors, n_inputs, graph_inputs=None):
     """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-1] (the first n_inputs are graph
-    inputs, the others constants with data), writes tensors[-1]. options(builder) -> offset of its options table."""
+    inputs, or those listed in graph_inputs; the others constants with data), writes tensors[-1].
+    options(builder) -> offset of its options table."""
     b = flatbuffers.Builder(1024)
     datas = [b.CreateByteVector(np.ascontiguousarray(t["data"]).tobytes()) if "data" in t else None for t in tensors]
     buffers = []
@@ -65,7 +66,7 @@ def one_op_model(op, options_type, options, tensors, n_inputs):
         tflite.OperatorAddBuiltinOptions(b, opts)
     operator = tflite.OperatorEnd(b)
     tensors_vec = _vector(b, tflite.SubGraphStartTensorsVector, offsets, b.PrependUOffsetTRelative)
-    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, range(n_inputs), b.PrependInt32)
+    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, graph_inputs or range(n_inputs), b.PrependInt32)
     outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, [len(tensors) - 1], b.PrependInt32)
     ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, [operator], b.PrependUOffsetTRelative)
     tflite.SubGraphStart(b)

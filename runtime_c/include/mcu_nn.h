@@ -621,6 +621,14 @@ typedef struct {
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *input, float *output);
 #endif
+/* TFLite TRANSPOSE_CONV (conv2d's params; dilation 1): out[y][x][oc] = requant(bias[oc] + sum (in[iy][ix][ic] -
+ * input_zp) * filter[oc][ky][kx][ic]) over the taps with iy * stride_h - pad_top + ky = y (likewise x) inside
+ * the input: TFLM's scatter, gathered per output. 16x8: int64 sum and bias; float: the float sum. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_transpose_conv_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_transpose_conv_s16(const mcu_conv2d_s16_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_transpose_conv_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+#endif
 /* -- end of issue #12 part B ---------------------------------------------------------------------------------- */
 
 #endif /* MCU_NN_H */
