@@ -5,6 +5,7 @@ clamped to the type; or float. Its own output quantization."""
 import numpy as np
 
 from .. import fixedpoint as fp
+from ..ir import ConversionError
 from . import _common as c
 from . import relu
 
@@ -23,6 +24,8 @@ def prepare(attrs, ins, out):
     alpha = np.float32(attrs["alpha"])
     if out.dtype == "float32":
         return dict(size=out.size, alpha=alpha)
+    if alpha < 0:  # TFLM would requantize by a negative multiplier, which our fixed point does not define
+        raise ConversionError(f"alpha {float(alpha)} < 0 is not supported")
     s_in, s_out = np.float32(ins[0].scale), np.float32(out.scale)
     identity_mult, identity_shift = fp.quantize_multiplier(float(s_in / s_out))
     alpha_mult, alpha_shift = fp.quantize_multiplier(float(s_in * alpha / s_out))

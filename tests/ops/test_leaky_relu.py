@@ -64,6 +64,12 @@ def test_16x8_equals_tflm(run_kernel, alpha, scales):
     print(f"LEAKY_RELU 16x8 alpha {alpha} {scales}: all 65536 inputs equal to TFLM ({levels} levels)")
 
 
+def test_negative_alpha_is_one_clear_error():
+    from mcu_codegen.ir import ConversionError
+    with pytest.raises(ConversionError, match=r"alpha -0.5 < 0 is not supported"):
+        leaky_relu.prepare({"alpha": -0.5}, [qtensor((1, 4), 0.05, 0)], qtensor((1, 4), 0.05, 0))
+
+
 def test_onnx_through_the_tool(tmp_path):
     from helpers import through_the_tool
     x = np.random.default_rng(3).normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)

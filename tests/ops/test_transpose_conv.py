@@ -6,6 +6,7 @@ import pytest
 import tflite
 from helpers import (c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, rand_int8, rand_int16,
                      run_single_node, stensor, typed)
+from binary import ACT
 from tflite16 import T, activation_t, const_t, int8_t, one_op_model, run_imported, run_tflm, weights_t
 
 from mcu_codegen.ops import transpose_conv
@@ -77,7 +78,7 @@ TFLITE_CASES = [((4, 4), 3, 5, (3, 3), (2, 2), "SAME", (8, 8)), ((4, 4), 3, 5, (
                 ((4, 3), 2, 3, (4, 4), (2, 2), "SAME", (7, 5)), ((3, 4), 3, 2, (5, 3), (2, 1), "VALID", (9, 6))]
 
 
-def _tflite_model(case, with_bias, dtype, rng):
+def _tflite_model(case, with_bias, dtype, rng, act=None):
     (h, w), ic, oc, k, s, padding, out_hw = case
     weights = rand_int8(rng, (oc,) + k + (ic,))
     w_scales = rng.uniform(0.002, 0.01, oc)
@@ -97,23 +98,25 @@ def _tflite_model(case, with_bias, dtype, rng):
         tflite.TransposeConvOptionsAddPadding(b, getattr(tflite.Padding, padding))
         tflite.TransposeConvOptionsAddStrideH(b, s[0])
         tflite.TransposeConvOptionsAddStrideW(b, s[1])
+        tflite.TransposeConvOptionsAddFusedActivationFunction(b, ACT[act])
         return tflite.TransposeConvOptionsEnd(b)
     tensors = [const_t([1, *out_hw, oc]), weights_t(weights, w_scales, 0), x_t] + ([bias_t] if with_bias else [])
     model = one_op_model(tflite.BuiltinOperator.TRANSPOSE_CONV, tflite.BuiltinOptions.TransposeConvOptions, options,
                          tensors + [out_t], 1, graph_inputs=[2])
     pads = (0, 0, 0, 0) if padding == "VALID" else same_pads(out_hw, k, s, (1, 1))
     attrs = dict(weight=weights, weight_scales=w_scales.astype(np.float32), strides=s, pads=pads, out_hw=out_hw,
-                 bias=bias if with_bias else np.zeros(oc, bias.dtype))
+                 bias=bias if with_bias else np.zeros(oc, bias.dtype), act=act)
     make = qtensor if dtype == "int8" else (lambda shape, scale, zp: stensor(shape, scale))
     return model, attrs, make((1, h, w, ic), *in_q), make((1,) + out_hw + (oc,), *out_q)
 
 
 @pytest.mark.parametrize("dtype", ["int8", "int16"])
-@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("with_bias,act", [(True, None), (False, None), (True, (0.0, 6.0))])
 @pytest.mark.parametrize("case", TFLITE_CASES)
-def test_equals_tflm(run_kernel, case, with_bias, dtype):
+def test_equals_tflm(run_kernel, case, with_bias, act, dtype):
+    """A fused RELU6 too (TFLM clamps the requantized outputs to it)."""
     rng = np.random.default_rng(5)
-    model, attrs, x, out = _tflite_model(case, with_bias, dtype, rng)
+    model, attrs, x, out = _tflite_model(case, with_bias, dtype, rng, act)
     data = (rand_int8 if dtype == "int8" else rand_int16)(rng, (8,) + x.shape)
     data[0], data[1] = np.iinfo(data.dtype).min, np.iinfo(data.dtype).max
     want = run_tflm(model, [data])
@@ -123,7 +126,7 @@ def test_equals_tflm(run_kernel, case, with_bias, dtype):
     np.testing.assert_array_equal(got.reshape(want.shape), want)
     if case == TFLITE_CASES[0]:
         np.testing.assert_array_equal(run_imported(model, [data], dtype).reshape(want.shape), want)
-    print(f"TRANSPOSE_CONV {dtype} {case} bias {with_bias}: {want.size} outputs equal to TFLM "
+    print(f"TRANSPOSE_CONV {dtype} {case} bias {with_bias} act {act}: {want.size} outputs equal to TFLM "
           f"({len(np.unique(want))} levels)")
 
 
