@@ -67,8 +67,10 @@ def int_ref(p, x):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def onnx_conv_transpose(imp, node, a):
-    """ConvTranspose, group 1, no dilation, explicit pads (and output_padding) or VALID: the output size from
-    shape inference, the top / left padding from the pads."""
+    """ConvTranspose, group 1, no dilation: the output size from shape inference, the top / left padding from
+    explicit pads, or VALID, or for auto_pad SAME_UPPER / SAME_LOWER and output_shape the spec's total padding
+    stride * (in - 1) + output_padding + kernel - out split with the odd pixel after (SAME_UPPER) or before (the
+    others), as onnxruntime computes it."""
     w = imp.const(node, node.input[1], "the weight").astype(np.float32)  # [IC, OC, KH, KW]
     if w.ndim != 4:
         imp.fail(node, "only 2-D transposed convolutions are supported")
@@ -76,18 +78,26 @@ def onnx_conv_transpose(imp, node, a):
         imp.fail(node, "only group 1 without dilation is supported")
     auto = a.get("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else auto
-    if auto not in ("NOTSET", "", "VALID") or "output_shape" in a:
-        imp.fail(node, "auto_pad SAME and output_shape are not supported; give explicit pads")
-    pads = tuple(a.get("pads", (0, 0, 0, 0))) if auto != "VALID" else (0, 0, 0, 0)
+    out_shape = imp.shapes.get(node.output[0])
+    if out_shape is None:
+        imp.fail(node, "output shape unknown")
+    x, strides = imp.x(node), tuple(a.get("strides", (1, 1)))
+    if auto in ("SAME_UPPER", "SAME_LOWER") or "output_shape" in a:
+        extra = tuple(a.get("output_padding", (0, 0)))
+        total = [s * (n - 1) + e + k - o for s, n, e, k, o in
+                 zip(strides, imp.graph.tensors[x].shape[2:], extra, w.shape[2:], out_shape[2:])]
+        if min(total) < 0:
+            imp.fail(node, f"an output of {list(out_shape[2:])} is larger than the transposed convolution makes")
+        begin = [t // 2 if auto == "SAME_UPPER" else t - t // 2 for t in total]
+        pads = (begin[0], begin[1], total[0] - begin[0], total[1] - begin[1])
+    else:
+        pads = tuple(a.get("pads", (0, 0, 0, 0))) if auto != "VALID" else (0, 0, 0, 0)
     if len(pads) != 4:
         imp.fail(node, "only 2-D padding is supported")
     bias = (imp.const(node, node.input[2], "the bias").astype(np.float32) if len(node.input) > 2 and node.input[2]
             else np.zeros(w.shape[1], np.float32))
-    out_shape = imp.shapes.get(node.output[0])
-    if out_shape is None:
-        imp.fail(node, "output shape unknown")
-    imp.nhwc(node, "transpose_conv", imp.x(node), out_shape, weight=w.transpose(1, 2, 3, 0), bias=bias,
-             strides=tuple(a.get("strides", (1, 1))), pads=pads, out_hw=tuple(out_shape[2:]))
+    imp.nhwc(node, "transpose_conv", x, out_shape, weight=w.transpose(1, 2, 3, 0), bias=bias, strides=strides,
+             pads=pads, out_hw=tuple(out_shape[2:]))
 
 
 def tflite_transpose_conv(imp, k, op):

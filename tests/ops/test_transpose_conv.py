@@ -130,6 +130,22 @@ def test_equals_tflm(run_kernel, case, with_bias, act, dtype):
           f"({len(np.unique(want))} levels)")
 
 
+@pytest.mark.parametrize("attrs", [{"auto_pad": "SAME_UPPER"}, {"auto_pad": "SAME_LOWER"}, {"output_shape": [6, 6]},
+                                   {"output_shape": [7, 5], "output_padding": [0, 0]}, {"auto_pad": "VALID"}])
+def test_onnx_auto_pad_and_output_shape_match_onnxruntime(tmp_path, attrs):
+    """The padding ONNX leaves to auto_pad / output_shape (an odd total: the extra pixel after for SAME_UPPER,
+    before otherwise): the imported float graph equals onnxruntime, the int8 C the reference."""
+    from helpers import onnx_model, through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(7)
+    nodes = [helper.make_node("ConvTranspose", ["x", "t"], ["y"], strides=[2, 2], kernel_shape=[3, 3], **attrs)]
+    out = [1, 2] + (attrs.get("output_shape") or ([7, 7] if attrs.get("auto_pad") == "VALID" else [6, 6]))
+    inits = {"t": rng.normal(0, 0.5, (3, 2, 3, 3)).astype(np.float32)}
+    model = onnx_model(nodes, [("x", [1, 3, 3, 3])], [("y", out)], inits, 13)
+    x = rng.normal(0, 1, (16, 1, 3, 3, 3)).astype(np.float32)
+    assert "transpose_conv" in through_the_tool(model, x, tmp_path, ("int8",))
+
+
 def test_onnx_through_the_tool(tmp_path):
     """Conv, ReLU, ConvTranspose stride 2 with pads and output_padding (a decoder's upsampling), its bias and a
     following Relu fused: every mode, the layout transposes only at the edges."""
