@@ -83,3 +83,13 @@ def test_onnx_through_the_tool(tmp_path, kind):
     x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, ("int8", "int16x8", "float32"))
     assert sorted(ops) == sorted(["transpose", "conv2d", "constant", kind, "relu", kind, "transpose"]), ops
+
+
+def test_onnx_max_of_three_inputs_is_one_clear_error(tmp_path):
+    import mcu_codegen
+    from helpers import onnx_model
+    from onnx import helper, save
+    save(onnx_model([helper.make_node("Max", ["x", "x", "x"], ["y"], name="max3")], [("x", [1, 4])], [("y", [1, 4])]),
+         tmp_path / "m.onnx")
+    with pytest.raises(mcu_codegen.ConversionError, match=r"node 'max3' \(Max\): Max of 3 inputs is not supported"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")

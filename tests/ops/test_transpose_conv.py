@@ -163,3 +163,14 @@ def test_onnx_through_the_tool(tmp_path):
     x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, ("int8", "int16x8", "float32"))
     assert ops == ["transpose", "conv2d", "transpose_conv", "transpose"], ops
+
+
+def test_onnx_grouped_conv_transpose_is_one_clear_error(tmp_path):
+    import mcu_codegen
+    from helpers import onnx_model
+    from onnx import helper, save
+    node = helper.make_node("ConvTranspose", ["x", "t"], ["y"], name="up", group=2, strides=[2, 2])
+    inits = {"t": np.ones((4, 2, 2, 2), np.float32)}
+    save(onnx_model([node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 6, 6])], inits, 13), tmp_path / "m.onnx")
+    with pytest.raises(mcu_codegen.ConversionError, match=r"node 'up' \(ConvTranspose\): only group 1 without dilation"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
