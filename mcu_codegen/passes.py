@@ -9,7 +9,7 @@ FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "m
                "transpose_conv")
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv")
 CONVS = ("conv2d", "depthwise_conv2d")
-ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid")  # layout-blind: a
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu")  # layout-blind: a
 # transpose before one moves after it
 ELEMENTWISE_BINARY = ("add", "sub", "mul", "maximum", "minimum")
 CONSTANT_ATTR = {"bias_add": "value", "scale_mul": "value", "prelu": "alpha"}  # an element-wise op's constant

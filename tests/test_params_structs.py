@@ -45,6 +45,7 @@ def _prepared(op, dtype):
         "maximum": ({}, [x, qtensor((1, 1, 1, 4), 0.05, zp)], x),
         "minimum": ({}, [x, qtensor((4,), 0.02, zp)], x),
         "reduce_max": (dict(axes=(1, 2), keep_dims=True), [x], qtensor((1, 1, 1, 4), 0.05, zp)),
+        "elu": ({"alpha": 1.0}, [x], qtensor(x.shape, 0.03, zp)),
         "transpose_conv": (dict(weight=np.ones((4, 3, 3, 4), np.float32), bias=np.zeros(4, np.float32), strides=(2, 2),
                                 pads=(1, 1, 0, 0), out_hw=(11, 11)), [x], qtensor((1, 11, 11, 4), 0.05, zp)),
     }

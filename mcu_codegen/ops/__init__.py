@@ -11,7 +11,7 @@ Copy _template.py to add one.
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
                fully_connected, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape, softmax, sub,
                tanh, transpose)
-from . import hard_swish, leaky_relu, maximum, minimum, prelu, reduce_max, transpose_conv  # issue #12 part B
+from . import elu, hard_swish, leaky_relu, maximum, minimum, prelu, reduce_max, transpose_conv  # issue #12 part B
 from ._common import kernel_params
 
 REGISTRY = {
@@ -45,6 +45,7 @@ REGISTRY = {
     "minimum": minimum,
     "reduce_max": reduce_max,
     "transpose_conv": transpose_conv,
+    "elu": elu,
 }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import fixedpoint as fp
 from ..ir import ConversionError
+from . import _common as c
 from . import relu
 
 KERNELS = {"int8": ("mcu_hard_swish_s8", "mcu_hard_swish_params_t"),
@@ -64,9 +65,5 @@ def onnx_hard_sigmoid(imp, node, a):
              beta=float(a.get("beta", 0.5)))
 
 
-def tflite_hard_swish(imp, k, op):
-    imp.emit(k, "hard_swish", [op.Inputs(0)], [op.Outputs(0)])
-
-
 ONNX = {"HardSwish": onnx_hard_swish, "HardSigmoid": onnx_hard_sigmoid}
-TFLITE = {"HARD_SWISH": tflite_hard_swish}
+TFLITE = {"HARD_SWISH": c.tflite_unary("hard_swish")}

@@ -621,6 +621,26 @@ typedef struct {
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *input, float *output);
 #endif
+typedef struct {
+    int32_t size;
+    const int8_t *table;                /* [256]: the output of each input value, indexed by its byte */
+} mcu_elu_params_t;
+
+/* TFLite int8 ELU (and ONNX Elu / Selu): out = table[(uint8_t)in], TFLM's table computed at generation time. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_elu_s8(const mcu_elu_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float alpha, gamma;
+} mcu_elu_f32_params_t;
+
+/* float gamma * (x < 0 ? alpha * (expf(x) - 1) : x). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_elu_f32(const mcu_elu_f32_params_t *p, const float *input, float *output);
+#endif
+
 /* TFLite TRANSPOSE_CONV (conv2d's params; dilation 1): out[y][x][oc] = requant(bias[oc] + sum (in[iy][ix][ic] -
  * input_zp) * filter[oc][ky][kx][ic]) over the taps with iy * stride_h - pad_top + ky = y (likewise x) inside
  * the input: TFLM's scatter, gathered per output. 16x8: int64 sum and bias; float: the float sum. */
