@@ -9,11 +9,12 @@ FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "m
                "transpose_conv")
 FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv")
 CONVS = ("conv2d", "depthwise_conv2d")
-ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu")  # layout-blind: a
-# transpose before one moves after it
+# layout-blind: a transpose before one moves after it (a binary one's when its operands are all transposed alike,
+# or constants)
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu")
 ELEMENTWISE_BINARY = ("add", "sub", "mul", "maximum", "minimum")
-CONSTANT_ATTR = {"bias_add": "value", "scale_mul": "value", "prelu": "alpha"}  # an element-wise op's constant
-# operand, broadcast against its input: transposed with it
+# an element-wise op's constant operand (an attribute), broadcast against its input: transposed with it
+CONSTANT_ATTR = {"bias_add": "value", "scale_mul": "value", "prelu": "alpha"}
 
 
 def canonicalize(graph):
@@ -68,6 +69,7 @@ def _sink_transposes(g):
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif (n.op in ELEMENTWISE_BINARY + ("concat",) and transposed
                   and len({t.attrs["perm"] for t in transposed}) == 1
+                  and len(g.tensors[n.outputs[0]].shape) == len(transposed[0].attrs["perm"])
                   and all(p is not None and (p.op == "transpose" or _constant_read_by(g, p, n)) for p in producers)):
                 inverse = _inverse(transposed[0].attrs["perm"])
                 _swap_with_transpose(g, i, n, transposed[0], [p.inputs[0] if p.op == "transpose" else
