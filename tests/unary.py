@@ -149,3 +149,13 @@ def check_own_quant_equals_tflm(run_kernel, mod, attrs, code, quants, dtype="int
     if through_tool:
         np.testing.assert_array_equal(run_imported(model, [x_all[None]], dtype)[0], want)
     return len(np.unique(want))
+
+
+def random_quants(n=24, seed=11):
+    """(input, output) quantizations: input scales log-uniform over [2e-4, 1], output scales 1/4 to 8 times those,
+    any zero points."""
+    rng = np.random.default_rng(seed)
+    s_in = np.exp(rng.uniform(np.log(2e-4), 0.0, n))
+    s_out = s_in * np.exp(rng.uniform(np.log(0.25), np.log(8.0), n))
+    zps = rng.integers(-128, 128, (n, 2))
+    return [((float(a), int(z[0])), (float(b), int(z[1]))) for a, b, z in zip(s_in, s_out, zps)]

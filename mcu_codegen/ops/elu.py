@@ -18,7 +18,7 @@ def _transform(attrs, x):
     """The float32 arithmetic of TFLM's transform (x < 0 ? e^x - 1 : x), with ONNX's alpha and gamma."""
     x = np.asarray(x, np.float32)
     alpha, gamma = np.float32(attrs.get("alpha", 1.0)), np.float32(attrs.get("gamma", 1.0))
-    negative = stable.exp(x).astype(np.float32) - np.float32(1)
+    negative = stable.exp(np.minimum(x, 0)).astype(np.float32) - np.float32(1)  # (used where x < 0 only)
     if alpha != 1:
         negative = alpha * negative
     y = np.where(x < 0, negative, x).astype(np.float32)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tflite
 from helpers import c_equals_int_ref, dequantize, ftensor, qtensor, run_single_node
-from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then
+from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then, random_quants
 
 from mcu_codegen.ops import elu
 
@@ -39,7 +39,7 @@ def test_c_float32(run_kernel):
     np.testing.assert_allclose(got, elu.float_ref(attrs, x[None])[0], rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("quant", QUANTS)
+@pytest.mark.parametrize("quant", QUANTS + random_quants(seed=12))
 def test_int8_equals_tflm(run_kernel, quant):
     levels = check_own_quant_equals_tflm(run_kernel, elu, {}, tflite.BuiltinOperator.ELU, quant,
                                          through_tool=quant == QUANTS[0])

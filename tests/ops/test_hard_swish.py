@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tflite
 from helpers import c_equals_int_ref, c_float_within_rounding, dequantize, onnx_model, qtensor, run_single_node
-from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then
+from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then, random_quants
 
 from mcu_codegen.ops import hard_swish
 
@@ -68,3 +68,22 @@ def test_onnx_x_times_hard_sigmoid_is_hard_swish_and_a_lone_hard_sigmoid_folds(t
     x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
     ops = through_the_tool(model, x, tmp_path, ("int8", "float32"))
     assert ops == ["transpose", "conv2d", "hard_swish", "conv2d", "transpose"], ops
+
+
+@pytest.mark.parametrize("quant", random_quants())
+def test_int8_equals_tflm_on_random_quantizations(run_kernel, quant):
+    check_own_quant_equals_tflm(run_kernel, hard_swish, {}, tflite.BuiltinOperator.HARD_SWISH, quant)
+
+
+def test_an_output_scale_below_input_scale_over_128_is_refused_as_by_tflm():
+    """TFLM's Prepare requires the output multiplier's exponent <= 0: so does ours, with one clear error."""
+    from tflite16 import int8_t, one_op_model, run_tflm
+
+    from mcu_codegen.ir import ConversionError
+    quant = ((0.5, 0), (0.003, 0))
+    with pytest.raises(ConversionError, match="out of the range of TFLite's int8 hard-swish arithmetic"):
+        hard_swish.prepare({}, [qtensor((1,), *quant[0])], qtensor((1,), *quant[1]))
+    model = one_op_model(tflite.BuiltinOperator.HARD_SWISH, 0, lambda b: None,
+                         [int8_t(ALL_INT8.shape, *quant[0]), int8_t(ALL_INT8.shape, *quant[1])], 1)
+    with pytest.raises(RuntimeError):
+        run_tflm(model, [ALL_INT8[None]])

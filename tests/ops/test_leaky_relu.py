@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tflite
 from helpers import c_equals_int_ref, c_float_within_rounding, dequantize, qtensor, run_single_node, stensor
-from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then
+from unary import ALL_INT8, check_own_quant_equals_tflm, conv_then, random_quants
 
 from mcu_codegen.ops import leaky_relu
 
@@ -53,6 +53,13 @@ def test_int8_equals_tflm(run_kernel, alpha, quant):
                                          quant, "int8", tflite.BuiltinOptions.LeakyReluOptions, _options(alpha),
                                          through_tool=quant == QUANTS[0] and alpha == 0.2)
     print(f"LEAKY_RELU alpha {alpha} {quant}: all 256 inputs equal to TFLM ({levels} levels)")
+
+
+@pytest.mark.parametrize("quant", random_quants(12, seed=13))
+def test_int8_equals_tflm_on_random_quantizations(run_kernel, quant):
+    alpha = 0.05 + abs(quant[0][1]) / 100  # 0.05 to 1.33
+    check_own_quant_equals_tflm(run_kernel, leaky_relu, {"alpha": alpha}, tflite.BuiltinOperator.LEAKY_RELU,
+                                quant, "int8", tflite.BuiltinOptions.LeakyReluOptions, _options(alpha))
 
 
 @pytest.mark.parametrize("scales", [(1e-3, 1e-3), (1e-3, 4e-4), (3e-4, 1e-3)])

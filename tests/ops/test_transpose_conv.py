@@ -172,5 +172,6 @@ def test_onnx_grouped_conv_transpose_is_one_clear_error(tmp_path):
     node = helper.make_node("ConvTranspose", ["x", "t"], ["y"], name="up", group=2, strides=[2, 2])
     inits = {"t": np.ones((4, 2, 2, 2), np.float32)}
     save(onnx_model([node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 6, 6])], inits, 13), tmp_path / "m.onnx")
-    with pytest.raises(mcu_codegen.ConversionError, match=r"node 'up' \(ConvTranspose\): only group 1 without dilation"):
+    match = r"node 'up' \(ConvTranspose\): only group 1 without dilation"
+    with pytest.raises(mcu_codegen.ConversionError, match=match):
         mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
