@@ -17,8 +17,8 @@ output_shape, macs, overlap_limit = relu.output_shape, relu.macs, relu.overlap_l
 
 def float_ref(attrs, x):
     x = np.asarray(x, np.float32)
-    return (x * np.minimum(np.maximum(x + np.float32(3), np.float32(0)), np.float32(6)) / np.float32(6)).astype(
-        np.float32)
+    relu6 = np.clip(x + np.float32(3), np.float32(0), np.float32(6))
+    return (x * relu6 / np.float32(6)).astype(np.float32)
 
 
 def prepare(attrs, ins, out):

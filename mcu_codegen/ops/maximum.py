@@ -1,6 +1,6 @@
 """Element-wise maximum of two activations (TFLite MAXIMUM, ONNX Max of two inputs), broadcast as add / mul are
 (_common.broadcast_fields). TFLM compares the raw integers, its inputs and output sharing one quantization
-(required of a .tflite, see tflite_binary); a calibrated model's inputs have their own, so each input is
+(required of a .tflite: tflite_max); a calibrated model's inputs have their own, so each input is
 requantized to the output's scale first (input_scale / output_scale, 32-bit multiplier, double rounding: the
 identity, exactly, when they share it), then compared. minimum.py is the same kernels with minimum = 1."""
 import numpy as np
