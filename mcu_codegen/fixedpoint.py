@@ -175,6 +175,37 @@ def count_leading_zeros_u32(x):
     return 32 - np.asarray(bit_length, dtype=np.int64)
 
 
+# -- int16 fixed point (gemmlowp's int16 forms: TFLite's int8 HARD_SWISH) ------------------------------------
+
+def saturating_left_shift_s16(x, shift):
+    """x * 2^shift for shift >= 0, saturated to int16 (TFLite's hard-swish SaturatingLeftShift)."""
+    return np.clip(_i64(x) << _i64(shift), -32768, 32767)
+
+
+def sat_rounding_doubling_high_mul_s16(a, b):
+    """gemmlowp SaturatingRoundingDoublingHighMul on int16: a*b / 2^15 to nearest, ties toward +infinity (nudge
+    2^14, or 1 - 2^14 for a negative product), -32768^2 saturating to 32767."""
+    a, b = _i64(a), _i64(b)
+    s = a * b + np.where(a * b >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(s >= 0, s >> 15, -((-s) >> 15))  # C division truncates toward zero
+    return np.where((a == -32768) & (b == -32768), 32767, high)
+
+
+def saturating_doubling_high_mul_s16(a, b):
+    """TFLite's SaturatingDoublingHighMul (SQDMULH): a*b / 2^15 truncated toward zero, -32768^2 -> 32767."""
+    a, b = _i64(a), _i64(b)
+    ab = a * b
+    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
+    return np.where((a == -32768) & (b == -32768), 32767, high)
+
+
+def downscale_multiplier_s16(multiplier):
+    """TFLite's DownScaleInt32ToInt16Multiplier: a Q31 multiplier >= 0 rounded to Q15 (ties up), 32767 at the top."""
+    if multiplier >= INT32_MAX - (1 << 15):
+        return 32767
+    return (multiplier + (1 << 15)) >> 16
+
+
 # -- 16x8 (int16 activations): TFLite's int64 requantization and int16 lookup tables ----------------------
 
 def multiply_by_quantized_multiplier_s64(x, multiplier, shift):

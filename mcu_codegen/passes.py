@@ -5,10 +5,16 @@ import numpy as np
 from . import ops
 from .ir import ConversionError, Node
 
-FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool")
-FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected")
+FUSES_CLAMP = ("conv2d", "depthwise_conv2d", "fully_connected", "add", "sub", "mul", "max_pool", "avg_pool",
+               "transpose_conv")
+FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv")
 CONVS = ("conv2d", "depthwise_conv2d")
-ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh")  # layout-blind: a transpose before one moves after it
+# layout-blind: a transpose before one moves after it (a binary one's when its operands are all transposed alike,
+# or constants)
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu")
+ELEMENTWISE_BINARY = ("add", "sub", "mul", "maximum", "minimum")
+# an element-wise op's constant operand (an attribute), broadcast against its input: transposed with it
+CONSTANT_ATTR = {"bias_add": "value", "scale_mul": "value", "prelu": "alpha"}
 COPIES = ("slice", "gather", "tile")  # per-axis copies: a transpose before one moves after it, its axes permuted
 
 
@@ -17,6 +23,7 @@ def canonicalize(graph):
     _repeated_elements_to_resize(g)
     _sink_transposes(g)
     _merge_duplicate_transposes(g)
+    _hard_sigmoids(g)
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
@@ -58,15 +65,19 @@ def _sink_transposes(g):
             elif n.op == "transpose" and transposed:
                 t = transposed[0]
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
-            elif n.op == "mean" and transposed:
+            elif n.op in ("mean", "reduce_max") and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
             elif n.op in COPIES and transposed and ops.get(n.op).permuted(n.attrs, transposed[0].attrs["perm"]):
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
-            elif n.op in ELEMENTWISE_UNARY + ("bias_add", "scale_mul", "pad") and transposed:
+            elif n.op in ELEMENTWISE_UNARY + tuple(CONSTANT_ATTR) + ("pad",) and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
-            elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
-                  and len({t.attrs["perm"] for t in transposed}) == 1):
-                _swap_with_transpose(g, i, n, transposed[0], [t.inputs[0] for t in transposed])
+            elif (n.op in ELEMENTWISE_BINARY + ("concat",) and transposed
+                  and len({t.attrs["perm"] for t in transposed}) == 1
+                  and len(g.tensors[n.outputs[0]].shape) == len(transposed[0].attrs["perm"])
+                  and all(p is not None and (p.op == "transpose" or _constant_read_by(g, p, n)) for p in producers)):
+                inverse = _inverse(transposed[0].attrs["perm"])
+                _swap_with_transpose(g, i, n, transposed[0], [p.inputs[0] if p.op == "transpose" else
+                                                              _transpose_constant(g, p, inverse) for p in producers])
             else:
                 continue
             changed = True
@@ -108,6 +119,21 @@ def _sole_successor(g, node, op, shape):
     return readers[0]
 
 
+def _constant_read_by(g, p, n):
+    """Whether p is a constant node (an ONNX initializer operand) that only n reads."""
+    return p.op == "constant" and "value" in p.attrs and _sole_reader(g, p.outputs[0], n)
+
+
+def _transpose_constant(g, p, perm):
+    """A constant operand in the layout of the transposed operands beside it: its value (ranks aligned on the
+    trailing axes, as broadcasting aligns them) transposed by perm, written to a new tensor. Returns its name."""
+    v = p.attrs["value"]
+    v = np.ascontiguousarray(v.reshape((1,) * (len(perm) - v.ndim) + v.shape).transpose(perm))
+    t = g.new_tensor(g.tensors[p.outputs[0]], shape=v.shape)
+    p.attrs, p.outputs = dict(p.attrs, value=v), [t.name]
+    return t.name
+
+
 def _merge_duplicate_transposes(g):
     """Two transposes of one tensor by one perm (an NCHW input read by two convolutions): the first serves both."""
     seen = {}
@@ -134,25 +160,47 @@ def _swap_with_transpose(g, i, n, t, new_inputs):
         attrs["pads"] = tuple(attrs["pads"][j] for j in _inverse(perm))
     if n.op in COPIES:  # per-axis attributes: x's axis i is the transposed axis inverse[i]
         attrs.update(ops.get(n.op).permuted(attrs, perm))
-    if n.op in ("bias_add", "scale_mul"):
-        v = attrs["value"]
+    if n.op in CONSTANT_ATTR:
+        v = attrs[CONSTANT_ATTR[n.op]]
         v = v.reshape((1,) * (len(perm) - v.ndim) + v.shape)
-        attrs["value"] = np.ascontiguousarray(v.transpose(_inverse(perm)))
+        attrs[CONSTANT_ATTR[n.op]] = np.ascontiguousarray(v.transpose(_inverse(perm)))
     g.nodes.insert(i, Node(n.op, new_inputs, [u.name], attrs, n.name))
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": perm}
 
 
 def _mean_before_transpose(g, i, n, t):
-    """mean(transpose(x, perm), axes) -> transpose(mean(x, perm[axes]), perm of the axes that remain)."""
+    """mean(transpose(x, perm), axes) -> transpose(mean(x, perm[axes]), perm of the axes that remain); likewise
+    reduce_max."""
     perm, axes = t.attrs["perm"], n.attrs["axes"]
     x = g.tensors[t.inputs[0]]
     attrs = dict(n.attrs, axes=tuple(sorted(perm[a] for a in axes)))
-    u = g.new_tensor(x, shape=ops.get("mean").output_shape(attrs, [x.shape]), source=g.tensors[n.outputs[0]].source)
-    g.nodes.insert(i, Node("mean", [x.name], [u.name], attrs, n.name))
+    u = g.new_tensor(x, shape=ops.get(n.op).output_shape(attrs, [x.shape]), source=g.tensors[n.outputs[0]].source)
+    g.nodes.insert(i, Node(n.op, [x.name], [u.name], attrs, n.name))
     if not attrs["keep_dims"]:
         remaining = [a for a in range(len(perm)) if a not in attrs["axes"]]  # u's axes, in x's order
         perm = tuple(remaining.index(perm[j]) for j in range(len(perm)) if j not in axes)
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
+
+
+def _hard_sigmoids(g):
+    """x * hard_sigmoid(x) with alpha 1/6, beta 1/2 (the sigmoid read by that Mul alone) is hard_swish(x); any
+    other hard_sigmoid is alpha * x + beta clamped to [0, 1]: a scale_mul, a bias_add and a clamp, which fold into
+    the layer before them like any others, or run as a mul, an add and a relu."""
+    for h in [n for n in g.nodes if n.op == "hard_sigmoid"]:
+        x, y = h.inputs[0], h.outputs[0]
+        readers = g.consumers(y)
+        m = readers[0] if len(readers) == 1 and y not in g.outputs else None
+        if (m is not None and m.op == "mul" and sorted(m.inputs) == sorted([x, y])
+                and abs(h.attrs["alpha"] - 1 / 6) < 1e-6 and h.attrs["beta"] == 0.5):
+            m.op, m.inputs, m.attrs = "hard_swish", [x], {}
+            g.nodes.remove(h)
+            continue
+        i = g.nodes.index(h)
+        scaled, shifted = (g.new_tensor(g.tensors[y], source=g.tensors[y].source) for _ in range(2))
+        g.nodes[i:i + 1] = [Node("scale_mul", [x], [scaled.name], {"value": np.float32([h.attrs["alpha"]])}, h.name),
+                            Node("bias_add", [scaled.name], [shifted.name], {"value": np.float32([h.attrs["beta"]])},
+                                 h.name),
+                            Node("clamp", [shifted.name], [y], {"lo": 0.0, "hi": 1.0}, h.name)]
 
 
 def _per_channel(value, channels):

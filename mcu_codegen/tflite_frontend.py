@@ -127,7 +127,7 @@ class _Importer:
         others' element count: FULLY_CONNECTED may keep or drop leading dimensions)."""
         ins = [self.graph.tensors[t].shape for t in node.inputs]
         out = self.graph.tensors[node.outputs[0]].shape
-        windowed = node.op in ("conv2d", "depthwise_conv2d", "max_pool", "avg_pool")
+        windowed = node.op in ("conv2d", "depthwise_conv2d", "max_pool", "avg_pool", "transpose_conv")
         try:
             if windowed and any(len(s) != 4 for s in ins + [out]):
                 raise ValueError("not 4-D")
@@ -170,9 +170,9 @@ class _Importer:
                     f"#{k} {self.op_name(k)} -> {self.tensor_name(outs[0])}")
         self.graph.nodes.append(node)
 
-    def weights(self, k, op, channel_axis):
-        """int8 weights, per-channel float32 scales (per-tensor broadcast), bias int32 (int8 models) or int64 / int32
-        (16x8 models; zeros when absent)."""
+    def weights(self, k, op, channel_axis, bias_index=2):
+        """int8 weights (input 1), per-channel float32 scales (per-tensor broadcast), bias (input bias_index) int32
+        (int8 models) or int64 / int32 (16x8 models; zeros when absent)."""
         w = self.const(op.Inputs(1))
         if w is not None and w.dtype == np.float32:
             self.fail(k, "float weights: this is not a full-integer model; convert the float ONNX model (with "
@@ -187,9 +187,9 @@ class _Importer:
         channels = w.shape[channel_axis]
         scales = np.broadcast_to(scales, (channels,)).astype(np.float32)
         bias = None
-        if op.InputsLength() > 2 and op.Inputs(2) >= 0:
-            bias = self.const(op.Inputs(2))
-            wide = self.sg.Tensors(op.Inputs(0)).Type() == tflite.TensorType.INT16
+        if op.InputsLength() > bias_index and op.Inputs(bias_index) >= 0:
+            bias = self.const(op.Inputs(bias_index))
+            wide = self.sg.Tensors(op.Outputs(0)).Type() == tflite.TensorType.INT16  # the activations' type
             allowed = (np.int32, np.int64) if wide else (np.int32,)
             if bias is None or bias.dtype not in allowed:
                 self.fail(k, f"the bias must be a constant {' or '.join(np.dtype(a).name for a in allowed)} tensor")

@@ -1,4 +1,4 @@
-"""Shared by the tests of the binary element-wise ops (add, sub, mul): broadcast cases, and one-operator int8
+"""Shared by the tests of the binary element-wise ops (add, sub, mul, maximum, minimum): broadcast cases, and one-operator int8
 .tflite files of ADD / SUB / MUL for TFLM."""
 import numpy as np
 import tflite
@@ -10,7 +10,8 @@ BROADCASTS = [((1, 5, 7, 6), (1, 5, 7, 6)), ((1, 5, 7, 6), (1, 1, 1, 6)), ((1, 1
               ((1, 5, 7, 6), (6,)), ((1, 5, 1, 6), (1, 1, 7, 1)), ((2, 3, 4), (3, 1)), ((1, 4, 4, 3), (1,)),
               ((7,), (1,)), ((2, 1, 3, 1, 2, 2), (1, 2, 1, 4, 1, 2)), ((1, 8, 1, 3), (1, 8, 5, 3))]
 ZPS = [(-128, 127, 0), (0, 0, -128), (127, -128, 127), (3, -9, 20)]
-OPTIONS = {"add": ("AddOptions", "ADD"), "sub": ("SubOptions", "SUB"), "mul": ("MulOptions", "MUL")}
+OPTIONS = {"add": ("AddOptions", "ADD"), "sub": ("SubOptions", "SUB"), "mul": ("MulOptions", "MUL"),
+           "maximum": ("MaximumMinimumOptions", "MAXIMUM"), "minimum": ("MaximumMinimumOptions", "MINIMUM")}
 ACT = {None: tflite.ActivationFunctionType.NONE, (0.0, np.inf): tflite.ActivationFunctionType.RELU,
        (0.0, 6.0): tflite.ActivationFunctionType.RELU6}
 
@@ -22,6 +23,8 @@ def binary_model(kind, shapes, quants, act=None, tensor=int8_t):
 
     def options(b):
         getattr(tflite, f"{name}Start")(b)
+        if kind in ("maximum", "minimum"):  # no fused activation
+            return getattr(tflite, f"{name}End")(b)
         getattr(tflite, f"{name}AddFusedActivationFunction")(b, ACT[act])
         if kind in ("add", "sub"):  # the general int16 arithmetic, not the power-of-two one
             getattr(tflite, f"{name}AddPotScaleInt16")(b, False)

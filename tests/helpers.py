@@ -202,3 +202,14 @@ def copy_kernel_checks(run_kernel, mod, attrs, shape, out_shape, expected, zero_
         np.testing.assert_array_equal(mod.float_ref(attrs, data[None])[0].reshape(out_shape), want)
         np.testing.assert_array_equal(mod.int_ref(p, data[None])[0].reshape(out_shape), want)
         np.testing.assert_array_equal(run_kernel(mod, p, [data], out_shape, data.dtype), want)
+
+
+def check_mode_refused(path, x, mode, match):
+    """Converting the ONNX file at path in `mode` (calibrated on x) fails with one clear error matching `match`."""
+    import pytest
+
+    import mcu_codegen
+    conv = mcu_codegen.Converter.from_onnx(path)
+    conv.mode, conv.representative_dataset = mode, [{"x": x}]
+    with pytest.raises(mcu_codegen.ConversionError, match=match):
+        conv.convert()

@@ -52,7 +52,12 @@ def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
     conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
     conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
     conv.inference_input_type = conv.inference_output_type = "int8"
-    model = conv.convert()
+    sanitized_equals_reference(conv.convert(), tmp_path)
+
+
+def sanitized_equals_reference(model, tmp_path):
+    """An int8 model (input 'x' of shape (1, 3, 8, 6)) built with clang -Weverything and the sanitizers, run on
+    random inputs and both extremes: equal to the reference."""
     x = np.random.default_rng(3).integers(-128, 128, (20, 1, 3, 8, 6)).astype(np.int8)
     x[0], x[1] = -128, 127
     want = next(iter(model.reference({"x": x}).values()))
@@ -65,12 +70,17 @@ def test_int8_c_is_clean_under_clang_and_sanitizers(tmp_path):
 def test_emulated_cores_equal_host_build(tmp_path, board, mode):
     """Cross-built for a Cortex-M0+ (no divide instruction, no DSP) and a Cortex-M55, run in QEMU: the same
     outputs as the host build, bit for bit."""
-    from mcu_codegen import boards, target
     onnx.save(all_ops_model(), tmp_path / "m.onnx")
     conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
     conv.representative_dataset = [{"x": np.random.default_rng(2).normal(0, 1, (32, 1, 3, 8, 6)).astype(np.float32)}]
     conv.mode = mode
-    model = conv.convert()
+    emulated_equals_host(conv.convert(), tmp_path, board)
+
+
+def emulated_equals_host(model, tmp_path, board):
+    """The model cross-built for the board, run in QEMU on random inputs and both extremes: the host build's
+    outputs, bit for bit."""
+    from mcu_codegen import boards, target
     project = model.save(tmp_path / "project")
     meta = model.report["inputs"][0]
     lo, hi = (-128, 127) if meta["dtype"] == "int8" else (-32768, 32767)

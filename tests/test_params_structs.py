@@ -44,6 +44,16 @@ def _prepared(op, dtype):
         "dequantize": ({}, [x], x),
         "requantize": ({}, [x], _qtensor(x.shape, 0.01, 0, dtype="int16" if dtype == "int8" else "int8")),
         "convert_u8": ({}, [x], x),
+        # issue #12 part B
+        "leaky_relu": ({"alpha": 0.1}, [x], qtensor(x.shape, 0.03, zp)),
+        "hard_swish": ({}, [x], qtensor(x.shape, 0.03, zp)),
+        "prelu": ({"alpha": np.linspace(-0.5, 0.5, 4).astype(np.float32)}, [x], qtensor(x.shape, 0.03, zp)),
+        "maximum": ({}, [x, qtensor((1, 1, 1, 4), 0.05, zp)], x),
+        "minimum": ({}, [x, qtensor((4,), 0.02, zp)], x),
+        "reduce_max": (dict(axes=(1, 2), keep_dims=True), [x], qtensor((1, 1, 1, 4), 0.05, zp)),
+        "elu": ({"alpha": 1.0}, [x], qtensor(x.shape, 0.03, zp)),
+        "transpose_conv": (dict(weight=np.ones((4, 3, 3, 4), np.float32), bias=np.zeros(4, np.float32), strides=(2, 2),
+                                pads=(1, 1, 0, 0), out_hw=(11, 11)), [x], qtensor((1, 11, 11, 4), 0.05, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(attrs, ins, out)

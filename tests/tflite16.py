@@ -41,10 +41,11 @@ def _tensor(b, index, t, buffer):
     return tflite.TensorEnd(b)
 
 
-def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_inputs=None):
-    """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-n_outputs] (the first n_inputs are
-    graph inputs, the others constants with data; op_inputs: in this order of tensor indices instead), writes
-    tensors[-n_outputs:] (the graph outputs). options(builder) -> offset of its options table."""
+def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_inputs=None, graph_inputs=None):
+    """tensors: [{shape, type, scales, axis?, data?}]: the op reads tensors[:-n_outputs] (op_inputs: in this order
+    of tensor indices instead), writes tensors[-n_outputs:] (the graph outputs); the graph inputs are the first
+    n_inputs tensors, or those listed in graph_inputs; the others constants with data. options(builder) -> offset
+    of its options table."""
     b = flatbuffers.Builder(1024)
     datas = [b.CreateByteVector(np.ascontiguousarray(t["data"]).tobytes()) if "data" in t else None for t in tensors]
     buffers = []
@@ -68,7 +69,7 @@ def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_i
         tflite.OperatorAddBuiltinOptions(b, opts)
     operator = tflite.OperatorEnd(b)
     tensors_vec = _vector(b, tflite.SubGraphStartTensorsVector, offsets, b.PrependUOffsetTRelative)
-    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, range(n_inputs), b.PrependInt32)
+    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, graph_inputs or range(n_inputs), b.PrependInt32)
     outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, outputs, b.PrependInt32)
     ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, [operator], b.PrependUOffsetTRelative)
     tflite.SubGraphStart(b)

@@ -125,3 +125,37 @@ def op_tests(mod, onnx_op, code):
         assert mod.__name__.split(".")[-1] in ops
 
     return {k: v for k, v in locals().items() if k.startswith("test_")}
+
+
+# -- activations with their own output quantization (leaky relu, hard swish, prelu, QUANTIZE int8 -> int8) ----
+def all_values(dtype):
+    return ALL_INT8 if dtype == "int8" else ALL_INT16
+
+
+def check_own_quant_equals_tflm(run_kernel, mod, attrs, code, quants, dtype="int8", options_type=0, options=None,
+                                extra=(), through_tool=False):
+    """Every input value of the type through TFLM's one-operator file (input, the `extra` constant tensors,
+    output), our twin and our C kernel: equal bit for bit. quants: ((scale, zp) in, (scale, zp) out)."""
+    from tflite16 import activation_t
+    x_all = all_values(dtype)
+    make = int8_t if dtype == "int8" else (lambda shape, s, z: activation_t(shape, s))
+    model = one_op_model(code, options_type, options or (lambda b: None),
+                         [make(x_all.shape, *quants[0])] + list(extra) + [make(x_all.shape, *quants[1])], 1)
+    want = run_tflm(model, [x_all[None]])[0]
+    x, out = (qtensor(x_all.shape, s, z if dtype == "int8" else 0, dtype=dtype) for s, z in quants)
+    p = mod.prepare(attrs, [x], out)
+    np.testing.assert_array_equal(typed(mod.int_ref(p, x_all[None])[0], out).reshape(want.shape), want)
+    np.testing.assert_array_equal(run_kernel(mod, p, [x_all], out.shape, want.dtype), want)
+    if through_tool:
+        np.testing.assert_array_equal(run_imported(model, [x_all[None]], dtype)[0], want)
+    return len(np.unique(want))
+
+
+def random_quants(n=24, seed=11):
+    """(input, output) quantizations: input scales log-uniform over [2e-4, 1], output scales 1/4 to 8 times those,
+    any zero points."""
+    rng = np.random.default_rng(seed)
+    s_in = np.exp(rng.uniform(np.log(2e-4), 0.0, n))
+    s_out = s_in * np.exp(rng.uniform(np.log(0.25), np.log(8.0), n))
+    zps = rng.integers(-128, 128, (n, 2))
+    return [((float(a), int(z[0])), (float(b), int(z[1]))) for a, b, z in zip(s_in, s_out, zps)]

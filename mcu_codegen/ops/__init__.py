@@ -9,8 +9,9 @@ handler(importer, index, operator)}; the two frontends collect these tables, so 
 Copy _template.py to add one.
 """
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
-               fully_connected, gather, logistic, max_pool, mean, mul, pad, quantize, relu, requantize, reshape,
-               resize_bilinear, resize_nearest, slice, softmax, sub, tanh, tile, transpose)
+               elu, fully_connected, gather, hard_swish, leaky_relu, logistic, max_pool, maximum, mean, minimum, mul,
+               pad, prelu, quantize, reduce_max, relu, requantize, reshape, resize_bilinear, resize_nearest, slice,
+               softmax, sub, tanh, tile, transpose, transpose_conv)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -41,6 +42,14 @@ REGISTRY = {
     "dequantize": dequantize,
     "requantize": requantize,
     "convert_u8": convert_u8,
+    "leaky_relu": leaky_relu,
+    "hard_swish": hard_swish,
+    "prelu": prelu,
+    "maximum": maximum,
+    "minimum": minimum,
+    "reduce_max": reduce_max,
+    "transpose_conv": transpose_conv,
+    "elu": elu,
 }
 
 

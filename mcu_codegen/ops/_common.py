@@ -26,6 +26,13 @@ def isa_forms(portable, dsp, mve=None):
     return [(macro, f) for macro, f in (("MCU_HAS_MVE", mve), ("MCU_HAS_DSP", dsp), (None, portable)) if f]
 
 
+def tflite_unary(op):
+    """The TFLITE import handler of an operator of one input and no options: the IR op `op`."""
+    def handler(imp, k, operator):
+        imp.emit(k, op, [operator.Inputs(0)], [operator.Outputs(0)])
+    return handler
+
+
 def to_nhwc(x):
     """(N, 1, H, W, C) batch of single-image tensors -> (N, H, W, C)."""
     return x.reshape((-1,) + x.shape[-3:])

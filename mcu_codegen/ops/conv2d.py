@@ -34,25 +34,33 @@ def prepare(attrs, ins, out):
     x = ins[0]
     p = dict(c.window_params(attrs, x, out), in_c=x.shape[3], out_c=out.shape[3],
              dilation_h=attrs["dilations"][0], dilation_w=attrs["dilations"][1], depth_multiplier=1)
+    # without padding every tap reads the input: its zero point folds into the bias, exactly
+    taps, padded = int(np.prod(attrs["weight"].shape[1:])), any(attrs["pads"])
+    p = filter_params(attrs, x, out, p, taps, not padded)
+    if x.dtype == "int8" and padded:  # the positions whose whole window is inside can still fold it
+        interior = c.fold_input_zero_point(p["filter"], p["bias"], x.zero_point)
+        c.check_accumulator(taps, interior, folded=True)
+        p["interior_bias"] = interior.astype(np.int32)
+    return p
+
+
+def filter_params(attrs, x, out, p, taps, fold):
+    """The filter, bias, clamp and per-channel requantization fields of conv2d's structs (int8, 16x8, float;
+    transpose_conv.py's too), added to the geometry p: OHWI weights quantized per output channel, the input zero
+    point folded into the bias where `fold` (int8 only), accumulators of `taps` terms bounded."""
     act_min, act_max = c.act_range(attrs, out)
     if x.dtype == "float32":
         return dict(p, act_min=act_min, act_max=act_max, filter=c.float_array(attrs["weight"]),
                     bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"  # 16x8: zero points 0, int64 bias
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
-    # without padding every tap reads the input: its zero point folds into the bias, exactly
-    folded = not wide and not any(attrs["pads"])
+    folded = fold and not wide
     if folded:
         bias = c.fold_input_zero_point(w_q, bias, x.zero_point)
-    taps = int(np.prod(w_q.shape[1:]))
     c.check_accumulator(taps, bias, wide, folded)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
     p.update(act_min=act_min, act_max=act_max, filter=w_q, bias=bias.astype(np.int64 if wide else np.int32),
              out_mult=mult, out_shift=shift)
-    if not wide and not folded:  # padded: the positions whose whole window is inside can still fold it
-        interior = c.fold_input_zero_point(w_q, bias, x.zero_point)
-        c.check_accumulator(taps, interior, folded=True)
-        p["interior_bias"] = interior.astype(np.int32)
     return p if wide else dict(p, input_zp=0 if folded else x.zero_point, output_zp=out.zero_point)
 
 

@@ -72,7 +72,8 @@ def _normalized_axes(fail, where, axes, rank):
     return tuple(out)
 
 
-def onnx_reduce_mean(imp, node, a):
+def onnx_reduce_mean(imp, node, a, op="mean"):
+    """ReduceMean (and ReduceMax: reduce_max.py) -> op over the normalized axes."""
     x = imp.x(node)
     rank = len(imp.graph.tensors[x].shape)
     if len(node.input) > 1 and node.input[1]:  # opset 18: axes is an input
@@ -84,25 +85,25 @@ def onnx_reduce_mean(imp, node, a):
             imp.names[node.output[0]] = x
             return
         axes = range(rank)
-    imp.emit("mean", [x], [imp.output(node)], node, axes=_normalized_axes(imp.fail, node, axes, rank),
+    imp.emit(op, [x], [imp.output(node)], node, axes=_normalized_axes(imp.fail, node, axes, rank),
              keep_dims=bool(a.get("keepdims", 1)))
 
 
-def onnx_global_average_pool(imp, node, a):
-    """The mean over every axis after (N, C), kept as 1s."""
+def onnx_global_average_pool(imp, node, a, op="mean"):
+    """The mean (GlobalMaxPool: the maximum) over every axis after (N, C), kept as 1s."""
     x = imp.x(node)
     rank = len(imp.graph.tensors[x].shape)
     if rank < 3:
-        imp.fail(node, f"GlobalAveragePool of a rank-{rank} tensor")
-    imp.emit("mean", [x], [imp.output(node)], node, axes=tuple(range(2, rank)), keep_dims=True)
+        imp.fail(node, f"{node.op_type} of a rank-{rank} tensor")
+    imp.emit(op, [x], [imp.output(node)], node, axes=tuple(range(2, rank)), keep_dims=True)
 
 
-def tflite_mean(imp, k, op):
+def tflite_mean(imp, k, op, kind="mean"):
     axes = imp.const(op.Inputs(1))
     if axes is None:
         imp.fail(k, "the axes must be a constant tensor")
     rank = imp.sg.Tensors(op.Inputs(0)).ShapeLength()
-    imp.emit(k, "mean", [op.Inputs(0)], [op.Outputs(0)], axes=_normalized_axes(imp.fail, k, axes.reshape(-1), rank),
+    imp.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], axes=_normalized_axes(imp.fail, k, axes.reshape(-1), rank),
              keep_dims=bool(imp.options(op, "ReducerOptions").KeepDims()))
 
 

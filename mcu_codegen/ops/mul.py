@@ -50,9 +50,20 @@ def onnx_mul(imp, node, a):
     imp.binary(node, "mul")
 
 
+def onnx_div(imp, node, a):
+    """x / constant is x times the constant's reciprocal (a scale_mul, folded like a Mul), in the float graph
+    before quantization; a division by an activation is not supported."""
+    x, value, first = imp.constant_operand(node)
+    if value is None or first:
+        imp.fail(node, "only a division by a constant is supported")
+    if not np.all(value != 0):
+        imp.fail(node, "division by zero in the constant divisor")
+    imp.emit("scale_mul", [x], [imp.output(node)], node, value=(np.float32(1) / value).astype(np.float32))
+
+
 def tflite_mul(imp, k, op):
     imp.binary(k, op, "mul", imp.options(op, "MulOptions"))
 
 
-ONNX = {"Mul": onnx_mul}
+ONNX = {"Mul": onnx_mul, "Div": onnx_div}
 TFLITE = {"MUL": tflite_mul}

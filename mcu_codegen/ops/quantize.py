@@ -42,12 +42,14 @@ def int_ref(p, x):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def tflite_quantize(imp, k, op):
-    """float32 -> int8/int16 at a model input, or int8 <-> int16 between precisions (a requantize)."""
+    """float32 -> int8/int16 at a model input, int8 <-> int16 between precisions (a requantize), or int8 -> int8
+    and int16 -> int16 to another scale: TFLM's Requantize is relu.py's arithmetic without a clamp."""
     kind = {("float32", "int8"): "quantize", ("float32", "int16"): "quantize",
-            ("int8", "int16"): "requantize", ("int16", "int8"): "requantize"}.get(imp.types(op))
+            ("int8", "int16"): "requantize", ("int16", "int8"): "requantize",
+            ("int8", "int8"): "relu", ("int16", "int16"): "relu"}.get(imp.types(op))
     if kind is None:
-        imp.fail(k, "only float32 -> int8/int16 and int8 <-> int16 QUANTIZE are supported")
-    imp.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)])
+        imp.fail(k, "only float32 -> int8/int16 and int8/int16 -> int8/int16 QUANTIZE are supported")
+    imp.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], **({"act": None} if kind == "relu" else {}))
 
 
 TFLITE = {"QUANTIZE": tflite_quantize}

@@ -1,6 +1,7 @@
 """A standalone activation clamp (Relu, Relu6, Clip with no producer to fuse into; TFLite RELU and RELU6,
-as TFLM has them) with TFLM's int8 / int16 RELU arithmetic: the input requantized to the output's scale (32-bit
-multiplier, double rounding) and clamped to the bounds quantized in the output's scale; or float."""
+as TFLM has them, RELU_N1_TO_1 and RELU_0_TO_1 as TFLite has them; QUANTIZE int8 -> int8 without a clamp)
+with TFLM's int8 / int16 RELU arithmetic: the input requantized to the output's scale (32-bit multiplier,
+double rounding) and clamped to the bounds quantized in the output's scale; or float."""
 import numpy as np
 import tflite
 
@@ -46,7 +47,7 @@ def int_ref(p, x):
 def tflite_relu(imp, k, op):
     code = imp.code(op)
     B = tflite.BuiltinOperator
-    act = {B.RELU: (0.0, np.inf), B.RELU6: (0.0, 6.0)}[code]
+    act = {B.RELU: (0.0, np.inf), B.RELU6: (0.0, 6.0), B.RELU_N1_TO_1: (-1.0, 1.0), B.RELU_0_TO_1: (0.0, 1.0)}[code]
     if code == B.RELU6:  # TFLM clamps RELU6 in the input's scale and ignores the output's
         (s_in, z_in), (s_out, z_out) = imp.quant(op.Inputs(0)), imp.quant(op.Outputs(0))
         if s_in is None or s_out is None or (np.float32(s_in[0]), z_in[0]) != (np.float32(s_out[0]), z_out[0]):
@@ -55,4 +56,6 @@ def tflite_relu(imp, k, op):
     imp.emit(k, "relu", [op.Inputs(0)], [op.Outputs(0)], act=act)
 
 
-TFLITE = {"RELU": tflite_relu, "RELU6": tflite_relu}  # TFLM has no RELU_N1_TO_1 kernel
+# TFLM has no RELU_N1_TO_1 or RELU_0_TO_1 kernel: those two follow TFLite's (QuantizedReluX, as its RELU: the output's
+# quantization)
+TFLITE = {"RELU": tflite_relu, "RELU6": tflite_relu, "RELU_N1_TO_1": tflite_relu, "RELU_0_TO_1": tflite_relu}

@@ -146,6 +146,32 @@ static inline int32_t mcu_quantize_value(float x, float scale, int32_t zero_poin
     return mcu_clamp(rounded + zero_point, q_min, q_max);
 }
 
+/* int16 fixed point (gemmlowp's int16 forms, TFLite's int8 HARD_SWISH); values are int16, held in int32. */
+static inline int32_t mcu_saturating_left_shift_s16(int32_t x, int32_t shift)
+{
+    const int32_t wide = x * (1 << shift);   /* |x| <= 2^15, shift <= 15: fits */
+    return wide > INT16_MAX ? INT16_MAX : (wide < INT16_MIN ? INT16_MIN : wide);
+}
+
+/* a * b / 2^15 to nearest, ties toward +infinity; -32768^2 saturates. */
+static inline int32_t mcu_sat_rounding_doubling_high_mul_s16(int32_t a, int32_t b)
+{
+    if (a == INT16_MIN && b == INT16_MIN) {
+        return INT16_MAX;
+    }
+    const int32_t ab = a * b;
+    return (ab + (ab >= 0 ? (1 << 14) : (1 - (1 << 14)))) / (1 << 15);
+}
+
+/* a * b / 2^15 truncated toward zero (SQDMULH); -32768^2 saturates. */
+static inline int32_t mcu_saturating_doubling_high_mul_s16(int32_t a, int32_t b)
+{
+    if (a == INT16_MIN && b == INT16_MIN) {
+        return INT16_MAX;
+    }
+    return (a * b) / (1 << 15);
+}
+
 /* 16x8 kernels: requantization of an int64 accumulator as TFLite: the multiplier rounded to 16 bits, one
  * rounding shift (ties toward +infinity). |x| < 2^47 (guaranteed by the generator), so nothing overflows; the
  * result stays int64 until the clamp (TFLite assumes int32). TFLite allows shift <= 7; up to 14 the same

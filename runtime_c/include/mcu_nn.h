@@ -562,4 +562,141 @@ typedef struct {
 MCU_KERNEL void mcu_softmax_f32(const mcu_softmax_f32_params_t *p, const float *input, float *output);
 #endif
 
+/* -- issue #12 part B: activations and element-wise ops, transpose convolution ------------------------------ */
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t identity_mult, identity_shift;  /* input_scale / output_scale (float32, as TFLM) */
+    int32_t alpha_mult, alpha_shift;        /* input_scale * alpha / output_scale */
+    int32_t q_min, q_max;                   /* the type's range */
+} mcu_leaky_relu_params_t;
+
+/* TFLite int8 / int16 LEAKY_RELU: d = in - input_zp; out = clamp(requant(d, d >= 0 ? identity : alpha) + output_zp). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_leaky_relu_s8(const mcu_leaky_relu_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_leaky_relu_s16(const mcu_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float alpha;
+} mcu_leaky_relu_f32_params_t;
+
+/* float leaky ReLU: x >= 0 ? x : alpha * x. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_leaky_relu_f32(const mcu_leaky_relu_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t output_mult, output_shift;      /* (input_scale / 128) / output_scale: int16 multiplier, shift <= 0 */
+    int32_t reluish_mult, reluish_shift;    /* (input_scale / 128) / (3 / 2^15): int16 multiplier, either sign */
+} mcu_hard_swish_params_t;
+
+/* TFLite int8 HARD_SWISH, x * relu6(x + 3) / 6, in gemmlowp's int16 fixed point exactly as TFLite computes it. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_hard_swish_s8(const mcu_hard_swish_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_hard_swish_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input1_zp, input2_zp, output_zp;
+    int32_t input1_mult, input1_shift;      /* input1_scale / output_scale (the identity when they are equal) */
+    int32_t input2_mult, input2_shift;
+    int32_t q_min, q_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+    int32_t minimum;                    /* 1: TFLite MINIMUM; 0: MAXIMUM */
+} mcu_maximum_params_t;
+
+/* TFLite int8 / int16 MAXIMUM (MINIMUM with minimum = 1): each input requantized to the output's scale, the larger
+ * (smaller) + output_zp; broadcast. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_maximum_s8(const mcu_maximum_params_t *p, const int8_t *input1, const int8_t *input2,
+                               int8_t *output);
+MCU_KERNEL void mcu_maximum_s16(const mcu_maximum_params_t *p, const int16_t *input1, const int16_t *input2,
+                                int16_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* broadcast, as mcu_add_params_t */
+    int32_t minimum;
+} mcu_maximum_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_maximum_f32(const mcu_maximum_f32_params_t *p, const float *input1, const float *input2,
+                                float *output);
+#endif
+
+typedef struct {
+    int32_t out_size;                   /* output elements */
+    int32_t count;                      /* input elements compared for each output */
+    int32_t kept_rank, kept_dims[6], kept_strides[6];           /* as mcu_mean_params_t */
+    int32_t reduced_rank, reduced_dims[6], reduced_strides[6];
+} mcu_reduce_max_params_t;
+
+/* TFLite REDUCE_MAX over any axes: out[o] = max_r in[kept(o) + reduced(r)]; input and output share quantization. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_reduce_max_s8(const mcu_reduce_max_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_reduce_max_s16(const mcu_reduce_max_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_reduce_max_f32(const mcu_reduce_max_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t input_zp, alpha_zp, output_zp;
+    int32_t identity_mult, identity_shift;  /* input_scale / output_scale */
+    int32_t alpha_mult, alpha_shift;        /* input_scale * alpha_scale / output_scale */
+    int32_t q_min, q_max;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];   /* input1: the input, input2: alpha */
+    const int8_t *alpha;                /* the slope, int8, in flash */
+} mcu_prelu_params_t;
+
+/* TFLite int8 PRELU: d = in - input_zp;
+ * out = clamp((d >= 0 ? requant(d) : requant(d * (alpha - alpha_zp))) + output_zp); alpha broadcast. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_prelu_s8(const mcu_prelu_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t rank, dims[6], input1_strides[6], input2_strides[6];
+    const float *alpha;
+} mcu_prelu_f32_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *input, float *output);
+#endif
+typedef struct {
+    int32_t size;
+    const int8_t *table;                /* [256]: the output of each input value, indexed by its byte */
+} mcu_elu_params_t;
+
+/* TFLite int8 ELU (and ONNX Elu / Selu): out = table[(uint8_t)in], TFLM's table computed at generation time. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_elu_s8(const mcu_elu_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    float alpha, gamma;
+} mcu_elu_f32_params_t;
+
+/* float gamma * (x < 0 ? alpha * (expf(x) - 1) : x). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_elu_f32(const mcu_elu_f32_params_t *p, const float *input, float *output);
+#endif
+
+/* TFLite TRANSPOSE_CONV (conv2d's params; dilation 1): out[y][x][oc] = requant(bias[oc] + sum (in[iy][ix][ic] -
+ * input_zp) * filter[oc][ky][kx][ic]) over the taps with iy * stride_h - pad_top + ky = y (likewise x) inside
+ * the input: TFLM's scatter, gathered per output. 16x8: int64 sum and bias; float: the float sum. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_transpose_conv_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_transpose_conv_s16(const mcu_conv2d_s16_params_t *p, const int16_t *input, int16_t *output);
+MCU_KERNEL void mcu_transpose_conv_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+#endif
+/* -- end of issue #12 part B ---------------------------------------------------------------------------------- */
+
 #endif /* MCU_NN_H */

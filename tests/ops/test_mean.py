@@ -70,12 +70,12 @@ def test_c_float32_within_rounding(run_kernel, shape, axes, keep):
     c_float_within_rounding(run_kernel, mean, attrs, [x], int(np.prod([shape[a] for a in axes])))
 
 
-def _mean_model(shape, axes, keep, quant, out_shape):
+def _mean_model(shape, axes, keep, quant, out_shape, code=tflite.BuiltinOperator.MEAN):
     def options(b):
         tflite.ReducerOptionsStart(b)
         tflite.ReducerOptionsAddKeepDims(b, keep)
         return tflite.ReducerOptionsEnd(b)
-    return one_op_model(tflite.BuiltinOperator.MEAN, tflite.BuiltinOptions.ReducerOptions, options,
+    return one_op_model(code, tflite.BuiltinOptions.ReducerOptions, options,
                         [int8_t(shape, *quant[0]), const_t(list(axes)), int8_t(out_shape, *quant[1])], 1)
 
 

@@ -122,3 +122,25 @@ def test_tflite_constant_operand_equals_tflm(kind, const_shape):
 def test_16x8_equals_tflm(run_kernel, shapes, scales):
     size = binary.check_int16_equals_tflm(run_kernel, mul, "mul", shapes, scales)
     print(f"MUL 16x8 {shapes} {scales}: {size} outputs equal to TFLM")
+
+
+def test_div_by_a_constant_is_a_mul_by_its_reciprocal(tmp_path):
+    """ONNX Div by per-channel constants after a conv folds into its weights like a Mul; by a constant map on the
+    input, a mul of a constant node; a division by an activation is one clear error."""
+    import mcu_codegen
+    from helpers import through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(8)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32),
+             "d": rng.uniform(0.5, 2, (4, 1, 1)).astype(np.float32),
+             "k": rng.uniform(1, 3, (8, 6)).astype(np.float32)}
+    nodes = [helper.make_node("Div", ["x", "k"], ["a"]),
+             helper.make_node("Conv", ["a", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Div", ["c", "d"], ["y"])]
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(_model(nodes, [1, 4, 8, 6], inits), x, tmp_path, modes=("int8", "float32"))
+    assert sorted(ops) == sorted(["constant", "mul", "transpose", "conv2d", "transpose"]), ops
+    from onnx import save
+    save(_model([helper.make_node("Div", ["x", "x"], ["y"])], [1, 3, 8, 6], {}), tmp_path / "div.onnx")
+    with pytest.raises(mcu_codegen.ConversionError, match=r"\(Div\): only a division by a constant"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "div.onnx")

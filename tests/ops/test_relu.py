@@ -99,3 +99,29 @@ def test_16x8_equals_tflm(run_kernel, act, scales):
     p = relu.prepare({"act": act}, [x], out)
     np.testing.assert_array_equal(typed(relu.int_ref(p, data[None])[0], out), want)
     np.testing.assert_array_equal(run_kernel(relu, p, [data], out.shape, np.int16), want)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("quant", QUANTS)
+def test_quantize_to_the_same_type_equals_tflm(run_kernel, quant, dtype):
+    """TFLite QUANTIZE int8 -> int8 (int16 -> int16): TFLM's Requantize, our relu kernel without a clamp."""
+    from unary import check_own_quant_equals_tflm
+    quant = quant if dtype == "int8" else [(s / 64, 0) for s, _ in quant]
+    levels = check_own_quant_equals_tflm(run_kernel, relu, {"act": None}, tflite.BuiltinOperator.QUANTIZE, quant,
+                                         dtype, through_tool=quant[0][0] != quant[1][0])
+    print(f"QUANTIZE {dtype} -> {dtype} {quant}: every input equal to TFLM ({levels} levels)")
+
+
+@pytest.mark.parametrize("code,act", [(tflite.BuiltinOperator.RELU_N1_TO_1, (-1.0, 1.0)),
+                                      (tflite.BuiltinOperator.RELU_0_TO_1, (0.0, 1.0))])
+def test_relu_n1_to_1_and_0_to_1_through_the_tool(code, act):
+    """TFLM has neither: TFLite's arithmetic (RELU's, with the bounds quantized in the output's scale), through
+    the whole tool against the twin, and within one step of the float clamp."""
+    data = np.arange(-128, 128, dtype=np.int8).reshape(1, 4, 64)
+    quant = ((0.02, 3), (0.01, -20))
+    model = one_op_model(code, 0, lambda b: None, [int8_t(data.shape, *quant[0]), int8_t(data.shape, *quant[1])], 1)
+    x, out = qtensor(data.shape, *quant[0]), qtensor(data.shape, *quant[1])
+    want = typed(relu.int_ref(relu.prepare({"act": act}, [x], out), data[None])[0], out)
+    np.testing.assert_array_equal(run_imported(model, [data[None]], "int8")[0], want)
+    clamped = np.clip(dequantize(data, x), max(act[0], -108 * 0.01), min(act[1], 147 * 0.01))
+    assert np.abs(dequantize(want, out) - clamped).max() / out.scale <= 1.0
