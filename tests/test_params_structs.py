@@ -62,6 +62,10 @@ def _prepared(op, dtype):
 @pytest.mark.parametrize("op,dtype", [(op, dtype) for op, mod in ops.REGISTRY.items()
                                       for dtype in sorted(getattr(mod, "KERNELS", {})) if dtype != "uint8"])
 def test_prepare_fills_exactly_the_struct_fields(runtime, op, dtype):
+    """Every field, but those the faster forms of another op sharing the struct read (conv2d's interior_bias in
+    mcu_conv2d_params_t, which transpose_conv leaves NULL): designated initializers make them NULL."""
     ffi, _ = runtime
     fields = {name for name, _ in ffi.typeof(ops.get(op).KERNELS[dtype][1]).fields}
-    assert set(_prepared(op, dtype)) == fields
+    prepared = set(_prepared(op, dtype))
+    optional = {f for mod in ops.REGISTRY.values() for f in getattr(mod, "SPEED_PARAMS", ())}
+    assert prepared <= fields and fields - prepared <= optional - set(getattr(ops.get(op), "SPEED_PARAMS", ()))

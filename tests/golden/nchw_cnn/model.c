@@ -172,9 +172,9 @@ static const mcu_conv2d_params_t n1 = {
     .bias = n1_bias,
     .out_mult = n1_out_mult,
     .out_shift = n1_out_shift,
-    .interior_bias = n1_interior_bias,
     .input_zp = 8,
     .output_zp = -128,
+    .interior_bias = n1_interior_bias,
 };
 static const mcu_pool_params_t n2 = {
     .in_h = 16,
@@ -213,9 +213,9 @@ static const mcu_conv2d_params_t n3 = {
     .bias = n3_bias,
     .out_mult = n3_out_mult,
     .out_shift = n3_out_shift,
-    .interior_bias = n3_interior_bias,
     .input_zp = -128,
     .output_zp = -128,
+    .interior_bias = n3_interior_bias,
 };
 static const mcu_conv2d_params_t n4 = {
     .in_h = 4,
