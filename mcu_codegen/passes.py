@@ -15,6 +15,7 @@ def canonicalize(graph):
     g = graph.copy()
     _sink_transposes(g)
     _merge_duplicate_transposes(g)
+    _clamps_above_aliases(g)
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
@@ -58,6 +59,9 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op == "mean" and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
+            elif n.op == "reshape" and transposed and _unit_axes_only(g.tensors[n.inputs[0]].shape,
+                                                                     g.tensors[n.outputs[0]].shape):
+                _unit_reshape_before_transpose(g, i, n, transposed[0])
             elif n.op in ELEMENTWISE_UNARY + ("bias_add", "scale_mul", "pad") and transposed:
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif (n.op in ("add", "sub", "mul", "concat") and len(transposed) == len(producers) == len(n.inputs)
@@ -113,6 +117,39 @@ def _mean_before_transpose(g, i, n, t):
         remaining = [a for a in range(len(perm)) if a not in attrs["axes"]]  # u's axes, in x's order
         perm = tuple(remaining.index(perm[j]) for j in range(len(perm)) if j not in axes)
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
+
+
+def _unit_axes_only(a, b):
+    """Whether reshaping shape a to b only inserts or removes size-1 axes (a Squeeze or Unsqueeze)."""
+    return [d for d in a if d != 1] == [d for d in b if d != 1] and tuple(a) != tuple(b)
+
+
+def _unit_reshape_before_transpose(g, i, n, t):
+    """reshape(transpose(x, perm)) that only adds or drops 1s -> transpose(reshape(x), perm'): the output's 1s
+    first, then x's other axes in x's order; perm' puts each where the output has it (else the exporters'
+    Squeeze / Unsqueeze around 1-D layers keep the layout transposes from meeting and cancelling)."""
+    x, y = g.tensors[t.inputs[0]], g.tensors[n.outputs[0]]
+    kept = [a for a in range(len(x.shape)) if x.shape[a] != 1]
+    order = [t.attrs["perm"][j] for j in range(len(t.attrs["perm"])) if x.shape[t.attrs["perm"][j]] != 1]
+    ones = len(y.shape) - len(kept)
+    units, nonunit, perm = iter(range(ones)), iter(order), []
+    for d in y.shape:
+        perm.append(ones + kept.index(next(nonunit)) if d != 1 else next(units))
+    u = g.new_tensor(x, shape=(1,) * ones + tuple(x.shape[a] for a in kept), source=y.source)
+    g.nodes.insert(i, Node("reshape", [x.name], [u.name], {"shape": u.shape}, n.name))
+    n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
+
+
+def _clamps_above_aliases(g):
+    """clamp(reshape(x)) -> reshape(clamp(x)) when the clamp is the alias's sole reader: the clamp then meets the
+    layer that produced x and fuses into it (a Relu after a Conv1d's Squeeze)."""
+    for n in g.nodes:
+        p = g.producer(n.inputs[0]) if n.op == "clamp" else None
+        if p is not None and p.op == "reshape" and _sole_reader(g, n.inputs[0], n):
+            u = g.new_tensor(g.tensors[p.inputs[0]], source=g.tensors[n.outputs[0]].source)
+            (p.op, p.attrs, p.outputs), (n.op, n.attrs, n.inputs) = ("clamp", n.attrs, [u.name]), ("reshape", p.attrs, [u.name])
+            n.attrs = {"shape": g.tensors[n.outputs[0]].shape}
+            p.name, n.name = n.name, p.name
 
 
 def _per_channel(value, channels):
