@@ -144,9 +144,33 @@ class _Importer:
             raise ConversionError(f"{self.path}: {node.name}: output shape {list(out)}, but {node.op} of "
                                   f"{[list(s) for s in ins]} gives {list(want)}")
 
+    def shape_only(self):
+        """Operators that only compute a shape input (SHAPE_INPUTS: SHAPE -> STRIDED_SLICE -> PACK, which the
+        converter writes for a Keras Reshape or Conv2DTranspose of an open batch): the reader takes the shape
+        from its output tensor's static shape, so they are dead code."""
+        sg = self.sg
+        readers = {}
+        for k in range(sg.OperatorsLength()):
+            op = sg.Operators(k)
+            for j in range(op.InputsLength()):
+                readers.setdefault(op.Inputs(j), []).append((k, j))
+        outputs = set(sg.OutputsAsNumpy().tolist())
+        dead = set()
+        for k in reversed(range(sg.OperatorsLength())):
+            op = sg.Operators(k)
+            outs = [op.Outputs(j) for j in range(op.OutputsLength())]
+            if outs and not set(outs) & outputs and all(
+                    r in dead or SHAPE_INPUTS.get(self.op_name(r)) == j
+                    for o in outs for r, j in readers.get(o, [(None, None)]) if r is not None) and all(
+                    o in readers for o in outs):
+                dead.add(k)
+        return dead
+
     def run(self):
         sg = self.sg
-        unsupported = [k for k in range(sg.OperatorsLength()) if self.code(sg.Operators(k)) not in HANDLERS]
+        dead = self.shape_only()
+        unsupported = [k for k in range(sg.OperatorsLength())
+                       if self.code(sg.Operators(k)) not in HANDLERS and k not in dead]
         if unsupported:
             listed = ", ".join(f"#{k} '{self.tensor_name(sg.Operators(k).Outputs(0))}' ({self.op_name(k)}, code "
                                f"{self.code(sg.Operators(k))})" for k in unsupported)
@@ -154,7 +178,8 @@ class _Importer:
         self.graph.inputs = [self.activation(-1, i) for i in sg.InputsAsNumpy()]
         for k in range(sg.OperatorsLength()):
             op = sg.Operators(k)
-            HANDLERS[self.code(op)](self, k, op)
+            if k not in dead:
+                HANDLERS[self.code(op)](self, k, op)
         self.graph.outputs = [f"t{i}" for i in sg.OutputsAsNumpy()]
         for node in self.graph.nodes:
             self.check_shapes(node)
@@ -265,5 +290,7 @@ class _Importer:
                   pads=_pads(o.Padding(), in_hw, kernel, strides, (1, 1)), act=self.activation_of(o))
 
 
+# operator -> the index of its input that only gives its output's shape (static in the file's output tensor)
+SHAPE_INPUTS = {"RESHAPE": 1, "TRANSPOSE_CONV": 0}
 # builtin operator code -> handler(importer, index, operator), from each op module's TFLITE table
 HANDLERS = {getattr(tflite.BuiltinOperator, name): handler for name, handler in ops.tflite_handlers().items()}
