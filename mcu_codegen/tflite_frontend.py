@@ -166,11 +166,67 @@ class _Importer:
                 dead.add(k)
         return dead
 
+    def dilated_convs(self):
+        """{SPACE_TO_BATCH_ND index: the chain} for the converter's form of a dilated Conv1D: SPACE_TO_BATCH_ND
+        (block [d], no padding) -> EXPAND_DIMS -> CONV_2D (VALID, stride 1) -> RESHAPE -> BATCH_TO_SPACE_ND (block
+        [d], no crops), each read only by the next. It is one conv2d with dilation d (TFLite's static shapes
+        inside the chain are the batch-1 placeholders of its open batch: the conv's tensors get their own)."""
+        sg, chains = self.sg, {}
+        readers = {}
+        for k in range(sg.OperatorsLength()):
+            for j in range(sg.Operators(k).InputsLength()):
+                readers.setdefault(sg.Operators(k).Inputs(j), []).append(k)
+        names = ("SPACE_TO_BATCH_ND", "EXPAND_DIMS", "CONV_2D", "RESHAPE", "BATCH_TO_SPACE_ND")
+        for k in range(sg.OperatorsLength()):
+            chain = [k]
+            while len(chain) < len(names) and self.op_name(chain[-1]) == names[len(chain) - 1]:
+                nxt = readers.get(sg.Operators(chain[-1]).Outputs(0), [])
+                if len(nxt) != 1:
+                    break
+                chain.append(nxt[0])
+            if len(chain) != len(names) or self.op_name(chain[-1]) != names[-1]:
+                continue
+            s2b, b2s, conv = sg.Operators(chain[0]), sg.Operators(chain[-1]), sg.Operators(chain[2])
+            block, pads, crops = (self.const(op.Inputs(i)) for op, i in ((s2b, 1), (s2b, 2), (b2s, 2)))
+            o = _options(conv, tflite.Conv2DOptions)
+            if (block is None or block.size != 1 or pads is None or np.any(pads) or crops is None or np.any(crops)
+                    or not np.array_equal(block, self.const(b2s.Inputs(1))) or o.Padding() != tflite.Padding.VALID
+                    or (o.StrideH(), o.StrideW(), o.DilationHFactor(), o.DilationWFactor()) != (1, 1, 1, 1)
+                    or sg.Tensors(s2b.Inputs(0)).ShapeLength() != 3):
+                continue
+            chains[k] = (chain, int(block[0]))
+        return chains
+
+    def dilated_conv(self, chain, d):
+        """The chain of dilated_convs() as reshape (1, L, C) -> (1, 1, L, C), conv2d dilated (1, d), reshape back."""
+        s2b, conv, b2s = (self.sg.Operators(k) for k in (chain[0], chain[2], chain[4]))
+        x, y = self.activation(chain[0], s2b.Inputs(0)), self.activation(chain[4], b2s.Outputs(0))
+        w, scales, bias = self.weights(chain[2], conv, 0)
+        (_, length, c_in), c_out = self.graph.tensors[x].shape, w.shape[0]
+        inner = []
+        for shape, like in (((1, 1, length, c_in), x), ((1, 1, length - d * (w.shape[2] - 1), c_out), y)):
+            t = Tensor(f"t{self.sg.TensorsLength() + len(self.graph.tensors)}", shape, self.graph.tensors[like].dtype,
+                       self.graph.tensors[like].scale, self.graph.tensors[like].zero_point,
+                       self.tensor_name(conv.Outputs(0)))
+            self.graph.tensors[t.name] = t
+            inner.append(t.name)
+        name = f"#{chain[2]} CONV_2D (dilation {d}) -> {self.tensor_name(b2s.Outputs(0))}"
+        attrs = dict(weight=w, weight_scales=scales, bias=bias, kernel=tuple(int(v) for v in w.shape[1:3]),
+                     strides=(1, 1), dilations=(1, d), pads=(0, 0, 0, 0),
+                     act=self.activation_of(_options(conv, tflite.Conv2DOptions)))
+        if scales is None:
+            del attrs["weight_scales"]
+        self.graph.nodes += [Node("reshape", [x], [inner[0]], {"shape": (1, 1, length, c_in)}, name),
+                             Node("conv2d", [inner[0]], [inner[1]], attrs, name),
+                             Node("reshape", [inner[1]], [y], {"shape": self.graph.tensors[y].shape}, name)]
+
     def run(self):
         sg = self.sg
         dead = self.shape_only()
+        dilated = self.dilated_convs()
+        folded = {k for chain, _ in dilated.values() for k in chain}
         unsupported = [k for k in range(sg.OperatorsLength())
-                       if self.code(sg.Operators(k)) not in HANDLERS and k not in dead]
+                       if self.code(sg.Operators(k)) not in HANDLERS and k not in dead | folded]
         if unsupported:
             listed = ", ".join(f"#{k} '{self.tensor_name(sg.Operators(k).Outputs(0))}' ({self.op_name(k)}, code "
                                f"{self.code(sg.Operators(k))})" for k in unsupported)
@@ -178,7 +234,9 @@ class _Importer:
         self.graph.inputs = [self.activation(-1, i) for i in sg.InputsAsNumpy()]
         for k in range(sg.OperatorsLength()):
             op = sg.Operators(k)
-            if k not in dead:
+            if k in dilated:
+                self.dilated_conv(*dilated[k])
+            elif k not in dead | folded:
                 HANDLERS[self.code(op)](self, k, op)
         self.graph.outputs = [f"t{i}" for i in sg.OutputsAsNumpy()]
         for node in self.graph.nodes:

@@ -29,6 +29,16 @@ def data(path):
         return {k: z[k] for k in z.files}
 
 
+def tflite_reference(path):
+    """(int8 inputs, outputs) of TFLite's reference kernels stored beside an int8 .tflite that TFLM does not run as
+    TFLite does (make_models.TFLITE_REFERENCE says why), or None."""
+    ref = Path(path).with_name(Path(path).stem + ".tflite_ref.npz")
+    if not ref.is_file():
+        return None
+    with np.load(ref, allow_pickle=False) as z:
+        return z["inputs"], z["outputs"]
+
+
 def is_quantized_tflite(path):
     return Path(path).suffix == ".tflite" and Path(path).stem.endswith("_int8")
 

@@ -295,7 +295,40 @@ def export_torch(name, spec, bn_stats, rng):
     save_inputs(name, ["input"], [data])
 
 
+# int8 .tflite files that TFLM cannot run as TFLite does: the converter writes a dilated Conv1D as SPACE_TO_BATCH_ND
+# -> CONV_2D -> BATCH_TO_SPACE_ND, and with an open batch the file's static shapes inside are batch-1
+# placeholders; TFLite resizes them when it prepares, TFLM takes them as they are and computes something else.
+# Their expected outputs come from TFLite's own reference kernels (BUILTIN_REF), stored beside the model.
+TFLITE_REFERENCE = ("keras_tcn_imu_int8",)
+
+
+def write_tflite_references():
+    import tensorflow as tf
+    for name in TFLITE_REFERENCE:
+        path = os.path.join(HERE, name + ".tflite")
+        interp = tf.lite.Interpreter(path, experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        interp.allocate_tensors()
+        i, o = interp.get_input_details()[0], interp.get_output_details()[0]
+        with np.load(os.path.join(HERE, name[:-len("_int8")] + ".npz")) as z:
+            data = z[z.files[0]]
+        scale, zero_point = i["quantization"]
+        rng = np.random.default_rng(SEED)
+        x = np.concatenate([np.clip(np.round(data / scale) + zero_point, -128, 127).reshape((-1,) + tuple(i["shape"])),
+                            rng.integers(-128, 128, (20,) + tuple(i["shape"])),
+                            np.full((1,) + tuple(i["shape"]), -128), np.full((1,) + tuple(i["shape"]), 127)])
+        x = x.astype(np.int8)
+        y = []
+        for sample in x:
+            interp.set_tensor(i["index"], sample)
+            interp.invoke()
+            y.append(interp.get_tensor(o["index"]).copy())
+        np.savez_compressed(os.path.join(HERE, name + ".tflite_ref.npz"), inputs=x, outputs=np.stack(y))
+
+
 def main():
+    if sys.argv[1:] == ["--references"]:  # only the stored TFLite outputs, from the .tflite files already here
+        write_tflite_references()
+        return
     only = set(sys.argv[1:])
     rng = np.random.default_rng(SEED)
     import tensorflow as tf
@@ -311,6 +344,8 @@ def main():
         if not only or name in only:
             print("building", name, flush=True)
             export_torch(name, spec, bn_stats, np.random.default_rng([SEED, len(name)]))
+    if not only:
+        write_tflite_references()
     del rng
 
 
