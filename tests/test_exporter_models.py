@@ -28,7 +28,7 @@ DEFAULT_FLOOR_DB = 30
 # operators of parts A (SPLIT ... GATHER, TILE, RESIZE, STRIDED_SLICE) and B (HARD_SWISH, LEAKY_RELU, PRELU,
 # TRANSPOSE_CONV, ...) of issue 12, and others nobody adds yet
 BLOCKED_BY = {
-    "keras_activations.onnx": {"LeakyRelu", "Neg"},
+    "keras_activations.onnx": {"LeakyRelu"},
     "keras_activations_int8.tflite": {"HARD_SWISH", "LEAKY_RELU", "PRELU"},
     "keras_tiny_unet.onnx": {"Tile", "ConvTranspose"},
     "keras_tiny_unet_int8.tflite": {"TILE", "TRANSPOSE_CONV"},

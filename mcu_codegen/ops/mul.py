@@ -50,9 +50,14 @@ def onnx_mul(imp, node, a):
     imp.binary(node, "mul")
 
 
+def onnx_neg(imp, node, a):
+    """-x is a Mul by the constant -1 (tf2onnx writes PReLU with one): folded into a layer's weights, or a mul."""
+    imp.emit("scale_mul", [imp.x(node)], [imp.output(node)], node, value=np.float32(-1.0))
+
+
 def tflite_mul(imp, k, op):
     imp.binary(k, op, "mul", imp.options(op, "MulOptions"))
 
 
-ONNX = {"Mul": onnx_mul}
+ONNX = {"Mul": onnx_mul, "Neg": onnx_neg}
 TFLITE = {"MUL": tflite_mul}
