@@ -12,10 +12,10 @@ importer knows. Each pass takes and returns an onnx.ModelProto (a copy: the call
 """
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper, shape_inference
+from onnx import helper, numpy_helper
 
 UPGRADE_FROM, UPGRADE_TO = 7, 13
-FOLD_LIMIT = 1 << 20  # elements: a constant result beyond this stays a node (shape arithmetic is tiny)
+FOLD_LIMIT = 1 << 20  # elements: a result beyond this, or of unknown size, stays a node (shape arithmetic is tiny)
 NEVER_FOLD = {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 
 
@@ -53,7 +53,8 @@ def _evaluate(node, consts, opset):
 
 def fold_constants(model):
     """Every node computable at conversion time becomes initializers. The model must have been through shape
-    inference (Shape reads the inferred shapes). Returns the folded model (unchanged if nothing folds)."""
+    inference (Shape reads the inferred shapes, and only outputs of known, bounded size are computed). Returns
+    the folded model (unchanged if nothing folds)."""
     model = _copy(model)
     g, opset = model.graph, opset_of(model)
     consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
@@ -62,7 +63,9 @@ def fold_constants(model):
     keep, new = [], []
     for node in g.node:
         value = None
-        if node.domain in ("", "ai.onnx") and node.op_type not in NEVER_FOLD and not set(node.output) & outputs:
+        small = all(o in shapes and int(np.prod(shapes[o], dtype=object)) <= FOLD_LIMIT for o in node.output if o)
+        if (node.domain in ("", "ai.onnx") and node.op_type not in NEVER_FOLD and not set(node.output) & outputs
+                and small):  # sizes known before evaluating: a hostile ConstantOfShape allocates nothing
             if node.op_type == "Shape" and node.input[0] in shapes:
                 value = [_shape_value(shapes[node.input[0]], node)]
             elif all(not i or i in consts for i in node.input) and (node.input or node.op_type == "Constant"):
@@ -70,7 +73,7 @@ def fold_constants(model):
                     value = _evaluate(node, consts, opset)
                 except Exception:  # noqa: BLE001 (an op the evaluator lacks stays a node: the importer decides)
                     value = None
-        if value is None or any(np.asarray(v).size > FOLD_LIMIT for v in value):
+        if value is None:
             keep.append(node)
             continue
         for name, v in zip(node.output, value):
@@ -174,8 +177,8 @@ def lift_1d(model):
             nodes.append(_h_axis_node("Squeeze", inner, out.name, g, consts, opset))
     del g.node[:]
     g.node.extend(nodes)
-    del g.value_info[:]
-    return shape_inference.infer_shapes(model, strict_mode=True)
+    del g.value_info[:]  # the caller infers the new shapes
+    return model
 
 
 def _h_axis_node(op, x, y, g, consts, opset):

@@ -134,3 +134,16 @@ def test_tf2onnx_conv1d_transposes_cancel():
     path = MODELS / "keras_tcn_imu.onnx"
     g = assert_matches_onnxruntime(path, data(path)["input"][:6])
     assert "transpose" not in ops_of(g) and "relu" not in ops_of(g)
+
+
+def test_a_huge_constant_is_not_computed(tmp_path):
+    """A hostile ConstantOfShape of 2^40 elements: its size is known before evaluating, so it stays a node and
+    the importer refuses it in one line (nothing is allocated)."""
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["big"],
+                              value=helper.make_tensor("v", onnx.TensorProto.FLOAT, [1], [1.0])),
+             helper.make_node("Add", ["x", "big"], ["y"])]
+    model = onnx_model(nodes, [("x", [1, 1])], [("y", None)], {"shape": np.array([1 << 40], np.int64)}, opset=13)
+    onnx.save(model, tmp_path / "huge.onnx")
+    with pytest.raises(mcu_codegen.ConversionError) as e:
+        mcu_codegen.Converter.from_onnx(tmp_path / "huge.onnx")
+    assert "huge.onnx" in str(e.value) and "\n" not in str(e.value)
