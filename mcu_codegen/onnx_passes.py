@@ -57,7 +57,7 @@ def fold_constants(model):
     the folded model (unchanged if nothing folds)."""
     model = _copy(model)
     g, opset = model.graph, opset_of(model)
-    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    consts = {i.name: v for i in g.initializer for v in [_array(i)] if v is not None}
     shapes = _static_shapes(model)
     outputs = {o.name for o in g.output}
     keep, new = [], []
@@ -87,6 +87,14 @@ def fold_constants(model):
     g.initializer.extend(new)
     _drop_unused_initializers(model)
     return model
+
+
+def _array(init):
+    """An initializer's values, or None when they cannot be read (the importer names it in its error)."""
+    try:
+        return numpy_helper.to_array(init)
+    except Exception:  # noqa: BLE001 (a damaged tensor fails in several ways inside onnx)
+        return None
 
 
 def _shape_value(shape, node):
@@ -202,8 +210,8 @@ def _squeezed(nodes, g, consts, made, name, opset):
 
 def _lifted_constant(g, consts, name):
     """A constant operand of an element-wise op on NCL, reshaped to broadcast the same way against NC1L."""
-    value = numpy_helper.to_array(consts[name])
-    if value.ndim < 2:  # a scalar or a vector along L broadcasts alike
+    value = _array(consts[name])
+    if value is None or value.ndim < 2:  # a scalar or a vector along L broadcasts alike (unreadable: as it is)
         return name
     value = value.reshape((1,) * (3 - value.ndim) + value.shape)
     lifted = name + "::nc1l"
@@ -226,8 +234,8 @@ def _lift_attributes(node, g, consts):
     if node.op_type == "Conv":
         w = node.input[1]
         if w in consts:
-            value = numpy_helper.to_array(consts[w])
-            if value.ndim == 3:
+            value = _array(consts[w])
+            if value is not None and value.ndim == 3:
                 lifted = w + "::nc1l"
                 if lifted not in consts:
                     init = numpy_helper.from_array(np.ascontiguousarray(value[:, :, None, :]), lifted)
