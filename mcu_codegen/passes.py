@@ -19,6 +19,7 @@ def canonicalize(graph):
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
+    _pads_below_unit_reshapes(g)
     _fold_pads_into_convolutions(g)
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
@@ -136,6 +137,7 @@ def _unit_reshape_before_transpose(g, i, n, t):
     for d in y.shape:
         perm.append(ones + kept.index(next(nonunit)) if d != 1 else next(units))
     u = g.new_tensor(x, shape=(1,) * ones + tuple(x.shape[a] for a in kept), source=y.source)
+    u.scale, u.zero_point = x.scale, x.zero_point  # an alias of x
     g.nodes.insert(i, Node("reshape", [x.name], [u.name], {"shape": u.shape}, n.name))
     n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
 
@@ -206,6 +208,31 @@ def _never_negative(g, tensor):
     p = g.producer(tensor)
     act = None if p is None else p.attrs.get("act") if p.op != "clamp" else (p.attrs["lo"], p.attrs["hi"])
     return act is not None and act[0] >= 0
+
+
+def _pads_below_unit_reshapes(g):
+    """reshape(pad(x)) where the reshape only adds or drops 1s -> pad'(reshape(x)): a 1-D layer's causal or same
+    padding (PAD, then EXPAND_DIMS / Unsqueeze to H = 1, then the conv) then meets its convolution and folds."""
+    for q in list(g.nodes):
+        readers = g.consumers(q.outputs[0]) if q.op == "pad" else []
+        r = readers[0] if len(readers) == 1 and readers[0].op == "reshape" else None
+        if r is None or q.outputs[0] in g.outputs:
+            continue
+        padded, y = g.tensors[q.outputs[0]].shape, g.tensors[r.outputs[0]].shape
+        if not _unit_axes_only(padded, y):
+            continue
+        x = g.tensors[q.inputs[0]]
+        src = iter(a for a in range(len(padded)) if padded[a] != 1)
+        axes = [next(src) if d != 1 else None for d in y]  # the padded axis each output axis is (None: a 1)
+        u = g.new_tensor(x, shape=tuple(1 if a is None else x.shape[a] for a in axes), source=x.source)
+        u.scale, u.zero_point = x.scale, x.zero_point  # an alias of x (a quantized file's tensors have them)
+        pads = tuple((0, 0) if a is None else tuple(q.attrs["pads"][a]) for a in axes)
+        out = r.outputs[0]
+        r.inputs, r.outputs, r.attrs = [x.name], [u.name], {"shape": u.shape}
+        q.inputs, q.outputs, q.attrs = [u.name], [out], dict(q.attrs, pads=pads)
+        g.nodes.remove(r)
+        g.nodes.insert(g.nodes.index(q), r)
+    g.remove_dead()
 
 
 def _fold_pads_into_convolutions(g):

@@ -130,10 +130,17 @@ def test_torch_old_opsets_convert_to_the_same_c():
 
 def test_tf2onnx_conv1d_transposes_cancel():
     """tf2onnx writes Conv1D as Unsqueeze -> Transpose -> Conv -> Transpose -> Squeeze: with the aliases moved
-    above the transposes, no transpose is left and every Relu fuses into its convolution."""
+    above the transposes, no transpose is left, every Relu fuses into its convolution, and the causal Pads
+    (moved below the Unsqueeze) fold into the convolutions' padding."""
     path = MODELS / "keras_tcn_imu.onnx"
     g = assert_matches_onnxruntime(path, data(path)["input"][:6])
-    assert "transpose" not in ops_of(g) and "relu" not in ops_of(g)
+    assert not {"transpose", "relu", "pad"} & set(ops_of(g))
+
+
+def test_tflite_conv1d_pads_fold():
+    """The TFLite converter's Conv1D: PAD -> EXPAND_DIMS -> CONV_2D; the pad folds (bit-exact: test_exporter_models)."""
+    g = mcu_codegen.Converter.from_tflite(MODELS / "keras_tcn_imu_int8.tflite").graph
+    assert "pad" not in ops_of(g) and ops_of(g).count("conv2d") == 4
 
 
 def test_a_huge_constant_is_not_computed(tmp_path):
