@@ -23,7 +23,7 @@ from mcu_codegen.ir import ConversionError
 SQNR_FLOOR_DB = {"keras_autoencoder": 15, "keras_autoencoder_float": 15, "keras_detector": 40,
                  "keras_kws_dscnn": 34, "keras_kws_dscnn_float": 34, "keras_mbv2_se": 40, "keras_tcn_imu": 35,
                  "torch_cnn_bn": 41, "torch_cnn_bn_dynamo": 41, "torch_cnn_bn_opset9": 41, "torch_conv1d": 41,
-                 "torch_conv1d_opset10": 40, "torch_lenet_view": 43}
+                 "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43}
 DEFAULT_FLOOR_DB = 30
 # operators of parts A (SPLIT ... GATHER, TILE, RESIZE, STRIDED_SLICE) and B (HARD_SWISH, LEAKY_RELU, PRELU,
 # TRANSPOSE_CONV, ...) of issue 12, and others nobody adds yet

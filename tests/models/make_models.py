@@ -274,6 +274,8 @@ def torch_models():
                 torch_lenet_view=(LeNetView, (1, 28, 28), (0.0, 1.0), 13, "torchscript"),
                 torch_conv1d=(Conv1dNet, (6, 128), (-3.0, 3.0), 13, "torchscript"),
                 torch_conv1d_opset10=(Conv1dNet, (6, 128), (-3.0, 3.0), 10, "torchscript"),
+                # do_constant_folding=False: BatchNorm1d stays a node on 3-D tensors, as some export scripts leave it
+                torch_conv1d_nofold=(Conv1dNet, (6, 128), (-3.0, 3.0), 13, "torchscript-nofold"),
                 torch_activations=(Activations, (3, 16, 16), (-1.0, 1.0), 14, "torchscript")), bn_stats
 
 
@@ -291,7 +293,8 @@ def export_torch(name, spec, bn_stats, rng):
                           dynamo=True, external_data=False)
     else:
         torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["output"], opset_version=opset,
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False)
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False,
+                          do_constant_folding=exporter != "torchscript-nofold")
     save_inputs(name, ["input"], [data])
 
 
