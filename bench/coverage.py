@@ -63,7 +63,8 @@ def measure(label, path, halves):
         if stored is not None:  # TFLM does not run this file as TFLite does (tests/models/make_models.py)
             feeds, against = {names[0]: stored[0]}, "TFLite ref kernels"
         else:
-            feeds = em.int8_feeds(model, path, N_RANDOM) if path.parent == em.MODELS else _shared_int8_feeds(model, path)
+            shared = path.parent != em.MODELS
+            feeds = _shared_int8_feeds(model, path) if shared else em.int8_feeds(model, path, N_RANDOM)
         got = list(host.run(feeds).values())
         want = em.tflm(path, [feeds[n] for n in names]) if stored is None else [stored[1]]
         same = sum(int(all(np.array_equal(g[i].reshape(w[i].shape), w[i]) for g, w in zip(got, want)))

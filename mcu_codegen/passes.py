@@ -149,8 +149,9 @@ def _clamps_above_aliases(g):
         p = g.producer(n.inputs[0]) if n.op == "clamp" else None
         if p is not None and p.op == "reshape" and _sole_reader(g, n.inputs[0], n):
             u = g.new_tensor(g.tensors[p.inputs[0]], source=g.tensors[n.outputs[0]].source)
-            (p.op, p.attrs, p.outputs), (n.op, n.attrs, n.inputs) = ("clamp", n.attrs, [u.name]), ("reshape", p.attrs, [u.name])
-            n.attrs = {"shape": g.tensors[n.outputs[0]].shape}
+            clamp = n.attrs
+            n.op, n.inputs, n.attrs = "reshape", [u.name], {"shape": g.tensors[n.outputs[0]].shape}
+            p.op, p.attrs, p.outputs = "clamp", clamp, [u.name]
             p.name, n.name = n.name, p.name
 
 

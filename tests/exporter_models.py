@@ -46,7 +46,9 @@ def is_quantized_tflite(path):
 def converter(path):
     import mcu_codegen
     path = Path(path)
-    return mcu_codegen.Converter.from_tflite(path) if path.suffix == ".tflite" else mcu_codegen.Converter.from_onnx(path)
+    if path.suffix == ".tflite":
+        return mcu_codegen.Converter.from_tflite(path)
+    return mcu_codegen.Converter.from_onnx(path)
 
 
 def halves(arrays):

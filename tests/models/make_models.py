@@ -309,7 +309,8 @@ def write_tflite_references():
     import tensorflow as tf
     for name in TFLITE_REFERENCE:
         path = os.path.join(HERE, name + ".tflite")
-        interp = tf.lite.Interpreter(path, experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        reference_kernels = tf.lite.experimental.OpResolverType.BUILTIN_REF
+        interp = tf.lite.Interpreter(path, experimental_op_resolver_type=reference_kernels)
         interp.allocate_tensors()
         i, o = interp.get_input_details()[0], interp.get_output_details()[0]
         with np.load(os.path.join(HERE, name[:-len("_int8")] + ".npz")) as z:
