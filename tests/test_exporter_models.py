@@ -7,7 +7,7 @@ float32 I/O) equals the NumPy reference bit for bit and is within SQNR_FLOOR_DB 
 
 SQNR floors: one int8 tensor of a well-spread signal is at best ~50 dB (6.02 x 8 + 1.76), and each layer adds its
 own rounding, so a deep int8 model lands at 35-50 dB; a wrong scale, rounding, layout or weight order gives
-well under 20 dB. Each floor is what was measured here (bench/coverage.py) less 3 dB: conversion is
+well under 20 dB. Each floor is what this test measured (float32 I/O) less 3 dB, rounded down: conversion is
 deterministic (same files on every machine), the margin is for deliberate changes to calibration. The dense
 autoencoder (random weights, an 8-wide bottleneck, 32 calibration samples) measures 18.2 dB: its floor is 15.
 A model blocked by operators that do not exist yet is skipped, naming them, as long as they are the ones
