@@ -34,7 +34,8 @@ class Converter:
 
     @classmethod
     def from_tflite(cls, path):
-        """A full-integer int8 .tflite: its scales, zero points and I/O types are kept; no dataset needed."""
+        """A full-integer .tflite: its scales, zero points and I/O types are kept, no dataset needed. A float
+        .tflite is calibrated like a float ONNX model (set representative_dataset)."""
         from . import tflite_frontend
         return cls(passes.canonicalize(tflite_frontend.load(str(path))))
 

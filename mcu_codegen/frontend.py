@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
 
-from . import ops
+from . import onnx_passes, ops
 from .ir import ConversionError, Graph, Node, Tensor
 from .ops._common import same_pads
 
@@ -23,14 +23,25 @@ def load(path, input_shapes=None):
         return tflite_frontend.load(path)  # by its identifier, or by its name: a damaged .tflite says so
     model = _read(path)
     _check_opset(model, path)
+    model = onnx_passes.upgrade(model, lambda message: _raise(f"{path}: {message}"))
     _check_names_and_order(model, path)
     _check_initializer_sizes(model, path)
     _fix_input_shapes(model, path, input_shapes or {})
+    model = _infer_shapes(model, path)
+    model = _infer_shapes(onnx_passes.fold_constants(model), path)  # the exporters' shape arithmetic folded
+    model = _infer_shapes(onnx_passes.lift_1d(model), path)         # 1-D layers as 2-D ones with H = 1
+    return _Importer(model, path).run()
+
+
+def _raise(message):
+    raise ConversionError(message)
+
+
+def _infer_shapes(model, path):
     try:
-        model = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+        return shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as e:  # onnx raises several types here; all mean a malformed or inconsistent model
         raise ConversionError(f"{path}: shape inference failed: {_first_line(e)}") from None
-    return _Importer(model, path).run()
 
 
 def shown(name, limit=60):
@@ -121,9 +132,12 @@ def _check_names_and_order(model, path):
 
 
 def _check_opset(model, path):
-    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
-    if version is None or not OPSETS[0] <= version <= OPSETS[1]:
-        raise ConversionError(f"{path}: ONNX opset {version} is not supported (opsets {OPSETS[0]} to {OPSETS[1]})")
+    """Opsets 11 to 21 are read as they are; 7 to 10 are upgraded first (onnx_passes.upgrade)."""
+    version = onnx_passes.opset_of(model)
+    if version is None or not onnx_passes.UPGRADE_FROM <= version <= OPSETS[1]:
+        raise ConversionError(f"{path}: ONNX opset {version} is not supported (opsets {onnx_passes.UPGRADE_FROM} to "
+                              f"{OPSETS[1]}; {onnx_passes.UPGRADE_FROM} to {OPSETS[0] - 1} are upgraded to "
+                              f"{onnx_passes.UPGRADE_TO})")
 
 
 def _check_initializer_sizes(model, path):

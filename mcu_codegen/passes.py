@@ -24,9 +24,11 @@ def canonicalize(graph):
     _sink_transposes(g)
     _merge_duplicate_transposes(g)
     _hard_sigmoids(g)
+    _clamps_above_aliases(g)
     _fold_into_producers(g)
     if _standalone_batchnorm_to_depthwise(g):
         _fold_into_producers(g)  # activations after a standalone BatchNorm fuse into its depthwise conv
+    _pads_below_unit_reshapes(g)
     _fold_pads_into_convolutions(g)
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
@@ -67,6 +69,9 @@ def _sink_transposes(g):
                 n.inputs, n.attrs = [t.inputs[0]], {"perm": tuple(t.attrs["perm"][p] for p in n.attrs["perm"])}
             elif n.op in ("mean", "reduce_max") and transposed:
                 _mean_before_transpose(g, i, n, transposed[0])
+            elif n.op == "reshape" and transposed and _unit_axes_only(g.tensors[n.inputs[0]].shape,
+                                                                     g.tensors[n.outputs[0]].shape):
+                _unit_reshape_before_transpose(g, i, n, transposed[0])
             elif n.op in COPIES and transposed and ops.get(n.op).permuted(n.attrs, transposed[0].attrs["perm"]):
                 _swap_with_transpose(g, i, n, transposed[0], [transposed[0].inputs[0]])
             elif n.op in ELEMENTWISE_UNARY + tuple(CONSTANT_ATTR) + ("pad",) and transposed:
@@ -203,6 +208,41 @@ def _hard_sigmoids(g):
                             Node("clamp", [shifted.name], [y], {"lo": 0.0, "hi": 1.0}, h.name)]
 
 
+def _unit_axes_only(a, b):
+    """Whether reshaping shape a to b only inserts or removes size-1 axes (a Squeeze or Unsqueeze)."""
+    return [d for d in a if d != 1] == [d for d in b if d != 1] and tuple(a) != tuple(b)
+
+
+def _unit_reshape_before_transpose(g, i, n, t):
+    """reshape(transpose(x, perm)) that only adds or drops 1s -> transpose(reshape(x), perm'): the output's 1s
+    first, then x's other axes in x's order; perm' puts each where the output has it (else the exporters'
+    Squeeze / Unsqueeze around 1-D layers keep the layout transposes from meeting and cancelling)."""
+    x, y = g.tensors[t.inputs[0]], g.tensors[n.outputs[0]]
+    kept = [a for a in range(len(x.shape)) if x.shape[a] != 1]
+    order = [t.attrs["perm"][j] for j in range(len(t.attrs["perm"])) if x.shape[t.attrs["perm"][j]] != 1]
+    ones = len(y.shape) - len(kept)
+    units, nonunit, perm = iter(range(ones)), iter(order), []
+    for d in y.shape:
+        perm.append(ones + kept.index(next(nonunit)) if d != 1 else next(units))
+    u = g.new_tensor(x, shape=(1,) * ones + tuple(x.shape[a] for a in kept), source=y.source)
+    u.scale, u.zero_point = x.scale, x.zero_point  # an alias of x
+    g.nodes.insert(i, Node("reshape", [x.name], [u.name], {"shape": u.shape}, n.name))
+    n.op, n.inputs, n.attrs = "transpose", [u.name], {"perm": tuple(perm)}
+
+
+def _clamps_above_aliases(g):
+    """clamp(reshape(x)) -> reshape(clamp(x)) when the clamp is the alias's sole reader: the clamp then meets the
+    layer that produced x and fuses into it (a Relu after a Conv1d's Squeeze)."""
+    for n in g.nodes:
+        p = g.producer(n.inputs[0]) if n.op == "clamp" else None
+        if p is not None and p.op == "reshape" and _sole_reader(g, n.inputs[0], n):
+            u = g.new_tensor(g.tensors[p.inputs[0]], source=g.tensors[n.outputs[0]].source)
+            clamp = n.attrs
+            n.op, n.inputs, n.attrs = "reshape", [u.name], {"shape": g.tensors[n.outputs[0]].shape}
+            p.op, p.attrs, p.outputs = "clamp", clamp, [u.name]
+            p.name, n.name = n.name, p.name
+
+
 def _per_channel(value, channels):
     """A constant as one value per channel (the last axis), or None when it is not one (a scalar broadcasts)."""
     if value.size not in (1, channels) or (value.size > 1 and value.shape[-1] != channels):
@@ -257,6 +297,31 @@ def _never_negative(g, tensor):
     p = g.producer(tensor)
     act = None if p is None else p.attrs.get("act") if p.op != "clamp" else (p.attrs["lo"], p.attrs["hi"])
     return act is not None and act[0] >= 0
+
+
+def _pads_below_unit_reshapes(g):
+    """reshape(pad(x)) where the reshape only adds or drops 1s -> pad'(reshape(x)): a 1-D layer's causal or same
+    padding (PAD, then EXPAND_DIMS / Unsqueeze to H = 1, then the conv) then meets its convolution and folds."""
+    for q in list(g.nodes):
+        readers = g.consumers(q.outputs[0]) if q.op == "pad" else []
+        r = readers[0] if len(readers) == 1 and readers[0].op == "reshape" else None
+        if r is None or q.outputs[0] in g.outputs:
+            continue
+        padded, y = g.tensors[q.outputs[0]].shape, g.tensors[r.outputs[0]].shape
+        if not _unit_axes_only(padded, y):
+            continue
+        x = g.tensors[q.inputs[0]]
+        src = iter(a for a in range(len(padded)) if padded[a] != 1)
+        axes = [next(src) if d != 1 else None for d in y]  # the padded axis each output axis is (None: a 1)
+        u = g.new_tensor(x, shape=tuple(1 if a is None else x.shape[a] for a in axes), source=x.source)
+        u.scale, u.zero_point = x.scale, x.zero_point  # an alias of x (a quantized file's tensors have them)
+        pads = tuple((0, 0) if a is None else tuple(q.attrs["pads"][a]) for a in axes)
+        out = r.outputs[0]
+        r.inputs, r.outputs, r.attrs = [x.name], [u.name], {"shape": u.shape}
+        q.inputs, q.outputs, q.attrs = [u.name], [out], dict(q.attrs, pads=pads)
+        g.nodes.remove(r)
+        g.nodes.insert(g.nodes.index(q), r)
+    g.remove_dead()
 
 
 def _fold_pads_into_convolutions(g):

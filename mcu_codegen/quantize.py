@@ -48,6 +48,8 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
             what = "a float32 model" if mode == "float32" else "a model that is quantized already"
             raise ConversionError(f"--calibration-method, --weight-clipping and --bias-correction do not apply to {what}")
     stats = None
+    if mode != "float32" and not g.quantized and samples is None:
+        raise ConversionError(f"{g.source}: a float model needs calibration data to quantize (or mode float32)")
     if mode != "float32" and not g.quantized:
         if base == "int16" and int16_layers:
             raise ConversionError("--int16-layers chooses layers inside an int8 model; --mode int16x8 runs them all")

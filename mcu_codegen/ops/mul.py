@@ -61,9 +61,14 @@ def onnx_div(imp, node, a):
     imp.emit("scale_mul", [x], [imp.output(node)], node, value=(np.float32(1) / value).astype(np.float32))
 
 
+def onnx_neg(imp, node, a):
+    """-x is a Mul by the constant -1 (tf2onnx writes PReLU with one): folded into a layer's weights, or a mul."""
+    imp.emit("scale_mul", [imp.x(node)], [imp.output(node)], node, value=np.float32(-1.0))
+
+
 def tflite_mul(imp, k, op):
     imp.binary(k, op, "mul", imp.options(op, "MulOptions"))
 
 
-ONNX = {"Mul": onnx_mul, "Div": onnx_div}
+ONNX = {"Mul": onnx_mul, "Div": onnx_div, "Neg": onnx_neg}
 TFLITE = {"MUL": tflite_mul}

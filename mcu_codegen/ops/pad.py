@@ -85,13 +85,18 @@ def tflite_pad(imp, k, op):
         imp.fail(k, "the paddings must be a constant [rank, 2] tensor of non-negative numbers")
     zero_point = imp.quant(op.Outputs(0))[1]
     fill = int(zero_point[0]) if zero_point is not None else 0
+    value = None
     if op.InputsLength() > 2 and op.Inputs(2) >= 0:
         value = imp.const(op.Inputs(2))
         if value is None:
             imp.fail(k, "the constant value must be a constant tensor")
         fill = int(value.reshape(-1)[0])
-    imp.emit(k, "pad", [op.Inputs(0)], [op.Outputs(0)], pads=tuple(map(tuple, paddings.tolist())), fill=fill,
-             value=0.0)
+    pads = tuple(map(tuple, paddings.tolist()))
+    if imp.float_model:  # a float model pads with its float value, quantized with the rest
+        imp.emit(k, "pad", [op.Inputs(0)], [op.Outputs(0)], pads=pads,
+                 value=0.0 if value is None else float(value.reshape(-1)[0]))
+        return
+    imp.emit(k, "pad", [op.Inputs(0)], [op.Outputs(0)], pads=pads, fill=fill, value=0.0)
 
 
 ONNX = {"Pad": onnx_pad}

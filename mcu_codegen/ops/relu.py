@@ -48,7 +48,7 @@ def tflite_relu(imp, k, op):
     code = imp.code(op)
     B = tflite.BuiltinOperator
     act = {B.RELU: (0.0, np.inf), B.RELU6: (0.0, 6.0), B.RELU_N1_TO_1: (-1.0, 1.0), B.RELU_0_TO_1: (0.0, 1.0)}[code]
-    if code == B.RELU6:  # TFLM clamps RELU6 in the input's scale and ignores the output's
+    if code == B.RELU6 and not imp.float_model:  # TFLM clamps RELU6 in the input's scale and ignores the output's
         (s_in, z_in), (s_out, z_out) = imp.quant(op.Inputs(0)), imp.quant(op.Outputs(0))
         if s_in is None or s_out is None or (np.float32(s_in[0]), z_in[0]) != (np.float32(s_out[0]), z_out[0]):
             imp.fail(k, "an output quantization unlike the input's is not supported (TFLM computes RELU6 in the "

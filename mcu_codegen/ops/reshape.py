@@ -1,4 +1,5 @@
-"""Reshape, Flatten, Squeeze, Unsqueeze, and transposes that move only size-1 axes: same bytes, new shape.
+"""Reshape, Flatten, Squeeze, Unsqueeze (TFLite: RESHAPE, SQUEEZE, EXPAND_DIMS), and transposes that move only
+size-1 axes: same bytes, new shape.
 An alias: the planner gives the output the input's memory, the emitter emits no call."""
 ALIAS = True
 SAME_QUANT_AS_INPUT = True
@@ -35,4 +36,4 @@ def tflite_reshape(imp, k, op):
 
 
 ONNX = {"Reshape": onnx_reshape, "Flatten": onnx_reshape, "Squeeze": onnx_reshape, "Unsqueeze": onnx_reshape}
-TFLITE = {"RESHAPE": tflite_reshape}
+TFLITE = {"RESHAPE": tflite_reshape, "SQUEEZE": tflite_reshape, "EXPAND_DIMS": tflite_reshape}

@@ -36,9 +36,11 @@ def onnx_target(data):
 
 
 def tflite_target(data):
-    """Load, then prepare every op from the file's own integers (int8 and 16x8 checks live there)."""
+    """Load, then prepare every op from the file's own integers (int8 and 16x8 checks live there); a float file's
+    in float32 mode, as ONNX."""
     try:
-        quantize.quantize(passes.canonicalize(tflite_frontend.load(_file(data, "model.tflite"))), None)
+        graph = passes.canonicalize(tflite_frontend.load(_file(data, "model.tflite")))
+        quantize.quantize(graph, None, mode="int8" if graph.quantized else "float32")
     except ConversionError:
         pass
 

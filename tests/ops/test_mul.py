@@ -144,3 +144,18 @@ def test_div_by_a_constant_is_a_mul_by_its_reciprocal(tmp_path):
     save(_model([helper.make_node("Div", ["x", "x"], ["y"])], [1, 3, 8, 6], {}), tmp_path / "div.onnx")
     with pytest.raises(mcu_codegen.ConversionError, match=r"\(Div\): only a division by a constant"):
         mcu_codegen.Converter.from_onnx(tmp_path / "div.onnx")
+
+
+def test_neg_is_a_mul_by_minus_one(tmp_path):
+    """ONNX Neg (tf2onnx's PReLU is Relu(x) - alpha * Relu(-x)): after a Conv it folds into the weights; on a
+    tensor no layer produced, a mul by a constant."""
+    from helpers import through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(8)
+    inits = {"w": rng.normal(0, 0.5, (4, 3, 3, 3)).astype(np.float32), "b": rng.normal(0, 0.1, 4).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Neg", ["c"], ["n"]), helper.make_node("Relu", ["n"], ["r"]),
+             helper.make_node("Neg", ["r"], ["y"])]
+    x = rng.normal(0, 1, (16, 1, 3, 8, 6)).astype(np.float32)
+    ops = through_the_tool(_model(nodes, [1, 4, 8, 6], inits), x, tmp_path, modes=("int8", "float32"))
+    assert sorted(ops) == sorted(["transpose", "conv2d", "constant", "mul", "transpose"]), ops
