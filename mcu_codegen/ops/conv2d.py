@@ -9,7 +9,13 @@ SPEED_PARAMS = ("interior_bias",)
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
 # positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window
 SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
-           "mcu_conv2d_mve_s8": lambda p: p["kernel_h"] * p["kernel_w"] * p["in_c"]}
+           "mcu_conv2d_mve_s8": lambda p: _window(p),
+           # two positions' windows (int8, padded to a word), then their widened pairs
+           "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3)}
+
+
+def _window(p):
+    return p["kernel_h"] * p["kernel_w"] * p["in_c"]
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t")}

@@ -218,28 +218,35 @@ static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8
     acc[3] = a11;
 }
 
-/* DSP: 2 x 2 blocks (an odd last output repeats its first weights, discarded), an odd last row by
- * mcu_gemv_dsp_s8; `pairs`: the scratch buffer, 4 * (depth & ~3) bytes (NULL: a single row needs none). The pair
- * of rows is widened before any output is written, so an output written over its own rows is safe too. */
-static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
+/* The outputs of two rows (out0: row 0's, row 1's right after them), 2 x 2 blocks (an odd last output repeats its
+ * first weights, discarded): the rows widened into `pairs` first (4 * (depth & ~3) bytes), so an output written
+ * over its own rows is safe too. */
+static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
+                                                  const int8_t *in1, int32_t *pairs, int8_t *out0)
 {
-    const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs;
+    const int32_t depth = g->depth, outputs = g->outputs;
     const int8_t *weights = g->weights;
     const int32_t *bias = g->bias;
+    mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
+    for (int32_t o = 0; o < outputs; o += 2) {
+        const int8_t *w0 = weights + o * depth;
+        const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
+        const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
+        int32_t acc[4] = {bias[o], b1, bias[o], b1};
+        mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
+        mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o, acc[0], acc[1], acc[2], acc[3]);
+    }
+}
+
+/* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_s8; `pairs`: the scratch buffer,
+ * 4 * (depth & ~3) bytes (NULL: a single row needs none). */
+static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
+{
+    const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
-    const int32_t row_step = g->row_step;
     for (int32_t r = 0; r + 1 < rows; r += 2) {
-        const int8_t *in0 = input + r * row_step, *in1 = in0 + row_step;
-        int8_t *out0 = output + r * outputs;
-        mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
-        for (int32_t o = 0; o < outputs; o += 2) {
-            const int8_t *w0 = weights + o * depth;
-            const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-            const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
-            int32_t acc[4] = {bias[o], b1, bias[o], b1};
-            mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
-            mcu_gemm_store_2x2_s8(q, out0, rows, outputs, r, o, acc[0], acc[1], acc[2], acc[3]);
-        }
+        const int8_t *in0 = input + r * row_step;
+        mcu_gemm_dsp_rows2(g, q, in0, in0 + row_step, pairs, output + r * outputs);
     }
     if (rows & 1) {
         mcu_gemv_dsp_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);

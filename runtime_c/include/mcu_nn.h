@@ -65,7 +65,8 @@ MCU_KERNEL void mcu_conv2d_s8(const mcu_conv2d_params_t *p, const int8_t *input,
  * kernel row's run of memory; the DSP form four taps of the run per SMLAD pair. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
-MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                  void *scratch); /* two windows and their widened pairs (conv2d.SCRATCH) */
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                   void *scratch); /* kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);

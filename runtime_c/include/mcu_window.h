@@ -8,6 +8,7 @@
 
 #include "mcu_fixedpoint.h"
 #include "mcu_nn.h"
+#include "mcu_simd.h"
 
 typedef struct {
     int32_t in_y0, in_x0;               /* the window's top-left corner in the input (may be outside it) */
@@ -30,6 +31,27 @@ static inline mcu_requant_s8_t mcu_conv_out(const mcu_conv2d_params_t *p)
 {
     const mcu_requant_s8_t q = {p->out_mult, p->out_shift, p->output_zp, p->act_min, p->act_max};
     return q;
+}
+
+/* One position's window as a row of kernel_h * kernel_w * in_c int8 values in the filters' order (OHWI), a tap
+ * outside the input holding the zero point (dilation_w 1: each kernel row inside the input is one run). */
+static inline void mcu_conv_gather_window(const mcu_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
+                                          int8_t *window)
+{
+    const int32_t in_c = p->in_c, run = p->kernel_w * in_c;
+    const mcu_window_t w = mcu_conv_window(p, oy, ox);
+    const int32_t left = w.kx_begin * in_c, inside = (w.kx_end - w.kx_begin) * in_c;
+    const int8_t zp = (int8_t)p->input_zp;
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky, window += run) {
+        if (ky < w.ky_begin || ky >= w.ky_end) {
+            mcu_fill_s8(window, zp, run);
+            continue;
+        }
+        const int32_t y = w.in_y0 + ky * p->dilation_h;
+        mcu_fill_s8(window, zp, left);
+        mcu_copy_s8(window + left, input + (y * p->in_w + w.in_x0 + w.kx_begin) * in_c, inside);
+        mcu_fill_s8(window + left + inside, zp, run - left - inside);
+    }
 }
 
 #endif

@@ -4,30 +4,6 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
-/* dst[0..n) = src[0..n): whole vectors, then the rest predicated */
-static inline void mcu_copy_mve(int8_t *dst, const int8_t *src, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        vstrbq_s8(dst + i, vldrbq_s8(src + i));
-    }
-    if (i < n) {
-        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
-        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
-    }
-}
-
-static inline void mcu_fill_mve(int8_t *dst, int8x16_t value, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        vstrbq_s8(dst + i, value);
-    }
-    if (i < n) {
-        vstrbq_p_s8(dst + i, value, vctp8q((uint32_t)(n - i)));
-    }
-}
-
 /* mcu_conv2d_s8 on Helium (dilation_w 1): each position's window is gathered once into the scratch buffer
  * (kernel_h * kernel_w * in_c bytes of the arena), a tap outside the input filled with the zero point, so every
  * filter is one contiguous run of the OHWI weights against it, sixteen raw int8 products per VMLADAVA, four
@@ -35,28 +11,14 @@ static inline void mcu_fill_mve(int8_t *dst, int8x16_t value, int32_t n)
  * filled tap adds zp * w, which the fold takes back, as TFLM skips the tap. */
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
-    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
-    const int32_t kernel_h = p->kernel_h, run = p->kernel_w * in_c, size = kernel_h * run;
+    const int32_t size = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t *bias = p->interior_bias ? p->interior_bias : p->bias;
-    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zp);
     const mcu_requant_s8_t q = mcu_conv_out(p);
     int8_t *window = scratch;
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
-            const mcu_window_t w = mcu_conv_window(p, oy, ox);
-            const int32_t left = w.kx_begin * in_c, inside = (w.kx_end - w.kx_begin) * in_c;
-            for (int32_t ky = 0; ky < kernel_h; ++ky) {
-                int8_t *row = window + ky * run;
-                if (ky < w.ky_begin || ky >= w.ky_end) {
-                    mcu_fill_mve(row, zp, run);
-                    continue;
-                }
-                const int32_t y = w.in_y0 + ky * p->dilation_h;
-                mcu_fill_mve(row, zp, left);
-                mcu_copy_mve(row + left, input + (y * in_w + w.in_x0 + w.kx_begin) * in_c, inside);
-                mcu_fill_mve(row + left + inside, zp, run - left - inside);
-            }
+            mcu_conv_gather_window(p, input, oy, ox, window);
             int8_t *out = output + (oy * out_w + ox) * out_c;
             for (int32_t oc = 0; oc < out_c; oc += 4) {
                 const mcu_rows4_t r = mcu_rows4(p->filter, bias, oc, out_c, size);
@@ -89,7 +51,6 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
             }
         }
     }
-    (void)in_h;
 }
 #else
 typedef int mcu_conv2d_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */

@@ -328,9 +328,9 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 0));
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
 #elif MCU_HAS_DSP
-    mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+    mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
 #else
     mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #endif

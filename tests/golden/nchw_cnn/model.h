@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#define MODEL_ARENA_SIZE 2208
+#define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
 
 #define MODEL_NUM_INPUTS 1
