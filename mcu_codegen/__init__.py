@@ -7,7 +7,8 @@ __version__ = "0.2.0"
 __all__ = ["Converter", "Model", "ConversionError", "DataWarning", "__version__"]
 _FROM = {"Converter": "api", "Model": "api", "DataWarning": "api", "ConversionError": "ir"}
 _MODULES = {"api", "boards", "calibration", "debug", "emit", "fixedpoint", "frontend", "ir", "ops", "output", "passes",
-            "planner", "quantize", "reference", "stable", "target", "tflite_frontend"}
+            "planner", "quantize", "reference", "stable", "starter", "target",
+            "tflite_frontend"}
 
 
 def __getattr__(name):

@@ -55,6 +55,15 @@ def main(argv=None):
     b = sub.add_parser("build", help="cross-compile a generated project for a board and print its size table")
     b.add_argument("project")
     b.add_argument("--board", required=True)
+    s = sub.add_parser("starter", help="a minimal app that runs a converted model on test vectors and prints PASS or "
+                                       "FAIL (a whole firmware for an emulated board)")
+    s.add_argument("project", help="the folder mcu-codegen convert wrote")
+    s.add_argument("--board", required=True, help="the board (see `mcu-codegen boards`)")
+    s.add_argument("-o", "--output", required=True, help="the app folder to write (replaced as convert's -o is)")
+    s.add_argument("--vectors", type=int, help="how many test vectors to generate (default 8)")
+    s.add_argument("--input", help=".npz keyed by input name: the test vectors' inputs, instead of generated ones")
+    s.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (default 0)")
+    s.add_argument("--force", action="store_true", help="replace the -o folder even if it holds other files")
     sub.add_parser("boards", help="list the board profiles")
     d = sub.add_parser("debug", help="per layer, the error of the quantized model against the float one")
     d.add_argument("model")
@@ -105,6 +114,8 @@ def _main(args):
             return _boards()
         if args.command == "build":
             return _build(args)
+        if args.command == "starter":
+            return _starter(args)
         return _run(args)
     except ConversionError as e:
         if args.debug:
@@ -349,6 +360,31 @@ def _build(args):
         s = target.sizes(Path(args.project), report["name"], board, report["arena_size"], work)
     print(target.size_table(s, board))
     target.check_fit(s, board)
+    return 0
+
+
+def _starter(args):
+    from . import starter
+    report = starter.project_report(args.project)
+    board = boards.load(args.board)
+    inputs = None
+    if args.input and args.vectors is not None:
+        raise ConversionError("--vectors N generates N inputs, --input gives them: choose one")
+    if args.input:
+        inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
+    app, files = starter.write(args.project, board, args.output, inputs, starter.DEFAULT_VECTORS if args.vectors is None else args.vectors,
+                               args.seed, args.force,
+                               [args.input] if args.input else [])
+    vectors = f"{report['name']}_test_vectors.h"
+    print(f"wrote {args.output}: {', '.join(sorted(files))}")
+    if board.qemu_machine:
+        import shlex
+        print(f"  cd {shlex.quote(args.output)}")
+        for line in starter.commands(board, report["name"]):
+            print(f"  {line}")
+    else:
+        print(f"  {board.name} is not emulated: add main.c, port.c and {vectors} to a project for the board that "
+              f"builds {args.project} (its start-up code, linker script and clocks are the vendor's)")
     return 0
 
 

@@ -17,7 +17,8 @@ from .ir import ConversionError
 
 CC, SIZE, NM = "arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-nm"
 STRICT = STRICT_FLAGS
-OPT = ["-O2", "-ffunction-sections", "-fdata-sections"]
+SECTIONS = ["-ffunction-sections", "-fdata-sections"]  # with --gc-sections: only what is called
+OPT = ["-O2", *SECTIONS]
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "qemu" / "count_insns.c"
 # software floating point helpers of libgcc: none may be linked into an int8 model
 FLOAT_HELPER = re.compile(r"^__(aeabi_[fd](add|sub|mul|div|cmp\w*|2\w+)|aeabi_[iu]*[li]2[fd]|"
