@@ -26,6 +26,7 @@ class Converter:
         self.calibration_method = "minmax"     # or "percentile", "entropy", "mse" (calibration.METHODS)
         self.progress = None                   # progress(done, total) during calibration
         self.optimize = "speed"                # or "size": only the small portable kernels (emit.OPTIMIZE)
+        self.labels = None                     # class names of the one output's last axis: <name>_labels in the C
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -48,7 +49,7 @@ class Converter:
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
                                   self.weight_clipping, self.bias_correction)
-        return Model(graph, self.name, self.planner_strategy, self.optimize)
+        return Model(graph, self.name, self.planner_strategy, self.optimize, self.labels)
 
 
 def calibration_samples(graph, dataset, what="calibration data", warn=True):
@@ -166,12 +167,12 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model", strategy=None, optimize="speed"):
+    def __init__(self, graph, name="model", strategy=None, optimize="speed", labels=None):
         emit.assign_scratch(graph, optimize)  # the arena also holds what the chosen kernel forms work in
         self.graph, self.name = planner.schedule(graph, strategy), name
         self.plan = planner.plan(self.graph, strategy)
         graph = self.graph
-        self.files = emit.emit(graph, self.plan, name, optimize)
+        self.files = emit.emit(graph, self.plan, name, optimize, labels)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
 

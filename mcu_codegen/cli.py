@@ -34,7 +34,10 @@ def main(argv=None):
                    help="element type of inputs and outputs (default: the mode's: int8, int16 or float32)")
     _quantization_options(c)
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
-    c.add_argument("--board", help="check that the model fits this board (see `mcu-codegen boards`)")
+    c.add_argument("--board", help="check that the model fits this board: a name (see `mcu-codegen boards`) or "
+                                   "the path of a board profile (.toml)")
+    c.add_argument("--labels", help="a text file of class labels, one per line, one per class of the output: "
+                                    "<name>_labels[] in the C")
     c.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
                    help="the shape of an input the model leaves open, e.g. input_1=1,49,10,1 (repeatable)")
     c.add_argument("--optimize", choices=emit.OPTIMIZE, default="speed",
@@ -297,6 +300,8 @@ def _convert(args):
     conv.name = args.name
     conv.planner_strategy = args.planner
     conv.optimize = args.optimize
+    if args.labels:
+        conv.labels = _labels(args.labels, graph)
     if not emit.NAME_RE.match(args.name):
         raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier of at most 31 characters")
     model = conv.convert()
@@ -322,6 +327,20 @@ def _convert(args):
     if fit:
         print(fit)
     return 0
+
+
+def _labels(path, graph):
+    """One label per line (a last newline ends the last line, it does not start an empty one), one per class."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise ConversionError(f"{path}: cannot read the labels ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise ConversionError(f"{path}: the labels are not UTF-8 text (byte {e.start})") from None
+    try:
+        return emit.check_labels(graph, text.splitlines())
+    except ConversionError as e:
+        raise ConversionError(f"{path}: {e}") from None
 
 
 def _fit(model, board):

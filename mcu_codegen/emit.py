@@ -1,4 +1,5 @@
 """Stage 5: Graph + Plan -> the files of a self-contained C project (model.h, model.c, runtime/, build files)."""
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -140,8 +141,25 @@ def assign_scratch(graph, optimize="speed"):
         node.scratch = max(scratch_forms(graph, node, optimize).values(), default=0)
 
 
-def emit(graph, plan, name="model", optimize="speed"):
-    """Returns {relative path: text}."""
+def c_string(text):
+    """A C string literal of any text: printable ASCII as is, the rest (and quotes, backslashes, '?' against
+    trigraphs, '*' and '/' so that no comment delimiter appears) as three-digit octal escapes of its UTF-8 bytes."""
+    out = "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\?*/' else f"\\{b:03o}" for b in text.encode())
+    return f'"{out}"'
+
+
+def model_hash(files, name):
+    """SHA-256 of what the C computes: <name>.c without its comments (so the model's names, which reach only
+    comments, and the source file's name do not count) and the runtime files it includes, in path order."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in files if p == f"{name}.c" or p.startswith("runtime/")):
+        text = re.sub(r"/\*.*?\*/", "", files[path], flags=re.S) if path == f"{name}.c" else files[path]
+        digest.update(f"{path}\0{len(text)}\0{text}".encode())
+    return digest.hexdigest()
+
+
+def emit(graph, plan, name="model", optimize="speed", labels=None):
+    """Returns {relative path: text}. labels: class names of the model's one output (its last axis), or None."""
     from .ir import ConversionError
     if not NAME_RE.match(name):
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
@@ -188,6 +206,7 @@ def emit(graph, plan, name="model", optimize="speed"):
 
     def io(names):
         return [dict(index=k, size=graph.tensors[n].size, ctype=C_TYPES[graph.tensors[n].dtype],
+                     shape=list(graph.tensors[n].shape), shape_init=c_value(list(graph.tensors[n].shape)),
                      scale=c_value(graph.tensors[n].scale), zero_point=graph.tensors[n].zero_point,
                      offset=plan.offsets[n], comment=c_comment(f"'{graph.tensors[n].source}' "
                                                                f"{shape_str(graph.tensors[n].shape)}"))
@@ -196,20 +215,41 @@ def emit(graph, plan, name="model", optimize="speed"):
     ctx = dict(name=name, NAME=name.upper(), version=__version__, source=c_comment(Path(graph.source).name or "model"),
                arena_size=plan.arena_size, align=4, inputs=io(graph.inputs), outputs=io(graph.outputs),
                arrays=arrays, structs=structs, calls=calls,
-               kernels=[dict(name=k, condition=conditions[k]) for k in used])
+               kernels=[dict(name=k, condition=conditions[k]) for k in used],
+               labels=[c_string(x) for x in check_labels(graph, labels)] if labels is not None else None)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     kernel_sources = {k: (RUNTIME / "src" / f"{k}.c").read_text() for k in used}
     ctx["libm"] = any("#include <math.h>" in text for text in kernel_sources.values())
-    files = {f"{name}.h": env.get_template("model.h.j2").render(ctx),
-             f"{name}.c": env.get_template("model.c.j2").render(ctx)}
+    files = {f"{name}.c": env.get_template("model.c.j2").render(ctx)}
     for header in RUNTIME_HEADERS:
         files[f"runtime/{header}"] = (RUNTIME / "include" / header).read_text()
     for kernel, text in kernel_sources.items():  # .inc, not .c: a build that compiles every .c it finds must not
         files[f"runtime/{kernel}.inc"] = text     # compile them again (two models would define them twice)
+    ctx["hash"] = model_hash(files, name)
+    files[f"{name}.h"] = env.get_template("model.h.j2").render(ctx)
     files.update(build_files(env, ctx))
-    files["report.json"] = json.dumps(report(graph, plan, name), indent=1, sort_keys=True) + "\n"
+    files["report.json"] = json.dumps(dict(report(graph, plan, name), model_hash=ctx["hash"], tool_version=__version__,
+                                           **({"labels": list(labels)} if labels is not None else {})),
+                                      indent=1, sort_keys=True) + "\n"
     return files
+
+
+def check_labels(graph, labels):
+    """Class labels: one per class of the model's one output (its last axis), none empty or multi-line."""
+    from .frontend import shown
+    from .ir import ConversionError
+    labels = list(labels)
+    if len(graph.outputs) != 1:
+        raise ConversionError(f"labels: the model has {len(graph.outputs)} outputs; labels name the classes of one")
+    out = graph.tensors[graph.outputs[0]]
+    if len(labels) != out.shape[-1]:
+        raise ConversionError(f"labels: {len(labels)} given, but output '{shown(out.source)}' "
+                              f"{shape_str(out.shape)} has {out.shape[-1]} classes (its last axis)")
+    for k, label in enumerate(labels):
+        if not isinstance(label, str) or not label.strip() or "\n" in label or "\r" in label:
+            raise ConversionError(f"labels: label {k + 1} ({label!r}) is not one non-empty line of text")
+    return labels
 
 
 def build_files(env, ctx):

@@ -49,6 +49,8 @@ def project_report(project):
             raise ConversionError(f"{project}: not a folder written by mcu-codegen convert (no {needed})")
     try:
         report = json.loads((project / "report.json").read_text())
+        if "model_hash" not in report:
+            raise ConversionError(f"{project}: written by an older mcu-codegen (no model hash); convert it again")
         if not (project / f"{report['name']}.h").is_file():
             raise ConversionError(f"{project}: has no {report['name']}.h; convert the model again")
     except (ValueError, KeyError, TypeError):
@@ -108,6 +110,7 @@ def vector_files(project, report, board, inputs=None, n=DEFAULT_VECTORS, seed=0)
     how = ("bit for bit" if exact else
            f"float32 outputs within {FLOAT_TOLERANCE:g} of their largest magnitude (at least 1), integers bit for bit")
     ctx = dict(name=name, NAME=name.upper(), version=__version__, board=board, vectors=n, origin=origin, how=how,
+               model_id=f"0x{report['model_hash'][:8]}u",
                verdict="bit-exact" if exact else "within the tolerance", arrays=arrays, outputs=outputs,
                inputs=[dict(index=k) for k in range(len(report["inputs"]))])
     env = _environment()

@@ -97,9 +97,18 @@ def _stack(su_path, name):
     return invoke + max(kernels, default=0) + max(helpers, default=0)
 
 
+def arena_region(board, arena):
+    """The first of the board's RAM regions (its profile's order) that holds the arena, or None."""
+    return next((r for r in board.ram_regions if arena <= r.bytes), None)
+
+
 def check_fit(s, board):
     """Raises a one-line ConversionError saying by how much the model misses the board's budget."""
     problems = []
+    if arena_region(board, s.arena) is None and len(board.ram_regions) > 1:
+        largest = max(board.ram_regions, key=lambda r: r.bytes)
+        problems.append(f"the arena ({s.arena} B) fits none of its RAM regions (largest: {largest.name}, "
+                        f"{largest.bytes} B, {s.arena - largest.bytes} B short)")
     if s.flash > board.flash_bytes:
         problems.append(f"flash {s.flash} B (weights {s.weights} + code {s.code}) exceeds {board.flash_bytes} B "
                         f"by {s.flash - board.flash_bytes} B")
@@ -119,7 +128,18 @@ def size_table(s, board):
         f"  (weights {s.weights} B, code {s.code} B)",
         f"  RAM   {s.ram:>9} B of {board.ram_bytes:>9} B {pct(s.ram, board.ram_bytes)}"
         f"  (arena {s.arena} B, stack {s.stack} B)",
-    ])
+    ] + ([_region_line(s, board)] if len(board.ram_regions) > 1 else []))
+
+
+def _region_line(s, board):
+    region = arena_region(board, s.arena)
+    if region is None:
+        return f"  arena: {s.arena} B fits none of the RAM regions (" + ", ".join(
+            f"{r.name} {r.bytes} B" for r in board.ram_regions) + ")"
+    at = f" at {region.origin:#010x}" if region.origin is not None else ""
+    others = ", ".join(f"{r.name} {r.bytes} B" for r in board.ram_regions if r is not region)
+    return (f"  arena in {region.name}{at}: {s.arena} B of {region.bytes} B {100 * s.arena / region.bytes:5.1f}%"
+            f" (the first RAM region that holds it; the others: {others})")
 
 
 # the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror

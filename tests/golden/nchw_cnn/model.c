@@ -65,7 +65,7 @@
 #include "runtime/mcu_transpose.inc"
 
 /* ---- constants (flash) ---- */
-static const int8_t n1_filter[216] = {
+static const int8_t n1_filter[216] MODEL_WEIGHTS_ATTRIBUTE = {
     7, -69, 22, -7, -34, 57, 35, 2, -7, 6, -127, 75, -29, -12, -36, 20, -68, 19, 71, -40, 49, 52, -30, 5,
     -38, -17, -41, -60, -42, -20, -30, -8, 94, 14, 51, 127, -65, 97, 117, -14, -82, 85, -10, 98, 23, 35, 87, -78,
     14, 51, 0, 23, 17, 43, -74, -29, 58, 23, 19, -36, 25, -15, 105, 40, 91, -76, -68, 76, -38, -38, 37, 54,
@@ -76,50 +76,50 @@ static const int8_t n1_filter[216] = {
     119, 24, 40, -3, 40, -13, 6, -10, -29, -98, -97, 34, 108, 68, -31, 60, -127, 91, 70, -16, 23, -26, -26, -71,
     -107, 32, -26, -72, -36, 76, 60, -34, 7, -3, -88, 127, -16, 40, -43, 90, 44, 32, -71, -26, -11, -32, 9, 31,
 };
-static const int32_t n1_bias[8] = {
+static const int32_t n1_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     330, 809, -1808, 1495, -1664, -2266, -2646, -2220,
 };
-static const int32_t n1_out_mult[8] = {
+static const int32_t n1_out_mult[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1799828972, 1310272030, 1215769093, 1544993990, 1118170787, 1391432053, 1968294169, 1512235012,
 };
-static const int32_t n1_out_shift[8] = {
+static const int32_t n1_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -8, -7, -7, -8, -6, -8, -8, -8,
 };
-static const int32_t n1_interior_bias[8] = {
+static const int32_t n1_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1410, -3727, -3456, 2671, -1384, -530, -4174, -1100,
 };
-static const int8_t n3_filter[72] = {
+static const int8_t n3_filter[72] MODEL_WEIGHTS_ATTRIBUTE = {
     -36, 35, -87, -23, 64, 21, -27, 78, 9, -28, -2, -127, 76, 19, -48, 40, -45, -9, 3, 5, -97, -127, 127, -64,
     127, -65, -66, -46, 57, 9, -114, -127, -38, -38, -115, -43, -29, -1, 106, 35, -25, 127, 127, -28, 30, -5, 18, 110,
     -58, 48, 40, 32, -127, -21, -83, -13, -19, -36, -33, -51, 84, 2, -30, 48, 0, -62, -20, -62, 121, 14, -95, -43,
 };
-static const int32_t n3_bias[8] = {
+static const int32_t n3_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     35, -127, 249, -620, 616, -73, 351, -372,
 };
-static const int32_t n3_out_mult[8] = {
+static const int32_t n3_out_mult[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1273591767, 1496189698, 1544482303, 1594044881, 1369207211, 2048052643, 1335321733, 1196838097,
 };
-static const int32_t n3_out_shift[8] = {
+static const int32_t n3_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -6, -6, -7, -6, -7, -6, -7, -7,
 };
-static const int32_t n3_interior_bias[8] = {
+static const int32_t n3_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -10845, -3711, -19335, -44524, 23528, -11465, -18337, 7820,
 };
-static const int8_t n4_filter[64] = {
+static const int8_t n4_filter[64] MODEL_WEIGHTS_ATTRIBUTE = {
     24, -80, 89, -127, -77, 18, 109, 21, -16, -89, -12, -1, 106, 39, -96, 127, -34, -76, 127, -4, -32, 19, 73, 86,
     -87, 127, 60, -24, -52, -62, 8, -41, -71, 75, 34, -37, 68, 127, -102, -56, 81, 62, 19, 100, -93, -127, -74, 11,
     -101, -62, -123, -78, -127, 46, 100, -61, -17, -46, 42, 7, 127, -87, 29, 35,
 };
-static const int32_t n4_bias[8] = {
+static const int32_t n4_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -3370, 8004, 18386, -6951, 2886, -1435, -54217, 12975,
 };
-static const int32_t n4_out_mult[8] = {
+static const int32_t n4_out_mult[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1261016825, 1500284960, 1091709619, 1479338189, 2024352453, 1094903845, 1487549496, 1180044572,
 };
-static const int32_t n4_out_shift[8] = {
+static const int32_t n4_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -7, -7, -7, -7, -8, -7, -8, -7,
 };
-static const int8_t n8_weights[320] = {
+static const int8_t n8_weights[320] MODEL_WEIGHTS_ATTRIBUTE = {
     -16, -14, -19, -64, 90, 46, 41, -64, 7, -127, 33, 59, -15, -40, 23, 58, 2, -33, 43, 46, -49, 84, -7, -3,
     47, 8, -6, -13, -7, -38, 46, -23, 38, 55, 29, 43, -45, -66, 54, -15, 54, 65, -1, -5, 59, -98, 17, -17,
     39, -27, 15, -18, -4, -53, -41, -127, 101, 5, 22, -42, 40, 58, -7, -43, -6, -13, 18, -23, 44, 7, -7, 42,
@@ -135,22 +135,22 @@ static const int8_t n8_weights[320] = {
     -15, 64, 7, -6, 63, 27, 22, 60, 52, 24, 24, 15, -48, 42, 17, -18, -8, -127, 8, -14, -18, 28, 24, -74,
     -66, -16, -32, -19, -103, 46, -13, 43,
 };
-static const int32_t n8_bias[10] = {
+static const int32_t n8_bias[10] MODEL_WEIGHTS_ATTRIBUTE = {
     13614, 9987, -16445, 73539, -6994, -77627, -34347, 28913, 15705, -1934,
 };
-static const int32_t n8_out_mult[10] = {
+static const int32_t n8_out_mult[10] MODEL_WEIGHTS_ATTRIBUTE = {
     1647346986, 1391341803, 1082457604, 2139323128, 2114256545, 1738395205, 1344574542, 1327836372, 2071654681, 1397043633,
 };
-static const int32_t n8_out_shift[10] = {
+static const int32_t n8_out_shift[10] MODEL_WEIGHTS_ATTRIBUTE = {
     -6, -6, -5, -7, -7, -7, -6, -6, -7, -6,
 };
 
-static const mcu_transpose_params_t n0 = {
+static const mcu_transpose_params_t n0 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_shape = {1, 3, 16, 16},
     .perm = {0, 2, 3, 1},
     .element_size = 1,
 };
-static const mcu_conv2d_params_t n1 = {
+static const mcu_conv2d_params_t n1 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 16,
     .in_w = 16,
     .out_h = 16,
@@ -176,7 +176,7 @@ static const mcu_conv2d_params_t n1 = {
     .output_zp = -128,
     .interior_bias = n1_interior_bias,
 };
-static const mcu_pool_params_t n2 = {
+static const mcu_pool_params_t n2 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 16,
     .in_w = 16,
     .out_h = 8,
@@ -191,7 +191,7 @@ static const mcu_pool_params_t n2 = {
     .act_min = -128,
     .act_max = 127,
 };
-static const mcu_conv2d_params_t n3 = {
+static const mcu_conv2d_params_t n3 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 8,
     .in_w = 8,
     .out_h = 4,
@@ -217,7 +217,7 @@ static const mcu_conv2d_params_t n3 = {
     .output_zp = -128,
     .interior_bias = n3_interior_bias,
 };
-static const mcu_conv2d_params_t n4 = {
+static const mcu_conv2d_params_t n4 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 4,
     .in_w = 4,
     .out_h = 4,
@@ -242,7 +242,7 @@ static const mcu_conv2d_params_t n4 = {
     .input_zp = 0,
     .output_zp = -7,
 };
-static const mcu_add_params_t n5 = {
+static const mcu_add_params_t n5 MODEL_WEIGHTS_ATTRIBUTE = {
     .size = 128,
     .input1_zp = -7,
     .input2_zp = -128,
@@ -262,7 +262,7 @@ static const mcu_add_params_t n5 = {
     .input1_strides = {0, 0, 0, 0, 0, 0},
     .input2_strides = {0, 0, 0, 0, 0, 0},
 };
-static const mcu_pool_params_t n6 = {
+static const mcu_pool_params_t n6 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 4,
     .in_w = 4,
     .out_h = 2,
@@ -277,7 +277,7 @@ static const mcu_pool_params_t n6 = {
     .act_min = -128,
     .act_max = 127,
 };
-static const mcu_fully_connected_params_t n8 = {
+static const mcu_fully_connected_params_t n8 MODEL_WEIGHTS_ATTRIBUTE = {
     .rows = 1,
     .in_features = 32,
     .out_features = 10,
@@ -290,7 +290,7 @@ static const mcu_fully_connected_params_t n8 = {
     .input_zp = 0,
     .output_zp = 11,
 };
-static const mcu_softmax_params_t n9 = {
+static const mcu_softmax_params_t n9 MODEL_WEIGHTS_ATTRIBUTE = {
     .rows = 1,
     .depth = 10,
     .input_mult = 1459890816,

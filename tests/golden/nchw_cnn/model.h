@@ -13,12 +13,45 @@
 
 #include <stdint.h>
 
+/* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
+ * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
+#define MODEL_MCU_CODEGEN_VERSION "0.2.0"
+#define MODEL_MODEL_HASH "eebc16a9a043e0baf8100d1f3773b20121df2cd1ce7c0c5f4f324e53fcf63f47"
+#define MODEL_MODEL_ID 0xeebc16a9u
+
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
+
+/* Placement (define before including this header, e.g. with -D): MODEL_WEIGHTS_SECTION, a string, puts the
+ * weights, biases and layer parameters of model.c in that linker section (GCC, Clang, armclang:
+ * __attribute__((section))); MODEL_WEIGHTS_ATTRIBUTE replaces the whole attribute for other compilers.
+ * MODEL_ARENA_SECTION and MODEL_ARENA_ATTRIBUTE do the same for an arena declared as
+ *     static MODEL_ARENA_ATTRIBUTE uint32_t arena[(MODEL_ARENA_SIZE + 3) / 4];
+ * (the starter's main.c does), e.g. -DMODEL_ARENA_SECTION='".dtcm"' for a tightly coupled RAM. */
+#ifndef MODEL_WEIGHTS_ATTRIBUTE
+#ifdef MODEL_WEIGHTS_SECTION
+#define MODEL_WEIGHTS_ATTRIBUTE __attribute__((section(MODEL_WEIGHTS_SECTION)))
+#else
+#define MODEL_WEIGHTS_ATTRIBUTE
+#endif
+#endif
+#ifndef MODEL_ARENA_ATTRIBUTE
+#ifdef MODEL_ARENA_SECTION
+#define MODEL_ARENA_ATTRIBUTE __attribute__((section(MODEL_ARENA_SECTION), aligned(MODEL_ARENA_ALIGN)))
+#else
+#define MODEL_ARENA_ATTRIBUTE
+#endif
+#endif
 
 #define MODEL_NUM_INPUTS 1
 /* input 0: 'x' 1x3x16x16 */
 #define MODEL_INPUT0_SIZE 768
+#define MODEL_INPUT0_RANK 4
+#define MODEL_INPUT0_SHAPE {1, 3, 16, 16}
+#define MODEL_INPUT0_DIM0 1
+#define MODEL_INPUT0_DIM1 3
+#define MODEL_INPUT0_DIM2 16
+#define MODEL_INPUT0_DIM3 16
 #define MODEL_INPUT0_TYPE int8_t
 #define MODEL_INPUT0_SCALE 0.033096734434366226f
 #define MODEL_INPUT0_ZERO_POINT 8
@@ -26,6 +59,10 @@
 #define MODEL_NUM_OUTPUTS 1
 /* output 0: 'probs' 1x10 */
 #define MODEL_OUTPUT0_SIZE 10
+#define MODEL_OUTPUT0_RANK 2
+#define MODEL_OUTPUT0_SHAPE {1, 10}
+#define MODEL_OUTPUT0_DIM0 1
+#define MODEL_OUTPUT0_DIM1 10
 #define MODEL_OUTPUT0_TYPE int8_t
 #define MODEL_OUTPUT0_SCALE 0.00390625f
 #define MODEL_OUTPUT0_ZERO_POINT -128
