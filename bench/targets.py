@@ -1,16 +1,21 @@
 """Per shared model (the int8 .tflite, so that figures compare with TFLM's) and emulated core: flash split into
 weights (.rodata: weights, biases, multipliers, parameter structs) and code (.text), arena, stack
 (-fstack-usage), instructions per inference counted exactly by the QEMU plugin, and instructions per MAC."""
+import argparse
 import tempfile
 
 from _shared import mlperf
 import mcu_codegen
 from mcu_codegen import boards, target
 
-CORES = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"]
+CORES = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547", "qemu-virt-rv32imc",
+         "qemu-virt-rv32imac", "qemu-virt-rv32imafc"]
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--boards", default=",".join(CORES), help="comma-separated emulated boards (default: all)")
+    names = parser.parse_args().boards.split(",")
     print(f"{'model':5} {'board':18} {'core':14} {'weights B':>9} {'code B':>7} {'arena B':>8} {'stack B':>7} "
           f"{'instructions':>12} {'per MAC':>7}")
     for case in mlperf.CASES:
@@ -18,7 +23,7 @@ def main():
         with tempfile.TemporaryDirectory() as work:
             project = model.save(f"{work}/project")
             x = mlperf.ref(case)["inputs_int8"]
-            for name in CORES:
+            for name in names:
                 board = boards.load(name)
                 s = target.sizes(project, model.name, board, model.arena_size, work)
                 _, counts = target.run_on_board(project, model.report, board,

@@ -36,6 +36,7 @@ class Board:
     # the RAM blocks, in the order the arena should prefer them (e.g. a tightly coupled RAM first): the arena is
     # one block of memory, so it must fit one of them; no [[ram]] tables: one region of ram_bytes
     ram: tuple = ()
+    arch: str = "arm"  # or "riscv" (target.TOOLCHAINS: the cross compiler, C library and QEMU of each)
     path: Path = field(default=None, compare=False)
 
     @property
@@ -46,7 +47,7 @@ class Board:
 # what each key of a profile holds (a user's file is checked against it, naming the key at fault)
 _TYPES = {"name": str, "description": str, "core": str, "fpu": str, "float_abi": str, "flash_bytes": int,
           "ram_bytes": int, "clock_hz": int, "cflags": list, "extensions": list, "qemu_machine": str,
-          "flash_origin": int, "ram_origin": int, "ram": list}
+          "flash_origin": int, "ram_origin": int, "ram": list, "arch": str}
 _REQUIRED = {f.name for f in fields(Board) if f.default is MISSING}
 
 
@@ -84,6 +85,8 @@ def _checked(data, path):
             raise ConversionError(f"{path}: {key} = {value!r} is not a {_TYPES[key].__name__}")
         if _TYPES[key] is int and value < 0 or key.endswith("_bytes") and value <= 0:
             raise ConversionError(f"{path}: {key} = {value} is not a size")
+    if data.get("arch", "arm") not in ("arm", "riscv"):
+        raise ConversionError(f"{path}: arch = {data['arch']!r} is not arm or riscv")
     for key in ("cflags", "extensions"):
         if not all(isinstance(x, str) for x in data.get(key, [])):
             raise ConversionError(f"{path}: {key} must be a list of strings")

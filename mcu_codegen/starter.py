@@ -27,15 +27,22 @@ FLOAT_TOLERANCE = 1e-4
 def qemu_command(board, elf):
     """The QEMU command line that runs an emulated board's starter: its text on standard output (QEMU writes
     semihosting's console to stderr unless given a character device), its exit status main()'s return value."""
-    return ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
+    from .target import toolchain
+    return [toolchain(board).qemu, "-M", board.qemu_machine, *toolchain(board).qemu_args, "-nographic", "-monitor",
+            "none", "-serial", "none",
             "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
             "-kernel", elf]
 
 
 def commands(board, name):
     """What builds and runs an emulated board's starter, in its folder (its CMakeLists.txt and `starter` say it)."""
-    return ["cmake -S . -B build -DCMAKE_TOOLCHAIN_FILE=arm-none-eabi.cmake", "cmake --build build",
+    return [f"cmake -S . -B build -DCMAKE_TOOLCHAIN_FILE={toolchain_file(board)}", "cmake --build build",
             shlex.join(qemu_command(board, f"build/{name}_starter.elf"))]
+
+
+def toolchain_file(board):
+    from .target import toolchain
+    return toolchain(board).prefix.rstrip("-") + ".cmake"
 
 
 def project_report(project):
@@ -122,15 +129,18 @@ def vector_files(project, report, board, inputs=None, n=DEFAULT_VECTORS, seed=0)
 
 def emulated_files(report, board, model_dir):
     """startup.c and link.ld (the emulated-run harness's), CMakeLists.txt and the toolchain file."""
-    from .target import LINK_FLAGS, SECTIONS
+    from .target import SECTIONS, cflags, link_flags, tool, toolchain
     env = _environment()
     ctx = dict(name=report["name"], NAME=report["name"].upper(), version=__version__, board=board,
-               model_dir=model_dir, commands=commands(board, report["name"]), link_flags=" ".join(LINK_FLAGS), cflags=" ".join([*board.cflags, *SECTIONS]),
-               ldflags=" ".join(board.cflags))
+               model_dir=model_dir, commands=commands(board, report["name"]),
+               # CMake links with the C flags too: each spec once
+               link_flags=" ".join(f for f in link_flags(board) if f not in cflags(board)),
+               cflags=" ".join([*cflags(board), *SECTIONS]), ldflags=" ".join(board.cflags), cc=tool(board, "gcc"),
+               toolchain=toolchain(board))
     return {"startup.c": env.get_template("harness/startup.c.j2").render(ctx),
             "link.ld": env.get_template("harness/link.ld.j2").render(ctx),
             "CMakeLists.txt": env.get_template("starter/CMakeLists.txt.j2").render(ctx),
-            "arm-none-eabi.cmake": env.get_template("starter/toolchain.cmake.j2").render(ctx)}
+            toolchain_file(board): env.get_template("starter/toolchain.cmake.j2").render(ctx)}
 
 
 def _environment():

@@ -1,5 +1,6 @@
-"""Cortex-M builds of a generated project (arm-none-eabi-gcc), their flash/RAM/stack figures, and runs on an
-emulated Cortex-M (QEMU, semihosting) with an exact instruction count per inference (a TCG plugin)."""
+"""Cross builds of a generated project (Cortex-M: arm-none-eabi-gcc and newlib; RISC-V: riscv64-unknown-elf-gcc
+and picolibc), their flash/RAM/stack figures, and runs on an emulated board (QEMU, semihosting) with an exact
+instruction count per inference (a TCG plugin)."""
 import hashlib
 import re
 import shutil
@@ -15,7 +16,43 @@ from .build import STRICT_FLAGS
 from .emit import TEMPLATES
 from .ir import ConversionError
 
-CC, SIZE, NM = "arm-none-eabi-gcc", "arm-none-eabi-size", "arm-none-eabi-nm"
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    prefix: str        # of gcc, size, nm
+    packages: str      # the Debian packages that install it
+    libc_specs: tuple  # the C library's gcc specs (linking)
+    cc_specs: tuple    # what compiling needs of them (picolibc: its headers; arm-none-eabi-gcc finds newlib's)
+    qemu: str          # the QEMU system emulator of the architecture, and what it needs to start a bare ELF
+    qemu_args: tuple
+    processor: str     # CMAKE_SYSTEM_PROCESSOR
+
+
+# a board profile's arch -> its cross toolchain and emulator
+TOOLCHAINS = {
+    "arm": Toolchain("arm-none-eabi-", "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+                     ("--specs=nano.specs", "--specs=nosys.specs"), (), "qemu-system-arm", (), "arm"),
+    # picolibc: Debian's C library for this compiler (rv32 multilibs: imac, imafc, im for imc, ...); -bios none:
+    # QEMU's virt machine starts the ELF itself, in machine mode, without OpenSBI
+    "riscv": Toolchain("riscv64-unknown-elf-", "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf",
+                       ("--specs=picolibc.specs",), ("--specs=picolibc.specs",), "qemu-system-riscv32", ("-bios", "none"),
+                       "riscv32"),
+}
+
+
+def toolchain(board):
+    return TOOLCHAINS[board.arch]
+
+
+def tool(board, name):
+    """gcc, size or nm of the board's cross toolchain."""
+    return toolchain(board).prefix + name
+
+
+def cflags(board):
+    """The board's compiler flags and what its C library needs at compile time."""
+    return [*board.cflags, *toolchain(board).cc_specs]
 STRICT = STRICT_FLAGS
 SECTIONS = ["-ffunction-sections", "-fdata-sections"]  # with --gc-sections: only what is called
 OPT = ["-O2", *SECTIONS]
@@ -42,9 +79,9 @@ class Sizes:
         return self.arena + self.stack + self.data
 
 
-def require_toolchain():
-    if shutil.which(CC) is None:
-        raise ConversionError(f"{CC} not found: install gcc-arm-none-eabi and libnewlib-arm-none-eabi")
+def require_toolchain(board):
+    if shutil.which(tool(board, "gcc")) is None:
+        raise ConversionError(f"{tool(board, 'gcc')} not found: install {' and '.join(toolchain(board).packages.split())}")
 
 
 def _run(cmd, cwd=None):
@@ -60,9 +97,9 @@ PROFILE_HOOK = "-DMCU_PROFILE_LAYER(node)=do { extern void mcu_count_layer(void)
 
 def compile_model(project, name, board, work, per_layer=False):
     """model.c -> model.o for the board, with -fstack-usage; returns the object's path."""
-    require_toolchain()
+    require_toolchain(board)
     obj = Path(work) / f"{name}.o"
-    _run([CC, *board.cflags, *STRICT, *OPT, "-fstack-usage", *([PROFILE_HOOK] if per_layer else []), "-I",
+    _run([tool(board, "gcc"), *cflags(board), *STRICT, *OPT, "-fstack-usage", *([PROFILE_HOOK] if per_layer else []), "-I",
           str(project), "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)])
     return obj
 
@@ -70,7 +107,7 @@ def compile_model(project, name, board, work, per_layer=False):
 def sizes(project, name, board, arena_size, work):
     obj = compile_model(project, name, board, work)
     code = weights = data = 0
-    for line in _run([SIZE, "-A", str(obj)]).splitlines():
+    for line in _run([tool(board, "size"), "-A", str(obj)]).splitlines():
         parts = line.split()
         if len(parts) < 2 or not parts[1].isdigit():
             continue
@@ -144,7 +181,11 @@ def _region_line(s, board):
 
 # the harness casts its stack address into the vector table: not -pedantic, still -Wall -Wextra -Werror
 HARNESS_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", *OPT, "-fno-ipa-icf"]
-LINK_FLAGS = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections"]
+
+
+def link_flags(board):
+    """The harness's own start-up code, the board's C library, unused sections dropped."""
+    return ["-nostartfiles", *toolchain(board).libc_specs, "-Wl,--gc-sections"]
 
 
 def write_harness(report, board, work):
@@ -168,28 +209,29 @@ def write_harness(report, board, work):
 def link_harness(project, report, board, work, per_layer=False):
     """The model with the emulated-run harness, linked for the board's memory map; returns the ELF path.
     per_layer: the model calls the harness's layer marker after every kernel."""
-    require_toolchain()
+    require_toolchain(board)
     harness, script = write_harness(report, board, work)
     work = Path(work)
     elf = work / f"{report['name']}.elf"
     model_obj = compile_model(project, report["name"], board, work, per_layer)
-    _run([CC, *board.cflags, *HARNESS_FLAGS, "-I", str(project), "-c", str(harness), "-o", str(work / "harness.o")])
-    _run([CC, *board.cflags, str(model_obj), str(work / "harness.o"), *LINK_FLAGS, "-T", str(script), "-o", str(elf),
-          "-lm"])
+    cc = tool(board, "gcc")
+    _run([cc, *cflags(board), *HARNESS_FLAGS, "-I", str(project), "-c", str(harness), "-o", str(work / "harness.o")])
+    _run([cc, *board.cflags, str(model_obj), str(work / "harness.o"), *link_flags(board), "-T", str(script), "-o",
+          str(elf), "-lm"])
     return elf
 
 
-def symbols(elf):
+def symbols(elf, board):
     out = {}
-    for line in _run([NM, str(elf)]).splitlines():
+    for line in _run([tool(board, "nm"), str(elf)]).splitlines():
         parts = line.split()
         if len(parts) == 3:
             out[parts[2]] = int(parts[0], 16)
     return out
 
 
-def float_helpers(elf):
-    return sorted(s for s in symbols(elf) if FLOAT_HELPER.match(s))
+def float_helpers(elf, board):
+    return sorted(s for s in symbols(elf, board) if FLOAT_HELPER.match(s))
 
 
 def plugin_path():
@@ -208,15 +250,16 @@ def plugin_path():
 def run_qemu(elf, board, input_bytes, count=False, timeout=600, per_layer=False):
     """Runs the harness ELF in QEMU on the concatenated input bytes; returns (output bytes, counts or None),
     and with per_layer (an ELF linked per_layer) also each inference's running count after every layer."""
-    if shutil.which("qemu-system-arm") is None:
-        raise ConversionError("qemu-system-arm not found: install qemu-system-arm")
+    qemu = toolchain(board).qemu
+    if shutil.which(qemu) is None:
+        raise ConversionError(f"{qemu} not found: install {'qemu-system-misc' if board.arch == 'riscv' else qemu}")
     work = Path(tempfile.mkdtemp(prefix="mcu_codegen_qemu_"))
     try:
         (work / "input.bin").write_bytes(input_bytes)
-        cmd = ["qemu-system-arm", "-M", board.qemu_machine, "-nographic", "-monitor", "none", "-serial", "none",
-               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
+        cmd = [qemu, "-M", board.qemu_machine, *toolchain(board).qemu_args, "-nographic", "-monitor", "none",
+               "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
         if count:
-            sym = symbols(elf)
+            sym = symbols(elf, board)
             marks = f",layer={sym['mcu_count_layer']:#x},layers={work / 'layers.txt'}" if per_layer else ""
             cmd += ["-plugin", f"{plugin_path()},start={sym['mcu_count_start']:#x},stop={sym['mcu_count_stop']:#x},"
                                f"out={work / 'counts.txt'}{marks}"]

@@ -239,7 +239,7 @@ def cross_tree(tmp_path, model):
     fw = tmp_path / "fw"
     model.save(fw / "models" / "kws")
     target.write_harness(model.report, board, fw)
-    fmt = dict(cflags=" ".join(board.cflags), flags=" ".join(target.HARNESS_FLAGS), link=" ".join(target.LINK_FLAGS))
+    fmt = dict(cflags=" ".join(board.cflags), flags=" ".join(target.HARNESS_FLAGS), link=" ".join(target.link_flags(board)))
     return board, fw, fmt
 
 

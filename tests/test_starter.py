@@ -17,7 +17,8 @@ from mcu_codegen import starter as starter_module
 from mcu_codegen.build import STRICT_FLAGS
 
 CLI = [sys.executable, "-m", "mcu_codegen.cli"]
-EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"]
+EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547", "qemu-virt-rv32imc",
+            "qemu-virt-rv32imac", "qemu-virt-rv32imafc"]
 # the app's own sources: C99 with warnings as errors (startup.c casts the stack address: not -pedantic); the
 # model's library gets -pedantic too
 APP_FLAGS = "-O2 -std=c99 -Wall -Wextra -Werror"
@@ -43,7 +44,8 @@ def starter(model, app, *args):
 
 def cmake_and_qemu(app, build, board):
     """The commands the starter prints: cmake with its toolchain file, then QEMU; returns QEMU's result."""
-    subprocess.run(["cmake", "-S", str(app), "-B", str(build), "-DCMAKE_TOOLCHAIN_FILE=arm-none-eabi.cmake",
+    toolchain = starter_module.toolchain_file(boards.load(board))
+    subprocess.run(["cmake", "-S", str(app), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain}",
                     f"-DCMAKE_C_FLAGS_RELEASE={APP_FLAGS}"], check=True, capture_output=True, cwd=app)
     with open(app / "CMakeLists.txt", "a") as f:  # the generated model's library under -pedantic as well
         f.write("target_compile_options(kws PRIVATE -pedantic)\n")
@@ -70,8 +72,9 @@ def test_starter_prints_pass_on_every_emulated_board(kws_folder, tmp_path, board
     app = tmp_path / "app"
     printed = starter(kws_folder, app, "--board", board)
     assert printed.splitlines()[2:] == [f"  {line}" for line in starter_module.commands(boards.load(board), "kws")]
-    assert sorted(p.name for p in app.iterdir()) == ["CMakeLists.txt", "arm-none-eabi.cmake", "kws_test_vectors.h",
-                                                     "link.ld", "main.c", "mcu-codegen.sha256", "port.c", "startup.c"]
+    assert sorted(p.name for p in app.iterdir()) == sorted([
+        "CMakeLists.txt", starter_module.toolchain_file(boards.load(board)), "kws_test_vectors.h", "link.ld", "main.c",
+        "mcu-codegen.sha256", "port.c", "startup.c"])
     r = cmake_and_qemu(app, tmp_path / "build", board)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout == "kws: 8 test vectors\nPASS: 8 of 8 test vectors bit-exact\n"

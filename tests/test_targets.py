@@ -58,6 +58,11 @@ def test_modes_on_emulated_cores_equal_host_build(board, mode):
     on M4F/M7/M33/M55, software float on the M0+): the same float32 operations in the same order (-std=c99 keeps
     gcc from contracting them into fused multiply-adds), but softmax's expf comes from each C library (newlib
     here, glibc on the host), which may differ in the last bit: equal within 8 float32 ulps."""
+    assert_mode_equals_host_build(board, mode)
+
+
+def assert_mode_equals_host_build(board, mode):
+    """kws in 16x8 or float32 on the board: 16x8 bit for bit, float32 within 8 float32 ulps of the host build."""
     model, project = model_for("kws", "onnx", io="float32", mode=mode)
     x = dataset("kws", "evaluation", 5).reshape((5,) + tuple(model.report["inputs"][0]["shape"]))
     feeds = {"input_1": x.astype(np.float32)}
@@ -74,17 +79,19 @@ def test_modes_on_emulated_cores_equal_host_build(board, mode):
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
 def test_integer_models_link_no_float_helpers(board, mode, tmp_path):
     model, project = model_for("kws", "tflite") if mode == "int8" else model_for("kws", "onnx", mode=mode)
-    elf = target.link_harness(project, model.report, boards.load(board), tmp_path)
-    assert target.float_helpers(elf) == []
-    assert "model_invoke" in target.symbols(elf)  # the model is really in the image that was checked
+    board = boards.load(board)
+    elf = target.link_harness(project, model.report, board, tmp_path)
+    assert target.float_helpers(elf, board) == []
+    assert "model_invoke" in target.symbols(elf, board)  # the model is really in the image that was checked
 
 
 @pytest.mark.slow
 def test_float_io_model_on_m0plus_does_link_float_helpers(tmp_path):
     """The symbol check can fail: float32 I/O on a core without an FPU needs libgcc's soft-float routines."""
     model, project = model_for("kws", "onnx", io="float32")
-    elf = target.link_harness(project, model.report, boards.load("mps2-an385-m0plus"), tmp_path)
-    assert any(s.startswith("__aeabi_f") for s in target.float_helpers(elf))
+    board = boards.load("mps2-an385-m0plus")
+    elf = target.link_harness(project, model.report, board, tmp_path)
+    assert any(s.startswith("__aeabi_f") for s in target.float_helpers(elf, board))
 
 
 @pytest.mark.slow
