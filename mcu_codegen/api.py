@@ -49,7 +49,12 @@ class Converter:
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
                                   self.weight_clipping, self.bias_correction)
-        return Model(graph, self.name, self.planner_strategy, self.optimize, self.labels)
+        options = dict(mode=self.mode, io=[graph.tensors[n].dtype for n in (graph.inputs[0], graph.outputs[0])],
+                       int16_layers=list(self.int16_layers), planner=self.planner_strategy or "best")
+        if calibrate:
+            options.update(calibration_method=self.calibration_method, weight_clipping=self.weight_clipping,
+                           bias_correction=self.bias_correction)
+        return Model(graph, self.name, self.planner_strategy, self.optimize, self.labels, options)
 
 
 def calibration_samples(graph, dataset, what="calibration data", warn=True):
@@ -167,14 +172,33 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model", strategy=None, optimize="speed", labels=None):
+    def __init__(self, graph, name="model", strategy=None, optimize="speed", labels=None, options=None):
         emit.assign_scratch(graph, optimize)  # the arena also holds what the chosen kernel forms work in
         self.graph, self.name = planner.schedule(graph, strategy), name
         self.plan = planner.plan(self.graph, strategy)
         graph = self.graph
-        self.files = emit.emit(graph, self.plan, name, optimize, labels)
+        self.files = emit.emit(graph, self.plan, name, optimize, labels, options)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
+
+    def add_board_fit(self, board, sizes, region=None):
+        """report.json and report.html say how the model fits the board (target.sizes of its cross build)."""
+        self.report["board"] = dict(
+            name=board.name, description=board.description, core=board.core, flash_bytes=board.flash_bytes,
+            ram_bytes=board.ram_bytes, flash=sizes.flash, ram=sizes.ram, code=sizes.code, weights=sizes.weights,
+            data=sizes.data, arena=sizes.arena, stack=sizes.stack,
+            ram_regions=[dict(name=r.name, bytes=r.bytes, origin=r.origin) for r in board.ram_regions],
+            arena_region=region.name if region else None)
+        self.report["options"]["board"] = board.name
+        self.files.update(emit.report_files(self.report))
+
+    def add_layer_counts(self, board, layers):
+        """report.json and report.html give the instructions of each layer (target.run_on_board per_layer: [(node,
+        [instructions per inference])], the mean kept) as counted on the emulated board."""
+        for node, counts in layers:
+            self.report["nodes"][node]["instructions"] = round(sum(counts) / len(counts))
+        self.report["measured_on"] = board.name
+        self.files.update(emit.report_files(self.report))
 
     @property
     def arena_size(self):

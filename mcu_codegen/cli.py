@@ -36,6 +36,9 @@ def main(argv=None):
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
     c.add_argument("--board", help="check that the model fits this board: a name (see `mcu-codegen boards`) or "
                                    "the path of a board profile (.toml)")
+    c.add_argument("--measure", action="store_true",
+                   help="with an emulated --board: count each layer's instructions in QEMU (the mean of 2 inputs) "
+                        "for report.json and report.html")
     c.add_argument("--labels", help="a text file of class labels, one per line, one per class of the output: "
                                     "<name>_labels[] in the C")
     c.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
@@ -312,8 +315,10 @@ def _convert(args):
         print(dump_plan(model))
         return 0
     fit = None
+    if args.measure and not args.board:
+        raise ConversionError("--measure needs --board (an emulated one: instructions are counted in QEMU)")
     if args.board:
-        fit = _fit(model, boards.load(args.board))
+        fit = _fit(model, boards.load(args.board), args.measure)
     model.save(args.output, force=args.force,
                inputs=frontend.files_read(args.model) + ([args.calibration] if args.calibration else []))
     rep = model.report
@@ -343,13 +348,24 @@ def _labels(path, graph):
         raise ConversionError(f"{path}: {e}") from None
 
 
-def _fit(model, board):
-    """The size table against the board's budget, or a one-line error saying by how much it misses."""
+def _fit(model, board, measure=False):
+    """The size table against the board's budget, or a one-line error saying by how much it misses; measure: the
+    instructions per layer on the (emulated) board, into the report."""
     import tempfile
+
+    from .starter import generated_inputs
+    if measure:
+        target.require_emulated(board)
     with tempfile.TemporaryDirectory() as work:
         project = model.save(Path(work) / "project")
         s = target.sizes(project, model.name, board, model.arena_size, work)
-    target.check_fit(s, board)
+        target.check_fit(s, board)
+        if measure:
+            layers = target.run_on_board(project, model.report, board, generated_inputs(model.report, 2),
+                                         per_layer=True)[2]
+    model.add_board_fit(board, s, target.arena_region(board, s.arena))
+    if measure:
+        model.add_layer_counts(board, layers)
     return target.size_table(s, board)
 
 

@@ -158,8 +158,9 @@ def model_hash(files, name):
     return digest.hexdigest()
 
 
-def emit(graph, plan, name="model", optimize="speed", labels=None):
-    """Returns {relative path: text}. labels: class names of the model's one output (its last axis), or None."""
+def emit(graph, plan, name="model", optimize="speed", labels=None, options=None):
+    """Returns {relative path: text}. labels: class names of the model's one output (its last axis), or None;
+    options: the conversion's options, for the report."""
     from .ir import ConversionError
     if not NAME_RE.match(name):
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
@@ -167,7 +168,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None):
         raise ConversionError(f"--name '{name}' is a target name CMake reserves; choose another")
     if optimize not in OPTIMIZE:
         raise ConversionError(f"optimize '{optimize}' is not one of {', '.join(OPTIMIZE)}")
-    arrays, structs, calls, chains = [], [], [], []
+    arrays, structs, calls, chains, symbols = [], [], [], [], {}
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
@@ -193,6 +194,8 @@ def emit(graph, plan, name="model", optimize="speed", labels=None):
         forms = forms_of(graph, node, optimize)
         chains.append(forms)
         structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
+        symbols[i] = dict(params=f"n{i}", params_type=params_type, kernels=[f for _, f in forms],
+                          arrays=[value for key, value in fields if value == f"n{i}_{key}"])
         args = [_arena_pointer(t, plan, const=True) for t in ins]
         if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
             args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
@@ -229,10 +232,19 @@ def emit(graph, plan, name="model", optimize="speed", labels=None):
     ctx["hash"] = model_hash(files, name)
     files[f"{name}.h"] = env.get_template("model.h.j2").render(ctx)
     files.update(build_files(env, ctx))
-    files["report.json"] = json.dumps(dict(report(graph, plan, name), model_hash=ctx["hash"], tool_version=__version__,
-                                           **({"labels": list(labels)} if labels is not None else {})),
-                                      indent=1, sort_keys=True) + "\n"
+    rep = dict(report(graph, plan, name, symbols), model_hash=ctx["hash"], tool_version=__version__,
+               options=dict(options or {}, name=name, optimize=optimize),
+               source=Path(graph.source).name if graph.source else None)
+    if labels is not None:
+        rep["labels"] = list(labels)
+    files.update(report_files(rep))
     return files
+
+
+def report_files(rep):
+    """report.json and report.html of a report (the same facts: the page is drawn from the JSON)."""
+    from . import report_html
+    return {"report.json": json.dumps(rep, indent=1, sort_keys=True) + "\n", "report.html": report_html.render(rep)}
 
 
 def check_labels(graph, labels):
@@ -275,18 +287,31 @@ def build_files(env, ctx):
     return files
 
 
-def report(graph, plan, name="model"):
-    nodes = []
-    for node in graph.nodes:
+def report(graph, plan, name="model", symbols=None):
+    """What report.json says of the model: sizes, I/O, and per node its shapes, output quantization, MACs, weight
+    bytes, arena place and lifetime and C symbols (symbols: node index -> {params, arrays, kernels}); the arena's
+    buffers (offset, size, first and last node, the tensors sharing it)."""
+    nodes, writer = [], {n.outputs[0]: i for i, n in enumerate(graph.nodes)}
+    for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
         out = graph.tensors[node.outputs[0]]
         buf = next(b for b in plan.buffers if out.name in b.tensors)
+        params = [v for v in (node.params or {}).values() if isinstance(v, np.ndarray)]
         nodes.append(dict(name=node.name, op=node.op, inputs=[list(t.shape) for t in ins], output=list(out.shape),
                           macs=mod.macs(node.attrs, [t.shape for t in ins], out.shape) if node.attrs else 0,
                           offset=plan.offsets[out.name], size=out.nbytes, alias=alias_of(graph, node) is not None,
-                          lifetime=[buf.first, buf.last]))
-    weights = sum(v.nbytes for n in graph.nodes for v in (n.params or {}).values() if isinstance(v, np.ndarray))
+                          lifetime=[buf.first, buf.last], dtype=out.dtype, scale=float(out.scale),
+                          zero_point=int(out.zero_point), weight_bytes=int(sum(v.nbytes for v in params)),
+                          symbols=(symbols or {}).get(i, {})))
+    scratch = {scratch_name(n): i for i, n in enumerate(graph.nodes) if n.scratch}  # a kernel's work buffer
+
+    def shown_as(x):
+        return graph.tensors[x].source if x in graph.tensors else f"{graph.nodes[scratch[x]].name} (scratch)"
+    buffers = [dict(offset=b.offset, size=b.size, first=b.first, last=b.last, scratch=b.tensors[0] in scratch,
+                    nodes=[writer.get(x, scratch.get(x, -1)) for x in b.tensors],
+                    tensors=[shown_as(x) for x in b.tensors])
+               for b in sorted(plan.buffers, key=lambda b: (b.offset, b.first))]
 
     def io(names):
         rows = []
@@ -302,5 +327,5 @@ def report(graph, plan, name="model"):
             rows.append(row)
         return rows
     return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound,
-                arena_strategy=plan.strategy, weight_bytes=int(weights),
+                arena_strategy=plan.strategy, weight_bytes=sum(n["weight_bytes"] for n in nodes), buffers=buffers,
                 macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes)

@@ -188,12 +188,16 @@ def link_flags(board):
     return ["-nostartfiles", *toolchain(board).libc_specs, "-Wl,--gc-sections"]
 
 
-def write_harness(report, board, work):
-    """harness.c and link.ld of the emulated-run harness for the board, written into work; returns their paths."""
+def require_emulated(board):
     if board.qemu_machine is None:
         from . import boards
         emulated = [n for n in boards.names() if boards.load(n).qemu_machine]
         raise ConversionError(f"board {board.name} is not emulated; emulated boards: {', '.join(emulated)}")
+
+
+def write_harness(report, board, work):
+    """harness.c and link.ld of the emulated-run harness for the board, written into work; returns their paths."""
+    require_emulated(board)
     name = report["name"]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

@@ -75,8 +75,13 @@ class _Importer:
         op = self.sg.Operators(index)
         return _CODE_NAMES.get(self.code(op), str(self.code(op)))
 
+    def full_name(self, i):
+        """The tensor's name as the file has it (data: the emitter escapes it where it reaches a comment)."""
+        return self.sg.Tensors(i).Name().decode("utf-8", "replace")
+
     def tensor_name(self, i):
-        return shown(self.sg.Tensors(i).Name().decode("utf-8", "replace"))
+        """The name as a one-line message shows it."""
+        return shown(self.full_name(i))
 
     def const(self, i):
         """A constant tensor's data, or None for an activation."""
@@ -118,7 +123,7 @@ class _Importer:
             if dtype == "int16" and np.any(zps != 0):
                 self.fail(index, f"tensor '{self.tensor_name(i)}' is int16 with a zero point: 16x8 activations are "
                                  "symmetric")
-            tensor = Tensor(name, shape, dtype, source=self.tensor_name(i))
+            tensor = Tensor(name, shape, dtype, source=self.full_name(i))
             if self.float_model:
                 pass  # quantize calibrates it
             elif scales is not None:
@@ -207,10 +212,10 @@ class _Importer:
         for shape, like in (((1, 1, length, c_in), x), ((1, 1, length - d * (w.shape[2] - 1), c_out), y)):
             t = Tensor(f"t{self.sg.TensorsLength() + len(self.graph.tensors)}", shape, self.graph.tensors[like].dtype,
                        self.graph.tensors[like].scale, self.graph.tensors[like].zero_point,
-                       self.tensor_name(conv.Outputs(0)))
+                       self.full_name(conv.Outputs(0)))
             self.graph.tensors[t.name] = t
             inner.append(t.name)
-        name = f"#{chain[2]} CONV_2D (dilation {d}) -> {self.tensor_name(b2s.Outputs(0))}"
+        name = f"#{chain[2]} CONV_2D (dilation {d}) -> {self.full_name(b2s.Outputs(0))}"
         attrs = dict(weight=w, weight_scales=scales, bias=bias, kernel=tuple(int(v) for v in w.shape[1:3]),
                      strides=(1, 1), dilations=(1, d), pads=(0, 0, 0, 0),
                      act=self.activation_of(_options(conv, tflite.Conv2DOptions)))
@@ -258,7 +263,7 @@ class _Importer:
         if attrs.get("weight_scales", ()) is None:  # a float model's weights: quantize chooses their scales
             del attrs["weight_scales"]
         node = Node(op_name, [self.activation(k, i) for i in ins], [self.activation(k, i) for i in outs], attrs,
-                    f"#{k} {self.op_name(k)} -> {self.tensor_name(outs[0])}")
+                    f"#{k} {self.op_name(k)} -> {self.full_name(outs[0])}")
         self.graph.nodes.append(node)
 
     def weights(self, k, op, channel_axis, bias_index=2):

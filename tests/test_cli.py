@@ -30,7 +30,8 @@ def test_convert_then_run_c_equals_reference(tmp_path, ad_calibration):
     assert "arena 768 bytes" in r.stdout
     assert sorted(p.name for p in out.iterdir()) == ["CMakeLists.txt", "library.json", "library.properties",
                                                      "mcu-codegen.sha256", "model.c", "model.h", "model.mk",
-                                                     "reference.npz", "report.json", "runtime", "zephyr"]
+                                                     "reference.npz", "report.html", "report.json", "runtime",
+                                                     "zephyr"]
     # the firmware build: every .c in the folder, as is
     subprocess.run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", str(out), "-c",
                     *map(str, out.glob("*.c")), "-o", str(tmp_path / "model.o")], check=True)

@@ -10,8 +10,8 @@ from models import nchw_cnn
 import mcu_codegen
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "nchw_cnn"
-FILES = ("model.h", "model.c", "report.json", "CMakeLists.txt", "model.mk", "library.json", "library.properties",
-         "zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig")
+FILES = ("model.h", "model.c", "report.json", "report.html", "CMakeLists.txt", "model.mk", "library.json",
+         "library.properties", "zephyr/module.yml", "zephyr/CMakeLists.txt", "zephyr/Kconfig")
 
 
 def test_generated_files_match_golden(tmp_path):
