@@ -1,7 +1,11 @@
 """Board profiles: one TOML file per board in boards/ (core, FPU, flash, RAM and its regions, clock, compiler
 flags and, for emulated boards, the QEMU machine and its memory map), or a user's own file given by its path."""
 import re
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: tomli is the same parser (it became tomllib in 3.11)
+    import tomli as tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
