@@ -407,11 +407,12 @@ def _starter(args):
         raise ConversionError("--vectors N generates N inputs, --input gives them: choose one")
     if args.input:
         inputs = _inputs_npz(args.input, [m["name"] for m in report["inputs"]], "input")
-    app, files = starter.write(args.project, board, args.output, inputs, starter.DEFAULT_VECTORS if args.vectors is None else args.vectors,
-                               args.seed, args.force,
-                               [args.input] if args.input else [])
+    count = starter.DEFAULT_VECTORS if args.vectors is None else args.vectors
+    _, files, n = starter.write(args.project, board, args.output, inputs, count, args.seed, args.force,
+                                [args.input] if args.input else [])
     vectors = f"{report['name']}_test_vectors.h"
     print(f"wrote {args.output}: {', '.join(sorted(files))}")
+    print(f"  {vectors}: {n} test vectors, {starter.vector_bytes(report, n)} bytes of constants (flash)")
     if board.qemu_machine:
         import shlex
         print(f"  cd {shlex.quote(args.output)}")

@@ -90,8 +90,8 @@ def generated_inputs(report, n, seed=0):
 
 
 def vector_files(project, report, board, inputs=None, n=DEFAULT_VECTORS, seed=0):
-    """main.c, port.c and <name>_test_vectors.h; inputs: {input name: array} (N of them stacked, or one), or None
-    for n generated ones. The expected outputs come from the model folder's reference.npz."""
+    """(main.c, port.c and <name>_test_vectors.h, the number of vectors); inputs: {input name: array} (N of them
+    stacked, or one), or None for n generated ones. The expected outputs come from the model folder's reference.npz."""
     name = report["name"]
     origin = "given with --input"
     if inputs is None:
@@ -124,7 +124,13 @@ def vector_files(project, report, board, inputs=None, n=DEFAULT_VECTORS, seed=0)
     port = "port_semihost.c.j2" if board is not None and board.qemu_machine else "port_stdio.c.j2"
     return {"main.c": env.get_template("starter/main.c.j2").render(ctx),
             "port.c": env.get_template(f"starter/{port}").render(ctx),
-            f"{name}_test_vectors.h": env.get_template("starter/test_vectors.h.j2").render(ctx)}
+            f"{name}_test_vectors.h": env.get_template("starter/test_vectors.h.j2").render(ctx)}, n
+
+
+def vector_bytes(report, n):
+    """The flash the test vectors take: n inputs and n expected outputs."""
+    return n * sum(int(np.prod(m["shape"])) * np.dtype(NP_TYPES[m["dtype"]]).itemsize
+                   for m in report["inputs"] + report["outputs"])
 
 
 def emulated_files(report, board, model_dir):
@@ -150,14 +156,14 @@ def _environment():
 
 def write(project, board, app, inputs=None, n=DEFAULT_VECTORS, seed=0, force=False, input_files=()):
     """Writes the starter folder app (whole or not at all, never over files mcu-codegen did not write, as
-    convert's -o); returns (its path, the files written)."""
+    convert's -o); returns (its path, the files written, the number of test vectors)."""
     report = project_report(project)
     project_real, app_real = Path(os.path.realpath(project)), Path(os.path.realpath(app))
     if app_real == project_real or project_real in app_real.parents:
         raise ConversionError(f"{app}: is inside the model folder {project}, which must hold only what convert "
                               "wrote; write the starter beside it")
-    files = vector_files(project, report, board, inputs, n, seed)
+    files, n = vector_files(project, report, board, inputs, n, seed)
     if board.qemu_machine:
         files.update(emulated_files(report, board, Path(os.path.relpath(project_real, app_real)).as_posix()))
     reads = [project_real / "report.json", project_real / "reference.npz", *input_files]
-    return output.write(files, app, force, inputs=reads), files
+    return output.write(files, app, force, inputs=reads), files, n

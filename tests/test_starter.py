@@ -71,7 +71,8 @@ def vector_arrays(header, name="kws"):
 def test_starter_prints_pass_on_every_emulated_board(kws_folder, tmp_path, board):
     app = tmp_path / "app"
     printed = starter(kws_folder, app, "--board", board)
-    assert printed.splitlines()[2:] == [f"  {line}" for line in starter_module.commands(boards.load(board), "kws")]
+    assert printed.splitlines()[1] == "  kws_test_vectors.h: 8 test vectors, 4016 bytes of constants (flash)"
+    assert printed.splitlines()[3:] == [f"  {line}" for line in starter_module.commands(boards.load(board), "kws")]
     assert sorted(p.name for p in app.iterdir()) == sorted([
         "CMakeLists.txt", starter_module.toolchain_file(boards.load(board)), "kws_test_vectors.h", "link.ld", "main.c",
         "mcu-codegen.sha256", "port.c", "startup.c"])
@@ -141,6 +142,20 @@ def test_other_modes_and_io_types_pass_on_the_host(tmp_path, mode, io):
     r = subprocess.run([str(exe)], capture_output=True, text=True)
     verdict = "within the tolerance" if mode == "float32" else "bit-exact"
     assert (r.returncode, r.stdout) == (0, f"kws: 5 test vectors\nPASS: 5 of 5 test vectors {verdict}\n")
+
+
+def test_vectors_of_another_conversion_do_not_compile(kws_folder, tmp_path):
+    """The header names the conversion it belongs to (the model hash): convert again with other kernels, and the
+    old vectors stop the build with one #error instead of a FAIL that would blame the board."""
+    app = tmp_path / "app"
+    starter(kws_folder, app, "--board", "cortex-m4f", "--vectors", "2")
+    conv = mcu_codegen.Converter.from_tflite(tflite_path("kws"))
+    conv.name, conv.optimize = "kws", "size"
+    other = conv.convert().save(tmp_path / "kws")
+    r = subprocess.run(["gcc", *STRICT_FLAGS, "-I", str(other), "-c", str(app / "main.c"), "-o", str(tmp_path / "m.o")],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "#error \"kws_test_vectors.h belongs to another conversion of kws: run mcu-codegen starter again\"" in r.stderr
 
 
 def _small_onnx(tmp_path):
