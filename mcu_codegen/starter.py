@@ -28,8 +28,8 @@ def qemu_command(board, elf):
     """The QEMU command line that runs an emulated board's starter: its text on standard output (QEMU writes
     semihosting's console to stderr unless given a character device), its exit status main()'s return value."""
     from .target import toolchain
-    return [toolchain(board).qemu, "-M", board.qemu_machine, *toolchain(board).qemu_args, "-nographic", "-monitor",
-            "none", "-serial", "none",
+    tools = toolchain(board)
+    return [tools.qemu, "-M", board.qemu_machine, *tools.qemu_args, "-nographic", "-monitor", "none", "-serial", "none",
             "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
             "-kernel", elf]
 
