@@ -213,7 +213,7 @@ target_link_libraries(app.elf PRIVATE kws)
 target_link_options(app.elf PRIVATE {link} -T${{CMAKE_CURRENT_SOURCE_DIR}}/link.ld)
 """
 CROSS_MAKEFILE = """include models/kws/kws.mk
-CC := arm-none-eabi-gcc
+CC := {cc}
 ARCH := {cflags}
 CFLAGS := $(ARCH) {flags}
 OBJS := build/harness.o $(KWS_SRCS:%.c=build/%.o)
@@ -234,12 +234,14 @@ def kws():
     return conv.convert()
 
 
-def cross_tree(tmp_path, model):
-    board = boards.load(BOARD)
+def cross_tree(tmp_path, model, name=BOARD):
+    board = boards.load(name)
     fw = tmp_path / "fw"
     model.save(fw / "models" / "kws")
     target.write_harness(model.report, board, fw)
-    fmt = dict(cflags=" ".join(board.cflags), flags=" ".join(target.HARNESS_FLAGS), link=" ".join(target.link_flags(board)))
+    cflags = target.cflags(board)  # the board's, and what its C library needs to compile (picolibc: its headers)
+    fmt = dict(cc=target.tool(board, "gcc"), cflags=" ".join(cflags), flags=" ".join(target.HARNESS_FLAGS),
+               link=" ".join(f for f in target.link_flags(board) if f not in cflags))  # each spec once
     return board, fw, fmt
 
 
@@ -263,13 +265,16 @@ def test_cmake_cross_build_runs_on_the_emulated_m4(kws, tmp_path):
 
 
 @pytest.mark.slow
-def test_make_cross_build_runs_on_the_emulated_m4(kws, tmp_path):
-    board, fw, fmt = cross_tree(tmp_path, kws)
+@pytest.mark.parametrize("board_name", [BOARD, "qemu-virt-rv32imac"])
+def test_make_cross_build_runs_on_the_emulated_board(kws, tmp_path, board_name):
+    """The Make recipe for the emulated Cortex-M4 and for RISC-V (riscv64-unknown-elf-gcc, picolibc)."""
+    board, fw, fmt = cross_tree(tmp_path, kws, board_name)
     (fw / "Makefile").write_text(CROSS_MAKEFILE.format(**fmt))
     r = subprocess.run(["make", "-C", str(fw), "app.elf"], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     n = assert_runs_like_tflm(fw / "app.elf", kws, board)
-    print(f"\nmake cross build ({BOARD}, QEMU): {n} TFLM reference inputs, outputs equal to the reference and TFLM")
+    print(f"\nmake cross build ({board_name}, QEMU): {n} TFLM reference inputs, outputs equal to the reference and "
+          "TFLM")
 
 
 def test_float32_model_links_libm_in_cmake_and_make(tmp_path):
