@@ -209,6 +209,36 @@ class Model:
         it holds exactly what mcu-codegen wrote there, unless force; inputs: files the folder must not hold."""
         return output.write(self.files, path, force, inputs)
 
+    def quantize_inputs(self, inputs):
+        """{input name: float array} (one sample, or N stacked) -> {input name: array of the input's I/O type}, as
+        TFLite's QUANTIZE computes it: q = clamp(round_half_away(x / scale) + zero_point), float32 division, with the
+        input's scale and zero point (report.json); a float32 input (--io float32) passes through as float32."""
+        from .ops import quantize as quantize_op
+        out = {}
+        for m in self.report["inputs"]:
+            if m["name"] not in inputs:
+                raise ConversionError(f"no array for input '{shown(m['name'])}' (arrays given: "
+                                      f"{', '.join(map(shown, inputs)) or 'none'})")
+            x = np.asarray(inputs[m["name"]], np.float32)
+            if m["dtype"] == "float32":
+                out[m["name"]] = x
+                continue
+            info = np.iinfo(NP_TYPES[m["dtype"]])
+            params = dict(scale=np.float32(m["scale"]), zero_point=m["zero_point"], q_min=info.min, q_max=info.max)
+            out[m["name"]] = quantize_op.int_ref(params, x).astype(NP_TYPES[m["dtype"]])
+        return out
+
+    def dequantize_outputs(self, outputs):
+        """{output name: array of the output's I/O type} -> float32 arrays: scale * (q - zero_point) in float32, as
+        TFLite's DEQUANTIZE (and the C of a --io float32 model) computes it."""
+        from .ops import dequantize as dequantize_op
+        out = {}
+        for m in self.report["outputs"]:
+            q = np.asarray(outputs[m["name"]])
+            out[m["name"]] = q.astype(np.float32) if m["dtype"] == "float32" else dequantize_op.int_ref(
+                dict(scale=np.float32(m["scale"]), zero_point=m["zero_point"]), q)
+        return out
+
     def reference(self, inputs):
         return run_reference(self.graph, self.report, inputs)
 

@@ -131,3 +131,4 @@ def test_report_without_board_says_so(tmp_path):
     model = conv.convert()
     assert "board" not in model.report and "Converted without <code>--board</code>" in model.files["report.html"]
     assert "instructions" not in model.files["report.html"].split("<table id=\"layers\">")[1].split("</tr>")[0]
+
