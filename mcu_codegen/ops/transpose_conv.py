@@ -101,13 +101,17 @@ def onnx_conv_transpose(imp, node, a):
 
 
 def tflite_transpose_conv(imp, k, op):
-    """Inputs: the output shape (a constant), the OHWI weights, the input, the bias (optional). TFLite's
-    padding is that of a convolution from the output back to the input (the smaller half first)."""
+    """Inputs: the output shape (a constant, or computed by SHAPE -> STRIDED_SLICE -> PACK from an open batch:
+    then the output tensor's static shape), the OHWI weights, the input, the bias (optional). TFLite's padding is
+    that of a convolution from the output back to the input (the smaller half first)."""
     o = imp.options(op, "TransposeConvOptions")
     w, scales, bias = imp.weights(k, op, 0, bias_index=3)
     shape = imp.const(op.Inputs(0))
-    if shape is None or shape.size != 4:
-        imp.fail(k, "the output shape must be a constant of 4 values")
+    if shape is None:
+        out = imp.sg.Tensors(op.Outputs(0))
+        shape = out.ShapeAsNumpy() if out.ShapeLength() else None
+    if shape is None or shape.size != 4 or min(shape[1:]) < 1:
+        imp.fail(k, "the output shape must be a constant of 4 values, or the output tensor's static shape")
     out_hw, kernel, strides = tuple(int(d) for d in shape[1:3]), tuple(int(d) for d in w.shape[1:3]), (o.StrideH(),
                                                                                                       o.StrideW())
     pads = (0, 0, 0, 0) if o.Padding() == tflite.Padding.VALID else c.same_pads(out_hw, kernel, strides, (1, 1))
