@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from mlperf import dataset, onnx_path
+from mlperf import SHARED, dataset, onnx_path
 from models import nchw_cnn, unsupported
 
 CLI = [sys.executable, "-m", "mcu_codegen.cli"]
@@ -114,7 +114,7 @@ def test_failure_leaves_an_existing_output_folder_alone(tmp_path, ad_calibration
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    np.savez(tmp_path / "wrong.npz", other=np.zeros((2, 640), np.float32))
+    np.savez(tmp_path / "wrong.npz", other=np.zeros((2, 640), np.float32), another=np.zeros((2, 640), np.float32))
     r = cli("convert", onnx_path("ad"), "--calibration", tmp_path / "wrong.npz", "-o", out)
     _assert_clean_error(r, "wrong.npz", "'other'")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
@@ -151,3 +151,14 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
         assert r.returncode == 0, r.stderr
         trees.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert trees[0] == trees[1] and len(trees[0]) >= 6
+
+
+def test_one_array_for_a_one_input_model_is_taken_whatever_its_name(tmp_path):
+    """The MLPerf Tiny input files name their array 'input' where the model says 'input_1': one input, one
+    array, nothing to mismatch."""
+    out = tmp_path / "kws"
+    assert cli("convert", SHARED / "kws" / "kws_ref_model.tflite", "-o", out).returncode == 0
+    r = cli("run", out, "--input", SHARED / "kws" / "kws_real_input_int8.npz", "--output", tmp_path / "y.npz")
+    assert r.returncode == 0, r.stderr
+    with np.load(tmp_path / "y.npz") as y:
+        assert y[y.files[0]].shape[-1] == 12

@@ -172,9 +172,11 @@ save("ceil_mode.onnx", onnx_model([ceil], [("x", [1, 3, 5, 5])], [("y", [1, 3, 3
 case("pooling with ceil_mode=1", convert("ceil_mode.onnx"), "node 'pool' (MaxPool): ceil_mode=1 is not supported")
 
 # -- calibration data ------------------------------------------------------------------------------------------------
-np.savez(HERE / "calib_wrong_name.npz", other=rng.normal(0, 1, (4, 1, 4)).astype(np.float32))
+# (one array for a one-input model is taken whatever its name: two, neither the input's, are refused)
+np.savez(HERE / "calib_wrong_name.npz", other=rng.normal(0, 1, (4, 1, 4)).astype(np.float32),
+         another=np.zeros((4, 1, 4), np.float32))
 case("calibration: missing/extra input", ["convert", "good.onnx", "-o", "OUT", "--calibration", "calib_wrong_name.npz"],
-     "arrays ['other'] match no model input")
+     "arrays ['another', 'other'] match no model input")
 np.savez(HERE / "calib_extra.npz", x=rng.normal(0, 1, (4, 1, 4)).astype(np.float32), extra=np.zeros(3))
 case("calibration: extra array", ["convert", "good.onnx", "-o", "OUT", "--calibration", "calib_extra.npz"],
      "arrays ['extra'] match no model input")
