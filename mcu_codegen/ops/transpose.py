@@ -1,7 +1,7 @@
 """A real data movement between layouts (one that cancelling transposes could not remove)."""
 import numpy as np
 
-from ..ir import ConversionError
+from . import _common as c
 
 # a transpose moves bytes: one kernel for every element type
 KERNELS = {t: ("mcu_transpose", "mcu_transpose_params_t") for t in ("int8", "int16", "float32")}
@@ -24,32 +24,22 @@ def float_ref(attrs, x):
     return np.transpose(x, _batched_perm(attrs["perm"]))
 
 
-def collapsed(shape, perm):
-    """(shape, perm) of the same data movement with size-1 axes dropped and input axes that stay neighbours in
-    the output merged: (1, 2, 8, 8, 32) by (0, 2, 1, 3, 4) is (2, 8, 256) by (1, 0, 2)."""
-    kept = [a for a in range(len(shape)) if shape[a] != 1]
-    runs = []  # runs of input axes, in output order
-    for a in (a for a in perm if shape[a] != 1):
-        if runs and kept.index(runs[-1][-1]) + 1 == kept.index(a):
-            runs[-1].append(a)
-        else:
-            runs.append([a])
-    by_input = sorted(runs)
-    return [int(np.prod([shape[a] for a in r])) for r in by_input], [by_input.index(r) for r in runs]
-
-
 def prepare(attrs, ins, out):
-    shape, perm = collapsed(list(ins[0].shape), list(attrs["perm"]))
-    if len(shape) > 4:
-        raise ConversionError(f"a transpose that moves {len(shape)} separate axes (more than 4) is not supported")
-    pad = 4 - len(shape)  # pad to rank 4 with leading 1s: the kernel has one loop nest
-    return dict(in_shape=[1] * pad + shape, perm=list(range(pad)) + [q + pad for q in perm],
+    """{rank, dims, strides, element_size}: the output's row-major index space with each axis's input stride
+    (in elements), size-1 axes dropped and input axes that stay neighbours merged (ops/_common.strided_fields):
+    (1, 2, 8, 8, 32) by (0, 2, 1, 3, 4) walks (8, 2, 256) with strides (256, 2048, 1)."""
+    shape, perm = list(ins[0].shape), list(attrs["perm"])
+    strides = c.row_major_strides(shape)
+    fields = c.strided_fields("walk", [shape[q] for q in perm], [strides[q] for q in perm])
+    return dict(rank=fields["walk_rank"], dims=fields["walk_dims"], strides=fields["walk_strides"],
                 element_size=ins[0].itemsize)
 
 
 def int_ref(p, x):
-    """Returns the rank-4 padded result; the caller reshapes to the tensor's own shape."""
-    return float_ref({"perm": p["perm"]}, x.reshape((x.shape[0],) + tuple(p["in_shape"])))
+    """The twin of mcu_transpose: the elements at the walk's offsets, in order; x (N, *shape), returns (N, size)
+    (the caller reshapes to the tensor's own shape)."""
+    flat = x.reshape(x.shape[0], -1)
+    return flat[:, c.strided_offsets(p["dims"][:p["rank"]], p["strides"][:p["rank"]], flat.shape[1])]
 
 
 # -- import ----------------------------------------------------------------------------------------------------

@@ -236,12 +236,14 @@ MCU_KERNEL void mcu_tanh_s8(const mcu_logistic_params_t *p, const int8_t *input,
 #endif
 
 typedef struct {
-    int32_t in_shape[4];                /* input dims, padded in front with 1s to rank 4 */
-    int32_t perm[4];                    /* out dim i is input dim perm[i] */
+    /* the output's row-major index space (mcu_strided_walk_t), rank <= 6 (ops/_common.py MAX_DIMS): size-1 axes
+     * dropped, input axes that stay neighbours merged; strides are the input's, in elements */
+    int32_t rank, dims[6], strides[6];
     int32_t element_size;               /* bytes per element: 1 (int8), 2 (int16) or 4 (float) */
 } mcu_transpose_params_t;
 
-/* out = numpy.transpose(in, perm), for elements of any size (a transpose only moves bytes). */
+/* out = numpy.transpose(in, perm), for elements of any size (a transpose only moves bytes): output element i is
+ * input element sum_d index_d(i) * strides[d]. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_transpose(const mcu_transpose_params_t *p, const void *input, void *output);
 #endif

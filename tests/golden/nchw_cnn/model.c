@@ -146,8 +146,9 @@ static const int32_t n8_out_shift[10] MODEL_WEIGHTS_ATTRIBUTE = {
 };
 
 static const mcu_transpose_params_t n0 MODEL_WEIGHTS_ATTRIBUTE = {
-    .in_shape = {1, 1, 3, 256},
-    .perm = {0, 1, 3, 2},
+    .rank = 2,
+    .dims = {256, 3, 1, 1, 1, 1},
+    .strides = {1, 256, 0, 0, 0, 0},
     .element_size = 1,
 };
 static const mcu_conv2d_params_t n1 MODEL_WEIGHTS_ATTRIBUTE = {
