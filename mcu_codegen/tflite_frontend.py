@@ -62,6 +62,7 @@ class _Importer:
         types = {self.sg.Tensors(i).Type() for i in range(self.sg.TensorsLength())}
         self.float_model = not types & {tflite.TensorType.INT8, tflite.TensorType.INT16, tflite.TensorType.UINT8}
         self.graph = Graph(tensors={}, nodes=[], inputs=[], outputs=[], source=path, quantized=not self.float_model)
+        self.values = {}  # tensor index -> the value of shape arithmetic (fold_shape_arithmetic)
 
     def fail(self, index, message):
         where = f"operator {index} ({self.op_name(index)})" if index >= 0 else "model input"
@@ -84,13 +85,31 @@ class _Importer:
         return shown(self.full_name(i))
 
     def const(self, i):
-        """A constant tensor's data, or None for an activation."""
+        """A constant tensor's data (or the value of shape arithmetic on static shapes), or None for an
+        activation."""
+        if i in self.values:
+            return self.values[i]
         t = self.sg.Tensors(i)
         buf = self.model.Buffers(t.Buffer())
         if buf is None or buf.DataLength() == 0:
             return None
         shape = tuple(t.ShapeAsNumpy()) if t.ShapeLength() else ()
         return np.frombuffer(buf.DataAsNumpy().tobytes(), dtype=_NP_TYPES[t.Type()]).reshape(shape)
+
+    def shape(self, i):
+        """Tensor i's shape: its IR tensor's once made (where the file left a dimension open, -1 in its
+        shape_signature, the one its operator computes), else the file's static shape."""
+        name = f"t{i}"
+        if name in self.graph.tensors:
+            return self.graph.tensors[name].shape
+        t = self.sg.Tensors(i)
+        return tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+
+    def open_dims(self, i):
+        """The dimensions of tensor i the file's shape_signature leaves open (its static shape holds a 1 there)."""
+        t = self.sg.Tensors(i)
+        signature = t.ShapeSignatureAsNumpy().tolist() if t.ShapeSignatureLength() else []
+        return {d for d, v in enumerate(signature) if v < 0}
 
     def quant(self, i):
         q = self.sg.Tensors(i).Quantization()
@@ -150,9 +169,9 @@ class _Importer:
                                   f"{[list(s) for s in ins]} gives {list(want)}")
 
     def shape_only(self):
-        """Operators that only compute a shape input (SHAPE_INPUTS: SHAPE -> STRIDED_SLICE -> PACK, which the
-        converter writes for a Keras Reshape or Conv2DTranspose of an open batch): the reader takes the shape
-        from its output tensor's static shape, so they are dead code."""
+        """Operators that only compute a shape input (SHAPE_INPUTS: SHAPE -> STRIDED_SLICE -> PACK or
+        CONCATENATION, which the converter writes for a Keras Reshape or Conv2DTranspose of an open batch): no
+        node; fold_shape_arithmetic evaluates them on the static shapes, and the reader takes the value."""
         sg = self.sg
         readers = {}
         for k in range(sg.OperatorsLength()):
@@ -170,6 +189,32 @@ class _Importer:
                     o in readers for o in outs):
                 dead.add(k)
         return dead
+
+    def fold_shape_arithmetic(self, k, op):
+        """The value of shape-only operator k (shape_only) where its inputs are known: SHAPE of a tensor,
+        STRIDED_SLICE (1-D), CONCATENATION and PACK of such values and constants. The batch TFLite leaves open
+        is 1 here, as in every static shape of the file."""
+        name, ins = self.op_name(k), [op.Inputs(j) for j in range(op.InputsLength())]
+        if name == "SHAPE":
+            value = np.array(self.shape(ins[0]), np.int32)
+        elif any(self.const(i) is None for i in ins):
+            return
+        elif name == "STRIDED_SLICE":
+            o = _options(op, tflite.StridedSliceOptions)
+            v, (b, e, st) = self.const(ins[0]), (int(self.const(i).reshape(-1)[0]) for i in ins[1:4])
+            if v.ndim != 1 or o.EllipsisMask() or o.NewAxisMask() or o.Offset():
+                return
+            if o.ShrinkAxisMask() & 1:
+                value = v[0 if o.BeginMask() & 1 else b]
+            else:
+                value = v[None if o.BeginMask() & 1 else b:None if o.EndMask() & 1 else e:st]
+        elif name == "CONCATENATION":
+            value = np.concatenate([self.const(i).reshape(-1) for i in ins])
+        elif name == "PACK":
+            value = np.stack([self.const(i) for i in ins], _options(op, tflite.PackOptions).Axis())
+        else:
+            return
+        self.values[op.Outputs(0)] = np.asarray(value)
 
     def dilated_convs(self):
         """{SPACE_TO_BATCH_ND index: the chain} for the converter's form of a dilated Conv1D: SPACE_TO_BATCH_ND
@@ -241,7 +286,9 @@ class _Importer:
             op = sg.Operators(k)
             if k in dilated:
                 self.dilated_conv(*dilated[k])
-            elif k not in dead | folded:
+            elif k in dead:
+                self.fold_shape_arithmetic(k, op)
+            elif k not in folded:
                 HANDLERS[self.code(op)](self, k, op)
         self.graph.outputs = [f"t{i}" for i in sg.OutputsAsNumpy()]
         for node in self.graph.nodes:
@@ -265,6 +312,15 @@ class _Importer:
         node = Node(op_name, [self.activation(k, i) for i in ins], [self.activation(k, i) for i in outs], attrs,
                     f"#{k} {self.op_name(k)} -> {self.full_name(outs[0])}")
         self.graph.nodes.append(node)
+        open_dims, out = self.open_dims(outs[0]), self.graph.tensors[node.outputs[0]]
+        if len(outs) == 1 and open_dims:  # the file's 1s there are placeholders: the operator's shape
+            try:
+                want = tuple(int(d) for d in ops.get(op_name).output_shape(attrs, [self.shape(i) for i in ins]))
+            except (ValueError, IndexError, KeyError, TypeError):
+                return  # check_shapes names the misfit
+            if len(want) == len(out.shape) and all(w == s for d, (w, s) in enumerate(zip(want, out.shape))
+                                                   if d not in open_dims):
+                out.shape = want
 
     def weights(self, k, op, channel_axis, bias_index=2):
         """int8 weights (input 1), per-channel float32 scales (per-tensor broadcast), bias (input bias_index) int32
@@ -319,7 +375,7 @@ class _Importer:
 
     def conv(self, k, op, kind, o, w, scales, bias, **extra):
         """conv2d / depthwise_conv2d from a CONV_2D / DEPTHWISE_CONV_2D operator's options and weights."""
-        in_hw = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[1:3]
+        in_hw = self.shape(op.Inputs(0))[1:3]
         kernel = tuple(int(d) for d in (w.shape[1:3] if kind == "conv2d" else w.shape[0:2]))
         strides, dilations = (o.StrideH(), o.StrideW()), (o.DilationHFactor(), o.DilationWFactor())
         self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales, bias=bias,
@@ -348,7 +404,7 @@ class _Importer:
 
     def pool(self, k, op, kind):
         o = _options(op, tflite.Pool2DOptions)
-        in_hw = self.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[1:3]
+        in_hw = self.shape(op.Inputs(0))[1:3]
         kernel, strides = (o.FilterHeight(), o.FilterWidth()), (o.StrideH(), o.StrideW())
         self.emit(k, kind, [op.Inputs(0)], [op.Outputs(0)], kernel=kernel, strides=strides,
                   pads=_pads(o.Padding(), in_hw, kernel, strides, (1, 1)), act=self.activation_of(o))

@@ -59,7 +59,7 @@ def int_ref(p, x):
 def tflite_depthwise(imp, k, op):
     o = imp.options(op, "DepthwiseConv2DOptions")
     w, scales, bias = imp.weights(k, op, 3)
-    in_c = imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()[3]
+    in_c = imp.shape(op.Inputs(0))[3]
     imp.conv(k, op, "depthwise_conv2d", o, w[0], scales, bias, depth_multiplier=int(w.shape[3] // in_c))
 
 

@@ -68,7 +68,7 @@ def tflite_gather(imp, k, op):
     idx = imp.const(op.Inputs(1))
     if idx is None or idx.dtype.kind not in "iu":
         imp.fail(k, "the indices must be a constant integer tensor")
-    shape = tuple(int(d) for d in imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy())
+    shape = imp.shape(op.Inputs(0))
     _emit(imp, k, op.Inputs(0), shape, o.Axis(), idx, False,
           lambda **attrs: imp.emit(k, "gather", [op.Inputs(0)], [op.Outputs(0)], **attrs))
 

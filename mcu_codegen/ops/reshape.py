@@ -1,6 +1,8 @@
 """Reshape, Flatten, Squeeze, Unsqueeze (TFLite: RESHAPE, SQUEEZE, EXPAND_DIMS), and transposes that move only
 size-1 axes: same bytes, new shape.
 An alias: the planner gives the output the input's memory, the emitter emits no call."""
+import numpy as np
+
 ALIAS = True
 SAME_QUANT_AS_INPUT = True
 
@@ -31,7 +33,20 @@ def onnx_reshape(imp, node, a):
 
 
 def tflite_reshape(imp, k, op):
-    shape = tuple(int(d) for d in imp.sg.Tensors(op.Outputs(0)).ShapeAsNumpy())
+    """The output tensor's static shape; where the file leaves dimensions of it open (a Keras Reshape of an open
+    batch), RESHAPE's shape input (a constant or folded shape arithmetic, one -1 resolved) or EXPAND_DIMS' axis
+    on the input's shape decides them."""
+    shape, x = imp.shape(op.Outputs(0)), imp.shape(op.Inputs(0))
+    second = imp.const(op.Inputs(1)) if imp.open_dims(op.Outputs(0)) and op.InputsLength() > 1 else None
+    if second is not None and imp.op_name(k) == "EXPAND_DIMS" and second.size == 1:
+        axis = int(second.reshape(-1)[0])
+        axis += len(x) + 1 if axis < 0 else 0
+        shape = x[:axis] + (1,) + x[axis:]
+    elif second is not None and imp.op_name(k) == "RESHAPE" and list(second.reshape(-1)).count(-1) <= 1:
+        shape = [int(d) for d in second.reshape(-1)]
+        if -1 in shape:
+            shape[shape.index(-1)] = int(np.prod(x)) // max(1, -int(np.prod(shape)))
+        shape = tuple(shape)
     imp.emit(k, "reshape", [op.Inputs(0)], [op.Outputs(0)], shape=shape)
 
 

@@ -115,7 +115,7 @@ def onnx_resize(imp, node, a):
 def tflite_resize_nearest(imp, k, op):
     o = imp.options(op, "ResizeNearestNeighborOptions")
     size = imp.const(op.Inputs(1))
-    shape = imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy()
+    shape = imp.shape(op.Inputs(0))
     if size is None or size.size != 2 or len(shape) != 4:
         imp.fail(k, "a 4-D input and a constant size of two values are needed")
     (h, w), (oh, ow) = (int(d) for d in shape[1:3]), (int(d) for d in size.reshape(-1))

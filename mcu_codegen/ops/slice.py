@@ -127,7 +127,7 @@ def tflite_vector(imp, k, i, what, length=None):
 
 
 def tflite_slice(imp, k, op):
-    shape = tuple(imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy())
+    shape = imp.shape(op.Inputs(0))
     begin = tflite_vector(imp, k, op.Inputs(1), "begin", len(shape))
     size = tflite_vector(imp, k, op.Inputs(2), "size", len(shape))
     size = [n - b if s == -1 else s for b, s, n in zip(begin, size, shape)]
@@ -139,7 +139,7 @@ def tflite_slice(imp, k, op):
 
 def tflite_strided_slice(imp, k, op):
     o = imp.options(op, "StridedSliceOptions")
-    shape = tuple(int(d) for d in imp.sg.Tensors(op.Inputs(0)).ShapeAsNumpy())
+    shape = imp.shape(op.Inputs(0))
     rank = len(shape)
     if o.EllipsisMask() or o.NewAxisMask() or o.Offset():
         imp.fail(k, "ellipsis_mask, new_axis_mask and offset are not supported (TFLM does not implement them)")
@@ -170,7 +170,7 @@ def tflite_strided_slice(imp, k, op):
 
 
 def _tflite_parts(imp, k, op, x, axis, sizes):
-    shape = tuple(int(d) for d in imp.sg.Tensors(x).ShapeAsNumpy())
+    shape = imp.shape(x)
     if op.OutputsLength() != len(sizes):
         imp.fail(k, f"{op.OutputsLength()} outputs for {len(sizes)} parts")
     if any(s < 1 for s in sizes) or sum(sizes) != shape[axis]:
@@ -182,9 +182,9 @@ def _tflite_parts(imp, k, op, x, axis, sizes):
 
 def tflite_split(imp, k, op):
     x = op.Inputs(1)
-    rank = imp.sg.Tensors(x).ShapeLength()
+    rank = len(imp.shape(x))
     axis = axis_in_range(imp, k, tflite_vector(imp, k, op.Inputs(0), "the axis", 1)[0], rank)
-    n, parts = imp.sg.Tensors(x).ShapeAsNumpy()[axis], imp.options(op, "SplitOptions").NumSplits()
+    n, parts = imp.shape(x)[axis], imp.options(op, "SplitOptions").NumSplits()
     if parts < 1 or n % parts:
         imp.fail(k, f"an axis of {n} does not split into {parts} equal parts")
     _tflite_parts(imp, k, op, x, axis, [int(n) // parts] * parts)
@@ -192,9 +192,9 @@ def tflite_split(imp, k, op):
 
 def tflite_split_v(imp, k, op):
     x = op.Inputs(0)
-    rank = imp.sg.Tensors(x).ShapeLength()
+    rank = len(imp.shape(x))
     axis = axis_in_range(imp, k, tflite_vector(imp, k, op.Inputs(2), "the axis", 1)[0], rank)
-    n = int(imp.sg.Tensors(x).ShapeAsNumpy()[axis])
+    n = int(imp.shape(x)[axis])
     sizes = tflite_vector(imp, k, op.Inputs(1), "size_splits")
     if sizes.count(-1) == 1:
         sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
@@ -204,9 +204,9 @@ def tflite_split_v(imp, k, op):
 def tflite_unpack(imp, k, op):
     o = imp.options(op, "UnpackOptions")
     x = op.Inputs(0)
-    rank = imp.sg.Tensors(x).ShapeLength()
+    rank = len(imp.shape(x))
     axis = axis_in_range(imp, k, o.Axis(), rank)
-    n = int(imp.sg.Tensors(x).ShapeAsNumpy()[axis])
+    n = int(imp.shape(x)[axis])
     if o.Num() != n:
         imp.fail(k, f"num {o.Num()} is not the axis's size {n}")
     _tflite_parts(imp, k, op, x, axis, [1] * n)

@@ -301,8 +301,26 @@ def export_torch(name, spec, bn_stats, rng):
 # int8 .tflite files that TFLM cannot run as TFLite does: the converter writes a dilated Conv1D as SPACE_TO_BATCH_ND
 # -> CONV_2D -> BATCH_TO_SPACE_ND, and with an open batch the file's static shapes inside are batch-1
 # placeholders; TFLite resizes them when it prepares, TFLM takes them as they are and computes something else.
-# Their expected outputs come from TFLite's own reference kernels (BUILTIN_REF), stored beside the model.
-TFLITE_REFERENCE = ("keras_tcn_imu_int8",)
+# The U-Net's UpSampling2D is EXPAND_DIMS -> TILE -> RESHAPE, and TFLM has no TILE kernel; its second RESHAPE's
+# static output shape is a placeholder too ([1, 1, 16, 32] for [1, 16, 16, 32]: the shape input decides).
+# Their expected outputs come from TFLite's own reference kernels (BUILTIN_REF), stored beside the model (TFLite's
+# builtin TRANSPOSE_CONV, not its reference one, differs by one step in a few of the U-Net's outputs).
+TFLITE_REFERENCE = ("keras_tcn_imu_int8", "keras_tiny_unet_int8")
+
+
+def reference_kernels_content(path):
+    """The file's bytes with TILE's operator version lowered to 2: TFLite's reference resolver registers TILE up
+    to version 2 only, and version 3 (int8) runs the same kernel."""
+    import struct
+
+    from tensorflow.lite.python import schema_py_generated as fb
+    content = bytearray(open(path, "rb").read())
+    model = fb.Model.GetRootAsModel(content, 0)
+    for k in range(model.OperatorCodesLength()):
+        oc = model.OperatorCodes(k)
+        if max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()) == fb.BuiltinOperator.TILE and oc.Version() > 2:
+            struct.pack_into("<i", content, oc._tab.Pos + oc._tab.Offset(8), 2)  # Version, field 2 (vtable slot 8)
+    return bytes(content)
 
 
 def write_tflite_references():
@@ -310,7 +328,8 @@ def write_tflite_references():
     for name in TFLITE_REFERENCE:
         path = os.path.join(HERE, name + ".tflite")
         reference_kernels = tf.lite.experimental.OpResolverType.BUILTIN_REF
-        interp = tf.lite.Interpreter(path, experimental_op_resolver_type=reference_kernels)
+        interp = tf.lite.Interpreter(model_content=reference_kernels_content(path),
+                                     experimental_op_resolver_type=reference_kernels)
         interp.allocate_tensors()
         i, o = interp.get_input_details()[0], interp.get_output_details()[0]
         with np.load(os.path.join(HERE, name[:-len("_int8")] + ".npz")) as z:
