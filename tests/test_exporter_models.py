@@ -1,7 +1,7 @@
-"""Every model in tests/models (real exporters: the TFLite converter, tf2onnx, torch.onnx.export) that converts
-with the operators there are: an int8 .tflite's C equals TFLM bit for bit on its representative inputs
-(quantized with the file's input scale), 20 random inputs and the two extremes (where TFLM cannot run a file
-as TFLite does, TFLite's reference kernels' outputs stored beside it); a float model's C (int8 inside,
+"""Every model in tests/models (real exporters: the TFLite converter, tf2onnx, torch.onnx.export): an int8
+.tflite's C equals TFLM bit for bit on its representative inputs (quantized with the file's input scale), 20
+random inputs and the two extremes (where TFLM cannot run a file as TFLite does, TFLite's reference kernels'
+outputs stored beside it); a float model's C (int8 inside,
 float32 I/O) equals the NumPy reference bit for bit and is within SQNR_FLOOR_DB of the float model
 (onnxruntime; TFLM's float interpreter for a float .tflite) on the half of its data that did not calibrate it.
 
@@ -10,35 +10,22 @@ own rounding, so a deep int8 model lands at 35-50 dB; a wrong scale, rounding, l
 well under 20 dB. Each floor is what this test measured (float32 I/O) less 3 dB, rounded down: conversion is
 deterministic (same files on every machine), the margin is for deliberate changes to calibration. The dense
 autoencoder (random weights, an 8-wide bottleneck, 32 calibration samples) measures 18.2 dB: its floor is 15.
-A model blocked by operators that do not exist yet is skipped, naming them, as long as they are the ones
-BLOCKED_BY lists (once they exist it is checked like the others, against DEFAULT_FLOOR_DB)."""
-import re
-
+keras_activations.onnx measures 25.7 dB, honestly: its float graph equals onnxruntime to 139.6 dB, calibrated
+and measured on all 64 samples (mcu-codegen debug) it reaches 37.9 dB, but the 32 samples that did not calibrate
+it reach beyond the calibrated output range ([-0.0311, 0.0409] against [-0.0285, 0.0341]: 3.1% of the outputs
+clip, 0.8% of the pooled values before them): its floor is 22. Every model here converts; none is skipped."""
 import numpy as np
 import pytest
 
 import exporter_models as em
-from mcu_codegen.ir import ConversionError
 
-SQNR_FLOOR_DB = {"keras_autoencoder": 15, "keras_autoencoder_float": 15, "keras_detector": 40,
-                 "keras_kws_dscnn": 34, "keras_kws_dscnn_float": 34, "keras_mbv2_se": 40, "keras_tcn_imu": 35,
+SQNR_FLOOR_DB = {"keras_activations": 22, "keras_autoencoder": 15, "keras_autoencoder_float": 15,
+                 "keras_detector": 40, "keras_kws_dscnn": 34, "keras_kws_dscnn_float": 34, "keras_mbv2_se": 40,
+                 "keras_tcn_imu": 35,
                  "torch_cnn_bn": 41, "torch_cnn_bn_dynamo": 41, "torch_cnn_bn_opset9": 41, "torch_conv1d": 41,
                  "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43}
 DEFAULT_FLOOR_DB = 30
-# operators of parts A (SPLIT ... GATHER, TILE, RESIZE, STRIDED_SLICE) and B (HARD_SWISH, LEAKY_RELU, PRELU,
-# TRANSPOSE_CONV, ...) of issue 12, and others nobody adds yet
-BLOCKED_BY = {
-    "keras_activations.onnx": {"LeakyRelu"},
-    "keras_activations_int8.tflite": {"HARD_SWISH", "LEAKY_RELU", "PRELU"},
-    "keras_tiny_unet.onnx": {"Tile", "ConvTranspose"},
-    "keras_tiny_unet_int8.tflite": {"TILE", "TRANSPOSE_CONV"},
-    "torch_activations.onnx": {"HardSwish", "LeakyRelu", "PRelu"},
-}
 SLOW = ("keras_mbv2_se", "keras_detector")
-
-
-def blocking_ops(message):
-    return set(re.findall(r"\(([A-Z][A-Za-z0-9_]+)(?:, code \d+)?\)", message)) if "unsupported" in message else set()
 
 
 def cases():
@@ -47,18 +34,9 @@ def cases():
         yield pytest.param(path, id=path.name, marks=marks)
 
 
-def convert_or_skip(path):
-    try:
-        return em.convert(path)
-    except ConversionError as e:
-        blockers = blocking_ops(str(e))
-        assert blockers and blockers <= BLOCKED_BY.get(path.name, set()), str(e)
-        pytest.skip(f"blocked by {', '.join(sorted(blockers))}")
-
-
 @pytest.mark.parametrize("path", cases())
 def test_exporter_model(path):
-    model = convert_or_skip(path)
+    model = em.convert(path)
     host = model.build()
     names = [m["name"] for m in model.report["inputs"]]
     if em.is_quantized_tflite(path):
@@ -80,13 +58,9 @@ def test_exporter_model(path):
         assert em.sqnr_db(w, g.reshape(w.shape)) >= SQNR_FLOOR_DB.get(path.stem, DEFAULT_FLOOR_DB)
 
 
-def test_the_blocked_list_names_only_models_here():
-    assert set(BLOCKED_BY) <= {p.name for p in em.model_files()}
-
-
 def test_tflite_shape_arithmetic_before_a_reshape_is_dropped():
-    """The converter writes SHAPE -> STRIDED_SLICE -> PACK for a Keras Reshape of an open batch: dead code (RESHAPE
-    takes its output tensor's static shape), so the detector converts (and equals TFLM: test_exporter_model)."""
+    """The converter writes SHAPE -> STRIDED_SLICE -> PACK for a Keras Reshape of an open batch: evaluated at
+    import, no node, so the detector converts (and equals TFLM: test_exporter_model)."""
     import tflite
     path = em.MODELS / "keras_detector_int8.tflite"
     m = tflite.Model.GetRootAsModel(path.read_bytes(), 0)
@@ -96,6 +70,25 @@ def test_tflite_shape_arithmetic_before_a_reshape_is_dropped():
     assert {"SHAPE", "STRIDED_SLICE", "PACK", "RESHAPE"} <= codes
     ops = [n.op for n in em.converter(path).graph.nodes]
     assert set(ops) <= {"conv2d", "depthwise_conv2d", "reshape", "softmax"} and ops.count("softmax") == 1
+
+
+def test_tflite_open_dimensions_take_the_shape_arithmetic():
+    """Keras' UpSampling2D of an open batch: the second RESHAPE's static output shape is a placeholder
+    ([1, 1, 16, 32], signature [-1, -1, 16, 32]) and SHAPE -> STRIDED_SLICE -> CONCATENATION computes
+    [1, 16, 16, 32]; the CONV_2D after it inherits the placeholder. TRANSPOSE_CONV's output shape comes from
+    SHAPE -> STRIDED_SLICE -> PACK. Folded on the static shapes, the U-Net's shapes are the real ones."""
+    import tflite
+    path = em.MODELS / "keras_tiny_unet_int8.tflite"
+    sg = tflite.Model.GetRootAsModel(path.read_bytes(), 0).Subgraphs(0)
+    reshaped = sg.Tensors(sg.Operators(18).Outputs(0))
+    assert reshaped.ShapeAsNumpy().tolist() == [1, 1, 16, 32]
+    assert reshaped.ShapeSignatureAsNumpy().tolist() == [-1, -1, 16, 32]
+    g = em.converter(path).graph
+    by_name = {n.name.split(" ->")[0]: n for n in g.nodes}
+    assert g.tensors[by_name["#18 RESHAPE"].outputs[0]].shape == (1, 16, 16, 32)
+    assert g.tensors[by_name["#19 CONV_2D"].outputs[0]].shape == (1, 16, 16, 16)
+    assert by_name["#25 TRANSPOSE_CONV"].attrs["out_hw"] == (32, 32)
+    assert not any(n.name.split(" ")[1] in ("SHAPE", "STRIDED_SLICE", "PACK") for n in g.nodes)
 
 
 @pytest.mark.parametrize("name", ["keras_tcn_imu_int8.tflite", "keras_detector.onnx", "torch_lenet_view.onnx"])
