@@ -101,9 +101,10 @@ def onnx_conv_transpose(imp, node, a):
 
 
 def tflite_transpose_conv(imp, k, op):
-    """Inputs: the output shape (a constant, or computed by SHAPE -> STRIDED_SLICE -> PACK from an open batch:
-    then the output tensor's static shape), the OHWI weights, the input, the bias (optional). TFLite's padding is
-    that of a convolution from the output back to the input (the smaller half first)."""
+    """Inputs: the output shape (a constant, or SHAPE -> STRIDED_SLICE -> PACK of an open batch, which the
+    importer evaluates on the static shapes; failing that the output tensor's static shape), the OHWI weights, the
+    input, the bias (optional). TFLite's padding is that of a convolution from the output back to the input (the
+    smaller half first)."""
     o = imp.options(op, "TransposeConvOptions")
     w, scales, bias = imp.weights(k, op, 0, bias_index=3)
     shape = imp.const(op.Inputs(0))
