@@ -27,6 +27,7 @@ class Converter:
         self.progress = None                   # progress(done, total) during calibration
         self.optimize = "speed"                # or "size": only the small portable kernels (emit.OPTIMIZE)
         self.labels = None                     # class names of the one output's last axis: <name>_labels in the C
+        self.float_fallback = False            # ops without an integer kernel run in float32 (quantize.py)
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -48,9 +49,11 @@ class Converter:
         samples = calibration_samples(self.graph, self.representative_dataset) if calibrate else None
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
-                                  self.weight_clipping, self.bias_correction)
+                                  self.weight_clipping, self.bias_correction, self.float_fallback)
         options = dict(mode=self.mode, io=[graph.tensors[n].dtype for n in (graph.inputs[0], graph.outputs[0])],
                        int16_layers=list(self.int16_layers), planner=self.planner_strategy or "best")
+        if self.float_fallback:
+            options.update(float_fallback=True)
         if calibrate:
             options.update(calibration_method=self.calibration_method, weight_clipping=self.weight_clipping,
                            bias_correction=self.bias_correction)

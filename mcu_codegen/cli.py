@@ -163,6 +163,8 @@ def _quantization_options(p):
                    help="per-channel weight ranges that minimize the squared error instead of max |w|")
     p.add_argument("--bias-correction", action="store_true",
                    help="biases absorb the mean output shift the quantized weights cause")
+    p.add_argument("--float-fallback", action="store_true",
+                   help="nodes whose op has no integer kernel run in float32 between a dequantize and a quantize")
 
 
 def _configure(conv, args):
@@ -170,6 +172,7 @@ def _configure(conv, args):
     conv.int16_layers = [n for n in args.int16_layers.split(",") if n]
     conv.calibration_method = args.calibration_method
     conv.weight_clipping, conv.bias_correction = args.weight_clipping, args.bias_correction
+    conv.float_fallback = args.float_fallback
 
 
 def _inputs_npz(path, names, what, allowed_extra=()):
@@ -334,6 +337,9 @@ def _convert(args):
         for t in rep[kind]:
             quant = "" if t["dtype"] == "float32" else f", scale {t['scale']:.9g}, zero point {t['zero_point']}"
             print(f"  {kind[:-1]} '{frontend.shown(t['name'])}': {t['dtype']} {tuple(t['shape'])}{quant}")
+    if rep.get("float_fallback"):
+        print(f"  {len(rep['float_fallback'])} node(s) fell back to float32: "
+              + ", ".join(f"'{_name(n)}'" for n in rep["float_fallback"]))
     if fit:
         print(fit)
     return 0

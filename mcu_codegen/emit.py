@@ -326,6 +326,9 @@ def report(graph, plan, name="model", symbols=None):
                                            zero_point=int(inner.zero_point))
             rows.append(row)
         return rows
+    fallback = [n.name for n in graph.nodes if n.attrs.get("float_fallback")]  # only listed when there are some
+    extra = dict(float_fallback=fallback) if fallback else {}
     return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound,
                 arena_strategy=plan.strategy, weight_bytes=sum(n["weight_bytes"] for n in nodes), buffers=buffers,
-                macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes)
+                macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes,
+                **extra)

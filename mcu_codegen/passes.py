@@ -11,7 +11,8 @@ FUSES_BIAS = ("conv2d", "depthwise_conv2d", "fully_connected", "transpose_conv")
 CONVS = ("conv2d", "depthwise_conv2d")
 # layout-blind: a transpose before one moves after it (a binary one's when its operands are all transposed alike,
 # or constants)
-ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu")
+ELEMENTWISE_UNARY = ("clamp", "logistic", "tanh", "leaky_relu", "hard_swish", "hard_sigmoid", "elu",
+                     "exp")
 ELEMENTWISE_BINARY = ("add", "sub", "mul", "maximum", "minimum")
 # an element-wise op's constant operand (an attribute), broadcast against its input: transposed with it
 CONSTANT_ATTR = {"bias_add": "value", "scale_mul": "value", "prelu": "alpha"}

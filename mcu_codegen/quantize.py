@@ -6,6 +6,9 @@ Modes (TFLite's post-training schemes):
 - float32: no quantization, float kernels (the decision tree's first step, or a board with an FPU).
 Mixed precision: the layers named in int16_layers run in 16x8 inside an int8 model; requantize nodes convert
 between the two where a tensor crosses from one precision to the other.
+Float fallback (TFLite's "full integer with float fallback"): with float_fallback, a node whose op has a float32
+kernel but none of the mode's integer type runs in float32, a dequantize before it and a quantize after it
+(calibrated like any other tensor); without it such nodes are refused, all of them named in one error.
 """
 import difflib
 
@@ -24,14 +27,15 @@ CLIP_CANDIDATES = np.linspace(1.0, 0.5, 51)  # per-channel weight clipping: frac
 
 
 def quantize(graph, samples, input_type=None, output_type=None, method="minmax", progress=None, mode="int8",
-             int16_layers=(), weight_clipping=False, bias_correction=False):
+             int16_layers=(), weight_clipping=False, bias_correction=False, float_fallback=False):
     """samples: one float array per graph input, (N, *shape). Returns a new, quantized graph.
     A graph that is quantized already (TFLite) keeps the file's scales: samples may be None.
     input_type/output_type: the C API's element types (default: the mode's activation type; a quantized
     file's own).
     method: how activation ranges are chosen (calibration.METHODS); progress(done, total) is called per batch.
     weight_clipping: per-channel weight ranges chosen by least squared error instead of max |w|.
-    bias_correction: each conv/FC bias absorbs the mean error its quantized weights cause on the calibration data."""
+    bias_correction: each conv/FC bias absorbs the mean error its quantized weights cause on the calibration data.
+    float_fallback: nodes without an integer kernel run in float32 (see the module's docstring)."""
     if mode not in MODES:
         raise ConversionError(f"mode '{mode}' is not one of {', '.join(MODES)}")
     base = MODES[mode]
@@ -42,6 +46,8 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         if kind is not None and kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     int16_layers = layer_names(int16_layers)
+    if float_fallback and (mode == "float32" or g.quantized):
+        raise ConversionError("--float-fallback applies to the integer modes (int8, int16x8) of a float model")
     if mode == "float32" or g.quantized:
         _check_fixed_types(g, mode, int16_layers, input_type, output_type)
         if weight_clipping or bias_correction or method != "minmax":
@@ -54,10 +60,12 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         if base == "int16" and int16_layers:
             raise ConversionError("--int16-layers chooses layers inside an int8 model; --mode int16x8 runs them all")
         int16_nodes = _int16_nodes(g, int16_layers)  # before calibration: a typo should not cost a calibration run
+        float_nodes = _float_nodes(g, base, int16_nodes, float_fallback)
         stats = calibration.statistics(g, samples, method, progress)
-        types, node_types = _activation_types(g, base, int16_nodes)
+        types, node_types = _activation_types(g, base, int16_nodes, float_nodes)
         _assign_qparams(g, stats, types)
         sources = _insert_requantize(g, stats, node_types)
+        _quantize_float_outputs(g, stats, base, output_type)
         if weight_clipping or bias_correction:
             _adjust_weights(g, stats, weight_clipping, bias_correction, sources)
     elif g.quantized:
@@ -118,10 +126,30 @@ def _int16_nodes(g, names):
     return chosen
 
 
-def _activation_types(g, base, int16_nodes):
-    """({tensor: int8 | int16}, {id(node): the type it computes in}). A node computes in int16 in the 16x8 mode or when chosen; ops that keep their
-    input's quantization (pools, reshapes) follow their input. A model input takes int16 when all its
-    readers compute in int16."""
+def _float_nodes(g, base, int16_nodes, float_fallback):
+    """The nodes whose op has a float32 kernel but not the integer one they would compute in: with
+    float_fallback they run in float32 (each marked attrs["float_fallback"], which report.json lists); without
+    it, one error names them all. Ops that keep their input's type follow it and are not counted here."""
+    found = []
+    for n in g.nodes:
+        mod = ops.get(n.op)
+        want = "int16" if base == "int16" or n.name in int16_nodes else "int8"
+        kernels = getattr(mod, "KERNELS", {})
+        if not getattr(mod, "SAME_QUANT_AS_INPUT", False) and want not in kernels and "float32" in kernels:
+            found.append(n)
+    if found and not float_fallback:
+        listed = ", ".join(f"'{shown(n.name)}' ({n.op})" for n in found)
+        raise ConversionError(f"{g.source}: {len(found)} node(s) have no {base} kernel, only a float32 one: {listed}"
+                              " (--float-fallback runs them in float32 between a dequantize and a quantize)")
+    for n in found:
+        n.attrs["float_fallback"] = True
+    return {n.name for n in found}
+
+
+def _activation_types(g, base, int16_nodes, float_nodes=()):
+    """({tensor: int8 | int16 | float32}, {id(node): the type it computes in}). A node computes in int16 in the
+    16x8 mode or when chosen, in float32 when it falls back; ops that keep their input's quantization (pools,
+    reshapes) follow their input. A model input takes int16 when all its readers compute in int16."""
     node_type = {}
     types = {}
     for name in g.inputs:
@@ -132,6 +160,8 @@ def _activation_types(g, base, int16_nodes):
         mod = ops.get(node.op)
         if getattr(mod, "SAME_QUANT_AS_INPUT", False):
             node_type[id(node)] = types[node.inputs[0]]
+        elif node.attrs.get("float_fallback"):
+            node_type[id(node)] = "float32"
         else:
             node_type[id(node)] = "int16" if base == "int16" or node.name in int16_nodes else "int8"
         types[node.outputs[0]] = node_type[id(node)]
@@ -139,6 +169,8 @@ def _activation_types(g, base, int16_nodes):
 
 
 def _qparams(dtype, rng):
+    if dtype == "float32":  # a float fallback's tensors hold real values
+        return np.float32(1.0), 0
     if dtype == "int16":  # TFLite 16x8: symmetric, zero point 0
         bound = max(abs(rng[0]), abs(rng[1]))
         return (np.float32(bound / 32767.0), 0) if bound > 0 else (np.float32(1.0), 0)
@@ -157,7 +189,7 @@ def _assign_qparams(g, stats, types):
     for node in g.nodes:
         mod, out = ops.get(node.op), g.tensors[node.outputs[0]]
         out.dtype = types[out.name]
-        if hasattr(mod, "OUTPUT_QUANT"):
+        if hasattr(mod, "OUTPUT_QUANT") and out.dtype in mod.OUTPUT_QUANT:
             scale, out.zero_point = mod.OUTPUT_QUANT[out.dtype]
             out.scale = np.float32(scale)
         elif getattr(mod, "SAME_QUANT_AS_INPUT", False):
@@ -169,7 +201,8 @@ def _assign_qparams(g, stats, types):
 
 def _insert_requantize(g, stats, node_types):
     """Where a node computes in another precision than a tensor it reads, it reads a requantized copy (one per
-    tensor and type, shared by every such reader). Returns {copy: the tensor it copies}."""
+    tensor and type, shared by every such reader): requantize between int8 and int16, dequantize into a float
+    fallback, quantize out of one. Returns {copy: the tensor it copies}."""
     copies = {}
     for node in list(g.nodes):
         want = node_types[id(node)]
@@ -181,11 +214,26 @@ def _insert_requantize(g, stats, node_types):
                 copy = _converted(g, src, want, stats.minmax.get(name) if want == "int16" else stats.chosen.get(name))
                 producer = g.producer(name)
                 index = g.nodes.index(producer) + 1 if producer is not None else 0
-                g.nodes.insert(index, Node("requantize", [name], [copy.name], {},
-                                           f"requantize '{src.source}' to {want}"))
+                op = _conversion_op(src.dtype, want)
+                g.nodes.insert(index, Node(op, [name], [copy.name], {}, f"{op} '{src.source}' to {want}"))
                 copies[name, want] = copy.name
             node.inputs[k] = copies[name, want]
     return {copy: name for (name, _), copy in copies.items()}
+
+
+def _conversion_op(src, dst):
+    return "dequantize" if dst == "float32" else "quantize" if src == "float32" else "requantize"
+
+
+def _quantize_float_outputs(g, stats, base, output_type):
+    """A model output that a float fallback computes: quantized to the mode's type like the other activations
+    (the C API keeps its type), unless the API speaks float32 there anyway."""
+    for i, name in enumerate(list(g.outputs)):
+        t = g.tensors[name]
+        if t.dtype == "float32" and output_type != "float32":
+            q = _converted(g, t, base, stats.minmax[name] if base == "int16" else stats.chosen[name])
+            g.nodes.append(Node("quantize", [name], [q.name], {}, f"quantize '{t.source}' to {base}"))
+            g.outputs[i] = q.name
 
 
 def _converted(g, src, dtype, rng=None):

@@ -26,6 +26,7 @@ def _prepared(op, dtype):
         "mean": (dict(axes=(1, 2), keep_dims=True), [x], qtensor((1, 1, 1, 4), 0.05, zp)),
         "logistic": ({}, [x], qtensor(x.shape, 1 / 256, -128)),
         "tanh": ({}, [x], qtensor(x.shape, 1 / 128, 0)),
+        "exp": ({}, [x], x),
         "relu": ({"act": (0.0, 6.0)}, [x], qtensor(x.shape, 0.03, zp)),
         "constant": ({"value": np.linspace(-1, 1, 4)}, [], qtensor((4,), 0.01, zp)),
         "concat": ({"axis": 3}, [x, qtensor(x.shape, 0.1, zp)], qtensor((1, 6, 6, 8), 0.05, zp)),

@@ -535,6 +535,11 @@ MCU_KERNEL void mcu_logistic_f32(const mcu_unary_f32_params_t *p, const float *i
 MCU_KERNEL void mcu_tanh_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
 #endif
 
+/* float exp(x), element-wise (no integer kernel: an int8 model runs it with --float-fallback). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_exp_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+#endif
+
 /* float ADD (SUB with subtract = 1) and MUL, broadcast, clamped to [act_min, act_max]. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_add_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2, float *output);
