@@ -15,7 +15,7 @@ class Converter:
     def __init__(self, graph):
         self.graph = graph                     # canonical float graph
         self.representative_dataset = None     # callable returning, or iterable of, {input name: array} / [arrays]
-        self.mode = "int8"                     # or "int16x8", "float32" (quantize.MODES)
+        self.mode = "int8"                     # or "int16x8", "float32", "dynamic" (quantize.MODES)
         self.int16_layers = []                 # mixed precision: node names computed in 16x8 inside an int8 model
         self.inference_input_type = None       # None: the mode's activation type (int8, int16, float32)
         self.inference_output_type = None
@@ -45,7 +45,7 @@ class Converter:
         return [self.graph.tensors[n].source for n in self.graph.inputs]
 
     def convert(self):
-        calibrate = not self.graph.quantized and self.mode != "float32"
+        calibrate = not self.graph.quantized and self.mode not in quantize.FLOAT_MODES
         samples = calibration_samples(self.graph, self.representative_dataset) if calibrate else None
         graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
@@ -271,7 +271,7 @@ def save_graph(graph):
             else:
                 params[k] = (float(v) if isinstance(v, (float, np.floating)) else
                              int(v) if isinstance(v, np.integer) else [int(x) for x in v] if isinstance(v, list) else v)
-        attrs = {}
+        attrs = {"compute": n.attrs["compute"]} if n.attrs.get("compute") else {}  # picks the kernel and its twin
         if reference.float_kernel(graph, n, ops.get(n.op)):  # a float kernel's twin is float_ref(attrs)
             for k, v in n.attrs.items():
                 if isinstance(v, np.ndarray):

@@ -151,10 +151,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"mcu-codegen: warning: {_one_line(message)}{hint}", file=sys.stderr)
 
 
+# modes that refuse calibration data on the command line (float32 has always ignored it), and why
+NO_DATA_MODES = {"dynamic": "its activations are quantized at run time, row by row"}
+
+
 def _quantization_options(p):
     p.add_argument("--mode", default="int8", choices=tuple(quantize.MODES),
                    help="int8 (default, full integer), int16x8 (int16 activations, int8 weights), "
-                        "float32 (no quantization)")
+                        "float32 (no quantization), dynamic (int8 weights, float activations quantized at run time; "
+                        "no calibration data)")
     p.add_argument("--int16-layers", default="", metavar="NODE[,NODE...]",
                    help="mixed precision: these nodes (names as --dump float prints them) run in 16x8")
     p.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS,
@@ -212,7 +217,7 @@ def _debug(args):
     names = conv.input_names()
     if args.calibration:
         conv.representative_dataset = [_inputs_npz(args.calibration, names, "calibration")]
-    elif args.mode != "float32":
+    elif args.mode not in quantize.FLOAT_MODES:
         raise ConversionError(f"--calibration FILE.npz is required to quantize (--mode {args.mode}): "
                               + _calibration_needs(conv.graph))
     _configure(conv, args)
@@ -302,10 +307,13 @@ def _convert(args):
     if graph.quantized:
         if args.calibration:
             raise ConversionError(f"{args.model}: the model is quantized already; --calibration does not apply")
+    elif args.calibration and args.mode in NO_DATA_MODES:
+        raise ConversionError(f"--mode {args.mode} takes no calibration data ({NO_DATA_MODES[args.mode]}); "
+                              "leave out --calibration")
     elif args.calibration:
         conv.representative_dataset = [_inputs_npz(args.calibration, conv.input_names(), "calibration")]
         conv.progress = _progress
-    elif args.mode != "float32":
+    elif args.mode not in quantize.FLOAT_MODES:
         raise ConversionError("--calibration FILE.npz is required: " + _calibration_needs(graph))
     conv.inference_input_type = conv.inference_output_type = args.io
     conv.name = args.name

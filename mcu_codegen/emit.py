@@ -106,10 +106,11 @@ def call_lines(forms, args, scratch_args=None):
 
 
 def _kernel(graph, node, mod, in_dtype, out_dtype):
-    """(C function, params type) of the node's op for its types, or a one-line error naming the node."""
+    """(C function, params type) of the node's op for its types (and attrs["compute"]: hybrid, float16), or a
+    one-line error naming the node."""
     from .ir import ConversionError
     try:
-        return ops.kernel(mod, in_dtype, out_dtype)
+        return ops.kernel(mod, in_dtype, out_dtype, node.attrs)
     except ConversionError as e:  # an op without a kernel for this type (e.g. no int16 one)
         raise ConversionError(f"{graph.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
 
@@ -122,7 +123,8 @@ def forms_of(graph, node, optimize="speed"):
     in_dtype, out_dtype = ins[0].dtype if ins else None, graph.tensors[node.outputs[0]].dtype
     function, _ = _kernel(graph, node, mod, in_dtype, out_dtype)
     return ((optimize == "speed" and hasattr(mod, "variants")
-             and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out_dtype))) or [(None, function)])
+             and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out_dtype, node.attrs)))
+            or [(None, function)])
 
 
 def scratch_forms(graph, node, optimize="speed"):

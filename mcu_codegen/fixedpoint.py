@@ -319,3 +319,37 @@ def tanh_s16(x, mult, left_shift):
     a = np.abs(d)
     r = np.where((a >> 8) >= 255, 0xFFFF << 8, _table_lerp(a, 8))
     return np.where(d >= 0, r - (1 << 23) + (1 << 7), -r + (1 << 23) + (1 << 7) - 1) >> 8
+
+
+# -- dynamic range (hybrid) kernels: TFLite's run-time input quantization ---------------------------------------
+def asymmetric_quantize_rows(x):
+    """TFLite's AsymmetricQuantizeFloats on each row of x (R, K) float32, as mcu_quantize_row_s8 computes it,
+    all in float32: the range [min(0, min x), max(0, max x)], scale = range / 255, the zero point from whichever
+    end errs less (nudged into [-128, 127], rounded half away), then q = round(zp + x * (1 / scale)), clamped.
+    An all-zero row gets scale 1, zero point 0. Returns (q int64 (R, K), scale float32 (R,), zp int64 (R,)).
+    Every step is one IEEE float32 operation on the same operands as the C, so the results are equal bit for
+    bit (and equal TFLite's: its scale is this float32 quotient, checked in tests/test_dynamic.py)."""
+    f = np.float32
+    x = np.asarray(x, f)
+    rmin = np.minimum(x.min(axis=1, initial=0.0), f(0.0)).astype(f)
+    rmax = np.maximum(x.max(axis=1, initial=0.0), f(0.0)).astype(f)
+    zero = rmin == rmax
+    scale = np.where(zero, f(1.0), (rmax - rmin) / f(255.0)).astype(f)
+    low, high = rmin / scale, rmax / scale
+    nearer_min = f(128.0) + np.abs(low) < f(127.0) + np.abs(high)
+    zp_real = np.where(nearer_min, f(-128.0) - low, f(127.0) - high)
+    zp = np.where(zp_real <= -128.0, -128, np.where(zp_real >= 127.0, 127, round_half_away(zp_real)))
+    zp = np.where(zero, 0, zp).astype(np.int64)
+    inv = f(1.0) / scale
+    v = zp.astype(f)[:, None] + x * inv[:, None]  # float32: x * inv rounded, then the sum rounded
+    q = np.clip(round_half_away(v), -128, 127).astype(np.int64)
+    return q, scale, zp
+
+
+def hybrid_rescale(acc, input_scale, weight_scales, bias, act_min, act_max):
+    """int32 accumulators (..., C) -> float32 outputs as the hybrid kernels: bias + acc * (input_scale *
+    weight_scale[c]), each product and the sum one float32 rounding (the C keeps them separate statements,
+    so no compiler fuses them), then the clamp. input_scale broadcasts against acc's leading axes."""
+    scale = np.asarray(input_scale, np.float32)[..., None] * np.asarray(weight_scales, np.float32)
+    y = np.asarray(bias, np.float32) + np.asarray(acc).astype(np.float32) * scale
+    return np.clip(y, np.float32(act_min), np.float32(act_max)).astype(np.float32)

@@ -3,7 +3,10 @@
 Modes (TFLite's post-training schemes):
 - int8 (default): per-channel symmetric int8 weights, per-tensor asymmetric int8 activations, int32 bias;
 - int16x8: int16 activations (symmetric, zero point 0), int8 weights, int64 bias;
-- float32: no quantization, float kernels (the decision tree's first step, or a board with an FPU).
+- float32: no quantization, float kernels (the decision tree's first step, or a board with an FPU);
+- dynamic (TFLite's dynamic range quantization): float32 activations, per-channel symmetric int8 weights for
+  conv / depthwise / fully connected, whose hybrid kernels quantize each input (FC: each row) to int8 at run
+  time, accumulate in int32 and rescale in float; no calibration data.
 Mixed precision: the layers named in int16_layers run in 16x8 inside an int8 model; requantize nodes convert
 between the two where a tensor crosses from one precision to the other.
 Float fallback (TFLite's "full integer with float fallback"): with float_fallback, a node whose op has a float32
@@ -21,7 +24,9 @@ from .ir import ConversionError, Node
 from .ops._common import QRANGE, quantize_weights_and_bias, windows
 
 IO_TYPES = ("int8", "uint8", "int16", "float32")
-MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32"}  # mode -> activation type
+MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32", "dynamic": "float32"}  # mode -> activation type
+FLOAT_MODES = ("float32", "dynamic")  # float activations: no calibration
+HYBRID = {"dynamic": "hybrid"}  # mode -> the kernel (ops' KERNELS key) of its weight ops
 WEIGHT_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CLIP_CANDIDATES = np.linspace(1.0, 0.5, 51)  # per-channel weight clipping: fractions of max |w| tried
 
@@ -46,17 +51,17 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         if kind is not None and kind not in IO_TYPES:
             raise ConversionError(f"I/O type '{kind}' is not one of {', '.join(IO_TYPES)}")
     int16_layers = layer_names(int16_layers)
-    if float_fallback and (mode == "float32" or g.quantized):
+    if float_fallback and (mode in FLOAT_MODES or g.quantized):
         raise ConversionError("--float-fallback applies to the integer modes (int8, int16x8) of a float model")
-    if mode == "float32" or g.quantized:
+    if mode in FLOAT_MODES or g.quantized:
         _check_fixed_types(g, mode, int16_layers, input_type, output_type)
-        if weight_clipping or bias_correction or method != "minmax":
-            what = "a float32 model" if mode == "float32" else "a model that is quantized already"
+        if (weight_clipping and mode != "dynamic") or bias_correction or method != "minmax":
+            what = f"--mode {mode} (no calibration)" if mode in FLOAT_MODES else "a model that is quantized already"
             raise ConversionError(f"--calibration-method, --weight-clipping and --bias-correction do not apply to {what}")
     stats = None
-    if mode != "float32" and not g.quantized and samples is None:
+    if mode not in FLOAT_MODES and not g.quantized and samples is None:
         raise ConversionError(f"{g.source}: a float model needs calibration data to quantize (or mode float32)")
-    if mode != "float32" and not g.quantized:
+    if mode not in FLOAT_MODES and not g.quantized:
         if base == "int16" and int16_layers:
             raise ConversionError("--int16-layers chooses layers inside an int8 model; --mode int16x8 runs them all")
         int16_nodes = _int16_nodes(g, int16_layers)  # before calibration: a typo should not cost a calibration run
@@ -73,6 +78,12 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
     else:  # float32: values are their own representation (scale 1, zero point 0 in model.h and report.json)
         for t in g.tensors.values():
             t.scale, t.zero_point = np.float32(1.0), 0
+        for node in g.nodes:
+            if node.op in WEIGHT_OPS and mode in HYBRID:
+                node.attrs["compute"] = HYBRID[mode]
+                if weight_clipping:  # the MSE search needs no data: it only looks at the weights
+                    axis = 2 if node.op == "depthwise_conv2d" else 0
+                    node.attrs["weight_clip"] = mse_weight_clip(node.attrs["weight"], axis)
     for node in g.nodes:
         try:
             node.params = ops.get(node.op).prepare(node.attrs, [g.tensors[x] for x in node.inputs],
@@ -85,13 +96,13 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
 
 def _check_fixed_types(g, mode, int16_layers, input_type, output_type):
     """float32 mode and quantized files keep their types: refuse the options that would change them."""
-    if mode == "float32":
+    if mode in FLOAT_MODES:
         if g.quantized:
-            raise ConversionError(f"{g.source}: a quantized model cannot run in float32 mode (convert its float model)")
+            raise ConversionError(f"{g.source}: a quantized model cannot run in {mode} mode (convert its float model)")
         if int16_layers:
             raise ConversionError("--int16-layers needs --mode int8 (mixed precision inside an int8 model)")
         if (input_type, output_type) != ("float32", "float32"):
-            raise ConversionError("--mode float32 has float32 inputs and outputs (--io float32)")
+            raise ConversionError(f"--mode {mode} has float32 inputs and outputs (--io float32)")
     elif mode != "int8" or int16_layers:
         raise ConversionError(f"{g.source}: the model is quantized already; --mode and --int16-layers apply to "
                               "float models")
@@ -310,7 +321,7 @@ def _check_file_quantization(g):
     outputs 1/256 - 128. A file that breaks them is refused rather than computed wrong."""
     for node in g.nodes:
         mod, x, y = ops.get(node.op), g.tensors[(node.inputs or node.outputs)[0]], g.tensors[node.outputs[0]]
-        want = (mod.OUTPUT_QUANT[y.dtype] if hasattr(mod, "OUTPUT_QUANT") else
+        want = (mod.OUTPUT_QUANT[y.dtype] if y.dtype in getattr(mod, "OUTPUT_QUANT", {}) else
                 (x.scale, x.zero_point) if getattr(mod, "SAME_QUANT_AS_INPUT", False) else None)
         if want is not None and (np.float32(y.scale), y.zero_point) != (np.float32(want[0]), want[1]):
             raise ConversionError(f"{g.source}: {node.name}: output quantization ({y.scale}, {y.zero_point}) "

@@ -13,7 +13,7 @@ def execute(graph, feeds, integer, keep=False):
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
         if integer and not float_kernel(graph, node, mod):
-            y = mod.int_ref(node.params, *args)
+            y = ops.twin(mod, _kind(graph, node, mod))(node.params, *args)
         else:  # calibration, the float oracle, and float32-mode kernels (their twin is the float reference)
             y = mod.float_ref(node.attrs, *args)
         out = graph.tensors[node.outputs[0]]
@@ -26,10 +26,14 @@ def execute(graph, feeds, integer, keep=False):
     return values if keep else {o: values[o] for o in graph.outputs}
 
 
+def _kind(graph, node, mod):
+    in_dtype = graph.tensors[node.inputs[0]].dtype if node.inputs else None  # a constant has no input
+    return ops.kernel_type(mod, in_dtype, graph.tensors[node.outputs[0]].dtype, node.attrs)
+
+
 def float_kernel(graph, node, mod):
     """Whether the node runs a float32 kernel, whose NumPy twin is the float reference."""
-    in_dtype = graph.tensors[node.inputs[0]].dtype if node.inputs else None  # a constant has no input
-    return ops.kernel_type(mod, in_dtype, graph.tensors[node.outputs[0]].dtype) == "float32"
+    return _kind(graph, node, mod) == "float32"
 
 
 def _last_reader(graph, tensor):

@@ -105,8 +105,13 @@ def run_kernel(runtime):
     """run_kernel(op_module, params, inputs, out_shape, out_dtype) -> the C kernel's output array."""
     ffi, lib = runtime
 
-    def run(mod, params, inputs, out_shape, out_dtype=np.int8, function=None):
-        kernel, params_type = c_kernel(mod, np.asarray(inputs[0]).dtype, out_dtype)
+    def run(mod, params, inputs, out_shape, out_dtype=np.int8, function=None, kind=None):
+        """kind: a KERNELS key other than the activation type (hybrid, float16). A form in the op's SCRATCH table
+        gets its scratch buffer, filled with a pattern so that a kernel reading it before writing shows."""
+        if kind is None:
+            kernel, params_type = c_kernel(mod, np.asarray(inputs[0]).dtype, out_dtype)
+        else:
+            kernel, params_type = mod.KERNELS[kind]
         function = function or kernel  # another form of the kernel: same params type
         p, keep = params_struct(ffi, params_type, params)
         bufs = []
@@ -120,7 +125,9 @@ def run_kernel(runtime):
             bufs = [ffi.new(f"{C_TYPES[np.asarray(inputs[0]).dtype]} *[]", bufs)]
         out = np.zeros(out_shape, dtype=out_dtype)
         ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
-        getattr(lib, function)(p, *bufs, ob)
+        table = getattr(mod, "SCRATCH", {})
+        scratch = [ffi.new("int8_t[]", [0x5A] * max(1, table[function](params)))] if function in table else []
+        getattr(lib, function)(p, *bufs, ob, *scratch)
         return np.frombuffer(ffi.buffer(ob, out.nbytes), dtype=out.dtype).reshape(out_shape).copy()
 
     return run

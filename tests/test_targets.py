@@ -52,17 +52,19 @@ def test_emulated_core_equals_host_build(board, case, path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
-@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+@pytest.mark.parametrize("mode", ["int16x8", "float32", "dynamic"])
 def test_modes_on_emulated_cores_equal_host_build(board, mode):
-    """16x8 (int64 accumulators: on the M0+ through libgcc's 64-bit multiply) bit for bit. float32 (hardware FPU
-    on M4F/M7/M33/M55, software float on the M0+): the same float32 operations in the same order (-std=c99 keeps
-    gcc from contracting them into fused multiply-adds), but softmax's expf comes from each C library (newlib
-    here, glibc on the host), which may differ in the last bit: equal within 8 float32 ulps."""
+    """16x8 (int64 accumulators: on the M0+ through libgcc's 64-bit multiply) bit for bit. float32 and dynamic
+    (hardware FPU on M4F/M7/M33/M55, software float on the M0+): the same float32 operations in the same order
+    (-std=c99 keeps gcc from contracting them into fused multiply-adds; the hybrid kernels also keep each one
+    its own statement), but softmax's expf, kws's last layer, comes from each C library (newlib here, glibc on
+    the host), which may differ in the last bit: equal within 8 float32 ulps."""
     assert_mode_equals_host_build(board, mode)
 
 
 def assert_mode_equals_host_build(board, mode):
-    """kws in 16x8 or float32 on the board: 16x8 bit for bit, float32 within 8 float32 ulps of the host build."""
+    """kws in 16x8, float32 or dynamic on the board: 16x8 bit for bit, the float ones within 8 float32 ulps of the
+    host build."""
     model, project = model_for("kws", "onnx", io="float32", mode=mode)
     x = dataset("kws", "evaluation", 5).reshape((5,) + tuple(model.report["inputs"][0]["shape"]))
     feeds = {"input_1": x.astype(np.float32)}
@@ -72,6 +74,22 @@ def assert_mode_equals_host_build(board, mode):
         np.testing.assert_array_equal(got["dense"], host)
     else:
         assert np.all(np.abs(got["dense"] - host) <= 8 * np.spacing(np.abs(host))), np.abs(got["dense"] - host).max()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_dynamic_range_on_emulated_cores_equals_host_build_bit_for_bit(board):
+    """ad in the dynamic range mode: hybrid fully connected layers only (no libm), so every core, with an FPU or
+    with libgcc's software float on the M0+, computes the same IEEE float32 operations as the host: equal bit
+    for bit."""
+    model, project = model_for("ad", "onnx", io="float32", mode="dynamic")
+    assert {n.attrs.get("compute") for n in model.graph.nodes if n.op == "fully_connected"} == {"hybrid"}
+    x = dataset("ad", "evaluation", 5).reshape((5,) + tuple(model.report["inputs"][0]["shape"]))
+    feeds = {"input_1": x.astype(np.float32)}
+    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    host = model.build().run(feeds)
+    for name in host:
+        np.testing.assert_array_equal(got[name], host[name])
 
 
 @pytest.mark.slow

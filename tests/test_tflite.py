@@ -103,12 +103,12 @@ def test_unsupported_operators_are_all_listed(tmp_path):
     bad = tmp_path / "bad.tflite"
     B = tflite.BuiltinOperator
     data = _patched_opcode(tflite_path("kws").read_bytes(), B.SOFTMAX, B.FLOOR)
-    bad.write_bytes(_patched_opcode(data, B.AVERAGE_POOL_2D, B.EXP))
+    bad.write_bytes(_patched_opcode(data, B.AVERAGE_POOL_2D, B.SQRT))
     r = subprocess.run([sys.executable, "-m", "mcu_codegen.cli", "convert", str(bad), "-o", str(tmp_path / "out")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     line = r.stderr.strip()
-    assert "2 unsupported operator(s)" in line and "(FLOOR, code 8)" in line and "(EXP, code 47)" in line
+    assert "2 unsupported operator(s)" in line and "(FLOOR, code 8)" in line and "(SQRT, code 75)" in line
     assert "#9 " in line and "#12 " in line and not (tmp_path / "out").exists()
 
 

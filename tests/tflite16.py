@@ -177,3 +177,68 @@ def copy_op_equals_tflm(run_kernel, work, model, data, op, n_outputs=1, compile_
         for g, w in zip(run_imported(model, [data], str(data.dtype), all_outputs=True), want):
             np.testing.assert_array_equal(g.reshape(w.shape), w)
     return want
+
+
+# -- dynamic range (hybrid) files: float32 activations and bias, int8 weights; TFLite's own kernels run them ----
+def float_t(shape, data=None):
+    """A float32 tensor without quantization: an activation, or a constant (the bias) with data."""
+    t = dict(shape=tuple(shape), type=T.FLOAT32, scales=[], zps=[])
+    return t if data is None else dict(t, data=np.asarray(data, np.float32))
+
+
+def fc_options(activation=0, asymmetric=True):
+    def build(b):
+        tflite.FullyConnectedOptionsStart(b)
+        tflite.FullyConnectedOptionsAddFusedActivationFunction(b, activation)
+        tflite.FullyConnectedOptionsAddAsymmetricQuantizeInputs(b, asymmetric)
+        return tflite.FullyConnectedOptionsEnd(b)
+    return tflite.BuiltinOptions.FullyConnectedOptions, build
+
+
+def conv_options(depthwise, same, stride, activation=0, depth_multiplier=1):
+    """Conv2DOptions or DepthwiseConv2DOptions: padding SAME or VALID, one stride for both axes, no dilation."""
+    name = "DepthwiseConv2DOptions" if depthwise else "Conv2DOptions"
+
+    def add(b, field, value):
+        getattr(tflite, f"{name}Add{field}")(b, value)
+
+    def build(b):
+        getattr(tflite, f"{name}Start")(b)
+        add(b, "Padding", tflite.Padding.SAME if same else tflite.Padding.VALID)
+        for field in ("StrideW", "StrideH"):
+            add(b, field, stride)
+        for field in ("DilationWFactor", "DilationHFactor"):
+            add(b, field, 1)
+        add(b, "FusedActivationFunction", activation)
+        if depthwise:
+            add(b, "DepthMultiplier", depth_multiplier)
+        return getattr(tflite, f"{name}End")(b)
+    return getattr(tflite.BuiltinOptions, name), build
+
+
+def run_litert(model, inputs):
+    """TFLite's own interpreter (the ai-edge-litert package, its builtin kernels without the XNNPACK delegate,
+    which TFLM no longer has: hybrid and float16 operators) on each sample of the one input."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    interp = Interpreter(model_content=model,
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    index, out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+    outs = []
+    for x in inputs:
+        interp.set_tensor(index, np.ascontiguousarray(x))
+        interp.invoke()
+        outs.append(interp.get_tensor(out).copy())
+    return np.stack(outs)
+
+
+def run_imported_float(model, inputs):
+    """A dynamic range (or float16) .tflite through the whole tool, float32 in and out: (outputs, the Model)."""
+    import mcu_codegen
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "one_op.tflite"
+        path.write_bytes(model)
+        converted = mcu_codegen.Converter.from_tflite(path).convert()
+        assert [m["dtype"] for m in converted.report["inputs"]] == ["float32"]
+        name = converted.report["inputs"][0]["name"]
+        return next(iter(converted.build().run({name: inputs}).values())), converted

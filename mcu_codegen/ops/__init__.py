@@ -79,11 +79,21 @@ def get(op):
     return REGISTRY[op]
 
 
-def kernel_type(mod, in_dtype, out_dtype):
-    """The activation type that picks an op's kernel: its input's, or for quantize the integer type it makes."""
+def kernel_type(mod, in_dtype, out_dtype, attrs=None):
+    """The key of mod.KERNELS that picks a node's kernel: the one its attrs["compute"] names ("hybrid": int8
+    weights on float activations, the dynamic range mode), else its input's activation type, or for quantize
+    the integer type it makes."""
+    if attrs and attrs.get("compute"):
+        return attrs["compute"]
     return out_dtype if getattr(mod, "KERNEL_BY_OUTPUT", False) else in_dtype
 
 
-def kernel(mod, in_dtype, out_dtype):
-    """(C function, params type) of an op module for these tensor types."""
-    return kernel_params(mod.KERNELS, kernel_type(mod, in_dtype, out_dtype))
+def kernel(mod, in_dtype, out_dtype, attrs=None):
+    """(C function, params type) of an op module for these tensor types (and node attributes)."""
+    return kernel_params(mod.KERNELS, kernel_type(mod, in_dtype, out_dtype, attrs))
+
+
+def twin(mod, kind):
+    """The NumPy twin of an op's kernel of this kind: int_ref for the integer kernels, <kind>_ref for the others
+    (hybrid_ref)."""
+    return getattr(mod, f"{kind}_ref", None) or mod.int_ref

@@ -142,22 +142,47 @@ def quantize_weights_and_bias(attrs, axis, input_scale, wide=False):
         return attrs["weight"].astype(np.int8), attrs["bias"].astype(np.int64 if wide else np.int32), attrs["weight_scales"]
     w = np.asarray(attrs["weight"], dtype=np.float64)
     bias = np.asarray(attrs["bias"], dtype=np.float64)
-    other = tuple(i for i in range(w.ndim) if i != axis)
-    max_abs = np.abs(w).max(axis=other) if w.size else np.zeros(w.shape[axis])
     in_scale = float(np.float32(input_scale))
     bias_limit = 1 << (40 if wide else 30)
-    clip = attrs.get("weight_clip")  # per-channel |w| limit chosen by the MSE search (weight_clipping.py)
-    if clip is not None:
-        max_abs = np.minimum(max_abs, clip)
-    scales = np.maximum(max_abs / 127.0, np.abs(bias) / (in_scale * bias_limit))
-    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
-    shape = [1] * w.ndim
-    shape[axis] = -1
-    q = np.clip(fp.round_half_away(w / scales.astype(np.float64).reshape(shape)), -127, 127)
+    scales = np.maximum(_max_abs(attrs, axis) / 127.0, np.abs(bias) / (in_scale * bias_limit))
+    q, scales = _symmetric_int8(w, axis, scales)
     bias_q = fp.round_half_away(bias / (in_scale * scales.astype(np.float64)))
     if wide:
         return q.astype(np.int8), np.clip(bias_q, -bias_limit, bias_limit).astype(np.int64), scales
     return q.astype(np.int8), fp.saturate_int32(bias_q).astype(np.int32), scales
+
+
+def _max_abs(attrs, axis):
+    """Per slice along axis, max |w| (or the MSE search's per-channel limit, attrs["weight_clip"], below it)."""
+    w = np.asarray(attrs["weight"], dtype=np.float64)
+    other = tuple(i for i in range(w.ndim) if i != axis)
+    max_abs = np.abs(w).max(axis=other) if w.size else np.zeros(w.shape[axis])
+    clip = attrs.get("weight_clip")
+    return max_abs if clip is None else np.minimum(max_abs, clip)
+
+
+def _symmetric_int8(w, axis, scales):
+    """w / scale rounded half away, in [-127, 127]; a zero scale (an all-zero slice) becomes 1."""
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    return np.clip(fp.round_half_away(w / scales.astype(np.float64).reshape(shape)), -127, 127), scales
+
+
+def symmetric_weights(attrs, axis):
+    """Dynamic range mode: per-slice symmetric int8 weights (scale max |w| / 127, no bias to fit: it stays
+    float) as (int8 weights, float32 scales); a dynamic range .tflite file's own int8 weights as they are."""
+    if "weight_scales" in attrs:
+        return attrs["weight"].astype(np.int8), np.asarray(attrs["weight_scales"], np.float32)
+    q, scales = _symmetric_int8(np.asarray(attrs["weight"], np.float64), axis, _max_abs(attrs, axis) / 127.0)
+    return q.astype(np.int8), scales
+
+
+def hybrid_params(w_q, scales, attrs):
+    """The fields every hybrid kernel shares besides its geometry: int8 weights, their scales, the float bias;
+    their int32 accumulator holds taps * 127 * 255 (|q - zp| <= 255)."""
+    check_accumulator(int(np.prod(w_q.shape)) // len(scales), 0)
+    return dict(weight_scales=np.ascontiguousarray(scales, np.float32), bias=float_array(attrs["bias"]))
 
 
 def check_accumulator(taps, bias, wide=False, folded=False):

@@ -1,24 +1,30 @@
-"""Regular 2-D convolution, NHWC input, OHWI filter, per-output-channel int8 weights (int8 and 16x8), or float."""
+"""Regular 2-D convolution, NHWC input, OHWI filter, per-output-channel int8 weights (int8 and 16x8), or float,
+or hybrid (dynamic range: int8 weights, float activations; the whole input quantized at run time as TFLite's
+per-channel hybrid conv does)."""
 import numpy as np
 
+from .. import fixedpoint as fp
 from .. import stable
 from . import _common as c
 
 # params only the faster forms read: --optimize size leaves them out (NULL), saving their flash
 SPEED_PARAMS = ("interior_bias",)
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
-# positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window
+# positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window;
+# the hybrid kernel quantizes the whole input into it
 SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
            "mcu_conv2d_mve_s8": lambda p: _window(p),
            # two positions' windows (int8, padded to a word), then their widened pairs
-           "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3)}
+           "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3),
+           "mcu_conv2d_hybrid": lambda p: p["in_h"] * p["in_w"] * p["in_c"]}
 
 
 def _window(p):
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
-           "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t")}
+           "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t"),
+           "hybrid": ("mcu_conv2d_hybrid", "mcu_conv2d_hybrid_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -55,6 +61,9 @@ def filter_params(attrs, x, out, p, taps, fold):
     transpose_conv.py's too), added to the geometry p: OHWI weights quantized per output channel, the input zero
     point folded into the bias where `fold` (int8 only), accumulators of `taps` terms bounded."""
     act_min, act_max = c.act_range(attrs, out)
+    if attrs.get("compute") == "hybrid":
+        w_q, scales = c.symmetric_weights(attrs, 0)
+        return dict(p, act_min=act_min, act_max=act_max, filter=w_q, **c.hybrid_params(w_q, scales, attrs))
     if x.dtype == "float32":
         return dict(p, act_min=act_min, act_max=act_max, filter=c.float_array(attrs["weight"]),
                     bias=c.float_array(attrs["bias"]))
@@ -121,6 +130,25 @@ def int_ref(p, x):
     # float64 products and sums are exact below 2^53: int8 (and int16) kernels of any size we accept
     acc = (cols.reshape(cols.shape[:3] + (-1,)).astype(np.float64) @ w.T).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))
+
+
+def hybrid_input(p, x):
+    """(q - zp) of each sample's whole input (NHWC int64) as the hybrid conv and depthwise kernels quantize it,
+    and the input scales (N,)."""
+    x = c.to_nhwc(x)
+    q, scale, zp = fp.asymmetric_quantize_rows(x.reshape(len(x), -1))
+    return (q - zp[:, None]).reshape(x.shape), scale
+
+
+def hybrid_ref(p, x):
+    """The twin of mcu_conv2d_hybrid: int32 sums over the taps inside the input (padding: q - zp = 0, as the
+    kernel skips those taps), rescaled in float32 (fixedpoint.hybrid_rescale)."""
+    d, scale = hybrid_input(p, x)
+    cols = c.windows(d, c.window_attrs(p), 0)
+    w = p["filter"].reshape(p["out_c"], -1).astype(np.float64)
+    acc = (cols.reshape(cols.shape[:3] + (-1,)).astype(np.float64) @ w.T).astype(np.int64)  # exact: see int_ref
+    return c.from_nhwc(fp.hybrid_rescale(acc, scale[:, None, None], p["weight_scales"], p["bias"], p["act_min"],
+                                         p["act_max"]))
 
 
 # -- import ----------------------------------------------------------------------------------------------------

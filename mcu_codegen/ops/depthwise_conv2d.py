@@ -1,6 +1,7 @@
 """Depthwise 2-D convolution (ONNX Conv with group == input channels), filter [KH, KW, OC], OC = C * multiplier."""
 import numpy as np
 
+from .. import fixedpoint as fp
 from .. import stable
 from . import _common as c
 from . import conv2d
@@ -8,7 +9,9 @@ from . import conv2d
 SPEED_PARAMS = conv2d.SPEED_PARAMS
 KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_depthwise_conv2d_s16", "mcu_conv2d_s16_params_t"),
-           "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t")}
+           "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t"),
+           "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t")}
+SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"]}  # the int8 copy of the input
 
 
 def output_shape(attrs, in_shapes):
@@ -53,6 +56,15 @@ def int_ref(p, x):
     cols = c.windows(x, c.window_attrs(p), 0).astype(np.float64)  # exact: see conv2d.int_ref
     acc = _depthwise(cols, p["filter"].astype(np.float64), p["depth_multiplier"]).astype(np.int64) + p["bias"]
     return c.from_nhwc(c.requantize(acc, p))
+
+
+def hybrid_ref(p, x):
+    """The twin of mcu_depthwise_conv2d_hybrid (see conv2d.hybrid_ref)."""
+    d, scale = conv2d.hybrid_input(p, x)
+    cols = c.windows(d, c.window_attrs(p), 0).astype(np.float64)
+    acc = _depthwise(cols, p["filter"].astype(np.float64), p["depth_multiplier"]).astype(np.int64)  # exact
+    return c.from_nhwc(fp.hybrid_rescale(acc, scale[:, None, None], p["weight_scales"], p["bias"], p["act_min"],
+                                         p["act_max"]))
 
 
 # -- import (ONNX Conv with group == channels: conv2d.onnx_conv) -------------------------------------------------

@@ -1,17 +1,21 @@
-"""Fully connected (ONNX Gemm, MatMul + Add): weights [OUT, IN], per-output-channel int8."""
+"""Fully connected (ONNX Gemm, MatMul + Add): weights [OUT, IN], per-output-channel int8; or float; or hybrid
+(dynamic range: int8 weights, float activations, each input row quantized at run time as TFLite does)."""
 import numpy as np
 import tflite
 
 from ..ir import ConversionError
+from .. import fixedpoint as fp
 from .. import stable
 from . import _common as c
 
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
 # rows to int16 pairs (16 bytes per four features; a single row needs none)
-SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) if p["rows"] > 1 else 0}
+SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) if p["rows"] > 1 else 0,
+           "mcu_fully_connected_hybrid": lambda p: p["in_features"]}  # the int8 copy of one input row
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
            "int16": ("mcu_fully_connected_s16", "mcu_fully_connected_s16_params_t"),
-           "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t")}
+           "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t"),
+           "hybrid": ("mcu_fully_connected_hybrid", "mcu_fully_connected_hybrid_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -35,6 +39,9 @@ def prepare(attrs, ins, out):
     act_min, act_max = c.act_range(attrs, out)
     p = dict(rows=x.size // in_features, in_features=in_features, out_features=attrs["weight"].shape[0],
              act_min=act_min, act_max=act_max)
+    if attrs.get("compute") == "hybrid":
+        w_q, scales = c.symmetric_weights(attrs, 0)
+        return dict(p, weights=w_q, **c.hybrid_params(w_q, scales, attrs))
     if x.dtype == "float32":
         return dict(p, weights=c.float_array(attrs["weight"]), bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"
@@ -58,6 +65,16 @@ def int_ref(p, x):
     xs = x.reshape(len(x), -1, p["in_features"]).astype(np.float64) - p.get("input_zp", 0)  # exact: see conv2d
     acc = (xs @ p["weights"].T.astype(np.float64)).astype(np.int64) + p["bias"]
     return c.requantize(acc, p)
+
+
+def hybrid_ref(p, x):
+    """The twin of mcu_fully_connected_hybrid: each row quantized (fixedpoint.asymmetric_quantize_rows), the
+    int32 sum of w * (q - zp), rescaled in float32 (fixedpoint.hybrid_rescale)."""
+    rows = x.reshape(-1, p["in_features"])
+    q, scale, zp = fp.asymmetric_quantize_rows(rows)
+    acc = ((q - zp[:, None]).astype(np.float64) @ p["weights"].T.astype(np.float64)).astype(np.int64)  # exact
+    y = fp.hybrid_rescale(acc, scale, p["weight_scales"], p["bias"], p["act_min"], p["act_max"])
+    return y.reshape(len(x), -1, p["out_features"])
 
 
 # -- import ----------------------------------------------------------------------------------------------------
@@ -89,8 +106,12 @@ def tflite_fully_connected(imp, k, op):
     if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
         imp.fail(k, "shuffled weights are not supported")
     w, scales, bias = imp.weights(k, op, 0)
+    hybrid = imp.hybrid(op)
+    if hybrid and not o.AsymmetricQuantizeInputs():
+        imp.fail(k, "a hybrid FULLY_CONNECTED with symmetric input quantization is not supported (the converter "
+                    "writes asymmetric_quantize_inputs = true)")
     imp.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales,
-             bias=bias, act=imp.activation_of(o))
+             bias=bias, act=imp.activation_of(o), **hybrid)
 
 
 ONNX = {"Gemm": onnx_gemm, "MatMul": onnx_matmul}

@@ -332,4 +332,57 @@ static inline void mcu_strided_step(mcu_strided_walk_t *w, int32_t rank, const i
     }
 }
 
+/* ---- hybrid kernels (dynamic range): float inputs quantized at run time; the twins are in fixedpoint.py ----
+ * Each float operation is its own statement: C allows a compiler to fuse a * b + c within one expression
+ * (clang does by default on cores with FMA), which would round differently from the twin and from TFLite. */
+
+/* Nearest integer, ties away from zero (C's round), for |v| < 2^31: truncation, then an exact tie test. */
+static inline int32_t mcu_round_half_away_f32(float v)
+{
+    const int32_t t = (int32_t)v;
+    const float frac = v - (float)t;  /* exact */
+    return frac >= 0.5f ? t + 1 : (frac <= -0.5f ? t - 1 : t);
+}
+
+/* TFLite's AsymmetricQuantizeFloats: x[0..n) -> int8 q with its own scale and zero point, all in float32:
+ * the range [min(0, min x), max(0, max x)], scale = range / 255, the zero point from the end that errs less
+ * (nudged into [-128, 127]), then q = round(zp + x * (1 / scale)), clamped. */
+static inline void mcu_quantize_row_s8(const float *x, int32_t n, int8_t *q, float *scale, int32_t *zero_point)
+{
+    float lo = 0.0f, hi = 0.0f;
+    for (int32_t i = 0; i < n; ++i) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    float s = 1.0f;
+    int32_t zp = 0;
+    if (lo != hi) {
+        s = (hi - lo) / 255.0f;
+        const float low = lo / s, high = hi / s;
+        const float err_min = 128.0f + (low < 0.0f ? -low : low);
+        const float err_max = 127.0f + (high < 0.0f ? -high : high);
+        const float zp_real = err_min < err_max ? -128.0f - low : 127.0f - high;
+        zp = zp_real <= -128.0f ? -128 : (zp_real >= 127.0f ? 127 : mcu_round_half_away_f32(zp_real));
+    }
+    const float inv = 1.0f / s;
+    const float offset = (float)zp;
+    for (int32_t i = 0; i < n; ++i) {
+        const float scaled = x[i] * inv;
+        const float v = offset + scaled;
+        q[i] = (int8_t)mcu_clamp(mcu_round_half_away_f32(v), -128, 127);
+    }
+    *scale = s;
+    *zero_point = zp;
+}
+
+/* bias + acc * (input_scale * weight_scale), clamped: three float32 roundings in this order. */
+static inline float mcu_hybrid_output(int32_t acc, float input_scale, float weight_scale, float bias, float act_min,
+                                      float act_max)
+{
+    const float scale = input_scale * weight_scale;
+    const float product = (float)acc * scale;
+    const float y = bias + product;
+    return y < act_min ? act_min : (y > act_max ? act_max : y);
+}
+
 #endif /* MCU_FIXEDPOINT_H */

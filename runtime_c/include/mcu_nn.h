@@ -707,4 +707,43 @@ MCU_KERNEL void mcu_transpose_conv_f32(const mcu_conv2d_f32_params_t *p, const f
 #endif
 /* -- end of issue #12 part B ---------------------------------------------------------------------------------- */
 
+/* ---- hybrid (dynamic range mode): int8 weights, float32 activations ----
+ * TFLite's hybrid kernels with asymmetric inputs: the float input (FC: each row; conv and depthwise: the whole
+ * map) is quantized to int8 at run time into `scratch` (mcu_quantize_row_s8: its own scale and zero point),
+ * the int32 sum of w * (q - zp) over the taps inside the input is rescaled in float:
+ * y = clamp(bias[c] + acc * (input_scale * weight_scales[c]), act_min, act_max). */
+
+typedef struct {
+    int32_t rows, in_features, out_features;
+    float act_min, act_max;
+    const int8_t *weights;              /* [out_features][in_features], symmetric, zero point 0 */
+    const float *weight_scales;         /* [out_features] */
+    const float *bias;                  /* [out_features] */
+} mcu_fully_connected_hybrid_params_t;
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    float act_min, act_max;
+    const int8_t *filter;               /* conv: [out_c][kernel_h][kernel_w][in_c]; depthwise: [kh][kw][out_c] */
+    const float *weight_scales;         /* [out_c] */
+    const float *bias;                  /* [out_c] */
+    int32_t depth_multiplier;
+} mcu_conv2d_hybrid_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+/* scratch: in_features bytes (one row at a time) */
+MCU_KERNEL void mcu_fully_connected_hybrid(const mcu_fully_connected_hybrid_params_t *p, const float *input,
+                                           float *output, void *scratch);
+/* scratch: in_h * in_w * in_c bytes (the whole input) */
+MCU_KERNEL void mcu_conv2d_hybrid(const mcu_conv2d_hybrid_params_t *p, const float *input, float *output,
+                                  void *scratch);
+MCU_KERNEL void mcu_depthwise_conv2d_hybrid(const mcu_conv2d_hybrid_params_t *p, const float *input, float *output,
+                                            void *scratch);
+#endif
+
 #endif /* MCU_NN_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* What the faster forms of the windowed kernels (conv, depthwise) share: the taps of an output position's
- * window that fall inside the input, and the requantization of a group of output channels. */
+/* What the faster forms of the windowed kernels (conv, depthwise) and the hybrid ones share: the taps of an
+ * output position's window that fall inside the input, and the requantization of a group of output channels. */
 #ifndef MCU_WINDOW_H
 #define MCU_WINDOW_H
 
@@ -15,16 +15,27 @@ typedef struct {
     int32_t ky_begin, ky_end, kx_begin, kx_end; /* the taps inside the input */
 } mcu_window_t;
 
-static inline mcu_window_t mcu_conv_window(const mcu_conv2d_params_t *p, int32_t oy, int32_t ox)
+/* The geometry fields every windowed params struct has, by name. */
+#define MCU_WINDOW_OF(p, oy, ox) \
+    mcu_window_of((oy) * (p)->stride_h - (p)->pad_top, (ox) * (p)->stride_w - (p)->pad_left, (p)->dilation_h, \
+                  (p)->dilation_w, (p)->in_h, (p)->in_w, (p)->kernel_h, (p)->kernel_w)
+
+static inline mcu_window_t mcu_window_of(int32_t in_y0, int32_t in_x0, int32_t dilation_h, int32_t dilation_w,
+                                         int32_t in_h, int32_t in_w, int32_t kernel_h, int32_t kernel_w)
 {
     mcu_window_t w;
-    w.in_y0 = oy * p->stride_h - p->pad_top;
-    w.in_x0 = ox * p->stride_w - p->pad_left;
-    w.ky_begin = mcu_first_tap(w.in_y0, p->dilation_h);
-    w.ky_end = mcu_end_tap(w.in_y0, p->dilation_h, p->in_h, p->kernel_h);
-    w.kx_begin = mcu_first_tap(w.in_x0, p->dilation_w);
-    w.kx_end = mcu_end_tap(w.in_x0, p->dilation_w, p->in_w, p->kernel_w);
+    w.in_y0 = in_y0;
+    w.in_x0 = in_x0;
+    w.ky_begin = mcu_first_tap(in_y0, dilation_h);
+    w.ky_end = mcu_end_tap(in_y0, dilation_h, in_h, kernel_h);
+    w.kx_begin = mcu_first_tap(in_x0, dilation_w);
+    w.kx_end = mcu_end_tap(in_x0, dilation_w, in_w, kernel_w);
     return w;
+}
+
+static inline mcu_window_t mcu_conv_window(const mcu_conv2d_params_t *p, int32_t oy, int32_t ox)
+{
+    return MCU_WINDOW_OF(p, oy, ox);
 }
 
 static inline mcu_requant_s8_t mcu_conv_out(const mcu_conv2d_params_t *p)
