@@ -15,7 +15,7 @@ class Converter:
     def __init__(self, graph):
         self.graph = graph                     # canonical float graph
         self.representative_dataset = None     # callable returning, or iterable of, {input name: array} / [arrays]
-        self.mode = "int8"                     # or "int16x8", "float32", "dynamic" (quantize.MODES)
+        self.mode = "int8"                     # or "int16x8", "float32", "dynamic", "float16" (quantize.MODES)
         self.int16_layers = []                 # mixed precision: node names computed in 16x8 inside an int8 model
         self.inference_input_type = None       # None: the mode's activation type (int8, int16, float32)
         self.inference_output_type = None

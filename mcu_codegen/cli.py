@@ -152,14 +152,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 # modes that refuse calibration data on the command line (float32 has always ignored it), and why
-NO_DATA_MODES = {"dynamic": "its activations are quantized at run time, row by row"}
+NO_DATA_MODES = {"dynamic": "its activations are quantized at run time, row by row",
+                 "float16": "only its weights are rounded, to IEEE half"}
 
 
 def _quantization_options(p):
     p.add_argument("--mode", default="int8", choices=tuple(quantize.MODES),
                    help="int8 (default, full integer), int16x8 (int16 activations, int8 weights), "
                         "float32 (no quantization), dynamic (int8 weights, float activations quantized at run time; "
-                        "no calibration data)")
+                        "no calibration data), float16 (IEEE half weights, float32 arithmetic; no calibration data)")
     p.add_argument("--int16-layers", default="", metavar="NODE[,NODE...]",
                    help="mixed precision: these nodes (names as --dump float prints them) run in 16x8")
     p.add_argument("--calibration-method", default="minmax", choices=calibration.METHODS,
@@ -334,7 +335,9 @@ def _convert(args):
     if args.measure and not args.board:
         raise ConversionError("--measure needs --board (an emulated one: instructions are counted in QEMU)")
     if args.board:
-        fit = _fit(model, boards.load(args.board), args.measure)
+        board = boards.load(args.board)
+        _warn_soft_float(model, board)
+        fit = _fit(model, board, args.measure)
     model.save(args.output, force=args.force,
                inputs=frontend.files_read(args.model) + ([args.calibration] if args.calibration else []))
     rep = model.report
@@ -365,6 +368,23 @@ def _labels(path, graph):
         return emit.check_labels(graph, text.splitlines())
     except ConversionError as e:
         raise ConversionError(f"{path}: {e}") from None
+
+
+# instructions per inference on the Cortex-M0+ (mps2-an385-m0plus, libgcc's software float) over the int8 model's,
+# measured on ad (bench/modes.py): float arithmetic without an FPU costs this much
+SOFT_FLOAT_COST = {"float32": 29, "float16": 32, "hybrid": 2.4}
+
+
+def _warn_soft_float(model, board):
+    """A model with float kernels (float32, float16, dynamic range, float fallback) on a core without an FPU."""
+    from . import ops, reference
+    moves = ("reshape", "transpose", "pad", "concat")  # copies, no float arithmetic
+    kinds = {reference.kernel_kind(model.graph, n, ops.get(n.op)) for n in model.graph.nodes if n.op not in moves}
+    costly = sorted(k for k in kinds if k in SOFT_FLOAT_COST)
+    if board.fpu == "none" and costly:
+        cost = ", ".join(f"{k} kernels {SOFT_FLOAT_COST[k]}x" for k in costly)
+        warnings.warn(f"{board.name} ({board.core}) has no FPU: this model's float arithmetic runs in software "
+                      f"(libgcc); measured on ad on a Cortex-M0+, against the int8 model's instructions: {cost}")
 
 
 def _fit(model, board, measure=False):

@@ -6,7 +6,9 @@ Modes (TFLite's post-training schemes):
 - float32: no quantization, float kernels (the decision tree's first step, or a board with an FPU);
 - dynamic (TFLite's dynamic range quantization): float32 activations, per-channel symmetric int8 weights for
   conv / depthwise / fully connected, whose hybrid kernels quantize each input (FC: each row) to int8 at run
-  time, accumulate in int32 and rescale in float; no calibration data.
+  time, accumulate in int32 and rescale in float; no calibration data;
+- float16 (TFLite's float16 quantization): conv / depthwise / fully connected weights stored as IEEE half,
+  widened to float32 in the kernel; float32 arithmetic and activations (biases stay float32).
 Mixed precision: the layers named in int16_layers run in 16x8 inside an int8 model; requantize nodes convert
 between the two where a tensor crosses from one precision to the other.
 Float fallback (TFLite's "full integer with float fallback"): with float_fallback, a node whose op has a float32
@@ -24,9 +26,11 @@ from .ir import ConversionError, Node
 from .ops._common import QRANGE, quantize_weights_and_bias, windows
 
 IO_TYPES = ("int8", "uint8", "int16", "float32")
-MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32", "dynamic": "float32"}  # mode -> activation type
-FLOAT_MODES = ("float32", "dynamic")  # float activations: no calibration
-HYBRID = {"dynamic": "hybrid"}  # mode -> the kernel (ops' KERNELS key) of its weight ops
+MODES = {"int8": "int8", "int16x8": "int16", "float32": "float32", "dynamic": "float32",
+         "float16": "float32"}  # mode -> activation type
+FLOAT_MODES = ("float32", "dynamic", "float16")  # float activations: no calibration
+COMPUTE = {"dynamic": "hybrid", "float16": "float16"}  # mode -> the kernel (ops' KERNELS key) of its weight ops
+HALF_MAX = 65504.0
 WEIGHT_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 CLIP_CANDIDATES = np.linspace(1.0, 0.5, 51)  # per-channel weight clipping: fractions of max |w| tried
 
@@ -79,9 +83,11 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         for t in g.tensors.values():
             t.scale, t.zero_point = np.float32(1.0), 0
         for node in g.nodes:
-            if node.op in WEIGHT_OPS and mode in HYBRID:
-                node.attrs["compute"] = HYBRID[mode]
-                if weight_clipping:  # the MSE search needs no data: it only looks at the weights
+            if node.op in WEIGHT_OPS and mode in COMPUTE:
+                node.attrs["compute"] = COMPUTE[mode]
+                if mode == "float16":
+                    node.attrs["weight"] = _half_rounded(g, node)
+                elif weight_clipping:  # the MSE search needs no data: it only looks at the weights
                     axis = 2 if node.op == "depthwise_conv2d" else 0
                     node.attrs["weight_clip"] = mse_weight_clip(node.attrs["weight"], axis)
     for node in g.nodes:
@@ -92,6 +98,16 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
             raise ConversionError(f"{g.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
     _add_io_edges(g, input_type, output_type, stats)
     return g
+
+
+def _half_rounded(g, node):
+    """The float16 mode's weights: rounded to the nearest IEEE half (as TFLite's float16 quantization), kept as
+    float32 values (the float reference then computes what the _f16 kernels do)."""
+    w = np.asarray(node.attrs["weight"], np.float32)
+    if w.size and np.abs(w).max() > HALF_MAX:
+        raise ConversionError(f"{g.source}: node '{shown(node.name)}' ({node.op}): a weight of magnitude "
+                              f"{float(np.abs(w).max()):.6g} exceeds float16's largest value {HALF_MAX:g}")
+    return w.astype(np.float16).astype(np.float32)
 
 
 def _check_fixed_types(g, mode, int16_layers, input_type, output_type):

@@ -13,8 +13,8 @@ def execute(graph, feeds, integer, keep=False):
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
         if integer and not float_kernel(graph, node, mod):
-            y = ops.twin(mod, _kind(graph, node, mod))(node.params, *args)
-        else:  # calibration, the float oracle, and float32-mode kernels (their twin is the float reference)
+            y = ops.twin(mod, kernel_kind(graph, node, mod))(node.params, *args)
+        else:  # calibration, the float oracle, and float kernels (their twin is the float reference)
             y = mod.float_ref(node.attrs, *args)
         out = graph.tensors[node.outputs[0]]
         # integer twins compute in int64 and clamp to the type's range; the tensor's type holds the result
@@ -26,14 +26,16 @@ def execute(graph, feeds, integer, keep=False):
     return values if keep else {o: values[o] for o in graph.outputs}
 
 
-def _kind(graph, node, mod):
+def kernel_kind(graph, node, mod):
+    """The KERNELS key the node runs: its activation type, or attrs["compute"] (hybrid, float16)."""
     in_dtype = graph.tensors[node.inputs[0]].dtype if node.inputs else None  # a constant has no input
     return ops.kernel_type(mod, in_dtype, graph.tensors[node.outputs[0]].dtype, node.attrs)
 
 
 def float_kernel(graph, node, mod):
-    """Whether the node runs a float32 kernel, whose NumPy twin is the float reference."""
-    return _kind(graph, node, mod) == "float32"
+    """Whether the node runs a float kernel (float32, or float16 weights widened to float32), whose NumPy twin is
+    the float reference (on the half-rounded weights, for float16)."""
+    return kernel_kind(graph, node, mod) in ("float32", "float16")
 
 
 def _last_reader(graph, tensor):

@@ -36,6 +36,8 @@ void t_mbqm64(const int64_t *x, const int32_t *m, const int32_t *s, int64_t *out
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier_s64(x[i], m[i], s[i]); } }
 void t_lut16(const int32_t *v, const int16_t *lut, int32_t *out, int32_t n)
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_lut_lookup_s16(v[i], lut); } }
+#include "mcu_float.h"
+void t_half(const uint16_t *h, float *out, int32_t n) { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_half_to_float(h[i]); } }
 """
 SHIM_CDEF = """
 void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
@@ -48,6 +50,7 @@ void t_recip(const int32_t *a, int32_t *out, int32_t n);
 void t_clz(const int32_t *a, int32_t *out, int32_t n);
 void t_mbqm64(const int64_t *x, const int32_t *m, const int32_t *s, int64_t *out, int32_t n);
 void t_lut16(const int32_t *v, const int16_t *lut, int32_t *out, int32_t n);
+void t_half(const uint16_t *h, float *out, int32_t n);
 """
 
 
@@ -87,8 +90,11 @@ def c_kernel(mod, in_dtype, out_dtype):
 def params_struct(ffi, params_type, params):
     """The op's C params struct from prepare()'s dict; returns (struct pointer, buffers to keep alive)."""
     keep, fields = [], {}
+    pointers = {name for name, f in ffi.typeof(params_type).fields if f.type.kind == "pointer"}
     for k, v in params.items():
-        if isinstance(v, np.ndarray):
+        if k in pointers and not isinstance(v, np.ndarray):  # 0: the float kernels' unused weight format
+            fields[k] = ffi.NULL
+        elif isinstance(v, np.ndarray):
             keep.append(ffi.new(f"{C_TYPES[v.dtype]}[]", v.ravel().tolist()))
             fields[k] = keep[-1]
         elif isinstance(v, (list, tuple)):

@@ -145,6 +145,24 @@ def test_symmetric_hybrid_files_are_refused(tmp_path):
         mcu_codegen.Converter.from_tflite(tmp_path / "s.tflite")
 
 
+def weights_model():
+    """x (1, 3, 8, 6) -> Conv 3x3 + Relu -> depthwise 3x3 stride 2 -> Flatten -> Gemm: every op with a hybrid and a
+    float16 kernel, for the cross-core tests (test_targets.py)."""
+    from helpers import onnx_model
+    from onnx import helper
+    rng = np.random.default_rng(2)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("Conv", ["r", "wd", "bd"], ["d"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=4,
+                              strides=[2, 2]),
+             helper.make_node("Flatten", ["d"], ["f"]),
+             helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1)]
+    inits = {"w": rng.normal(0, 0.3, (4, 3, 3, 3)), "b": rng.normal(0, 0.1, 4), "wd": rng.normal(0, 0.3, (4, 1, 3, 3)),
+             "bd": rng.normal(0, 0.1, 4), "wf": rng.normal(0, 0.3, (5, 48)), "bf": rng.normal(0, 0.1, 5)}
+    return onnx_model(nodes, [("x", [1, 3, 8, 6])], [("y", [1, 5])],
+                      {k: v.astype(np.float32) for k, v in inits.items()}, 13)
+
+
 # -- the mode on the shared float models (ONNX): no calibration data ---------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["kws", "ad", "ic"])
@@ -196,3 +214,15 @@ def test_dynamic_mode_refuses_what_cannot_apply(tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert main(["convert", model, "--mode", "dynamic", "--weight-clipping", "-o", str(tmp_path / "o")]) == 0
     assert "float32 (1, 640)" in capsys.readouterr().out
+
+
+def test_float_modes_on_a_core_without_fpu_warn_about_soft_float(tmp_path, capsys):
+    from mlperf import onnx_path
+
+    from mcu_codegen.cli import main
+    model = str(onnx_path("ad"))
+    assert main(["convert", model, "--mode", "dynamic", "--board", "mps2-an385-m0plus", "-o", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no FPU" in err[0] and "hybrid kernels 2.4x" in err[0], err
+    assert main(["convert", model, "--mode", "dynamic", "--board", "mps2-an386", "-o", str(tmp_path / "b")]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -120,15 +120,16 @@ def test_bias_correction_and_weight_clipping_keep_c_exact_and_bias_correction_he
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+@pytest.mark.parametrize("mode", ["int16x8", "float32", "dynamic", "float16"])
 def test_modes_are_clean_under_clang_and_sanitizers(tmp_path, mode):
     _, model = converted("kws", mode)
     x = float_inputs(model, "kws", 10)
-    if mode != "float32":
+    floats = mode in ("float32", "dynamic", "float16")
+    if not floats:
         x = quantized_inputs(model, x)
     want = model.reference({"input_1": x})["dense"]
     got = np.frombuffer(sanitized_run(model, tmp_path, x), want.dtype).reshape(want.shape)
-    if mode == "float32":
+    if floats:  # float kernels: float32 rounding (as test_float32_mode_c_within_float_rounding_of_onnxruntime)
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
     else:
         np.testing.assert_array_equal(got, want)

@@ -9,8 +9,8 @@ from mcu_codegen import ops
 
 def _prepared(op, kind):
     """prepare() of op for its kernel `kind`: on tensors of that activation type (int8, int16 with zero point 0,
-    or float32), or for "hybrid" (dynamic range) on float32 tensors with attrs["compute"] = "hybrid"."""
-    dtype = "float32" if kind == "hybrid" else kind
+    or float32), or for "hybrid" (dynamic range) and "float16" on float32 tensors with attrs["compute"] = kind."""
+    dtype = "float32" if kind in ("hybrid", "float16") else kind
     zp = 3 if dtype == "int8" else 0
 
     def qtensor(shape, scale, zero_point):  # noqa: F811 (this kernel's activation type)
@@ -59,7 +59,7 @@ def _prepared(op, kind):
                                 pads=(1, 1, 0, 0), out_hw=(11, 11)), [x], qtensor((1, 11, 11, 4), 0.05, zp)),
     }
     attrs, ins, out = cases[op]
-    return ops.get(op).prepare(dict(attrs, compute="hybrid") if kind == "hybrid" else attrs, ins, out)
+    return ops.get(op).prepare(dict(attrs, compute=kind) if kind in ("hybrid", "float16") else attrs, ins, out)
 
 
 @pytest.mark.parametrize("op,dtype", [(op, dtype) for op, mod in ops.REGISTRY.items()

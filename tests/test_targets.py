@@ -78,18 +78,31 @@ def assert_mode_equals_host_build(board, mode):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
-def test_dynamic_range_on_emulated_cores_equals_host_build_bit_for_bit(board):
-    """ad in the dynamic range mode: hybrid fully connected layers only (no libm), so every core, with an FPU or
-    with libgcc's software float on the M0+, computes the same IEEE float32 operations as the host: equal bit
-    for bit."""
-    model, project = model_for("ad", "onnx", io="float32", mode="dynamic")
-    assert {n.attrs.get("compute") for n in model.graph.nodes if n.op == "fully_connected"} == {"hybrid"}
-    x = dataset("ad", "evaluation", 5).reshape((5,) + tuple(model.report["inputs"][0]["shape"]))
-    feeds = {"input_1": x.astype(np.float32)}
+@pytest.mark.parametrize("mode", ["dynamic", "float16"])
+def test_dynamic_and_float16_on_emulated_cores_equal_host_build_bit_for_bit(board, mode, tmp_path):
+    """conv, depthwise and fully connected (test_dynamic.weights_model) in the dynamic range and float16 modes:
+    no libm, so every core, with an FPU or with libgcc's software float on the M0+, computes the same IEEE
+    float32 operations as the host, in the same order: equal bit for bit. float16 on the FPU cores runs the
+    VCVTB forms, on the M0+ and the host the integer widening: both exact."""
+    import onnx
+    from test_dynamic import weights_model
+    onnx.save(weights_model(), tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.mode = mode
+    model = conv.convert()
+    assert {n.attrs.get("compute") for n in model.graph.nodes if n.op != "reshape" and n.op != "transpose"} == \
+        {"hybrid" if mode == "dynamic" else "float16"}
+    project = model.save(tmp_path / "project")
+    x = np.random.default_rng(4).normal(0, 1, (6, 1, 3, 8, 6)).astype(np.float32)
+    x[0] = 0
+    feeds = {"x": x}
     got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
     host = model.build().run(feeds)
-    for name in host:
-        np.testing.assert_array_equal(got[name], host[name])
+    np.testing.assert_array_equal(got["y"], host["y"])
+    if mode == "float16":  # the FPU cores really ran the VCVTB forms (the kernels are static: inlined, no symbol)
+        elf = target.link_harness(project, model.report, boards.load(board), tmp_path)
+        code = subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True, text=True, check=True)
+        assert ("vcvtb.f32.f16" in code.stdout) == (board != "mps2-an385-m0plus")
 
 
 @pytest.mark.slow

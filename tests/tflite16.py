@@ -46,6 +46,15 @@ def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_i
     of tensor indices instead), writes tensors[-n_outputs:] (the graph outputs); the graph inputs are the first
     n_inputs tensors, or those listed in graph_inputs; the others constants with data. options(builder) -> offset
     of its options table."""
+    outputs = list(range(len(tensors) - n_outputs, len(tensors)))
+    ins = list(range(len(tensors) - n_outputs)) if op_inputs is None else list(op_inputs)
+    return ops_model([(op, options_type, options, ins, outputs)], tensors, graph_inputs or range(n_inputs), outputs)
+
+
+def ops_model(operators, tensors, inputs, outputs):
+    """A one-subgraph model: operators [(builtin code, options type, options(builder) or None, input tensor
+    indices, output tensor indices)] in execution order over `tensors` (constants carry data); the subgraph's
+    inputs and outputs are tensor indices."""
     b = flatbuffers.Builder(1024)
     datas = [b.CreateByteVector(np.ascontiguousarray(t["data"]).tobytes()) if "data" in t else None for t in tensors]
     buffers = []
@@ -55,35 +64,38 @@ def one_op_model(op, options_type, options, tensors, n_inputs, n_outputs=1, op_i
             tflite.BufferAddData(b, data)
         buffers.append(tflite.BufferEnd(b))
     offsets = [_tensor(b, i, t, i + 1 if "data" in t else 0) for i, t in enumerate(tensors)]
-    opts = options(b)
-    outputs = range(len(tensors) - n_outputs, len(tensors))
-    op_inputs = _vector(b, tflite.OperatorStartInputsVector,
-                        range(len(tensors) - n_outputs) if op_inputs is None else op_inputs, b.PrependInt32)
-    op_outputs = _vector(b, tflite.OperatorStartOutputsVector, outputs, b.PrependInt32)
-    tflite.OperatorStart(b)
-    tflite.OperatorAddOpcodeIndex(b, 0)
-    tflite.OperatorAddInputs(b, op_inputs)
-    tflite.OperatorAddOutputs(b, op_outputs)
-    tflite.OperatorAddBuiltinOptionsType(b, options_type)
-    if opts is not None:
-        tflite.OperatorAddBuiltinOptions(b, opts)
-    operator = tflite.OperatorEnd(b)
+    codes = sorted({op[0] for op in operators})
+    built = []
+    for code, options_type, options, ins, outs in operators:
+        opts = options(b) if options else None
+        op_inputs = _vector(b, tflite.OperatorStartInputsVector, ins, b.PrependInt32)
+        op_outputs = _vector(b, tflite.OperatorStartOutputsVector, outs, b.PrependInt32)
+        tflite.OperatorStart(b)
+        tflite.OperatorAddOpcodeIndex(b, codes.index(code))
+        tflite.OperatorAddInputs(b, op_inputs)
+        tflite.OperatorAddOutputs(b, op_outputs)
+        tflite.OperatorAddBuiltinOptionsType(b, options_type)
+        if opts is not None:
+            tflite.OperatorAddBuiltinOptions(b, opts)
+        built.append(tflite.OperatorEnd(b))
     tensors_vec = _vector(b, tflite.SubGraphStartTensorsVector, offsets, b.PrependUOffsetTRelative)
-    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, graph_inputs or range(n_inputs), b.PrependInt32)
+    inputs_vec = _vector(b, tflite.SubGraphStartInputsVector, inputs, b.PrependInt32)
     outputs_vec = _vector(b, tflite.SubGraphStartOutputsVector, outputs, b.PrependInt32)
-    ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, [operator], b.PrependUOffsetTRelative)
+    ops_vec = _vector(b, tflite.SubGraphStartOperatorsVector, built, b.PrependUOffsetTRelative)
     tflite.SubGraphStart(b)
     tflite.SubGraphAddTensors(b, tensors_vec)
     tflite.SubGraphAddInputs(b, inputs_vec)
     tflite.SubGraphAddOutputs(b, outputs_vec)
     tflite.SubGraphAddOperators(b, ops_vec)
     subgraph = tflite.SubGraphEnd(b)
-    tflite.OperatorCodeStart(b)
-    tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(op, 127))
-    tflite.OperatorCodeAddBuiltinCode(b, op)
-    tflite.OperatorCodeAddVersion(b, 1)
-    code = tflite.OperatorCodeEnd(b)
-    codes_vec = _vector(b, tflite.ModelStartOperatorCodesVector, [code], b.PrependUOffsetTRelative)
+    code_offsets = []
+    for code in codes:
+        tflite.OperatorCodeStart(b)
+        tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
+        tflite.OperatorCodeAddBuiltinCode(b, code)
+        tflite.OperatorCodeAddVersion(b, 1)
+        code_offsets.append(tflite.OperatorCodeEnd(b))
+    codes_vec = _vector(b, tflite.ModelStartOperatorCodesVector, code_offsets, b.PrependUOffsetTRelative)
     subgraphs_vec = _vector(b, tflite.ModelStartSubgraphsVector, [subgraph], b.PrependUOffsetTRelative)
     buffers_vec = _vector(b, tflite.ModelStartBuffersVector, buffers, b.PrependUOffsetTRelative)
     tflite.ModelStart(b)

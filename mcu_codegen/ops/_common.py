@@ -33,6 +33,12 @@ def tflite_unary(op):
     return handler
 
 
+def f16_forms(portable):
+    """The float16 kernels' forms: the FPU's half conversion where the core has it (MCU_HAS_FP16_CVT), else the
+    portable integer widening; the same results (both exact)."""
+    return [("MCU_HAS_FP16_CVT", f"{portable}_vcvt"), (None, portable)]
+
+
 def to_nhwc(x):
     """(N, 1, H, W, C) batch of single-image tensors -> (N, H, W, C)."""
     return x.reshape((-1,) + x.shape[-3:])
@@ -176,6 +182,16 @@ def symmetric_weights(attrs, axis):
         return attrs["weight"].astype(np.int8), np.asarray(attrs["weight_scales"], np.float32)
     q, scales = _symmetric_int8(np.asarray(attrs["weight"], np.float64), axis, _max_abs(attrs, axis) / 127.0)
     return q.astype(np.int8), scales
+
+
+def float_weights(attrs, key):
+    """The float kernels' weight fields: {key: float32 array, key_f16: 0} for the float32 mode, or for the
+    float16 mode (attrs["compute"] == "float16", weights already rounded to half by quantize) {key: 0,
+    key_f16: the IEEE half bit patterns}; the _f16 kernels widen them exactly."""
+    if attrs.get("compute") == "float16":
+        half = np.asarray(attrs["weight"], np.float32).astype(np.float16)
+        return {key: 0, f"{key}_f16": np.ascontiguousarray(half).view(np.uint16)}
+    return {key: float_array(attrs["weight"]), f"{key}_f16": 0}
 
 
 def hybrid_params(w_q, scales, attrs):

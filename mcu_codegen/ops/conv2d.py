@@ -24,7 +24,8 @@ def _window(p):
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t"),
-           "hybrid": ("mcu_conv2d_hybrid", "mcu_conv2d_hybrid_params_t")}
+           "hybrid": ("mcu_conv2d_hybrid", "mcu_conv2d_hybrid_params_t"),
+           "float16": ("mcu_conv2d_f16", "mcu_conv2d_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -65,7 +66,7 @@ def filter_params(attrs, x, out, p, taps, fold):
         w_q, scales = c.symmetric_weights(attrs, 0)
         return dict(p, act_min=act_min, act_max=act_max, filter=w_q, **c.hybrid_params(w_q, scales, attrs))
     if x.dtype == "float32":
-        return dict(p, act_min=act_min, act_max=act_max, filter=c.float_array(attrs["weight"]),
+        return dict(p, act_min=act_min, act_max=act_max, **c.float_weights(attrs, "filter"),
                     bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"  # 16x8: zero points 0, int64 bias
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
@@ -90,7 +91,9 @@ def variants(p, dtype):
     """Faster int8 forms, same params and integers (int_ref is their twin too): the matrix product
     (mcu_gemm_s8.h) where _matrix_product holds; any other geometry with dilation_w 1 takes four output channels
     per pass over each kernel row's run of memory."""
-    if dtype != "int8":  # 16x8 and float32: one kernel each
+    if dtype == "float16":
+        return c.f16_forms(KERNELS[dtype][0])
+    if dtype != "int8":  # 16x8, float32 and hybrid: one kernel each
         return None
     if _matrix_product(p, dtype):
         return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
@@ -179,8 +182,7 @@ def onnx_conv(imp, node, a):
 
 def tflite_conv(imp, k, op):
     o = imp.options(op, "Conv2DOptions")
-    w, scales, bias = imp.weights(k, op, 0)
-    imp.conv(k, op, "conv2d", o, w, scales, bias)
+    imp.conv(k, op, "conv2d", o, imp.weight_attrs(k, op, 0))
 
 
 ONNX = {"Conv": onnx_conv}

@@ -10,7 +10,8 @@ SPEED_PARAMS = conv2d.SPEED_PARAMS
 KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_depthwise_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t"),
-           "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t")}
+           "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t"),
+           "float16": ("mcu_depthwise_conv2d_f16", "mcu_conv2d_f32_params_t")}
 SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"]}  # the int8 copy of the input
 
 
@@ -35,6 +36,8 @@ def float_ref(attrs, x):
 
 def variants(p, dtype):
     """Depth multiplier 1 in int8: four channels per pass (same params and integers: int_ref is their twin)."""
+    if dtype == "float16":
+        return c.f16_forms(KERNELS[dtype][0])
     if dtype == "int8" and p["depth_multiplier"] == 1:
         return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8")
     return None
@@ -42,7 +45,9 @@ def variants(p, dtype):
 
 def prepare(attrs, ins, out):
     p = conv2d.prepare(dict(attrs, weight=np.ascontiguousarray(attrs["weight"].transpose(2, 0, 1))), ins, out)
-    p["filter"] = np.ascontiguousarray(p["filter"].transpose(1, 2, 0))
+    for key in ("filter", "filter_f16"):  # the one that holds the weights (the other is 0)
+        if isinstance(p.get(key), np.ndarray):
+            p[key] = np.ascontiguousarray(p[key].transpose(1, 2, 0))
     p["depth_multiplier"] = attrs["depth_multiplier"]
     return p
 
@@ -70,9 +75,10 @@ def hybrid_ref(p, x):
 # -- import (ONNX Conv with group == channels: conv2d.onnx_conv) -------------------------------------------------
 def tflite_depthwise(imp, k, op):
     o = imp.options(op, "DepthwiseConv2DOptions")
-    w, scales, bias = imp.weights(k, op, 3)
+    weights = imp.weight_attrs(k, op, 3)
+    w = weights["weight"]
     in_c = imp.shape(op.Inputs(0))[3]
-    imp.conv(k, op, "depthwise_conv2d", o, w[0], scales, bias, depth_multiplier=int(w.shape[3] // in_c))
+    imp.conv(k, op, "depthwise_conv2d", o, dict(weights, weight=w[0]), depth_multiplier=int(w.shape[3] // in_c))
 
 
 TFLITE = {"DEPTHWISE_CONV_2D": tflite_depthwise}

@@ -28,8 +28,11 @@ def int_ref(p, x):
 
 # -- import ----------------------------------------------------------------------------------------------------
 def tflite_dequantize(imp, k, op):
+    if imp.types(op) == ("float16", "float32"):  # a float16 file's constant: folded, no node
+        imp.fold_half(k, op)
+        return
     if imp.types(op) not in (("int8", "float32"), ("int16", "float32")):
-        imp.fail(k, "only int8/int16 -> float32 DEQUANTIZE (at a model output) is supported")
+        imp.fail(k, "only int8/int16 -> float32 DEQUANTIZE (at a model output) and float16 constants are supported")
     imp.emit(k, "dequantize", [op.Inputs(0)], [op.Outputs(0)])
 
 

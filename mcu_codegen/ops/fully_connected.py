@@ -15,7 +15,8 @@ SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) i
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
            "int16": ("mcu_fully_connected_s16", "mcu_fully_connected_s16_params_t"),
            "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t"),
-           "hybrid": ("mcu_fully_connected_hybrid", "mcu_fully_connected_hybrid_params_t")}
+           "hybrid": ("mcu_fully_connected_hybrid", "mcu_fully_connected_hybrid_params_t"),
+           "float16": ("mcu_fully_connected_f16", "mcu_fully_connected_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -43,7 +44,7 @@ def prepare(attrs, ins, out):
         w_q, scales = c.symmetric_weights(attrs, 0)
         return dict(p, weights=w_q, **c.hybrid_params(w_q, scales, attrs))
     if x.dtype == "float32":
-        return dict(p, weights=c.float_array(attrs["weight"]), bias=c.float_array(attrs["bias"]))
+        return dict(p, **c.float_weights(attrs, "weights"), bias=c.float_array(attrs["bias"]))
     wide = x.dtype == "int16"
     w_q, bias, w_scales = c.quantize_weights_and_bias(attrs, 0, x.scale, wide)
     if not wide:  # every input feature is read: the zero point folds into the bias, exactly
@@ -56,6 +57,8 @@ def prepare(attrs, ins, out):
 
 def variants(p, dtype):
     """int8 with the zero point folded (always, see prepare): mcu_gemm_s8.h's faster forms."""
+    if dtype == "float16":
+        return c.f16_forms(KERNELS[dtype][0])
     if dtype == "int8" and p["input_zp"] == 0:
         return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8")
     return None
@@ -105,13 +108,11 @@ def tflite_fully_connected(imp, k, op):
     o = imp.options(op, "FullyConnectedOptions")
     if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
         imp.fail(k, "shuffled weights are not supported")
-    w, scales, bias = imp.weights(k, op, 0)
-    hybrid = imp.hybrid(op)
-    if hybrid and not o.AsymmetricQuantizeInputs():
+    weights = imp.weight_attrs(k, op, 0)
+    if weights.get("compute") == "hybrid" and not o.AsymmetricQuantizeInputs():
         imp.fail(k, "a hybrid FULLY_CONNECTED with symmetric input quantization is not supported (the converter "
                     "writes asymmetric_quantize_inputs = true)")
-    imp.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], weight=w, weight_scales=scales,
-             bias=bias, act=imp.activation_of(o), **hybrid)
+    imp.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], **weights, act=imp.activation_of(o))
 
 
 ONNX = {"Gemm": onnx_gemm, "MatMul": onnx_matmul}

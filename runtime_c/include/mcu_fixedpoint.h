@@ -356,7 +356,7 @@ static inline void mcu_quantize_row_s8(const float *x, int32_t n, int8_t *q, flo
     }
     float s = 1.0f;
     int32_t zp = 0;
-    if (lo != hi) {
+    if (lo < hi) { /* lo <= 0 <= hi: not an all-zero row */
         s = (hi - lo) / 255.0f;
         const float low = lo / s, high = hi / s;
         const float err_min = 128.0f + (low < 0.0f ? -low : low);

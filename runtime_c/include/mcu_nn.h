@@ -36,6 +36,13 @@
 #else
 #define MCU_HAS_DSP 0
 #endif
+/* VCVTB half -> single, one instruction (every M-profile FPU: FPv4-SP on the M4F, FPv5 on the M7 and M33, the
+ * M55's); GCC and clang inline assembly. */
+#if defined(__GNUC__) && defined(__ARM_FP) && defined(__ARM_ARCH_ISA_THUMB) && !defined(__ARM_ARCH_ISA_ARM)
+#define MCU_HAS_FP16_CVT ((__ARM_FP & 4) != 0) /* Thumb only: M-profile; a single-precision FPU */
+#else
+#define MCU_HAS_FP16_CVT 0
+#endif
 
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -483,26 +490,44 @@ typedef struct {
     int32_t dilation_h, dilation_w;
     int32_t pad_top, pad_left;
     float act_min, act_max;
-    const float *filter;                /* as mcu_conv2d_params_t */
+    const float *filter;                /* as mcu_conv2d_params_t (the _f32 kernels; 0 for the _f16 ones) */
+    const uint16_t *filter_f16;         /* the same as IEEE half bit patterns (the _f16 kernels; 0 for _f32) */
     const float *bias;                  /* [out_c] */
     int32_t depth_multiplier;
 } mcu_conv2d_f32_params_t;
 
+/* _f16 (the float16 mode): float32 activations and arithmetic, the weights stored as IEEE half and widened
+ * to float32 (exactly) as they are read; the same loops as _f32 (mcu_float.h), so the same results for the
+ * same (half-representable) weights. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
 MCU_KERNEL void mcu_depthwise_conv2d_f32(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_conv2d_f16(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_depthwise_conv2d_f16(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+#endif
+/* The same with the FPU's half conversion (MCU_HAS_FP16_CVT): equal results, the widening exact either way. */
+#if !defined(MCU_KERNELS_STATIC) && MCU_HAS_FP16_CVT
+MCU_KERNEL void mcu_conv2d_f16_vcvt(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_depthwise_conv2d_f16_vcvt(const mcu_conv2d_f32_params_t *p, const float *input, float *output);
 #endif
 
 typedef struct {
     int32_t rows, in_features, out_features;
     float act_min, act_max;
-    const float *weights;               /* [out_features][in_features] */
+    const float *weights;               /* [out_features][in_features] (_f32; 0 for _f16) */
+    const uint16_t *weights_f16;        /* the same as IEEE half bit patterns (_f16; 0 for _f32) */
     const float *bias;                  /* [out_features] */
 } mcu_fully_connected_f32_params_t;
 
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_fully_connected_f32(const mcu_fully_connected_f32_params_t *p, const float *input,
                                         float *output);
+MCU_KERNEL void mcu_fully_connected_f16(const mcu_fully_connected_f32_params_t *p, const float *input,
+                                        float *output);
+#endif
+#if !defined(MCU_KERNELS_STATIC) && MCU_HAS_FP16_CVT
+MCU_KERNEL void mcu_fully_connected_f16_vcvt(const mcu_fully_connected_f32_params_t *p, const float *input,
+                                             float *output);
 #endif
 
 typedef struct {
