@@ -57,7 +57,7 @@ WEIGHTED = ("conv2d", "depthwise_conv2d", "fully_connected")
 def advice(rows, worst=3, mode="int8", applied=()):
     """The layers whose SQNR drops the most from the layer before them, and what to try for each in this mode.
     applied: the options already in use ("weight_clipping", "bias_correction"), not suggested again."""
-    if mode == "float32":
+    if mode in ("float32", "float16"):  # float arithmetic: nothing to tune
         return []
     drops = [(min(prev["sqnr_db"], 99.0) - min(row["sqnr_db"], 99.0), row) for prev, row in zip(rows, rows[1:])]
     out = []
@@ -71,6 +71,9 @@ def advice(rows, worst=3, mode="int8", applied=()):
 def _hint(row, mode, applied=()):
     weights = row["op"] in WEIGHTED
     untried = " ".join(f"--{o.replace('_', '-')}" for o in ("bias_correction", "weight_clipping") if o not in applied)
+    if mode == "dynamic":  # no calibration: the weights' grid and each row's run-time grid are all there is
+        clip = "--weight-clipping, or " if weights and "weight_clipping" not in applied else ""
+        return f"the 8-bit weights and the run-time 8-bit input grid of dynamic range: try {clip}--mode float16"
     if mode == "int16x8" or row.get("dtype") == "int16":  # a 16x8 layer: its steps are int16, no calibration choice
         if weights and untried:
             return f"its int8 weights (16x8 keeps them): try {untried}"

@@ -226,3 +226,16 @@ def test_float_modes_on_a_core_without_fpu_warn_about_soft_float(tmp_path, capsy
     assert len(err) == 1 and "has no FPU" in err[0] and "hybrid kernels 2.4x" in err[0], err
     assert main(["convert", model, "--mode", "dynamic", "--board", "mps2-an386", "-o", str(tmp_path / "b")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_debug_and_evaluate_take_the_float_modes_without_calibration(tmp_path, capsys):
+    from mlperf import dataset, onnx_path
+
+    from mcu_codegen.cli import main
+    np.savez(tmp_path / "e.npz", input_1=dataset("ad", "evaluation", 8))
+    model = str(onnx_path("ad"))
+    assert main(["debug", model, "--mode", "dynamic", "--eval", str(tmp_path / "e.npz")]) == 0
+    assert "run-time 8-bit input grid of dynamic range: try --weight-clipping, or --mode float16" in capsys.readouterr().out
+    assert main(["evaluate", model, "--mode", "float16", "--eval", str(tmp_path / "e.npz")]) == 0
+    sqnr = float(next(line for line in capsys.readouterr().out.splitlines() if line.startswith("sqnr_db")).split()[1])
+    assert sqnr > 50  # float16 weights, float32 arithmetic
