@@ -21,8 +21,8 @@ MCU_KERNEL void mcu_depthwise_conv2d_hybrid(const mcu_conv2d_hybrid_params_t *p,
                     const int32_t in_y = win.in_y0 + ky * p->dilation_h;
                     for (int32_t kx = win.kx_begin; kx < win.kx_end; ++kx) {
                         const int32_t in_x = win.in_x0 + kx * p->dilation_w;
-                        const int32_t q = (int32_t)q[(in_y * in_w + in_x) * in_c + ic] - zp;
-                        acc += (int32_t)p->filter[(ky * kernel_w + kx) * out_c + oc] * q;
+                        const int32_t x = (int32_t)q[(in_y * in_w + in_x) * in_c + ic] - zp;
+                        acc += (int32_t)p->filter[(ky * kernel_w + kx) * out_c + oc] * x;
                     }
                 }
                 output[(oy * p->out_w + ox) * out_c + oc] = mcu_hybrid_output(acc, input_scale, p->weight_scales[oc],
