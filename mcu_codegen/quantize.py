@@ -165,9 +165,10 @@ def _float_nodes(g, base, int16_nodes, float_fallback):
         if not getattr(mod, "SAME_QUANT_AS_INPUT", False) and want not in kernels and "float32" in kernels:
             found.append(n)
     if found and not float_fallback:
-        listed = ", ".join(f"'{shown(n.name)}' ({n.op})" for n in found)
-        raise ConversionError(f"{g.source}: {len(found)} node(s) have no {base} kernel, only a float32 one: {listed}"
-                              " (--float-fallback runs them in float32 between a dequantize and a quantize)")
+        listed = "; ".join(f"node '{shown(n.name)}' ({n.op}): no {base} kernel" for n in found)
+        them = "it" if len(found) == 1 else f"these {len(found)}"
+        raise ConversionError(f"{g.source}: {listed} (only a float32 one: --float-fallback runs {them} in float32 "
+                              "between a dequantize and a quantize)")
     for n in found:
         n.attrs["float_fallback"] = True
     return {n.name for n in found}
