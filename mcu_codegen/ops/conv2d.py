@@ -21,6 +21,8 @@ SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
 
 def _window(p):
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
            "int16": ("mcu_conv2d_s16", "mcu_conv2d_s16_params_t"),
            "float32": ("mcu_conv2d_f32", "mcu_conv2d_f32_params_t"),
