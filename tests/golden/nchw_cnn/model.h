@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "dbe3be526359e7038ecad62b21556f4159d7306e256af1e9459d0c14dfd556eb"
-#define MODEL_MODEL_ID 0xdbe3be52u
+#define MODEL_MODEL_HASH "5851b449edf2d7557832a8505d9d0760fbcb05c95c061e454bb7848bbc18443e"
+#define MODEL_MODEL_ID 0x5851b449u
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
