@@ -37,10 +37,11 @@ def test_riscv_equals_host_build_and_tflm_with_repeatable_counts(board):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", ["qemu-virt-rv32imc", "qemu-virt-rv32imafc"])
-@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+@pytest.mark.parametrize("mode", ["int16x8", "float32", "dynamic", "float16"])
 def test_modes_on_riscv_equal_host_build(board, mode):
-    """16x8 bit for bit (int64 accumulators); float32 on software float (rv32imc) and on the F extension
-    (rv32imafc) within 8 float32 ulps: the same operations in the same order, expf from picolibc."""
+    """16x8 bit for bit (int64 accumulators); float32, dynamic range and float16 (its portable widening) on
+    software float (rv32imc) and on the F extension (rv32imafc) within 8 float32 ulps: the same operations in
+    the same order, expf from picolibc."""
     assert_mode_equals_host_build(board, mode)
 
 
