@@ -142,7 +142,7 @@ def _main(args):
         if args.debug:
             traceback.print_exc()
         print(f"mcu-codegen: internal error ({type(e).__name__}: {_one_line(e)[:300]}); please report it with the model "
-              "and the command (rerun with --debug for a traceback)", file=sys.stderr)
+              "and the command (rerun as mcu-codegen --debug <command> ... for a traceback)", file=sys.stderr)
         return 1
 
 
@@ -582,8 +582,10 @@ def dump_quant(graph):
 def dump_plan(model):
     g, p = model.graph, model.plan
     writer = {n.outputs[0]: f"{i} {n.op}" for i, n in enumerate(g.nodes)}
+    scratch = {planner.scratch_name(n): f"{i} {n.op} (scratch)" for i, n in enumerate(g.nodes) if n.scratch}
     rows = [(b.offset, b.offset + b.size, b.size, f"{b.first}..{b.last}",
-             ", ".join(writer.get(t, "input") for t in b.tensors), g.tensors[b.tensors[-1]].source[:50])
+             ", ".join(scratch.get(t) or writer.get(t, "input") for t in b.tensors),
+             "(its kernel's working memory)" if b.tensors[-1] in scratch else g.tensors[b.tensors[-1]].source[:50])
             for b in p.buffers]
     return (_table(("offset", "end", "bytes", "alive", "written by", "tensor"), rows)
             + f"\narena {p.arena_size} bytes ({p.strategy}), live-set lower bound {p.lower_bound}, "

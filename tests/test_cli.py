@@ -162,3 +162,10 @@ def test_one_array_for_a_one_input_model_is_taken_whatever_its_name(tmp_path):
     assert r.returncode == 0, r.stderr
     with np.load(tmp_path / "y.npz") as y:
         assert y[y.files[0]].shape[-1] == 12
+
+
+def test_dump_plan_shows_the_scratch_buffers(tmp_path):
+    """kws's DSP matrix products work in scratch buffers of the arena: --dump plan lists them with their node."""
+    r = cli("convert", SHARED / "kws" / "kws_ref_model.tflite", "--dump", "plan")
+    assert r.returncode == 0, r.stderr
+    assert "2 conv2d (scratch)" in r.stdout and "arena 11840 bytes" in r.stdout

@@ -167,6 +167,10 @@ def onnx_conv(imp, node, a):
         imp.fail(node, "only 2-D convolutions are supported")
     in_c = imp.graph.tensors[x].shape[1]
     group = a.get("group", 1)
+    # the weights must fit the input: a kernel would otherwise read past its weight array
+    if w.shape[1] * group != in_c or (group > 1 and w.shape[0] % group) or bias.shape != (w.shape[0],):
+        imp.fail(node, f"weights of shape {list(w.shape)} (group {group}) and a bias of shape {list(bias.shape)} "
+                       f"do not fit an input of {in_c} channels")
     common = dict(kernel=tuple(w.shape[2:]), strides=tuple(a.get("strides", (1, 1))),
                   dilations=tuple(a.get("dilations", (1, 1))), bias=bias,
                   pads=imp.pads(node, a, imp.graph.tensors[x].shape[2:], w.shape[2:]))

@@ -75,8 +75,10 @@ def int_ref(p, x):
 def onnx_prelu(imp, node, a):
     slope = imp.const(node, node.input[1], "the slope").astype(np.float32)
     x = imp.x(node)
-    if len(slope.shape) > len(imp.graph.tensors[x].shape):
-        imp.fail(node, f"a slope of shape {list(slope.shape)} for an input of rank {len(imp.graph.tensors[x].shape)}")
+    shape = tuple(imp.graph.tensors[x].shape)
+    fits = len(slope.shape) <= len(shape) and all(s in (1, d) for s, d in zip(slope.shape[::-1], shape[::-1]))
+    if not fits:  # a slope that does not broadcast to the input: the kernel would read past its array
+        imp.fail(node, f"a slope of shape {list(slope.shape)} does not broadcast to the input's {list(shape)}")
     imp.emit("prelu", [x], [imp.output(node)], node, alpha=slope)
 
 

@@ -170,6 +170,17 @@ case("a static batch of 2", convert("batch_of_two.onnx"), "has a batch of 2: the
 ceil = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)
 save("ceil_mode.onnx", onnx_model([ceil], [("x", [1, 3, 5, 5])], [("y", [1, 3, 3, 3])], opset=13))
 case("pooling with ceil_mode=1", convert("ceil_mode.onnx"), "node 'pool' (MaxPool): ceil_mode=1 is not supported")
+# weights that do not fit the input: the float kernels would read past their arrays (ASan saw it)
+save("conv_bad_weights.onnx", onnx_model([helper.make_node("Conv", ["x", "w"], ["y"], name="c")],
+                                         [("x", [1, 7, 4, 4])], [("y", [1, 3, 4, 4])],
+                                         {"w": np.zeros((3, 5, 1, 1), np.float32)}, opset=13))
+case("conv weights for another channel count", ["convert", "conv_bad_weights.onnx", "-o", "OUT", "--mode", "float32"],
+     "node 'c' (Conv): weights of shape [3, 5, 1, 1] (group 1) and a bias of shape [3] do not fit an input of 7")
+save("prelu_bad_slope.onnx", onnx_model([helper.make_node("PRelu", ["x", "s"], ["y"], name="p")],
+                                        [("x", [1, 4, 6])], [("y", [1, 4, 6])], {"s": np.full(3, 0.1, np.float32)},
+                                        opset=13))
+case("PRelu slope that does not broadcast", ["convert", "prelu_bad_slope.onnx", "-o", "OUT", "--mode", "float32"],
+     "node 'p' (PRelu): a slope of shape [3] does not broadcast to the input's [1, 4, 6]")
 
 # -- calibration data ------------------------------------------------------------------------------------------------
 # (one array for a one-input model is taken whatever its name: two, neither the input's, are refused)
