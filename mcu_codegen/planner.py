@@ -50,14 +50,17 @@ def alias_of(graph, node):
     return node.inputs[0] if getattr(mod, "ALIAS", False) or getattr(mod, "IN_PLACE", False) else None
 
 
+SCRATCH_SUFFIX = " (scratch)"  # tensor names have no spaces: no tensor can take a scratch buffer's name
+
+
 def scratch_name(node):
     """The arena buffer a node's kernel works in (node.scratch bytes), alive only while the node runs: planned
-    like a tensor, named so that no tensor can take the name (tensor names have no spaces)."""
-    return f"{node.outputs[0]} (scratch)"
+    like a tensor (SCRATCH_SUFFIX)."""
+    return node.outputs[0] + SCRATCH_SUFFIX
 
 
 def _is_scratch(buffer):
-    return buffer.tensors[0].endswith(" (scratch)")
+    return buffer.tensors[0].endswith(SCRATCH_SUFFIX)
 
 
 def lifetimes(graph):
