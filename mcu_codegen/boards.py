@@ -96,6 +96,7 @@ def _checked(data, path):
             raise ConversionError(f"{path}: {key} must be a list of strings")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}", data["name"]):
         raise ConversionError(f"{path}: name {data['name']!r} is not 1 to 64 letters, digits and ._+-")
+    _check_flags_agree(data, path)
     data = dict(data, cflags=tuple(data["cflags"]), extensions=tuple(data.get("extensions", ())))
     regions = []
     for k, r in enumerate(data.get("ram", [])):
@@ -109,3 +110,19 @@ def _checked(data, path):
         regions.append(RamRegion(r["name"], r["bytes"], r.get("origin")))
     data["ram"] = tuple(regions)
     return data
+
+
+# the compiler flag that states each key, per architecture: a profile whose cflags say another core, FPU or ABI
+# than its keys would be built for one chip and reported (FPU warnings, soft-float costs) as another
+_FLAG_OF = {"arm": {"core": "-mcpu=", "fpu": "-mfpu=", "float_abi": "-mfloat-abi="},
+            "riscv": {"core": "-march=", "float_abi": "-mabi="}}
+
+
+def _check_flags_agree(data, path):
+    arch = data.get("arch", "arm")
+    for key, flag in _FLAG_OF[arch].items():
+        said = [f[len(flag):] for f in data["cflags"] if f.startswith(flag)]
+        if said and said[-1] != data[key]:
+            raise ConversionError(f"{path}: cflags say {flag}{said[-1]} but {key} = {data[key]!r}")
+    if arch == "arm" and data["fpu"] == "none" and data["float_abi"] != "soft":
+        raise ConversionError(f"{path}: fpu = 'none' needs float_abi = 'soft' (not {data['float_abi']!r})")

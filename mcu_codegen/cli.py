@@ -336,7 +336,7 @@ def _convert(args):
         raise ConversionError("--measure needs --board (an emulated one: instructions are counted in QEMU)")
     if args.board:
         board = boards.load(args.board)
-        _warn_soft_float(model, board)
+        _warn_soft_float(model.graph, board)
         fit = _fit(model, board, args.measure)
     model.save(args.output, force=args.force,
                inputs=frontend.files_read(args.model) + ([args.calibration] if args.calibration else []))
@@ -375,11 +375,12 @@ def _labels(path, graph):
 SOFT_FLOAT_COST = {"float32": 29, "float16": 32, "hybrid": 2.4}
 
 
-def _warn_soft_float(model, board):
-    """A model with float kernels (float32, float16, dynamic range, float fallback) on a core without an FPU."""
+def _warn_soft_float(graph, board):
+    """A model with float kernels (float32, float16, dynamic range, float fallback) on a core without an FPU
+    (convert, build and run with --board all say it)."""
     from . import ops, reference
     moves = ("reshape", "transpose", "pad", "concat")  # copies, no float arithmetic
-    kinds = {reference.kernel_kind(model.graph, n, ops.get(n.op)) for n in model.graph.nodes if n.op not in moves}
+    kinds = {reference.kernel_kind(graph, n, ops.get(n.op)) for n in graph.nodes if n.op not in moves}
     costly = sorted(k for k in kinds if k in SOFT_FLOAT_COST)
     if board.fpu == "none" and costly:
         cost = ", ".join(f"{k} kernels {SOFT_FLOAT_COST[k]}x" for k in costly)
@@ -430,6 +431,7 @@ def _build(args):
     import tempfile
     report = _project_report(args.project)
     board = boards.load(args.board)
+    _warn_soft_float(load_graph(Path(args.project) / "reference.npz"), board)
     with tempfile.TemporaryDirectory() as work:
         s = target.sizes(Path(args.project), report["name"], board, report["arena_size"], work)
     print(target.size_table(s, board))
@@ -480,7 +482,9 @@ def _run(args):
     elif args.board:
         from .api import batch_inputs, unbatch
         feeds, batched = batch_inputs(report["inputs"], inputs)
-        outputs, counts, *layers = target.run_on_board(project, report, boards.load(args.board), feeds,
+        board = boards.load(args.board)
+        _warn_soft_float(load_graph(project / "reference.npz"), board)
+        outputs, counts, *layers = target.run_on_board(project, report, board, feeds,
                                                        count=args.count, per_layer=args.per_layer)
         outputs = unbatch(outputs, batched)
         if layers:

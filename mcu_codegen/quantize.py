@@ -164,6 +164,10 @@ def _float_nodes(g, base, int16_nodes, float_fallback):
         kernels = getattr(mod, "KERNELS", {})
         if not getattr(mod, "SAME_QUANT_AS_INPUT", False) and want not in kernels and "float32" in kernels:
             found.append(n)
+    asked = [n for n in found if n.name in int16_nodes]
+    if asked and float_fallback:  # running it in float32 instead of the 16x8 the user named would be a silent change
+        raise ConversionError(f"--int16-layers: '{shown(asked[0].name)}' ({asked[0].op}) has no int16 kernel (with "
+                              "--float-fallback it runs in float32: leave it out of --int16-layers)")
     if found and not float_fallback:
         listed = "; ".join(f"node '{shown(n.name)}' ({n.op}): no {base} kernel" for n in found)
         them = "it" if len(found) == 1 else f"these {len(found)}"

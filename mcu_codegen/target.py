@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from .boards import BOARDS
 from .build import STRICT_FLAGS
 from .emit import TEMPLATES
 from .ir import ConversionError
@@ -84,9 +85,16 @@ def require_toolchain(board):
         raise ConversionError(f"{tool(board, 'gcc')} not found: install {' and '.join(toolchain(board).packages.split())}")
 
 
-def _run(cmd, cwd=None):
+def _run(cmd, cwd=None, board=None):
+    """Runs a tool; a failure is our bug (an internal error), unless the board is a user's own profile: then its
+    flags or memory map are the likely cause, said in one line naming the file (exit status 2)."""
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if r.returncode != 0:
+        if board is not None and board.path is not None and board.path.parent.resolve() != BOARDS.resolve():
+            said = [ln.strip() for ln in (r.stderr + r.stdout).splitlines() if ln.strip()]
+            first = next((ln for ln in said if "error" in ln.lower()), said[0] if said else "no message")
+            raise ConversionError(f"{board.path}: {Path(cmd[0]).name} failed with this board profile's cflags or "
+                                  f"memory map: {first[:300]}")
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{r.stdout}{r.stderr}")
     return r.stdout
 
@@ -100,7 +108,7 @@ def compile_model(project, name, board, work, per_layer=False):
     require_toolchain(board)
     obj = Path(work) / f"{name}.o"
     _run([tool(board, "gcc"), *cflags(board), *STRICT, *OPT, "-fstack-usage", *([PROFILE_HOOK] if per_layer else []), "-I",
-          str(project), "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)])
+          str(project), "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)], board=board)
     return obj
 
 
@@ -219,9 +227,10 @@ def link_harness(project, report, board, work, per_layer=False):
     elf = work / f"{report['name']}.elf"
     model_obj = compile_model(project, report["name"], board, work, per_layer)
     cc = tool(board, "gcc")
-    _run([cc, *cflags(board), *HARNESS_FLAGS, "-I", str(project), "-c", str(harness), "-o", str(work / "harness.o")])
+    _run([cc, *cflags(board), *HARNESS_FLAGS, "-I", str(project), "-c", str(harness), "-o", str(work / "harness.o")],
+         board=board)
     _run([cc, *board.cflags, str(model_obj), str(work / "harness.o"), *link_flags(board), "-T", str(script), "-o",
-          str(elf), "-lm"])
+          str(elf), "-lm"], board=board)
     return elf
 
 

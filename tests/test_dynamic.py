@@ -226,6 +226,11 @@ def test_float_modes_on_a_core_without_fpu_warn_about_soft_float(tmp_path, capsy
     assert len(err) == 1 and "has no FPU" in err[0] and "hybrid kernels 2.4x" in err[0], err
     assert main(["convert", model, "--mode", "dynamic", "--board", "mps2-an386", "-o", str(tmp_path / "b")]) == 0
     assert "warning" not in capsys.readouterr().err
+    # a project converted without --board says it too when built or run for the core without an FPU
+    assert main(["build", str(tmp_path / "b"), "--board", "mps2-an385-m0plus"]) == 0
+    assert "has no FPU" in capsys.readouterr().err
+    assert main(["build", str(tmp_path / "b"), "--board", "mps2-an386"]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_debug_and_evaluate_take_the_float_modes_without_calibration(tmp_path, capsys):

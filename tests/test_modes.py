@@ -214,3 +214,6 @@ def test_float_fallback_on_the_command_line(tmp_path, capsys):
     assert main(["convert", str(tmp_path / "exp.onnx"), "--mode", "float32", "--float-fallback", "-o",
                  str(tmp_path / "f")]) == 2
     assert "--float-fallback applies to the integer modes" in capsys.readouterr().err
+    assert main(args + ["--float-fallback", "--int16-layers", "e"]) == 2  # not silently float32 instead of 16x8
+    assert "--int16-layers: 'e' (exp) has no int16 kernel (with --float-fallback it runs in float32" in \
+        capsys.readouterr().err
