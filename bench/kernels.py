@@ -8,6 +8,13 @@ arena. Both sides check their outputs (ours against our host build, CMSIS-NN aga
 
 --per-layer adds, per model and core, each layer's instructions on both sides (ours counted with the
 MCU_PROFILE_LAYER hook; CMSIS-NN's by measure.py --per-layer), matched by the .tflite operator index.
+
+    python3 bench/kernels.py --exporter gru,lstm,kwt [--cores m4,m55]
+
+--exporter: instead of the shared models, the files of tests/models whose name contains one of the words (an
+int8 .tflite as it is, a float model calibrated on its .npz as tests/test_exporter_models.py does, int8 I/O).
+measure.py takes only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling, ADD, SOFTMAX and RESHAPE: for a model
+with other operators (recurrent, attention) the CMSIS-NN columns say why they are empty.
 """
 import argparse
 import json
@@ -27,14 +34,35 @@ sys.path.insert(0, str(MEASURE.parent))
 from measure import default_inputs  # noqa: E402  the very inputs measure.py feeds CMSIS-NN
 BOARDS = {"m0plus": "mps2-an385-m0plus", "m4": "mps2-an386", "m7": "mps2-an500", "m33": "mps2-an505",
           "m55": "mps3-an547"}
-def cmsis_nn(case, cores, work, per_layer=False):
-    out = Path(work) / f"{case}.json"
-    r = subprocess.run([sys.executable, str(MEASURE), str(mlperf.tflite_path(case)), "--core", ",".join(cores)
+def cmsis_nn(tflite, cores, work, per_layer=False, required=True):
+    """measure.py's figures per core; required=False: None and measure.py's last line when it cannot run the
+    file (an operator it does not take)."""
+    out = Path(work) / f"{Path(tflite).stem}.json"
+    r = subprocess.run([sys.executable, str(MEASURE), str(tflite), "--core", ",".join(cores)
                         if len(cores) == 1 else "all", "--json", str(out), *(["--per-layer"] if per_layer else [])],
                        capture_output=True, text=True)
     if r.returncode != 0:
-        raise SystemExit(f"measure.py failed on {case}: {r.stdout[-500:]} {r.stderr[-500:]}")
-    return json.loads(out.read_text())["cores"]
+        said = (r.stdout + r.stderr).strip().splitlines()
+        if not required:
+            return None, said[-1] if said else "failed"
+        raise SystemExit(f"measure.py failed on {tflite}: {r.stdout[-500:]} {r.stderr[-500:]}")
+    return json.loads(out.read_text())["cores"], None
+
+
+def cases(a):
+    """(label, converted model, the .tflite measure.py can take or None) of the shared or exporter models."""
+    if not a.exporter:
+        for case in a.models.split(","):
+            conv = mcu_codegen.Converter.from_tflite(mlperf.tflite_path(case))
+            conv.optimize = a.optimize
+            yield case, conv.convert(), mlperf.tflite_path(case)
+        return
+    import exporter_models as em
+    words = a.exporter.split(",")
+    for path in em.model_files():
+        if any(w in path.name for w in words):
+            model = em.convert(path, io="int8")
+            yield path.name, model, path if em.is_quantized_tflite(path) else None
 
 
 def main():
@@ -43,34 +71,36 @@ def main():
     ap.add_argument("--cores", default=",".join(BOARDS))
     ap.add_argument("--optimize", default="speed", choices=("speed", "size"))
     ap.add_argument("--per-layer", action="store_true")
+    ap.add_argument("--exporter", default="", metavar="WORD[,WORD]")
     a = ap.parse_args()
     cores = a.cores.split(",")
     print(f"{'model':5} {'core':6} {'ours':>12} {'CMSIS-NN':>12} {'ratio':>6} {'ours/MAC':>8} {'CMSIS/MAC':>9} "
           f"{'our code B':>10} {'CMSIS code B':>12} {'arena B':>8}")
-    for case in a.models.split(","):
-        conv = mcu_codegen.Converter.from_tflite(mlperf.tflite_path(case))
-        conv.optimize = a.optimize
-        model = conv.convert()
+    for case, model, tflite in cases(a):
         macs = model.report["macs"]
         with tempfile.TemporaryDirectory() as work:
-            reference = cmsis_nn(case, cores, work, a.per_layer)
+            reference, why = cmsis_nn(tflite, cores, work, a.per_layer, required=not a.exporter) if tflite else \
+                (None, "not an int8 .tflite")
+            if why:
+                print(f"{case}: CMSIS-NN not measured ({why})")
             project = model.save(f"{work}/project")
-            x = default_inputs(tuple(model.report["inputs"][0]["shape"]), 8)
-            feeds = {model.report["inputs"][0]["name"]: x}
+            feeds = {m["name"]: default_inputs(tuple(m["shape"]), 8) for m in model.report["inputs"]}
             host = model.build().run(feeds)
             for core in cores:
                 board = boards.load(BOARDS[core])
                 s = target.sizes(project, model.name, board, model.arena_size, work)
                 outs, counts = target.run_on_board(project, model.report, board, feeds, count=True)
                 same = all(np.array_equal(outs[k], host[k]) for k in host)
-                ours, ref = float(np.mean(counts)), reference[core]
+                ours = float(np.mean(counts))
+                ref = reference[core] if reference else dict(instructions_mean=float("nan"), instructions_per_mac=
+                                                             float("nan"), text_bytes=0, bit_exact=True)
                 print(f"{case:5} {core:6} {ours:12,.0f} {ref['instructions_mean']:12,.0f} "
-                      f"{ours / ref['instructions_mean']:6.2f} {ours / macs:8.2f} {ref['instructions_per_mac']:9.2f} "
-                      f"{s.code:10,d} {ref['text_bytes']:12,d} {model.arena_size:8,d}"
-                      + ("" if same and ref["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
+                      f"{ours / ref['instructions_mean']:6.2f} {ours / max(1, macs):8.2f} "
+                      f"{ref['instructions_per_mac']:9.2f} {s.code:10,d} {ref['text_bytes']:12,d} "
+                      f"{model.arena_size:8,d}" + ("" if same and ref["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
                 if a.per_layer:
                     print_layers(model.report, target.run_on_board(project, model.report, board, feeds,
-                                                                   per_layer=True)[2], ref["layers"])
+                                                                   per_layer=True)[2], ref.get("layers", []))
 
 
 def print_layers(report, ours, theirs):
