@@ -73,14 +73,15 @@ def convert(path, io="float32"):
 
 
 def tflm(path, feeds):
-    """TFLM's interpreter on each sample: feeds is a list of (N, *shape) arrays, one per model input;
-    returns a list of (N, *shape) arrays, one per model output."""
+    """TFLM's interpreter on each sample from its reset state: feeds is a list of (N, *shape) arrays, one per
+    model input; returns a list of (N, *shape) arrays, one per model output."""
     import tflite
     from tflite_micro import runtime
     n_outputs = tflite.Model.GetRootAsModel(Path(path).read_bytes(), 0).Subgraphs(0).OutputsLength()
     interp = runtime.Interpreter.from_file(str(path), arena_size=4 << 20)
     outs = []
     for i in range(len(feeds[0])):
+        interp.reset()  # variable tensors (an LSTM's state) back to zero: each sample is one whole sequence
         for k, x in enumerate(feeds):
             interp.set_input(x[i].reshape(interp.get_input_details(k)["shape"]), k)
         interp.invoke()

@@ -57,6 +57,11 @@ def _prepared(op, kind):
         "elu": ({"alpha": 1.0}, [x], qtensor(x.shape, 0.03, zp)),
         "transpose_conv": (dict(weight=np.ones((4, 3, 3, 4), np.float32), bias=np.zeros(4, np.float32), strides=(2, 2),
                                 pads=(1, 1, 0, 0), out_hw=(11, 11)), [x], qtensor((1, 11, 11, 4), 0.05, zp)),
+        "lstm": (dict(input_weights=np.ones((4, 3, 4), np.int8), recurrent_weights=np.ones((4, 3, 3), np.int8),
+                      bias=np.zeros((4, 3), np.int32), time_major=False, cell_clip=0.0,
+                      input_scales=np.full(4, 0.01, np.float32), recurrent_scales=np.full(4, 0.01, np.float32),
+                      hidden_scale=np.float32(1 / 128), hidden_zp=zp, cell_scale=np.float32(2.0 ** -11)),
+                 [qtensor((1, 5, 4), 0.05, zp)], qtensor((1, 5, 3), 1 / 128, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(dict(attrs, compute=kind) if kind in ("hybrid", "float16") else attrs, ins, out)

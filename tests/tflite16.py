@@ -38,6 +38,7 @@ def _tensor(b, index, t, buffer):
     tflite.TensorAddBuffer(b, buffer)
     tflite.TensorAddName(b, name)
     tflite.TensorAddQuantization(b, quant)
+    tflite.TensorAddIsVariable(b, bool(t.get("variable")))
     return tflite.TensorEnd(b)
 
 

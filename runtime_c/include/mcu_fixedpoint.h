@@ -188,6 +188,38 @@ static inline int64_t mcu_multiply_by_quantized_multiplier_s64(int64_t x, int32_
     return clamped * reduced * ((int64_t)1 << (shift - 15));
 }
 
+/* TFLite's int16 LOGISTIC / TANH (reference_integer_ops): x rescaled to the sigmoid table's 3/4 * 2^-12 grid by
+ * (x * mult + round) >> left_shift; then the table (sigmoid(i / 24) in 0.16) interpolated at |x| / 2^9 (tanh:
+ * 2^8, as tanh x = 2 sigmoid(2x) - 1), saturating past its end, the negative side by symmetry; out in 2^-15. */
+static inline int32_t mcu_table_grid_s16(int32_t x, int32_t mult, int32_t left_shift)
+{
+    const int32_t round = left_shift > 0 ? (int32_t)1 << (left_shift - 1) : 0;
+    return (x * mult + round) >> left_shift;
+}
+
+/* The table interpolated at a / 2^step_bits (a >= 0), in 0.(16 + step_bits); `saturated` past its end. */
+static inline int32_t mcu_table_lerp_s16(int32_t a, int32_t step_bits, int32_t saturated, const uint16_t *table)
+{
+    const int32_t step = a >> step_bits;
+    if (step >= 255) {
+        return saturated;
+    }
+    const int32_t lo = table[step];
+    return (lo << step_bits) + (a & ((1 << step_bits) - 1)) * (table[step + 1] - lo);
+}
+
+static inline int32_t mcu_logistic_s16_value(int32_t x, const uint16_t *table)
+{
+    const int32_t r = mcu_table_lerp_s16(x < 0 ? -x : x, 9, 0x7FFF << 10, table);
+    return (x >= 0 ? r + (1 << 9) : (1 << 25) - r + (1 << 9) - 1) >> 10;
+}
+
+static inline int32_t mcu_tanh_s16_value(int32_t x, const uint16_t *table)
+{
+    const int32_t r = mcu_table_lerp_s16(x < 0 ? -x : x, 8, 0xFFFF << 8, table);
+    return (x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1) >> 8;
+}
+
 static inline int32_t mcu_clamp_s64(int64_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : (int32_t)x);

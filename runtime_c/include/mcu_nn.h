@@ -771,4 +771,31 @@ MCU_KERNEL void mcu_depthwise_conv2d_hybrid(const mcu_conv2d_hybrid_params_t *p,
                                             void *scratch);
 #endif
 
+/* TFLite UNIDIRECTIONAL_SEQUENCE_LSTM (ops/lstm.py has the formulas): input [batch][steps][input_size] (time
+ * major: [steps][batch][input_size]), output the hidden state of every step, [..][units]; gates in the order
+ * input, forget, cell, output, each weight matrix [4 * units][..]. TFLM's integer arithmetic: int16 gates (2^-12
+ * in, 2^-15 out) and cell state (a power-of-two scale), the zero points of x and h folded into the biases. Every
+ * call starts from the zero state (h = hidden_zp, c = 0). scratch: the cell state (batch * units int16), one
+ * step's gates (4 * units int16), the hidden state (batch * units of the activation type). */
+typedef struct {
+    int32_t batch, steps, input_size, units, time_major;
+    const int8_t *input_weights;        /* [4 * units][input_size] */
+    const int8_t *recurrent_weights;    /* [4 * units][units] */
+    const int32_t *bias;                /* [4 * units]: the gate biases - input_zp * sum(input weights) */
+    const int32_t *recurrent_bias;      /* [4 * units]: -hidden_zp * sum(recurrent weights) */
+    const int32_t *input_mult, *input_shift;            /* [4]: x_scale * w_scale / 2^-12 */
+    const int32_t *recurrent_mult, *recurrent_shift;    /* [4]: h_scale * w_scale / 2^-12 */
+    int32_t forget_mult, forget_shift;  /* f * c -> c: 2^-15 */
+    int32_t update_mult, update_shift;  /* i * g -> c: 2^-30 / c_scale */
+    int32_t hidden_mult, hidden_shift;  /* o * tanh(c) -> h: 2^-30 / h_scale */
+    int32_t hidden_zp, hidden_min, hidden_max;
+    int32_t cell_clip;                  /* 0: none */
+    int32_t tanh_mult, tanh_shift;      /* c to the table's grid */
+    const uint16_t *table;              /* [256]: the int16 sigmoid table */
+} mcu_lstm_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+#endif
+
 #endif /* MCU_NN_H */

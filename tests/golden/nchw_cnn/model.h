@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "5851b449edf2d7557832a8505d9d0760fbcb05c95c061e454bb7848bbc18443e"
-#define MODEL_MODEL_ID 0x5851b449u
+#define MODEL_MODEL_HASH "d98a202f562276fb7158457c6dae2c51b7022d8abf9cd92bf97e5d5efd3f21d3"
+#define MODEL_MODEL_ID 0xd98a202fu
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4

@@ -1,0 +1,139 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: one-operator int8 .tflite files (built with the TFLite schema) run by TFLM's
+interpreter, reset before each sample (every call is one sequence from the zero state, as the tool's default),
+equal to the twin and to the C kernel bit for bit over edge shapes; the refusals of what TFLM does not run."""
+import numpy as np
+import pytest
+import tflite
+import tflite16 as t16
+from tflite16 import T
+
+from mcu_codegen.ops import lstm
+
+# input indices of the operator's 24: the 8 weights and 4 biases, the hidden and cell state; the rest absent
+INPUTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, -1, -1, -1, -1]
+
+
+def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_clip=0.0, x_q=(0.05, 3),
+               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None):
+    """A one-operator LSTM file: int8 input / hidden / output, int8 weights of one scale each, int32 biases at
+    x_scale * w_scale, int16 cell state at 2^cell_log2. extra: {input index: tensor} added (a peephole...)."""
+    x_shape = (steps, batch, n_in) if time_major else (batch, steps, n_in)
+    tensors = [t16.int8_t(x_shape, *x_q)]
+    w_scales = []
+    for j in range(8):
+        w_scales.append(float(rng.uniform(0.004, 0.03)))
+        w = rng.integers(-127, 128, (units, n_in if j < 4 else units)).astype(np.int8)
+        tensors.append(dict(shape=w.shape, type=T.INT8, scales=[w_scales[-1]], data=w))
+    for j in range(4):
+        b = rng.integers(-bias_range, bias_range + 1, units).astype(np.int32)
+        tensors.append(dict(shape=(units,), type=T.INT32, scales=[x_q[0] * w_scales[j]], data=b))
+    tensors.append(dict(t16.int8_t((batch, units), *h_q), variable=True))
+    tensors.append(dict(shape=(batch, units), type=T.INT16, scales=[2.0 ** cell_log2], zps=[0], variable=True))
+    ins = list(INPUTS)
+    for j, t in (extra or {}).items():
+        ins[j] = len(tensors)
+        tensors.append(t)
+    tensors.append(t16.int8_t(x_shape[:2] + (units,), *h_q))
+
+    def options(b):
+        tflite.UnidirectionalSequenceLSTMOptionsStart(b)
+        tflite.UnidirectionalSequenceLSTMOptionsAddFusedActivationFunction(b, tflite.ActivationFunctionType.TANH)
+        tflite.UnidirectionalSequenceLSTMOptionsAddCellClip(b, cell_clip)
+        tflite.UnidirectionalSequenceLSTMOptionsAddTimeMajor(b, time_major)
+        return tflite.UnidirectionalSequenceLSTMOptionsEnd(b)
+    out = len(tensors) - 1
+    model = t16.ops_model([(tflite.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM,
+                            tflite.BuiltinOptions.UnidirectionalSequenceLSTMOptions, options, ins, [out])],
+                          tensors, [0], [out])
+    return model, x_shape
+
+
+def run_tflm_reset(model, xs):
+    """TFLM on each sample after reset(): its variable tensors back to zero (int8 ones to their zero point)."""
+    from tflite_micro import runtime
+    interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
+    outs = []
+    for x in xs:
+        interp.reset()
+        interp.set_input(x, 0)
+        interp.invoke()
+        outs.append(interp.get_output(0).copy())
+    return np.stack(outs)
+
+
+CASES = {
+    "base": dict(),
+    "units_not_multiple_of_4_input_size_1": dict(units=7, n_in=1, steps=4),
+    "batch_2": dict(batch=2, steps=5, units=3),
+    "time_major_batch_2": dict(time_major=True, batch=2, steps=4),
+    "time_major_batch_1": dict(time_major=True, steps=2, units=9, n_in=3),
+    "cell_clip": dict(cell_clip=0.4, steps=6),
+    "cell_scale_2^-15": dict(cell_log2=-15, steps=4),
+    "cell_scale_2^-8": dict(cell_log2=-8, steps=4),
+    "zero_points_-128": dict(x_q=(0.03, -128), h_q=(1 / 256, -128)),
+    "zero_points_127": dict(x_q=(0.03, 127), h_q=(1 / 128, 127)),
+    "one_step": dict(steps=1, units=1, n_in=2),
+    "long_sequence": dict(steps=25, units=5, n_in=4, bias_range=20000),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_int8_equals_tflm(run_kernel, tmp_path, case):
+    rng = np.random.default_rng(sorted(CASES).index(case))
+    model, x_shape = lstm_model(rng, **CASES[case])
+    xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
+    want = run_tflm_reset(model, xs)
+    conv = t16.converted(model, tmp_path)
+    (node,) = conv.graph.nodes
+    assert node.op == "lstm"
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    np.testing.assert_array_equal(ref.reshape(want.shape), want)
+    out_shape = want.shape[1:]
+    c = np.stack([run_kernel(lstm, node.params, [x], out_shape, np.int8) for x in xs])
+    np.testing.assert_array_equal(c, want)
+    assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2), "the case saturates: it tests nothing"
+
+
+def test_through_the_tool_equals_tflm():
+    """The generated C (the node's state in its arena scratch) compiled and run: TFLM's outputs, and the same
+    outputs on a second run (each call starts from the zero state)."""
+    rng = np.random.default_rng(40)
+    model, x_shape = lstm_model(rng, batch=2, steps=6, units=5, n_in=3)
+    xs = rng.integers(-128, 128, (5,) + x_shape).astype(np.int8)
+    want = run_tflm_reset(model, xs)
+    got = t16.run_imported(model, [xs], "int8")
+    np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+def test_int_ref_close_to_float_ref():
+    """The twin within a few hidden-state steps of the float LSTM on the dequantized weights."""
+    rng = np.random.default_rng(41)
+    model, x_shape = lstm_model(rng, steps=8, units=6, n_in=4, bias_range=500)
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        conv = t16.converted(model, work)
+    node = conv.graph.nodes[0]
+    a = node.attrs
+    x_t = conv.graph.tensors[node.inputs[0]]
+    xs = rng.integers(-128, 128, (4,) + x_shape).astype(np.int8)
+    attrs = dict(a, input_weights=a["input_weights"] * a["input_scales"][:, None, None],
+                 recurrent_weights=a["recurrent_weights"] * a["recurrent_scales"][:, None, None],
+                 bias=a["bias"] * (float(x_t.scale) * a["input_scales"])[:, None])
+    want = lstm.float_ref(attrs, (xs.astype(np.float32) - x_t.zero_point) * x_t.scale)
+    got = (lstm.int_ref(node.params, xs) - a["hidden_zp"]) * a["hidden_scale"]
+    assert np.abs(got - want).max() <= 3 * a["hidden_scale"]
+
+
+PEEPHOLE = dict(shape=(6,), type=T.INT16, scales=[0.01], zps=[0], data=np.ones(6, np.int16))
+
+
+@pytest.mark.parametrize("extra, cell_log2, message", [
+    ({10: PEEPHOLE}, -11, "peephole"),
+    ({20: PEEPHOLE}, -11, "layer norm"),
+    ({}, -11.5, "not a power of two"),
+])
+def test_refusals_name_the_operator(tmp_path, extra, cell_log2, message):
+    from mcu_codegen.ir import ConversionError
+    model, _ = lstm_model(np.random.default_rng(3), extra=extra, cell_log2=cell_log2)
+    with pytest.raises(ConversionError, match=f"operator 0 \\(UNIDIRECTIONAL_SEQUENCE_LSTM\\).*{message}"):
+        t16.converted(model, tmp_path)
