@@ -21,7 +21,7 @@ import exporter_models as em
 
 SQNR_FLOOR_DB = {"keras_activations": 22, "keras_autoencoder": 15, "keras_autoencoder_float": 15,
                  "keras_detector": 40, "keras_kws_dscnn": 34, "keras_kws_dscnn_float": 34, "keras_mbv2_se": 40,
-                 "keras_tcn_imu": 35,
+                 "keras_tcn_imu": 35, "keras_lstm_native_float": 43,
                  "torch_cnn_bn": 41, "torch_cnn_bn_dynamo": 41, "torch_cnn_bn_opset9": 41, "torch_conv1d": 41,
                  "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43}
 DEFAULT_FLOOR_DB = 30

@@ -162,12 +162,14 @@ def run_imported(model, inputs, dtype, all_outputs=False):
         return [outs[m["name"]] for m in converted.report["outputs"]] if all_outputs else next(iter(outs.values()))
 
 
-def converted(model, work):
-    """A .tflite model's bytes written into the folder `work` and converted (in memory)."""
+def converted(model, work, mode=None):
+    """A .tflite model's bytes written into the folder `work` and converted (in memory); mode: the Converter's."""
     import mcu_codegen
     path = Path(work) / "one_op.tflite"
     path.write_bytes(model)
-    return mcu_codegen.Converter.from_tflite(path).convert()
+    conv = mcu_codegen.Converter.from_tflite(path)
+    conv.mode = mode or conv.mode
+    return conv.convert()
 
 
 def copy_op_equals_tflm(run_kernel, work, model, data, op, n_outputs=1, compile_it=False):

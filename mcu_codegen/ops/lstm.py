@@ -25,6 +25,7 @@ from . import _common as c
 GATES = ("input", "forget", "cell", "output")
 GATE_SCALE_LOG2 = -12  # the gates' pre-activation scale: TFLM's Q3.12 (nonlinear_input_scale)
 GATE_OUT_SCALE = 2.0 ** -15  # the sigmoid / tanh output scale
+CELL_SCALE_LOG2 = -11  # a float LSTM's cell state, quantized by the tool: |c| < 16 (|c_t| <= t without a clip)
 
 
 def _state_bytes(p, hidden_size):
@@ -33,8 +34,10 @@ def _state_bytes(p, hidden_size):
 
 
 # scratch: the cell state (int16), one step's four gates (int16), the hidden state (int8; int16 for 16x8; float)
-SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1)}
-KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t")}
+SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1),
+           "mcu_lstm_f32": lambda p: 4 * (2 * p["batch"] * p["units"] + 4 * p["units"])}
+KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t"),
+           "float32": ("mcu_lstm_f32", "mcu_lstm_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -92,6 +95,21 @@ def tanh_rescale(scale_log2):
     return (3 << shift, 0) if shift >= 0 else (3, -shift)
 
 
+def quantized_attrs(attrs, x, out):
+    """A float LSTM quantized as TFLite's converter does: each weight matrix symmetric int8 with one scale (max |w|
+    / 127), the biases int32 at x_scale * w_scale, h at the output's calibrated scale and zero point. The cell
+    state is not calibrated (it is inside the node): its scale is CELL_SCALE_LOG2's power of two."""
+    w_in, s_in = c._symmetric_int8(np.asarray(attrs["input_weights"], np.float64), 0,
+                                   np.abs(attrs["input_weights"]).max(axis=(1, 2)) / 127.0)
+    w_rec, s_rec = c._symmetric_int8(np.asarray(attrs["recurrent_weights"], np.float64), 0,
+                                     np.abs(attrs["recurrent_weights"]).max(axis=(1, 2)) / 127.0)
+    bias_scale = float(np.float32(x.scale)) * s_in.astype(np.float64)[:, None]
+    bias = fp.saturate_int32(fp.round_half_away(np.asarray(attrs["bias"], np.float64) / bias_scale))
+    return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8),
+                bias=bias.astype(np.int32), input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale,
+                hidden_zp=out.zero_point, cell_scale=np.float32(2.0 ** CELL_SCALE_LOG2))
+
+
 def _multiplier(real):
     m, s = fp.quantize_multiplier(real)
     c.check_shifts([s])
@@ -108,8 +126,7 @@ def prepare(attrs, ins, out):
                     recurrent_weights=c.float_array(attrs["recurrent_weights"]), bias=c.float_array(attrs["bias"]),
                     cell_clip=np.float32(attrs["cell_clip"]))
     if "input_scales" not in attrs:
-        raise ConversionError("quantizing a float LSTM is not supported: convert a full-integer .tflite file "
-                              "(or use --mode float32)")
+        attrs = quantized_attrs(attrs, x, out)
     wide = x.dtype == "int16"
     w_in, w_rec = attrs["input_weights"].astype(np.int8), attrs["recurrent_weights"].astype(np.int8)
     h_scale, h_zp = float(np.float32(attrs["hidden_scale"])), int(attrs["hidden_zp"])

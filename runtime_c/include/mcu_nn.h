@@ -794,8 +794,19 @@ typedef struct {
     const uint16_t *table;              /* [256]: the int16 sigmoid table */
 } mcu_lstm_params_t;
 
+/* float: gates sigmoid / tanh of W_in x + bias + W_rec h, c = f c + i g (clipped to +-cell_clip when > 0),
+ * h = o tanh(c), from the zero state. scratch: c and h (batch * units floats each), one step's gates (4 * units). */
+typedef struct {
+    int32_t batch, steps, input_size, units, time_major;
+    const float *input_weights;         /* [4 * units][input_size] */
+    const float *recurrent_weights;     /* [4 * units][units] */
+    const float *bias;                  /* [4 * units] */
+    float cell_clip;
+} mcu_lstm_f32_params_t;
+
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *output, void *scratch);
 #endif
 
 #endif /* MCU_NN_H */

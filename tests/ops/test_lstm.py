@@ -14,26 +14,35 @@ INPUTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, 
 
 
 def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_clip=0.0, x_q=(0.05, 3),
-               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None):
+               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None, dtype="int8"):
     """A one-operator LSTM file: int8 input / hidden / output, int8 weights of one scale each, int32 biases at
-    x_scale * w_scale, int16 cell state at 2^cell_log2. extra: {input index: tensor} added (a peephole...)."""
+    x_scale * w_scale, int16 cell state at 2^cell_log2; or (dtype float32) all float32, random weights.
+    extra: {input index: tensor} added (a peephole...)."""
     x_shape = (steps, batch, n_in) if time_major else (batch, steps, n_in)
-    tensors = [t16.int8_t(x_shape, *x_q)]
-    w_scales = []
-    for j in range(8):
-        w_scales.append(float(rng.uniform(0.004, 0.03)))
-        w = rng.integers(-127, 128, (units, n_in if j < 4 else units)).astype(np.int8)
-        tensors.append(dict(shape=w.shape, type=T.INT8, scales=[w_scales[-1]], data=w))
-    for j in range(4):
-        b = rng.integers(-bias_range, bias_range + 1, units).astype(np.int32)
-        tensors.append(dict(shape=(units,), type=T.INT32, scales=[x_q[0] * w_scales[j]], data=b))
-    tensors.append(dict(t16.int8_t((batch, units), *h_q), variable=True))
-    tensors.append(dict(shape=(batch, units), type=T.INT16, scales=[2.0 ** cell_log2], zps=[0], variable=True))
+    y_shape = x_shape[:2] + (units,)
+    if dtype == "float32":
+        tensors = [t16.float_t(x_shape)]
+        tensors += [t16.float_t((units, n_in if j < 4 else units), rng.normal(0, 0.5, (units, n_in if j < 4 else units)))
+                    for j in range(8)]
+        tensors += [t16.float_t((units,), rng.normal(0, 0.5, units)) for _ in range(4)]
+        tensors += [dict(t16.float_t((batch, units)), variable=True) for _ in range(2)]
+    else:
+        tensors = [t16.int8_t(x_shape, *x_q)]
+        w_scales = []
+        for j in range(8):
+            w_scales.append(float(rng.uniform(0.004, 0.03)))
+            w = rng.integers(-127, 128, (units, n_in if j < 4 else units)).astype(np.int8)
+            tensors.append(dict(shape=w.shape, type=T.INT8, scales=[w_scales[-1]], data=w))
+        for j in range(4):
+            b = rng.integers(-bias_range, bias_range + 1, units).astype(np.int32)
+            tensors.append(dict(shape=(units,), type=T.INT32, scales=[x_q[0] * w_scales[j]], data=b))
+        tensors.append(dict(t16.int8_t((batch, units), *h_q), variable=True))
+        tensors.append(dict(shape=(batch, units), type=T.INT16, scales=[2.0 ** cell_log2], zps=[0], variable=True))
     ins = list(INPUTS)
     for j, t in (extra or {}).items():
         ins[j] = len(tensors)
         tensors.append(t)
-    tensors.append(t16.int8_t(x_shape[:2] + (units,), *h_q))
+    tensors.append(t16.float_t(y_shape) if dtype == "float32" else t16.int8_t(y_shape, *h_q))
 
     def options(b):
         tflite.UnidirectionalSequenceLSTMOptionsStart(b)
@@ -137,3 +146,48 @@ def test_refusals_name_the_operator(tmp_path, extra, cell_log2, message):
     model, _ = lstm_model(np.random.default_rng(3), extra=extra, cell_log2=cell_log2)
     with pytest.raises(ConversionError, match=f"operator 0 \\(UNIDIRECTIONAL_SEQUENCE_LSTM\\).*{message}"):
         t16.converted(model, tmp_path)
+
+
+@pytest.mark.parametrize("case", ["base", "time_major_batch_2", "cell_clip", "units_not_multiple_of_4_input_size_1"])
+def test_float32_close_to_tflm(run_kernel, tmp_path, case):
+    """float32: the float reference within float32 rounding of TFLM's float kernel (both sum in their own order
+    and take their own exp / tanh), and the C kernel within the same of the reference."""
+    rng = np.random.default_rng(50 + sorted(CASES).index(case))
+    kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q", "cell_log2", "bias_range")}
+    model, x_shape = lstm_model(rng, dtype="float32", **kw)
+    xs = rng.normal(0, 1, (4,) + x_shape).astype(np.float32)
+    want = run_tflm_reset(model, xs)
+    conv = t16.converted(model, tmp_path, mode="float32")
+    (node,) = conv.graph.nodes
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    np.testing.assert_allclose(ref.reshape(want.shape), want, rtol=0, atol=2e-6)
+    c = np.stack([run_kernel(lstm, node.params, [x], want.shape[1:], np.float32) for x in xs])
+    np.testing.assert_allclose(c, want, rtol=0, atol=2e-6)
+    assert np.abs(want).max() > 0.3  # the gates leave their linear range
+
+
+def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
+    """A float LSTM file calibrated into int8 (TFLite's per-matrix weight scales, the cell state at 2^-11): the
+    C kernel equals the twin, and the twin is within 35 dB of TFLM's float LSTM."""
+    import mcu_codegen
+    rng = np.random.default_rng(60)
+    model, x_shape = lstm_model(rng, dtype="float32", batch=1, steps=8, units=6, n_in=4)
+    xs = rng.normal(0, 1, (32,) + x_shape).astype(np.float32)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(model)
+    conv = mcu_codegen.Converter.from_tflite(path)
+    conv.representative_dataset = [[xs]]
+    conv.inference_input_type = conv.inference_output_type = "float32"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = conv.convert()
+    node = next(n for n in m.graph.nodes if n.op == "lstm")
+    x_t, y_t = (m.graph.tensors[t] for t in (node.inputs[0], node.outputs[0]))
+    q = np.clip(np.round(xs / x_t.scale) + x_t.zero_point, -128, 127).astype(np.int8)
+    twin = lstm.int_ref(node.params, q)
+    c = np.stack([run_kernel(lstm, node.params, [x], y_t.shape, np.int8) for x in q])
+    np.testing.assert_array_equal(c, twin)
+    want = run_tflm_reset(model, xs)
+    got = (twin.reshape(want.shape) - y_t.zero_point) * float(y_t.scale)
+    assert 10 * np.log10(np.sum(want ** 2) / np.sum((want - got) ** 2)) > 35
