@@ -34,9 +34,9 @@ def _state_bytes(p, hidden_size):
 
 
 # scratch: the cell state (int16), one step's four gates (int16), the hidden state (int8; int16 for 16x8; float)
-SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1),
+SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1), "mcu_lstm_s16": lambda p: _state_bytes(p, 2),
            "mcu_lstm_f32": lambda p: 4 * (2 * p["batch"] * p["units"] + 4 * p["units"])}
-KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t"),
+KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t"), "int16": ("mcu_lstm_s16", "mcu_lstm_s16_params_t"),
            "float32": ("mcu_lstm_f32", "mcu_lstm_f32_params_t")}
 
 
@@ -97,16 +97,16 @@ def tanh_rescale(scale_log2):
 
 def quantized_attrs(attrs, x, out):
     """A float LSTM quantized as TFLite's converter does: each weight matrix symmetric int8 with one scale (max |w|
-    / 127), the biases int32 at x_scale * w_scale, h at the output's calibrated scale and zero point. The cell
+    / 127), the biases int32 (16x8: int64) at x_scale * w_scale, h at the output's calibrated scale and zero point. The cell
     state is not calibrated (it is inside the node): its scale is CELL_SCALE_LOG2's power of two."""
     w_in, s_in = c._symmetric_int8(np.asarray(attrs["input_weights"], np.float64), 0,
                                    np.abs(attrs["input_weights"]).max(axis=(1, 2)) / 127.0)
     w_rec, s_rec = c._symmetric_int8(np.asarray(attrs["recurrent_weights"], np.float64), 0,
                                      np.abs(attrs["recurrent_weights"]).max(axis=(1, 2)) / 127.0)
     bias_scale = float(np.float32(x.scale)) * s_in.astype(np.float64)[:, None]
-    bias = fp.saturate_int32(fp.round_half_away(np.asarray(attrs["bias"], np.float64) / bias_scale))
-    return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8),
-                bias=bias.astype(np.int32), input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale,
+    bias = fp.round_half_away(np.asarray(attrs["bias"], np.float64) / bias_scale)
+    bias = np.clip(bias, -(1 << 40), 1 << 40).astype(np.int64) if x.dtype == "int16" else fp.saturate_int32(bias)
+    return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8), bias=bias, input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale,
                 hidden_zp=out.zero_point, cell_scale=np.float32(2.0 ** CELL_SCALE_LOG2))
 
 

@@ -220,6 +220,34 @@ static inline int32_t mcu_tanh_s16_value(int32_t x, const uint16_t *table)
     return (x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1) >> 8;
 }
 
+/* TFLM's integer LSTM step (ops/lstm.py), element-wise. A gate: its two matrix products (int16, 2^-12) summed,
+ * saturated, through the int16 sigmoid (gate 2, the cell gate: tanh); out in 2^-15. */
+static inline int32_t mcu_lstm_gate_s16(int32_t gate, int32_t from_input, int32_t from_hidden, const uint16_t *table)
+{
+    const int32_t grid = mcu_clamp(from_input + from_hidden, INT16_MIN, INT16_MAX) * 3;   /* the table's grid */
+    return gate == 2 ? mcu_tanh_s16_value(grid, table) : mcu_logistic_s16_value(grid, table);
+}
+
+/* The cell state: sat16(sat16(f c requantized) + sat16(i g requantized)), clipped to +-clip when clip > 0. */
+static inline int32_t mcu_lstm_cell_s16(int32_t f, int32_t i, int32_t g, int32_t c, int32_t forget_mult,
+                                        int32_t forget_shift, int32_t update_mult, int32_t update_shift, int32_t clip)
+{
+    const int32_t kept = mcu_clamp(mcu_multiply_by_quantized_multiplier(f * c, forget_mult, forget_shift),
+                                   INT16_MIN, INT16_MAX);
+    const int32_t added = mcu_clamp(mcu_multiply_by_quantized_multiplier(i * g, update_mult, update_shift),
+                                    INT16_MIN, INT16_MAX);
+    const int32_t next = mcu_clamp(kept + added, INT16_MIN, INT16_MAX);
+    return clip > 0 ? mcu_clamp(next, -clip, clip) : next;
+}
+
+/* The hidden state: o * tanh(c) requantized to h (tanh reads c through the table grid's mult and shift). */
+static inline int32_t mcu_lstm_hidden_s16(int32_t c, int32_t o, int32_t tanh_mult, int32_t tanh_shift, int32_t mult,
+                                          int32_t shift, int32_t zp, int32_t lo, int32_t hi, const uint16_t *table)
+{
+    const int32_t tanh_c = mcu_tanh_s16_value(mcu_table_grid_s16(c, tanh_mult, tanh_shift), table);
+    return mcu_clamp(mcu_multiply_by_quantized_multiplier(tanh_c * o, mult, shift) + zp, lo, hi);
+}
+
 static inline int32_t mcu_clamp_s64(int64_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : (int32_t)x);

@@ -794,6 +794,25 @@ typedef struct {
     const uint16_t *table;              /* [256]: the int16 sigmoid table */
 } mcu_lstm_params_t;
 
+/* 16x8: int16 activations and hidden state (zero points 0), int64 biases, TFLite's 64-bit requantization of the
+ * two matrix products (TFLM's FullyConnected of int16); the rest as mcu_lstm_s8. */
+typedef struct {
+    int32_t batch, steps, input_size, units, time_major;
+    const int8_t *input_weights;        /* [4 * units][input_size] */
+    const int8_t *recurrent_weights;    /* [4 * units][units] */
+    const int64_t *bias;                /* [4 * units] */
+    const int64_t *recurrent_bias;      /* [4 * units]: zeros (TFLM's recurrent products have no bias) */
+    const int32_t *input_mult, *input_shift;
+    const int32_t *recurrent_mult, *recurrent_shift;
+    int32_t forget_mult, forget_shift;
+    int32_t update_mult, update_shift;
+    int32_t hidden_mult, hidden_shift;
+    int32_t hidden_zp, hidden_min, hidden_max;
+    int32_t cell_clip;
+    int32_t tanh_mult, tanh_shift;
+    const uint16_t *table;
+} mcu_lstm_s16_params_t;
+
 /* float: gates sigmoid / tanh of W_in x + bias + W_rec h, c = f c + i g (clipped to +-cell_clip when > 0),
  * h = o tanh(c), from the zero state. scratch: c and h (batch * units floats each), one step's gates (4 * units). */
 typedef struct {
@@ -806,6 +825,7 @@ typedef struct {
 
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *output, void *scratch);
 MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *output, void *scratch);
 #endif
 

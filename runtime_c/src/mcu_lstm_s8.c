@@ -29,39 +29,22 @@ MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int
         for (int32_t t = 0; t < steps; ++t) {
             const int32_t row = p->time_major ? t * batch + b : b * steps + t;
             const int8_t *x = input + row * input_size;
-            for (int32_t g = 0; g < 4; ++g) {
-                for (int32_t u = 0; u < units; ++u) {
-                    const int32_t r = g * units + u;
-                    const int32_t z = mcu_lstm_row_s8(x, p->input_weights + r * input_size, input_size, p->bias[r],
-                                                      p->input_mult[g], p->input_shift[g])
-                                    + mcu_lstm_row_s8(h, p->recurrent_weights + r * units, units,
-                                                      p->recurrent_bias[r], p->recurrent_mult[g],
-                                                      p->recurrent_shift[g]);
-                    const int32_t grid = mcu_clamp(z, INT16_MIN, INT16_MAX) * 3;   /* 2^-12 -> the table's grid */
-                    gates[r] = (int16_t)(g == 2 ? mcu_tanh_s16_value(grid, p->table)
-                                                : mcu_logistic_s16_value(grid, p->table));
-                }
+            for (int32_t r = 0; r < 4 * units; ++r) {
+                const int32_t g = r / units;
+                gates[r] = (int16_t)mcu_lstm_gate_s16(
+                    g, mcu_lstm_row_s8(x, p->input_weights + r * input_size, input_size, p->bias[r],
+                                       p->input_mult[g], p->input_shift[g]),
+                    mcu_lstm_row_s8(h, p->recurrent_weights + r * units, units, p->recurrent_bias[r],
+                                    p->recurrent_mult[g], p->recurrent_shift[g]), p->table);
             }
             int8_t *y = output + row * units;
             for (int32_t u = 0; u < units; ++u) {
-                const int32_t i_gate = gates[u], f_gate = gates[units + u];
-                const int32_t g_gate = gates[2 * units + u], o_gate = gates[3 * units + u];
-                const int32_t kept = mcu_clamp(mcu_multiply_by_quantized_multiplier(f_gate * c[u], p->forget_mult,
-                                                                                    p->forget_shift),
-                                               INT16_MIN, INT16_MAX);
-                const int32_t added = mcu_clamp(mcu_multiply_by_quantized_multiplier(i_gate * g_gate, p->update_mult,
-                                                                                     p->update_shift),
-                                                INT16_MIN, INT16_MAX);
-                int32_t next = mcu_clamp(kept + added, INT16_MIN, INT16_MAX);
-                if (p->cell_clip > 0) {
-                    next = mcu_clamp(next, -p->cell_clip, p->cell_clip);
-                }
-                c[u] = (int16_t)next;
-                const int32_t tanh_c = mcu_tanh_s16_value(mcu_table_grid_s16(next, p->tanh_mult, p->tanh_shift),
-                                                          p->table);
-                const int32_t hv = mcu_multiply_by_quantized_multiplier(tanh_c * o_gate, p->hidden_mult,
-                                                                        p->hidden_shift) + p->hidden_zp;
-                y[u] = (int8_t)mcu_clamp(hv, p->hidden_min, p->hidden_max);
+                c[u] = (int16_t)mcu_lstm_cell_s16(gates[units + u], gates[u], gates[2 * units + u], c[u],
+                                                  p->forget_mult, p->forget_shift, p->update_mult, p->update_shift,
+                                                  p->cell_clip);
+                y[u] = (int8_t)mcu_lstm_hidden_s16(c[u], gates[3 * units + u], p->tanh_mult, p->tanh_shift,
+                                                   p->hidden_mult, p->hidden_shift, p->hidden_zp, p->hidden_min,
+                                                   p->hidden_max, p->table);
             }
             for (int32_t u = 0; u < units; ++u) {   /* h of this step, read by the next */
                 h[u] = y[u];

@@ -26,6 +26,16 @@ def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_cl
                     for j in range(8)]
         tensors += [t16.float_t((units,), rng.normal(0, 0.5, units)) for _ in range(4)]
         tensors += [dict(t16.float_t((batch, units)), variable=True) for _ in range(2)]
+    elif dtype == "int16":  # 16x8: symmetric int16 activations, int64 biases
+        x_q, h_q = (x_q[0] / 64, 0), (h_q[0] / 128, 0)
+        tensors = [t16.activation_t(x_shape, x_q[0])]
+        w_scales = [float(rng.uniform(0.004, 0.03)) for _ in range(8)]
+        tensors += [t16.weights_t(rng.integers(-127, 128, (units, n_in if j < 4 else units)), [w_scales[j]], 0)
+                    for j in range(8)]
+        tensors += [t16.bias_t(rng.integers(-64 * bias_range, 64 * bias_range + 1, units), x_q[0], [w_scales[j]])
+                    for j in range(4)]
+        tensors.append(dict(t16.activation_t((batch, units), h_q[0]), variable=True))
+        tensors.append(dict(t16.activation_t((batch, units), 2.0 ** cell_log2), variable=True))
     else:
         tensors = [t16.int8_t(x_shape, *x_q)]
         w_scales = []
@@ -42,7 +52,8 @@ def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_cl
     for j, t in (extra or {}).items():
         ins[j] = len(tensors)
         tensors.append(t)
-    tensors.append(t16.float_t(y_shape) if dtype == "float32" else t16.int8_t(y_shape, *h_q))
+    tensors.append(t16.float_t(y_shape) if dtype == "float32" else t16.activation_t(y_shape, h_q[0])
+                   if dtype == "int16" else t16.int8_t(y_shape, *h_q))
 
     def options(b):
         tflite.UnidirectionalSequenceLSTMOptionsStart(b)
@@ -191,3 +202,45 @@ def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
     want = run_tflm_reset(model, xs)
     got = (twin.reshape(want.shape) - y_t.zero_point) * float(y_t.scale)
     assert 10 * np.log10(np.sum(want ** 2) / np.sum((want - got) ** 2)) > 35
+
+
+@pytest.mark.parametrize("case", ["base", "batch_2", "time_major_batch_2", "cell_clip", "cell_scale_2^-15",
+                                  "units_not_multiple_of_4_input_size_1", "long_sequence"])
+def test_int16x8_equals_tflm(run_kernel, tmp_path, case):
+    """16x8 (int16 activations and hidden state, int64 biases, TFLM's EvalLstm of int16): twin and C == TFLM."""
+    rng = np.random.default_rng(70 + sorted(CASES).index(case))
+    kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q")}
+    model, x_shape = lstm_model(rng, dtype="int16", **kw)
+    xs = rng.integers(-32768, 32768, (5,) + x_shape).astype(np.int16)
+    want = run_tflm_reset(model, xs)
+    conv = t16.converted(model, tmp_path)
+    (node,) = conv.graph.nodes
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    np.testing.assert_array_equal(ref.reshape(want.shape), want)
+    c = np.stack([run_kernel(lstm, node.params, [x], want.shape[1:], np.int16) for x in xs])
+    np.testing.assert_array_equal(c, want)
+    assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2)
+
+
+@pytest.mark.parametrize("mode, floor_db", [("int16x8", 55), ("float32", 120)])
+def test_converter_float_file_in_the_other_modes(mode, floor_db):
+    """The converter's float Keras LSTM file (tests/models) in 16x8 (C == twin bit for bit; 58.2 dB measured
+    against TFLM's float LSTM) and float32 (C within float rounding: 144 dB measured)."""
+    import warnings
+
+    import exporter_models as em
+    path = em.MODELS / "keras_lstm_native_float.tflite"
+    calibration, evaluation = em.halves(em.data(path))
+    conv = em.converter(path)
+    conv.mode, conv.representative_dataset = mode, [calibration]
+    conv.inference_input_type = conv.inference_output_type = "float32"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = conv.convert()
+    assert [n.op for n in model.graph.nodes].count("lstm") == 2
+    feeds = dict(zip([m["name"] for m in model.report["inputs"]], evaluation.values()))
+    (got,), (ref,) = model.build().run(feeds).values(), model.reference(feeds).values()
+    if mode == "int16x8":
+        np.testing.assert_array_equal(got, ref)
+    (want,) = em.float_reference(path, evaluation)
+    assert em.sqnr_db(want, got.reshape(want.shape)) >= floor_db
