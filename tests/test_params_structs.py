@@ -62,6 +62,10 @@ def _prepared(op, kind):
                       input_scales=np.full(4, 0.01, np.float32), recurrent_scales=np.full(4, 0.01, np.float32),
                       hidden_scale=np.float32(1 / 128), hidden_zp=zp, cell_scale=np.float32(2.0 ** -11)),
                  [qtensor((1, 5, 4), 0.05, zp)], qtensor((1, 5, 3), 1 / 128, zp)),
+        "svdf": (dict(weights_feature=np.ones((4, 3), np.int8), weights_time=np.ones((4, 2), np.int16),
+                      bias=np.zeros(2, np.int32), rank=2, feature_scale=np.float32(0.01),
+                      time_scale=np.float32(0.001), state_scale=np.float32(0.02), state_zp=0),
+                 [qtensor((1, 3), 0.05, zp)], qtensor((1, 2), 0.1, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(dict(attrs, compute=kind) if kind in ("hybrid", "float16") else attrs, ins, out)

@@ -132,13 +132,17 @@ def const_t(values, dtype=np.int32):
     return dict(shape=values.shape, type=TYPES[values.dtype], scales=[], zps=[], data=values)
 
 
-def run_tflm(model, inputs, n_outputs=None):
+def run_tflm(model, inputs, n_outputs=None, reset=False):
     """TFLM's interpreter on each sample: inputs is a list of (N, *shape) arrays, one per model input. Returns
-    output 0 stacked over the samples, or with n_outputs the list of the first n_outputs outputs."""
+    output 0 stacked over the samples, or with n_outputs the list of the first n_outputs outputs. reset: each
+    sample from TFLM's reset state (variable tensors zero, int8 ones at their zero point: a recurrent op's
+    state), as the generated C runs every call."""
     from tflite_micro import runtime
     interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
     outs = [[] for _ in range(n_outputs or 1)]
     for i in range(len(inputs[0])):
+        if reset:
+            interp.reset()
         for k, x in enumerate(inputs):
             interp.set_input(x[i], k)
         interp.invoke()

@@ -11,7 +11,7 @@ Copy _template.py to add one.
 from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
                elu, exp, fully_connected, gather, hard_swish, leaky_relu, logistic, lstm, max_pool, maximum, mean,
                minimum, mul, pad, prelu, quantize, reduce_max, relu, requantize, reshape, resize_bilinear, resize_nearest,
-               slice, softmax, sub, tanh, tile, transpose, transpose_conv)
+               slice, softmax, sub, svdf, tanh, tile, transpose, transpose_conv)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -52,6 +52,7 @@ REGISTRY = {
     "transpose_conv": transpose_conv,
     "elu": elu,
     "lstm": lstm,
+    "svdf": svdf,
 }
 
 

@@ -823,6 +823,23 @@ typedef struct {
     float cell_clip;
 } mcu_lstm_f32_params_t;
 
+/* TFLite SVDF, TFLM's int8 arithmetic (ops/svdf.py has the formulas): input [batch][input_size] int8, output
+ * [batch][filters / rank] int8. Every call starts from the zero state. scratch: the activation state,
+ * [batch][filters][memory] int16 (an int8 state's values in int16). */
+typedef struct {
+    int32_t batch, input_size, filters, rank, memory;
+    const int8_t *weights_feature;      /* [filters][input_size] */
+    const int16_t *weights_time;        /* [filters][memory] */
+    const int32_t *bias;                /* [filters / rank] */
+    int32_t input_zp, state_zp, state_min, state_max, output_zp;
+    int32_t feature_mult, feature_shift;    /* x_scale * wf_scale / state_scale */
+    int32_t output_mult, output_shift;      /* state_scale * wt_scale / y_scale */
+} mcu_svdf_params_t;
+
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+#endif
+
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
 MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *output, void *scratch);

@@ -69,16 +69,7 @@ def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_cl
 
 
 def run_tflm_reset(model, xs):
-    """TFLM on each sample after reset(): its variable tensors back to zero (int8 ones to their zero point)."""
-    from tflite_micro import runtime
-    interp = runtime.Interpreter.from_bytes(model, arena_size=1 << 20)
-    outs = []
-    for x in xs:
-        interp.reset()
-        interp.set_input(x, 0)
-        interp.invoke()
-        outs.append(interp.get_output(0).copy())
-    return np.stack(outs)
+    return t16.run_tflm(model, [xs], reset=True)
 
 
 CASES = {

@@ -1,0 +1,116 @@
+"""TFLite SVDF (the micro_speech family: a rank-factored time filter over a memory of past feature
+projections) with TFLM's int8 arithmetic: input [B, I] int8, weights_feature [F, I] int8, weights_time [F, M]
+int16 (or int8), bias [U] int32 (U = F / rank), the activation state [B, F * M] int16 (or int8, with a zero
+point); output [B, U] int8. Per call, as TFLM's EvalIntegerSvdfReference:
+    state <<= 1 (every filter's memory one step older), its newest slot per filter
+        s[f] = wrap_state(sat_state(mbqm(sum_i (x_i - x_zp) wf[f, i], x_scale wf_scale / state_scale)) + state_zp)
+        (the zero point added after the clamp, the sum narrowed into the state's type: what the tflite-micro
+        package the tests run computes; the later TFLM source (commit 1176f9b) adds it before; the same for an int16
+        state, whose zero point is 0),
+    y[u] = sat8(mbqm(bias[u] + sum_{f in u's rank filters} sum_m wt[f, m] (state[f, m] - state_zp),
+                     state_scale wt_scale / y_scale) + y_zp)
+(TFLM's integer SVDF applies no fused activation). Both scales are float32 products, as TFLM computes them.
+
+The state: every call starts from the zero state (the state at its zero point, as TFLM's reset), held in the
+node's scratch buffer; with it, only the newest memory slot contributes (the stateful streaming that makes an
+SVDF useful, one frame per call, needs a state kept between calls).
+"""
+import numpy as np
+import tflite
+
+from .. import fixedpoint as fp
+from . import _common as c
+
+SCRATCH = {"mcu_svdf_s8": lambda p: 2 * p["batch"] * p["filters"] * p["memory"]}  # the state, int16 (or int8 values)
+KERNELS = {"int8": ("mcu_svdf_s8", "mcu_svdf_params_t")}
+
+
+def output_shape(attrs, in_shapes):
+    if len(in_shapes[0]) != 2:
+        raise ValueError("the input must be 2-D")
+    return (in_shapes[0][0], attrs["weights_feature"].shape[0] // attrs["rank"])
+
+
+def macs(attrs, in_shapes, out_shape):
+    filters, inputs = attrs["weights_feature"].shape
+    return in_shapes[0][0] * filters * (inputs + attrs["weights_time"].shape[1])
+
+
+def float_ref(attrs, x):
+    """The float SVDF from the zero state: the newest memory slot only."""
+    wf = attrs["weights_feature"].astype(np.float64)
+    wt = attrs["weights_time"].astype(np.float64)
+    s = x.astype(np.float64) @ wf.T  # (N, B, F)
+    y = (s * wt[:, -1]).reshape(s.shape[:-1] + (-1, attrs["rank"])).sum(axis=-1) + attrs["bias"]
+    return c.float_clamp(y.astype(np.float32), attrs)
+
+
+def prepare(attrs, ins, out):
+    x = ins[0]
+    filters, inputs = attrs["weights_feature"].shape
+    f32 = np.float32
+    scale_1 = float(f32(f32(x.scale) * f32(attrs["feature_scale"])) / f32(attrs["state_scale"]))
+    scale_2 = float(f32(f32(attrs["state_scale"]) * f32(attrs["time_scale"])) / f32(out.scale))
+    m1, s1 = fp.quantize_multiplier(scale_1)
+    m2, s2 = fp.quantize_multiplier(scale_2)
+    c.check_shifts([s1, s2])
+    wide = attrs["weights_time"].dtype == np.int16
+    c.check_accumulator(inputs, 0)
+    state_range = c.QRANGE["int16" if wide else "int8"]
+    return dict(batch=x.shape[0], input_size=inputs, filters=filters, rank=attrs["rank"],
+                memory=attrs["weights_time"].shape[1],
+                weights_feature=attrs["weights_feature"].astype(np.int8),
+                weights_time=attrs["weights_time"].astype(np.int16), bias=attrs["bias"].astype(np.int32),
+                input_zp=x.zero_point, state_zp=attrs["state_zp"], state_min=state_range[0],
+                state_max=state_range[1], output_zp=out.zero_point, feature_mult=m1, feature_shift=s1,
+                output_mult=m2, output_shift=s2)
+
+
+def int_ref(p, x):
+    """The twin of mcu_svdf_s8, one call from the zero state (every memory slot at state_zp)."""
+    n, batch = x.shape[:2]
+    state = np.full((n, batch, p["filters"], p["memory"]), p["state_zp"], np.int64)
+    state[..., :-1] = state[..., 1:]  # TFLM's shift (a no-op on the zero state, kept for the order)
+    acc = (x.astype(np.int64) - p["input_zp"]) @ p["weights_feature"].T.astype(np.int64)
+    clamped = np.clip(fp.multiply_by_quantized_multiplier(acc, p["feature_mult"], p["feature_shift"]),
+                      p["state_min"], p["state_max"])
+    state[..., -1] = ((clamped + p["state_zp"] - p["state_min"]) & (p["state_max"] - p["state_min"])) + p["state_min"]
+    per_filter = ((state - p["state_zp"]) * p["weights_time"]).sum(axis=-1)
+    y = per_filter.reshape(n, batch, -1, p["rank"]).sum(axis=-1) + p["bias"]
+    y = fp.multiply_by_quantized_multiplier(y, p["output_mult"], p["output_shift"]) + p["output_zp"]
+    return np.clip(y, -128, 127)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def tflite_svdf(imp, k, op):
+    o = imp.options(op, "SVDFOptions")
+    if imp.float_model:
+        imp.fail(k, "a float SVDF is not supported (a full-integer int8 file is)")
+    if op.InputsLength() != 5 or op.Inputs(3) < 0:
+        imp.fail(k, "the SVDF needs its 5 inputs, the bias too (TFLM reads its scale)")
+    sg = imp.sg
+    if sg.Tensors(op.Inputs(0)).Type() != tflite.TensorType.INT8:
+        imp.fail(k, "only the int8 SVDF is supported (TFLM's integer one)")
+    wf, wt, bias = (imp.const(op.Inputs(j)) for j in (1, 2, 3))
+    scales = [imp.quant(op.Inputs(j)) for j in (1, 2, 4)]
+    if wf is None or wf.dtype != np.int8 or wf.ndim != 2 or wt is None or wt.dtype not in (np.int8, np.int16) \
+            or wt.ndim != 2 or wt.shape[0] != wf.shape[0] or any(s is None or s.size != 1 for s, _ in scales):
+        imp.fail(k, "the feature weights must be constant int8 [filters, inputs], the time weights int16 or int8 "
+                    "[filters, memory], each with one scale")
+    rank = o.Rank()
+    state = sg.Tensors(op.Inputs(4))
+    state_type = {tflite.TensorType.INT16: np.int16, tflite.TensorType.INT8: np.int8}.get(state.Type())
+    if rank < 1 or wf.shape[0] % rank or bias is None or bias.dtype != np.int32 or bias.size != wf.shape[0] // rank:
+        imp.fail(k, f"rank {rank} and the bias do not fit {wf.shape[0]} filters (an int32 bias per unit)")
+    if not state.IsVariable() or state_type != wt.dtype.type or \
+            int(np.prod(imp.shape(op.Inputs(4)))) != imp.shape(op.Inputs(0))[0] * wt.size:
+        imp.fail(k, "the activation state must be a variable tensor of the time weights' type, batch x filters x "
+                    "memory values")
+    _, state_zp = scales[2]
+    imp.emit(k, "svdf", [op.Inputs(0)], [op.Outputs(0)], weights_feature=wf, weights_time=wt,
+             bias=bias.reshape(-1), rank=rank, feature_scale=np.float32(scales[0][0][0]),
+             time_scale=np.float32(scales[1][0][0]), state_scale=np.float32(scales[2][0][0]),
+             state_zp=int(state_zp[0]), act=imp.activation_of(o))
+
+
+TFLITE = {"SVDF": tflite_svdf}

@@ -1,0 +1,64 @@
+"""SVDF: one-operator int8 .tflite files (the TFLite schema) run by TFLM's interpreter, reset before each sample
+(every call from the zero state, as the tool's default), equal to the twin and the C kernel bit for bit; int16
+and int8 activation states, ranks 1 and 2, batch 1 and 2."""
+import numpy as np
+import pytest
+import tflite
+import tflite16 as t16
+from tflite16 import T
+
+from mcu_codegen.ops import svdf
+
+
+def svdf_model(rng, batch=1, n_in=6, filters=8, rank=2, memory=5, x_q=(0.05, 4), state_q=(0.01, 0),
+               y_q=(0.02, -3), state_type=np.int16):
+    wide = state_type == np.int16
+    wf_scale, wt_scale = float(rng.uniform(0.004, 0.02)), float(rng.uniform(1e-4, 5e-4) if wide else 0.01)
+    wt_range = 2000 if wide else 127
+    tensors = [t16.int8_t((batch, n_in), *x_q),
+               dict(shape=(filters, n_in), type=T.INT8, scales=[wf_scale],
+                    data=rng.integers(-127, 128, (filters, n_in)).astype(np.int8)),
+               dict(shape=(filters, memory), type=T.INT16 if wide else T.INT8, scales=[wt_scale],
+                    data=rng.integers(-wt_range, wt_range + 1, (filters, memory)).astype(state_type)),
+               dict(shape=(filters // rank,), type=T.INT32,
+                    scales=[float(np.float32(state_q[0]) * np.float32(wt_scale))],
+                    data=rng.integers(-20000, 20001, filters // rank).astype(np.int32)),
+               dict(shape=(batch, filters * memory), type=T.INT16 if wide else T.INT8, scales=[state_q[0]],
+                    zps=[state_q[1]], variable=True),
+               t16.int8_t((batch, filters // rank), *y_q)]
+
+    def options(b):
+        tflite.SVDFOptionsStart(b)
+        tflite.SVDFOptionsAddRank(b, rank)
+        return tflite.SVDFOptionsEnd(b)
+    return t16.ops_model([(tflite.BuiltinOperator.SVDF, tflite.BuiltinOptions.SVDFOptions, options,
+                           [0, 1, 2, 3, 4], [5])], tensors, [0], [5]), (batch, n_in)
+
+
+CASES = {"rank_2": dict(), "rank_1_batch_2": dict(rank=1, batch=2, filters=5, memory=3),
+         "input_size_1": dict(n_in=1, filters=4, memory=1, rank=1), "zero_points_-128": dict(x_q=(0.03, -128)),
+         "int8_state": dict(state_type=np.int8, state_q=(0.05, 7)), "zero_point_127": dict(x_q=(0.004, 127), y_q=(0.01, 60))}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_int8_equals_tflm(run_kernel, tmp_path, case):
+    rng = np.random.default_rng(sorted(CASES).index(case))
+    model, x_shape = svdf_model(rng, **CASES[case])
+    xs = rng.integers(-128, 128, (16,) + x_shape).astype(np.int8)
+    want = t16.run_tflm(model, [xs], reset=True)
+    conv = t16.converted(model, tmp_path)
+    (node,) = conv.graph.nodes
+    assert node.op == "svdf"
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    np.testing.assert_array_equal(ref.reshape(want.shape), want)
+    c = np.stack([run_kernel(svdf, node.params, [x], want.shape[1:], np.int8) for x in xs])
+    np.testing.assert_array_equal(c, want)
+    assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2)
+
+
+def test_through_the_tool_equals_tflm():
+    rng = np.random.default_rng(9)
+    model, x_shape = svdf_model(rng, batch=2)
+    xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
+    np.testing.assert_array_equal(t16.run_imported(model, [xs], "int8").reshape((6,) + (2, 4)),
+                                  t16.run_tflm(model, [xs], reset=True))
