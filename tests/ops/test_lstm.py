@@ -235,3 +235,36 @@ def test_converter_float_file_in_the_other_modes(mode, floor_db):
         np.testing.assert_array_equal(got, ref)
     (want,) = em.float_reference(path, evaluation)
     assert em.sqnr_db(want, got.reshape(want.shape)) >= floor_db
+
+
+EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+def test_emulated_cores_equal_host_build(board, mode, tmp_path):
+    """The converter's int8 LSTM file (int8) and its float twin in 16x8 (int64 accumulators: libgcc's 64-bit
+    multiply on the M0+) on every emulated core: the host build's outputs bit for bit (the host's equal TFLM's:
+    test_exporter_models, test_converter_float_file_in_the_other_modes)."""
+    import warnings
+
+    import exporter_models as em
+
+    from mcu_codegen import boards, target
+    path = em.MODELS / ("keras_lstm_native_int8.tflite" if mode == "int8" else "keras_lstm_native_float.tflite")
+    conv = em.converter(path)
+    if mode != "int8":
+        conv.mode, conv.representative_dataset = mode, [em.halves(em.data(path))[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = conv.convert()
+    project = model.save(str(tmp_path / "project"))
+    meta = model.report["inputs"][0]
+    lo, hi = (-128, 128) if meta["dtype"] == "int8" else (-32768, 32768)
+    x = np.random.default_rng(5).integers(lo, hi, (6,) + tuple(meta["shape"])).astype(meta["dtype"])
+    feeds = {meta["name"]: x}
+    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    host = model.build().run(feeds)
+    for name in host:
+        np.testing.assert_array_equal(got[name], host[name])

@@ -62,3 +62,18 @@ def test_through_the_tool_equals_tflm():
     xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
     np.testing.assert_array_equal(t16.run_imported(model, [xs], "int8").reshape((6,) + (2, 4)),
                                   t16.run_tflm(model, [xs], reset=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"])
+def test_emulated_cores_equal_tflm(board, tmp_path):
+    from mcu_codegen import boards, target
+    rng = np.random.default_rng(11)
+    model, x_shape = svdf_model(rng, batch=2, state_type=np.int8, state_q=(0.05, -9))
+    xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
+    conv = t16.converted(model, tmp_path)
+    project = conv.save(str(tmp_path / "project"))
+    name = conv.report["inputs"][0]["name"]
+    got, _ = target.run_on_board(project, conv.report, boards.load(board), {name: xs})
+    np.testing.assert_array_equal(got[conv.report["outputs"][0]["name"]].reshape((6, 2, 4)),
+                                  t16.run_tflm(model, [xs], reset=True))
