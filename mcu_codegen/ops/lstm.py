@@ -22,7 +22,6 @@ from .. import stable
 from ..ir import ConversionError
 from . import _common as c
 
-GATES = ("input", "forget", "cell", "output")
 GATE_SCALE_LOG2 = -12  # the gates' pre-activation scale: TFLM's Q3.12 (nonlinear_input_scale)
 GATE_OUT_SCALE = 2.0 ** -15  # the sigmoid / tanh output scale
 CELL_SCALE_LOG2 = -11  # a float LSTM's cell state, quantized by the tool: |c| < 16 (|c_t| <= t without a clip)
@@ -34,7 +33,8 @@ def _state_bytes(p, hidden_size):
 
 
 # scratch: the cell state (int16), one step's four gates (int16), the hidden state (int8; int16 for 16x8; float)
-SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1), "mcu_lstm_s16": lambda p: _state_bytes(p, 2),
+SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1), "mcu_lstm_dsp_s8": lambda p: _state_bytes(p, 1),
+           "mcu_lstm_s16": lambda p: _state_bytes(p, 2),
            "mcu_lstm_f32": lambda p: 4 * (2 * p["batch"] * p["units"] + 4 * p["units"])}
 KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t"), "int16": ("mcu_lstm_s16", "mcu_lstm_s16_params_t"),
            "float32": ("mcu_lstm_f32", "mcu_lstm_f32_params_t")}
@@ -97,8 +97,8 @@ def tanh_rescale(scale_log2):
 
 def quantized_attrs(attrs, x, out):
     """A float LSTM quantized as TFLite's converter does: each weight matrix symmetric int8 with one scale (max |w|
-    / 127), the biases int32 (16x8: int64) at x_scale * w_scale, h at the output's calibrated scale and zero point. The cell
-    state is not calibrated (it is inside the node): its scale is CELL_SCALE_LOG2's power of two."""
+    / 127), the biases int32 (16x8: int64) at x_scale * w_scale, h at the output's calibrated scale and zero
+    point. The cell state is not calibrated (it is inside the node): its scale is CELL_SCALE_LOG2's power of two."""
     w_in, s_in = c._symmetric_int8(np.asarray(attrs["input_weights"], np.float64), 0,
                                    np.abs(attrs["input_weights"]).max(axis=(1, 2)) / 127.0)
     w_rec, s_rec = c._symmetric_int8(np.asarray(attrs["recurrent_weights"], np.float64), 0,
@@ -106,8 +106,9 @@ def quantized_attrs(attrs, x, out):
     bias_scale = float(np.float32(x.scale)) * s_in.astype(np.float64)[:, None]
     bias = fp.round_half_away(np.asarray(attrs["bias"], np.float64) / bias_scale)
     bias = np.clip(bias, -(1 << 40), 1 << 40).astype(np.int64) if x.dtype == "int16" else fp.saturate_int32(bias)
-    return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8), bias=bias, input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale,
-                hidden_zp=out.zero_point, cell_scale=np.float32(2.0 ** CELL_SCALE_LOG2))
+    return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8), bias=bias,
+                input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale, hidden_zp=out.zero_point,
+                cell_scale=np.float32(2.0 ** CELL_SCALE_LOG2))
 
 
 def _multiplier(real):
@@ -159,6 +160,11 @@ def prepare(attrs, ins, out):
                 forget_mult=forget[0], forget_shift=forget[1], update_mult=update[0], update_shift=update[1],
                 hidden_mult=hidden[0], hidden_shift=hidden[1], hidden_zp=h_zp, hidden_min=qmin, hidden_max=qmax,
                 cell_clip=quantized_clip, tanh_mult=tanh_mult, tanh_shift=tanh_shift, table=fp.SIGMOID_TABLE_U16)
+
+
+def variants(p, dtype):
+    """int8: the DSP form (mcu_lstm.h: the same body, its dot products four steps per SMLAD pair)."""
+    return c.isa_forms("mcu_lstm_s8", "mcu_lstm_dsp_s8") if dtype == "int8" else None
 
 
 def _fc(p, v, weights, bias, mult, shift):

@@ -220,8 +220,9 @@ static inline int32_t mcu_tanh_s16_value(int32_t x, const uint16_t *table)
     return (x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1) >> 8;
 }
 
-/* TFLM's integer LSTM step (ops/lstm.py), element-wise. A gate: its two matrix products (int16, 2^-12) summed,
- * saturated, through the int16 sigmoid (gate 2, the cell gate: tanh); out in 2^-15. */
+/* TFLM's integer LSTM step (ops/lstm.py), element-wise (mcu_requantize: prepare's multipliers are >= 0). A gate:
+ * its two matrix products (int16, 2^-12) summed, saturated, through the int16 sigmoid (gate 2, the cell gate:
+ * tanh); out in 2^-15. */
 static inline int32_t mcu_lstm_gate_s16(int32_t gate, int32_t from_input, int32_t from_hidden, const uint16_t *table)
 {
     const int32_t grid = mcu_clamp(from_input + from_hidden, INT16_MIN, INT16_MAX) * 3;   /* the table's grid */
@@ -232,9 +233,9 @@ static inline int32_t mcu_lstm_gate_s16(int32_t gate, int32_t from_input, int32_
 static inline int32_t mcu_lstm_cell_s16(int32_t f, int32_t i, int32_t g, int32_t c, int32_t forget_mult,
                                         int32_t forget_shift, int32_t update_mult, int32_t update_shift, int32_t clip)
 {
-    const int32_t kept = mcu_clamp(mcu_multiply_by_quantized_multiplier(f * c, forget_mult, forget_shift),
+    const int32_t kept = mcu_clamp(mcu_requantize(f * c, forget_mult, forget_shift),
                                    INT16_MIN, INT16_MAX);
-    const int32_t added = mcu_clamp(mcu_multiply_by_quantized_multiplier(i * g, update_mult, update_shift),
+    const int32_t added = mcu_clamp(mcu_requantize(i * g, update_mult, update_shift),
                                     INT16_MIN, INT16_MAX);
     const int32_t next = mcu_clamp(kept + added, INT16_MIN, INT16_MAX);
     return clip > 0 ? mcu_clamp(next, -clip, clip) : next;
@@ -245,7 +246,7 @@ static inline int32_t mcu_lstm_hidden_s16(int32_t c, int32_t o, int32_t tanh_mul
                                           int32_t shift, int32_t zp, int32_t lo, int32_t hi, const uint16_t *table)
 {
     const int32_t tanh_c = mcu_tanh_s16_value(mcu_table_grid_s16(c, tanh_mult, tanh_shift), table);
-    return mcu_clamp(mcu_multiply_by_quantized_multiplier(tanh_c * o, mult, shift) + zp, lo, hi);
+    return mcu_clamp(mcu_requantize(tanh_c * o, mult, shift) + zp, lo, hi);
 }
 
 static inline int32_t mcu_clamp_s64(int64_t x, int32_t lo, int32_t hi)

@@ -842,6 +842,9 @@ MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int
 
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+#if MCU_HAS_DSP
+MCU_KERNEL void mcu_lstm_dsp_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+#endif
 MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *output, void *scratch);
 MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *output, void *scratch);
 #endif

@@ -27,12 +27,12 @@ MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *inpu
         for (int32_t t = 0; t < steps; ++t) {
             const int32_t row = p->time_major ? t * batch + b : b * steps + t;
             for (int32_t r = 0; r < 4 * units; ++r) {
+                const int32_t g = r / units;
                 gates[r] = (int16_t)mcu_lstm_gate_s16(
-                    r / units, mcu_lstm_row_s16(input + row * input_size, p->input_weights + r * input_size,
-                                                input_size, p->bias[r], p->input_mult[r / units],
-                                                p->input_shift[r / units]),
+                    g, mcu_lstm_row_s16(input + row * input_size, p->input_weights + r * input_size, input_size,
+                                        p->bias[r], p->input_mult[g], p->input_shift[g]),
                     mcu_lstm_row_s16(h, p->recurrent_weights + r * units, units, p->recurrent_bias[r],
-                                     p->recurrent_mult[r / units], p->recurrent_shift[r / units]), p->table);
+                                     p->recurrent_mult[g], p->recurrent_shift[g]), p->table);
             }
             for (int32_t u = 0; u < units; ++u) {   /* the input gate of unit u, read last here, then holds h */
                 c[u] = (int16_t)mcu_lstm_cell_s16(gates[units + u], gates[u], gates[2 * units + u], c[u],

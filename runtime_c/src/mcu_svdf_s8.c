@@ -21,7 +21,7 @@ MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int
             for (int32_t i = 0; i < input_size; ++i) {
                 acc += (x[i] - p->input_zp) * w[i];
             }
-            acc = mcu_clamp(mcu_multiply_by_quantized_multiplier(acc, p->feature_mult, p->feature_shift),
+            acc = mcu_clamp(mcu_requantize(acc, p->feature_mult, p->feature_shift),
                             p->state_min, p->state_max) + p->state_zp;   /* then narrowed: wraps, as TFLM */
             acc = ((acc - p->state_min) & (p->state_max - p->state_min)) + p->state_min;
             state[(b * filters + f) * memory + memory - 1] = (int16_t)acc;
@@ -36,7 +36,7 @@ MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int
                     acc += w[m] * (s[m] - p->state_zp);
                 }
             }
-            acc = mcu_multiply_by_quantized_multiplier(acc, p->output_mult, p->output_shift) + p->output_zp;
+            acc = mcu_requantize(acc, p->output_mult, p->output_shift) + p->output_zp;
             output[b * units + u] = (int8_t)mcu_clamp(acc, -128, 127);
         }
     }

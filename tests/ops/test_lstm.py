@@ -22,8 +22,8 @@ def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_cl
     y_shape = x_shape[:2] + (units,)
     if dtype == "float32":
         tensors = [t16.float_t(x_shape)]
-        tensors += [t16.float_t((units, n_in if j < 4 else units), rng.normal(0, 0.5, (units, n_in if j < 4 else units)))
-                    for j in range(8)]
+        shapes = [(units, n_in if j < 4 else units) for j in range(8)]
+        tensors += [t16.float_t(shape, rng.normal(0, 0.5, shape)) for shape in shapes]
         tensors += [t16.float_t((units,), rng.normal(0, 0.5, units)) for _ in range(4)]
         tensors += [dict(t16.float_t((batch, units)), variable=True) for _ in range(2)]
     elif dtype == "int16":  # 16x8: symmetric int16 activations, int64 biases

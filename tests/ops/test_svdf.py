@@ -37,7 +37,8 @@ def svdf_model(rng, batch=1, n_in=6, filters=8, rank=2, memory=5, x_q=(0.05, 4),
 
 CASES = {"rank_2": dict(), "rank_1_batch_2": dict(rank=1, batch=2, filters=5, memory=3),
          "input_size_1": dict(n_in=1, filters=4, memory=1, rank=1), "zero_points_-128": dict(x_q=(0.03, -128)),
-         "int8_state": dict(state_type=np.int8, state_q=(0.05, 7)), "zero_point_127": dict(x_q=(0.004, 127), y_q=(0.01, 60))}
+         "int8_state": dict(state_type=np.int8, state_q=(0.05, 7)),
+         "zero_point_127": dict(x_q=(0.004, 127), y_q=(0.01, 60))}
 
 
 @pytest.mark.parametrize("case", CASES)
