@@ -290,10 +290,9 @@ def tflite_lstm(imp, k, op):
             imp.fail(k, str(e))
         attrs.update(input_scales=np.array(scales[:4], np.float32), recurrent_scales=np.array(scales[4:], np.float32),
                      hidden_scale=np.float32(h_scale[0]), hidden_zp=int(h_zp[0]), cell_scale=np.float32(c_scale[0]))
+    # TFLM copies the hidden state's bytes to the output, which keeps the file's quantization for its readers (the
+    # converter writes h's there), as here: the kernel computes with h's (hidden_scale, hidden_zp)
     imp.emit(k, "lstm", [op.Inputs(0)], [op.Outputs(0)], **attrs)
-    out = imp.graph.tensors[imp.activation(k, op.Outputs(0))]
-    if not imp.float_model:  # TFLM copies the hidden state to the output: its bytes carry h's quantization
-        out.scale, out.zero_point = attrs["hidden_scale"], attrs["hidden_zp"]
 
 
 TFLITE = {"UNIDIRECTIONAL_SEQUENCE_LSTM": tflite_lstm}

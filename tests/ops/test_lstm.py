@@ -14,7 +14,7 @@ INPUTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, 
 
 
 def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_clip=0.0, x_q=(0.05, 3),
-               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None, dtype="int8"):
+               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None, dtype="int8", out_q=None):
     """A one-operator LSTM file: int8 input / hidden / output, int8 weights of one scale each, int32 biases at
     x_scale * w_scale, int16 cell state at 2^cell_log2; or (dtype float32) all float32, random weights.
     extra: {input index: tensor} added (a peephole...)."""
@@ -53,7 +53,7 @@ def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_cl
         ins[j] = len(tensors)
         tensors.append(t)
     tensors.append(t16.float_t(y_shape) if dtype == "float32" else t16.activation_t(y_shape, h_q[0])
-                   if dtype == "int16" else t16.int8_t(y_shape, *h_q))
+                   if dtype == "int16" else t16.int8_t(y_shape, *(out_q or h_q)))
 
     def options(b):
         tflite.UnidirectionalSequenceLSTMOptionsStart(b)
@@ -85,6 +85,7 @@ CASES = {
     "zero_points_127": dict(x_q=(0.03, 127), h_q=(1 / 128, 127)),
     "one_step": dict(steps=1, units=1, n_in=2),
     "long_sequence": dict(steps=25, units=5, n_in=4, bias_range=20000),
+    "output_quantization_not_the_hidden_states": dict(out_q=(0.05, 9)),  # TFLM copies h's bytes all the same
 }
 
 
