@@ -1,6 +1,8 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: one-operator int8 .tflite files (built with the TFLite schema) run by TFLM's
 interpreter, reset before each sample (every call is one sequence from the zero state, as the tool's default),
 equal to the twin and to the C kernel bit for bit over edge shapes; the refusals of what TFLM does not run."""
+import zlib
+
 import numpy as np
 import pytest
 import tflite
@@ -82,16 +84,22 @@ CASES = {
     "cell_scale_2^-15": dict(cell_log2=-15, steps=4),
     "cell_scale_2^-8": dict(cell_log2=-8, steps=4),
     "zero_points_-128": dict(x_q=(0.03, -128), h_q=(1 / 256, -128)),
-    "zero_points_127": dict(x_q=(0.03, 127), h_q=(1 / 128, 127)),
+    "zero_points_127": dict(x_q=(0.03, 127), h_q=(1 / 128, 127)),  # h >= 0 saturates: few distinct outputs
+    "input_zero_point_127": dict(x_q=(0.03, 127)),
     "one_step": dict(steps=1, units=1, n_in=2),
     "long_sequence": dict(steps=25, units=5, n_in=4, bias_range=20000),
     "output_quantization_not_the_hidden_states": dict(out_q=(0.05, 9)),  # TFLM copies h's bytes all the same
 }
 
 
+def seed(case):
+    """A case's own seed (adding a case changes no other's data)."""
+    return zlib.crc32(case.encode())
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_int8_equals_tflm(run_kernel, tmp_path, case):
-    rng = np.random.default_rng(sorted(CASES).index(case))
+    rng = np.random.default_rng(seed(case))
     model, x_shape = lstm_model(rng, **CASES[case])
     xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
     want = run_tflm_reset(model, xs)
@@ -103,7 +111,8 @@ def test_int8_equals_tflm(run_kernel, tmp_path, case):
     out_shape = want.shape[1:]
     c = np.stack([run_kernel(lstm, node.params, [x], out_shape, np.int8) for x in xs])
     np.testing.assert_array_equal(c, want)
-    assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2), "the case saturates: it tests nothing"
+    distinct = 2 if case == "zero_points_127" else min(8, want.size // 2)
+    assert len(set(want.reshape(-1).tolist())) > distinct, "the case saturates: it tests nothing"
 
 
 def test_through_the_tool_equals_tflm():
@@ -155,7 +164,7 @@ def test_refusals_name_the_operator(tmp_path, extra, cell_log2, message):
 def test_float32_close_to_tflm(run_kernel, tmp_path, case):
     """float32: the float reference within float32 rounding of TFLM's float kernel (both sum in their own order
     and take their own exp / tanh), and the C kernel within the same of the reference."""
-    rng = np.random.default_rng(50 + sorted(CASES).index(case))
+    rng = np.random.default_rng(50 + seed(case))
     kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q", "cell_log2", "bias_range")}
     model, x_shape = lstm_model(rng, dtype="float32", **kw)
     xs = rng.normal(0, 1, (4,) + x_shape).astype(np.float32)
@@ -200,7 +209,7 @@ def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
                                   "units_not_multiple_of_4_input_size_1", "long_sequence"])
 def test_int16x8_equals_tflm(run_kernel, tmp_path, case):
     """16x8 (int16 activations and hidden state, int64 biases, TFLM's EvalLstm of int16): twin and C == TFLM."""
-    rng = np.random.default_rng(70 + sorted(CASES).index(case))
+    rng = np.random.default_rng(70 + seed(case))
     kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q")}
     model, x_shape = lstm_model(rng, dtype="int16", **kw)
     xs = rng.integers(-32768, 32768, (5,) + x_shape).astype(np.int16)
