@@ -10,6 +10,7 @@ point); output [B, U] int8. Per call, as TFLM's EvalIntegerSvdfReference:
     y[u] = sat8(mbqm(bias[u] + sum_{f in u's rank filters} sum_m wt[f, m] (state[f, m] - state_zp),
                      state_scale wt_scale / y_scale) + y_zp)
 (TFLM's integer SVDF applies no fused activation). Both scales are float32 products, as TFLM computes them.
+float32: the same steps in float (TFLM's float SVDF), its fused activation applied.
 
 The state: every call starts from the zero state (the state at its zero point, as TFLM's reset), held in the
 node's scratch buffer; with it, only the newest memory slot contributes (the stateful streaming that makes an
@@ -19,10 +20,13 @@ import numpy as np
 import tflite
 
 from .. import fixedpoint as fp
+from ..ir import ConversionError
 from . import _common as c
 
-SCRATCH = {"mcu_svdf_s8": lambda p: 2 * p["batch"] * p["filters"] * p["memory"]}  # the state, int16 (or int8 values)
-KERNELS = {"int8": ("mcu_svdf_s8", "mcu_svdf_params_t")}
+# the state: int16 (an int8 state's values too), float
+SCRATCH = {"mcu_svdf_s8": lambda p: 2 * p["batch"] * p["filters"] * p["memory"],
+           "mcu_svdf_f32": lambda p: 4 * p["batch"] * p["filters"] * p["memory"]}
+KERNELS = {"int8": ("mcu_svdf_s8", "mcu_svdf_params_t"), "float32": ("mcu_svdf_f32", "mcu_svdf_f32_params_t")}
 
 
 def output_shape(attrs, in_shapes):
@@ -48,6 +52,16 @@ def float_ref(attrs, x):
 def prepare(attrs, ins, out):
     x = ins[0]
     filters, inputs = attrs["weights_feature"].shape
+    geometry = dict(batch=x.shape[0], input_size=inputs, filters=filters, rank=attrs["rank"],
+                    memory=attrs["weights_time"].shape[1])
+    if x.dtype == "float32":
+        act_min, act_max = c.act_range(attrs, out)
+        return dict(geometry, weights_feature=c.float_array(attrs["weights_feature"]),
+                    weights_time=c.float_array(attrs["weights_time"]), bias=c.float_array(attrs["bias"]),
+                    act_min=act_min, act_max=act_max)
+    if "feature_scale" not in attrs:
+        raise ConversionError("quantizing a float SVDF is not supported: convert a full-integer .tflite file (or "
+                              "use --mode float32)")
     f32 = np.float32
     scale_1 = float(f32(f32(x.scale) * f32(attrs["feature_scale"])) / f32(attrs["state_scale"]))
     scale_2 = float(f32(f32(attrs["state_scale"]) * f32(attrs["time_scale"])) / f32(out.scale))
@@ -57,9 +71,7 @@ def prepare(attrs, ins, out):
     wide = attrs["weights_time"].dtype == np.int16
     c.check_accumulator(inputs, 0)
     state_range = c.QRANGE["int16" if wide else "int8"]
-    return dict(batch=x.shape[0], input_size=inputs, filters=filters, rank=attrs["rank"],
-                memory=attrs["weights_time"].shape[1],
-                weights_feature=attrs["weights_feature"].astype(np.int8),
+    return dict(geometry, weights_feature=attrs["weights_feature"].astype(np.int8),
                 weights_time=attrs["weights_time"].astype(np.int16), bias=attrs["bias"].astype(np.int32),
                 input_zp=x.zero_point, state_zp=attrs["state_zp"], state_min=state_range[0],
                 state_max=state_range[1], output_zp=out.zero_point, feature_mult=m1, feature_shift=s1,
@@ -84,20 +96,25 @@ def int_ref(p, x):
 # -- import ----------------------------------------------------------------------------------------------------
 def tflite_svdf(imp, k, op):
     o = imp.options(op, "SVDFOptions")
-    if imp.float_model:
-        imp.fail(k, "a float SVDF is not supported (a full-integer int8 file is)")
     if op.InputsLength() != 5 or op.Inputs(3) < 0:
-        imp.fail(k, "the SVDF needs its 5 inputs, the bias too (TFLM reads its scale)")
+        imp.fail(k, "the SVDF needs its 5 inputs, the bias too (TFLM reads it)")
     sg = imp.sg
+    wf, wt, bias = (imp.const(op.Inputs(j)) for j in (1, 2, 3))
+    rank = o.Rank()
+    if imp.float_model:
+        if any(v is None or v.dtype != np.float32 for v in (wf, wt, bias)) or wf.ndim != 2 or wt.ndim != 2 \
+                or wt.shape[0] != wf.shape[0] or rank < 1 or wf.shape[0] % rank or bias.size != wf.shape[0] // rank:
+            imp.fail(k, "the weights and bias must be constant float32 tensors fitting the rank")
+        imp.emit(k, "svdf", [op.Inputs(0)], [op.Outputs(0)], weights_feature=wf, weights_time=wt,
+                 bias=bias.reshape(-1), rank=rank, act=imp.activation_of(o))
+        return
     if sg.Tensors(op.Inputs(0)).Type() != tflite.TensorType.INT8:
         imp.fail(k, "only the int8 SVDF is supported (TFLM's integer one)")
-    wf, wt, bias = (imp.const(op.Inputs(j)) for j in (1, 2, 3))
     scales = [imp.quant(op.Inputs(j)) for j in (1, 2, 4)]
     if wf is None or wf.dtype != np.int8 or wf.ndim != 2 or wt is None or wt.dtype not in (np.int8, np.int16) \
             or wt.ndim != 2 or wt.shape[0] != wf.shape[0] or any(s is None or s.size != 1 for s, _ in scales):
         imp.fail(k, "the feature weights must be constant int8 [filters, inputs], the time weights int16 or int8 "
                     "[filters, memory], each with one scale")
-    rank = o.Rank()
     state = sg.Tensors(op.Inputs(4))
     state_type = {tflite.TensorType.INT16: np.int16, tflite.TensorType.INT8: np.int8}.get(state.Type())
     if rank < 1 or wf.shape[0] % rank or bias is None or bias.dtype != np.int32 or bias.size != wf.shape[0] // rank:

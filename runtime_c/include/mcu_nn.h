@@ -836,8 +836,18 @@ typedef struct {
     int32_t output_mult, output_shift;      /* state_scale * wt_scale / y_scale */
 } mcu_svdf_params_t;
 
+/* float: the same steps in float, the fused activation's clamp; scratch: the state, [batch][filters][memory]. */
+typedef struct {
+    int32_t batch, input_size, filters, rank, memory;
+    const float *weights_feature;       /* [filters][input_size] */
+    const float *weights_time;          /* [filters][memory] */
+    const float *bias;                  /* [filters / rank] */
+    float act_min, act_max;
+} mcu_svdf_f32_params_t;
+
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+MCU_KERNEL void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *output, void *scratch);
 #endif
 
 #ifndef MCU_KERNELS_STATIC

@@ -11,7 +11,22 @@ from mcu_codegen.ops import svdf
 
 
 def svdf_model(rng, batch=1, n_in=6, filters=8, rank=2, memory=5, x_q=(0.05, 4), state_q=(0.01, 0),
-               y_q=(0.02, -3), state_type=np.int16):
+               y_q=(0.02, -3), state_type=np.int16, relu=False):
+    """A one-operator SVDF file: int8 (the state int16 or int8), or with state_type float32 all float32."""
+    act = tflite.ActivationFunctionType.RELU if relu else tflite.ActivationFunctionType.NONE
+
+    def options(b):
+        tflite.SVDFOptionsStart(b)
+        tflite.SVDFOptionsAddRank(b, rank)
+        tflite.SVDFOptionsAddFusedActivationFunction(b, act)
+        return tflite.SVDFOptionsEnd(b)
+    if state_type == np.float32:
+        tensors = [t16.float_t((batch, n_in))] + [
+            t16.float_t(shape, rng.normal(0, 0.5, shape)) for shape in ((filters, n_in), (filters, memory),
+                                                                       (filters // rank,))]
+        tensors += [dict(t16.float_t((batch, filters * memory)), variable=True), t16.float_t((batch, filters // rank))]
+        return t16.ops_model([(tflite.BuiltinOperator.SVDF, tflite.BuiltinOptions.SVDFOptions, options,
+                               [0, 1, 2, 3, 4], [5])], tensors, [0], [5]), (batch, n_in)
     wide = state_type == np.int16
     wf_scale, wt_scale = float(rng.uniform(0.004, 0.02)), float(rng.uniform(1e-4, 5e-4) if wide else 0.01)
     wt_range = 2000 if wide else 127
@@ -26,11 +41,6 @@ def svdf_model(rng, batch=1, n_in=6, filters=8, rank=2, memory=5, x_q=(0.05, 4),
                dict(shape=(batch, filters * memory), type=T.INT16 if wide else T.INT8, scales=[state_q[0]],
                     zps=[state_q[1]], variable=True),
                t16.int8_t((batch, filters // rank), *y_q)]
-
-    def options(b):
-        tflite.SVDFOptionsStart(b)
-        tflite.SVDFOptionsAddRank(b, rank)
-        return tflite.SVDFOptionsEnd(b)
     return t16.ops_model([(tflite.BuiltinOperator.SVDF, tflite.BuiltinOptions.SVDFOptions, options,
                            [0, 1, 2, 3, 4], [5])], tensors, [0], [5]), (batch, n_in)
 
@@ -78,3 +88,20 @@ def test_emulated_cores_equal_tflm(board, tmp_path):
     got, _ = target.run_on_board(project, conv.report, boards.load(board), {name: xs})
     np.testing.assert_array_equal(got[conv.report["outputs"][0]["name"]].reshape((6, 2, 4)),
                                   t16.run_tflm(model, [xs], reset=True))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(rank=1, batch=2, filters=3, relu=True)])
+def test_float32_close_to_tflm(run_kernel, tmp_path, kw):
+    """float32 (TFLM's float SVDF, the fused activation applied): the reference and the C kernel within float32
+    rounding of TFLM."""
+    rng = np.random.default_rng(20)
+    model, x_shape = svdf_model(rng, state_type=np.float32, **kw)
+    xs = rng.normal(0, 1, (8,) + x_shape).astype(np.float32)
+    want = t16.run_tflm(model, [xs], reset=True)
+    conv = t16.converted(model, tmp_path, mode="float32")
+    (node,) = conv.graph.nodes
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    np.testing.assert_allclose(ref.reshape(want.shape), want, rtol=0, atol=2e-6)
+    c = np.stack([run_kernel(svdf, node.params, [x], want.shape[1:], np.float32) for x in xs])
+    np.testing.assert_allclose(c, want, rtol=0, atol=2e-6)
+    assert np.abs(want).max() > 0.5

@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "b8ff8e09c4cc7fed39b9fa823d92f467d2b72e1c70b1cda101620a44c2f3a4a5"
-#define MODEL_MODEL_ID 0xb8ff8e09u
+#define MODEL_MODEL_HASH "7f1dc6fe4f3912b7d4827bc15ca74638fa8dcc1fdb1102c9a62ef0b411e4a96f"
+#define MODEL_MODEL_ID 0x7f1dc6feu
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
