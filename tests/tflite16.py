@@ -176,6 +176,24 @@ def converted(model, work, mode=None):
     return conv.convert()
 
 
+def recurrent_op_equals_tflm(run_kernel, op, model, xs, work, mode=None, atol=None):
+    """A one-operator file of a recurrent op (graph input xs, (N, *shape)) run by TFLM from its reset state per
+    sample: the tool's reference (mode: the Converter's) and the C kernel of the node (op: the ops module) equal
+    TFLM's outputs bit for bit, or within atol (float32). Returns TFLM's outputs."""
+    want = run_tflm(model, [xs], reset=True)
+    conv = converted(model, work, mode)
+    (node,) = conv.graph.nodes
+    assert node.op == op.__name__.rsplit(".", 1)[-1]
+    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
+    c = np.stack([run_kernel(op, node.params, [x], want.shape[1:], want.dtype) for x in xs])
+    for got in (ref.reshape(want.shape), c):
+        if atol is None:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=0, atol=atol)
+    return want
+
+
 def copy_op_equals_tflm(run_kernel, work, model, data, op, n_outputs=1, compile_it=False):
     """A one-operator file of a copy op (one graph input `data`, (N, *shape)): TFLM's outputs == our twin's ==
     the C kernel of each `op` node (op: the ops module), and with compile_it the generated C's too. Returns

@@ -102,15 +102,7 @@ def test_int8_equals_tflm(run_kernel, tmp_path, case):
     rng = np.random.default_rng(seed(case))
     model, x_shape = lstm_model(rng, **CASES[case])
     xs = rng.integers(-128, 128, (6,) + x_shape).astype(np.int8)
-    want = run_tflm_reset(model, xs)
-    conv = t16.converted(model, tmp_path)
-    (node,) = conv.graph.nodes
-    assert node.op == "lstm"
-    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
-    np.testing.assert_array_equal(ref.reshape(want.shape), want)
-    out_shape = want.shape[1:]
-    c = np.stack([run_kernel(lstm, node.params, [x], out_shape, np.int8) for x in xs])
-    np.testing.assert_array_equal(c, want)
+    want = t16.recurrent_op_equals_tflm(run_kernel, lstm, model, xs, tmp_path)
     distinct = 2 if case == "zero_points_127" else min(8, want.size // 2)
     assert len(set(want.reshape(-1).tolist())) > distinct, "the case saturates: it tests nothing"
 
@@ -168,13 +160,7 @@ def test_float32_close_to_tflm(run_kernel, tmp_path, case):
     kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q", "cell_log2", "bias_range")}
     model, x_shape = lstm_model(rng, dtype="float32", **kw)
     xs = rng.normal(0, 1, (4,) + x_shape).astype(np.float32)
-    want = run_tflm_reset(model, xs)
-    conv = t16.converted(model, tmp_path, mode="float32")
-    (node,) = conv.graph.nodes
-    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
-    np.testing.assert_allclose(ref.reshape(want.shape), want, rtol=0, atol=2e-6)
-    c = np.stack([run_kernel(lstm, node.params, [x], want.shape[1:], np.float32) for x in xs])
-    np.testing.assert_allclose(c, want, rtol=0, atol=2e-6)
+    want = t16.recurrent_op_equals_tflm(run_kernel, lstm, model, xs, tmp_path, mode="float32", atol=2e-6)
     assert np.abs(want).max() > 0.3  # the gates leave their linear range
 
 
@@ -213,13 +199,7 @@ def test_int16x8_equals_tflm(run_kernel, tmp_path, case):
     kw = {k: v for k, v in CASES[case].items() if k not in ("x_q", "h_q")}
     model, x_shape = lstm_model(rng, dtype="int16", **kw)
     xs = rng.integers(-32768, 32768, (5,) + x_shape).astype(np.int16)
-    want = run_tflm_reset(model, xs)
-    conv = t16.converted(model, tmp_path)
-    (node,) = conv.graph.nodes
-    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
-    np.testing.assert_array_equal(ref.reshape(want.shape), want)
-    c = np.stack([run_kernel(lstm, node.params, [x], want.shape[1:], np.int16) for x in xs])
-    np.testing.assert_array_equal(c, want)
+    want = t16.recurrent_op_equals_tflm(run_kernel, lstm, model, xs, tmp_path)
     assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2)
 
 

@@ -56,14 +56,7 @@ def test_int8_equals_tflm(run_kernel, tmp_path, case):
     rng = np.random.default_rng(sorted(CASES).index(case))
     model, x_shape = svdf_model(rng, **CASES[case])
     xs = rng.integers(-128, 128, (16,) + x_shape).astype(np.int8)
-    want = t16.run_tflm(model, [xs], reset=True)
-    conv = t16.converted(model, tmp_path)
-    (node,) = conv.graph.nodes
-    assert node.op == "svdf"
-    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
-    np.testing.assert_array_equal(ref.reshape(want.shape), want)
-    c = np.stack([run_kernel(svdf, node.params, [x], want.shape[1:], np.int8) for x in xs])
-    np.testing.assert_array_equal(c, want)
+    want = t16.recurrent_op_equals_tflm(run_kernel, svdf, model, xs, tmp_path)
     assert len(set(want.reshape(-1).tolist())) > min(8, want.size // 2)
 
 
@@ -97,11 +90,5 @@ def test_float32_close_to_tflm(run_kernel, tmp_path, kw):
     rng = np.random.default_rng(20)
     model, x_shape = svdf_model(rng, state_type=np.float32, **kw)
     xs = rng.normal(0, 1, (8,) + x_shape).astype(np.float32)
-    want = t16.run_tflm(model, [xs], reset=True)
-    conv = t16.converted(model, tmp_path, mode="float32")
-    (node,) = conv.graph.nodes
-    ref = conv.reference({conv.report["inputs"][0]["name"]: xs})[conv.report["outputs"][0]["name"]]
-    np.testing.assert_allclose(ref.reshape(want.shape), want, rtol=0, atol=2e-6)
-    c = np.stack([run_kernel(svdf, node.params, [x], want.shape[1:], np.float32) for x in xs])
-    np.testing.assert_allclose(c, want, rtol=0, atol=2e-6)
+    want = t16.recurrent_op_equals_tflm(run_kernel, svdf, model, xs, tmp_path, mode="float32", atol=2e-6)
     assert np.abs(want).max() > 0.5
