@@ -232,19 +232,25 @@ EMULATED = ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
-@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+@pytest.mark.parametrize("mode", ["int8", "int16x8", "edges"])
 def test_emulated_cores_equal_host_build(board, mode, tmp_path):
-    """The converter's int8 LSTM file (int8) and its float twin in 16x8 (int64 accumulators: libgcc's 64-bit
-    multiply on the M0+) on every emulated core: the host build's outputs bit for bit (the host's equal TFLM's:
-    test_exporter_models, test_converter_float_file_in_the_other_modes)."""
+    """The converter's int8 LSTM file (int8), its float twin in 16x8 (int64 accumulators: libgcc's 64-bit
+    multiply on the M0+) and a one-operator int8 file of 7 units and 5 inputs, batch 2, time major (the DSP
+    form's dot products with a remainder on both sides) on every emulated core (the portable form on the M0+,
+    the DSP one on the others): the host build's outputs bit for bit (the host's equal TFLM's: the tests
+    above, test_exporter_models)."""
     import warnings
 
     import exporter_models as em
 
     from mcu_codegen import boards, target
-    path = em.MODELS / ("keras_lstm_native_int8.tflite" if mode == "int8" else "keras_lstm_native_float.tflite")
+    if mode == "edges":
+        path = tmp_path / "edges.tflite"
+        path.write_bytes(lstm_model(np.random.default_rng(8), batch=2, steps=3, n_in=5, units=7, time_major=True)[0])
+    else:
+        path = em.MODELS / ("keras_lstm_native_int8.tflite" if mode == "int8" else "keras_lstm_native_float.tflite")
     conv = em.converter(path)
-    if mode != "int8":
+    if mode == "int16x8":
         conv.mode, conv.representative_dataset = mode, [em.halves(em.data(path))[0]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
