@@ -101,6 +101,9 @@ def tflite_svdf(imp, k, op):
     sg = imp.sg
     wf, wt, bias = (imp.const(op.Inputs(j)) for j in (1, 2, 3))
     rank = o.Rank()
+    A = tflite.ActivationFunctionType
+    if o.FusedActivationFunction() not in (A.NONE, A.RELU, A.RELU6, A.RELU_N1_TO_1):
+        imp.fail(k, f"fused activation {o.FusedActivationFunction()} is not supported (TFLM's: none or a RELU)")
     if imp.float_model:
         if any(v is None or v.dtype != np.float32 for v in (wf, wt, bias)) or wf.ndim != 2 or wt.ndim != 2 \
                 or wt.shape[0] != wf.shape[0] or rank < 1 or wf.shape[0] % rank or bias.size != wf.shape[0] // rank:
