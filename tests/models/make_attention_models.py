@@ -8,7 +8,9 @@ real exporters. Run by hand only, in the exporters' venv (see README.md here):
   transformer block (LayerNormalization, MultiHeadAttention with 2 heads of 16, residual, LayerNormalization,
   Dense(64, gelu), Dense(32), residual) -> mean over time -> Dense(12). Through the TFLite converter (full-integer
   int8 and float32) and tf2onnx (opset 13: layer norm decomposed, GELU as Erf). No class token: with the batch open
-  the converter writes it as a broadcast of a constant, and the mean over time is KWT's other read-out.
+  the converter writes it as a broadcast of a constant, and the mean over time is KWT's other read-out. The batch is fixed
+  at 1 (the converter runs on a batch-1 tf.function): with it open the converter computes each Dense's reshapes at run time with
+  SHAPE, GATHER and REDUCE_PROD, and TFLM has no REDUCE_PROD.
 - torch_kwt: the same shape with nn.TransformerEncoderLayer(d_model=32, nhead=2, dim_feedforward=64,
   activation="gelu", batch_first=True, norm_first=True), through torch.onnx.export: TorchScript at opset 17
   (LayerNormalization one op), at opset 14 (layer norm decomposed, as exports before opset 17 write it) and dynamo (opset 18).
@@ -16,12 +18,11 @@ Weights are random (seeded); each <name>.<ext> has its representative float inpu
 """
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_models import HERE, SEED, save_inputs, tflite_input_names  # noqa: E402
+from make_models import HERE, SEED, save_inputs, tflite_input_names, write_tflite_references  # noqa: E402
 
 T, F, D, HEADS, FF, CLASSES = 49, 10, 32, 2, 64, 12
 
@@ -46,7 +47,7 @@ def keras_kwt():
         def call(self, x):
             return x + self.pos
 
-    x0 = keras.Input((T, F))
+    x0 = keras.Input(batch_shape=(1, T, F))
     x = PositionEmbedding()(L.Dense(D)(x0))
     y = L.LayerNormalization(epsilon=1e-6)(x)
     y = L.MultiHeadAttention(num_heads=HEADS, key_dim=D // HEADS)(y, y)
@@ -74,23 +75,26 @@ def export_keras(rng):
     model = keras_kwt()
     randomize_layernorm(model, rng)
     data = mfcc_like(rng, 64)
-    saved = tempfile.mkdtemp()
-    model.export(saved, format="tf_saved_model")
-    content = tf.lite.TFLiteConverter.from_saved_model(saved).convert()
+    spec = [tf.TensorSpec((1, T, F), tf.float32, name="input")]
+    fn = tf.function(lambda x: model(x, training=False), input_signature=spec)
+
+    def converter():  # the Keras model itself: model.export's SavedModel leaves the batch open whatever the Input
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+
+    content = converter().convert()
     open(os.path.join(HERE, "keras_kwt_float.tflite"), "wb").write(content)
     save_inputs("keras_kwt_float", tflite_input_names(content), [data])
-    conv = tf.lite.TFLiteConverter.from_saved_model(saved)
+    conv = converter()
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = lambda: ([data[i:i + 1]] for i in range(len(data)))
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = conv.inference_output_type = tf.int8
     open(os.path.join(HERE, "keras_kwt_int8.tflite"), "wb").write(conv.convert())  # calibrated on keras_kwt.npz
-    spec = [tf.TensorSpec((1, T, F), tf.float32, name="input")]
     # Keras's exact gelu is 0.5 x erfc(-x / sqrt 2) on TensorFlow, and tf2onnx has no Erfc: for the ONNX file the
     # same function as x 0.5 (1 + erf(x / sqrt 2)), the form ONNX exporters write
     gelu = next(layer for layer in model.layers if getattr(layer, "activation", None) is keras.activations.gelu)
     gelu.activation = lambda v: v * 0.5 * (1.0 + tf.math.erf(v * np.float32(1 / np.sqrt(2))))
-    fn = tf.function(lambda x: model(x, training=False), input_signature=spec)
+    fn = tf.function(lambda x: model(x, training=False), input_signature=spec)  # traced again with it
     proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=13)
     onnx.save(proto, os.path.join(HERE, "keras_kwt.onnx"))
     save_inputs("keras_kwt", [i.name for i in proto.graph.input], [data])
@@ -147,6 +151,7 @@ def main():
     only = set(sys.argv[1:]) or {"keras", "torch"}
     if "keras" in only:
         export_keras(np.random.default_rng([SEED, 1]))
+        write_tflite_references(["keras_kwt_int8"])  # TFLM has no GELU: TFLite's reference kernels' outputs
     if "torch" in only:
         export_torch(np.random.default_rng([SEED, 2]))
 

@@ -323,9 +323,9 @@ def reference_kernels_content(path):
     return bytes(content)
 
 
-def write_tflite_references():
+def write_tflite_references(names=TFLITE_REFERENCE):
     import tensorflow as tf
-    for name in TFLITE_REFERENCE:
+    for name in names:
         path = os.path.join(HERE, name + ".tflite")
         reference_kernels = tf.lite.experimental.OpResolverType.BUILTIN_REF
         interp = tf.lite.Interpreter(model_content=reference_kernels_content(path),
