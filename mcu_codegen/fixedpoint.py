@@ -353,3 +353,34 @@ def hybrid_rescale(acc, input_scale, weight_scales, bias, act_min, act_max):
     scale = np.asarray(input_scale, np.float32)[..., None] * np.asarray(weight_scales, np.float32)
     y = np.asarray(bias, np.float32) + np.asarray(acc).astype(np.float32) * scale
     return np.clip(y, np.float32(act_min), np.float32(act_max)).astype(np.float32)
+
+
+def inv_sqrt_quantized_multiplier_exp(value):
+    """TFLite's GetInvSqrtQuantizedMultiplierExp for one int32 value > 0 (reverse_shift -1): (multiplier,
+    shift) with multiplier * 2^shift / 2^31 ~ 1 / sqrt(value), by 5 Newton-Raphson steps in gemmlowp's
+    FixedPoint<int32, 3> from the guess 1, exactly as it computes them. value 1 (and 0) give (INT32_MAX, 0)."""
+    value = int(value)
+    if value <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while value >= 1 << 29:
+        value //= 4
+        shift += 1
+    pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
+    shift -= pairs
+    value <<= 2 * pairs
+    srdhm = sat_rounding_doubling_high_mul
+
+    def rescale(raw, by):  # Rescale from 3 + by integer bits back to 3: a saturating left shift
+        return int(saturating_left_shift(raw, by))
+    half_input = int(rounding_divide_by_pot(value >> 1, 1))  # F3 of value / 2^28, halved
+    half_three = (1 << 28) + (1 << 27)  # 1.5 in F3
+    x = 1 << 28  # 1.0 in F3
+    for _ in range(5):
+        x3 = rescale(int(srdhm(int(srdhm(x, x)), x)), 6)  # F9 -> F3
+        x = rescale(int(srdhm(half_three, x)) - int(srdhm(half_input, x3)), 3)  # F6 -> F3
+    x = int(srdhm(x, 1518500250))  # times sqrt(2) / 2 in F0
+    if shift < 0:
+        x <<= -shift
+        shift = 0
+    return x, -shift

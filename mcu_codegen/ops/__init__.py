@@ -8,10 +8,11 @@ ONNX = {ONNX op type: handler(importer, node, attrs)} and TFLITE = {TFLite built
 handler(importer, index, operator)}; the two frontends collect these tables, so an op needs no frontend edit.
 Copy _template.py to add one.
 """
-from . import (_graph, add, avg_pool, concat, constant, conv2d, convert_u8, depthwise_conv2d, dequantize,
-               elu, exp, fully_connected, gather, hard_swish, leaky_relu, logistic, lstm, max_pool, maximum, mean,
-               minimum, mul, pad, prelu, quantize, reduce_max, relu, requantize, reshape, resize_bilinear, resize_nearest,
-               slice, softmax, sub, svdf, tanh, tile, transpose, transpose_conv)
+from . import (_graph, add, avg_pool, batch_matmul, concat, constant, conv2d, convert_u8, depthwise_conv2d,
+               dequantize, elu, exp, fully_connected, gather, gelu, hard_swish, leaky_relu, logistic, lstm, max_pool,
+               maximum, mean, minimum, mul, neg, pad, prelu, quantize, reduce_max, relu, requantize, reshape,
+               resize_bilinear, resize_nearest, rsqrt, slice, softmax, squared_difference, sub, svdf, tanh, tile,
+               transpose, transpose_conv)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -53,6 +54,11 @@ REGISTRY = {
     "elu": elu,
     "lstm": lstm,
     "svdf": svdf,
+    "batch_matmul": batch_matmul,
+    "gelu": gelu,
+    "rsqrt": rsqrt,
+    "neg": neg,
+    "squared_difference": squared_difference,
 }
 
 

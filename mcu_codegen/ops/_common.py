@@ -101,6 +101,29 @@ def window_counts(in_hw, attrs):
     return windows(ones, attrs, 0).sum(axis=(3, 4, 5))[0]
 
 
+def lut_s8(x, out, transform):
+    """TFLM's int8 lookup table (LUTPopulate, filled in its Prepare) in float32 as it computes it: each input value
+    dequantized (input_scale * (q - zp)), transformed (transform: float32 array -> float32 array), times
+    1 / output_scale, rounded half away from zero, plus the output zero point, clamped. Indexed by the byte."""
+    values = np.arange(-128, 128)
+    dequantized = np.float32(x.scale) * (values - x.zero_point).astype(np.float32)
+    rescaled = fp.round_half_away(transform(dequantized) * (np.float32(1) / np.float32(out.scale)))
+    quantized = (rescaled.astype(np.float32) + np.float32(out.zero_point)).astype(np.int64)
+    return table_by_byte(np.clip(quantized, -128, 127))
+
+
+def table_by_byte(outputs):
+    """The 256 outputs of the int8 inputs -128..127 as a table indexed by the input's byte (mcu_lut_s8)."""
+    table = np.zeros(256, np.int8)
+    table[np.arange(-128, 128) & 0xFF] = outputs
+    return table
+
+
+def lut_ref(p, x):
+    """The twin of mcu_lut_s8."""
+    return p["table"][x.astype(np.int64) & 0xFF].astype(np.int64)
+
+
 def float_clamp(y, attrs):
     lo, hi = attrs.get("act") or (-np.inf, np.inf)
     return np.clip(y, lo, hi).astype(np.float32)

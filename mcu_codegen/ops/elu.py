@@ -5,12 +5,11 @@ clamped), e^x from stable.exp rounded to float32; TFLite's ELU is alpha = gamma 
 Or float."""
 import numpy as np
 
-from .. import fixedpoint as fp
 from .. import stable
 from . import _common as c
 from . import relu
 
-KERNELS = {"int8": ("mcu_elu_s8", "mcu_elu_params_t"), "float32": ("mcu_elu_f32", "mcu_elu_f32_params_t")}
+KERNELS = {"int8": ("mcu_lut_s8", "mcu_lut_params_t"), "float32": ("mcu_elu_f32", "mcu_elu_f32_params_t")}
 output_shape, macs, overlap_limit = relu.output_shape, relu.macs, relu.overlap_limit  # element-wise
 
 
@@ -32,18 +31,10 @@ def float_ref(attrs, x):
 def prepare(attrs, ins, out):
     if out.dtype == "float32":
         return dict(size=out.size, alpha=np.float32(attrs.get("alpha", 1.0)), gamma=np.float32(attrs.get("gamma", 1.0)))
-    x = ins[0]
-    values = np.arange(-128, 128)
-    dequantized = np.float32(x.scale) * (values - x.zero_point).astype(np.float32)
-    rescaled = fp.round_half_away(_transform(attrs, dequantized) * (np.float32(1) / np.float32(out.scale)))
-    quantized = (rescaled.astype(np.float32) + np.float32(out.zero_point)).astype(np.int64)
-    table = np.zeros(256, np.int8)
-    table[values & 0xFF] = np.clip(quantized, -128, 127)  # indexed by the input's byte
-    return dict(size=out.size, table=table)
+    return dict(size=out.size, table=c.lut_s8(ins[0], out, lambda v: _transform(attrs, v)))
 
 
-def int_ref(p, x):
-    return p["table"][x.astype(np.int64) & 0xFF].astype(np.int64)
+int_ref = c.lut_ref
 
 
 # -- import ----------------------------------------------------------------------------------------------------

@@ -49,4 +49,15 @@ def onnx_transpose(imp, node, a):
     imp.emit("transpose", [x], [imp.output(node)], node, perm=perm)
 
 
+def tflite_transpose(imp, k, op):
+    perm = imp.const(op.Inputs(1))
+    if perm is None:
+        imp.fail(k, "the permutation must be a constant")
+    perm = tuple(int(v) for v in perm.reshape(-1))
+    if sorted(perm) != list(range(len(imp.shape(op.Inputs(0))))):
+        imp.fail(k, f"permutation {list(perm)} does not fit the input's rank")
+    imp.emit(k, "transpose", [op.Inputs(0)], [op.Outputs(0)], perm=perm)
+
+
 ONNX = {"Transpose": onnx_transpose}
+TFLITE = {"TRANSPOSE": tflite_transpose}

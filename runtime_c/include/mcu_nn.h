@@ -572,6 +572,37 @@ MCU_KERNEL void mcu_mul_f32(const mcu_add_f32_params_t *p, const float *input1, 
 #endif
 
 typedef struct {
+    int32_t batches, rows, depth, cols;
+    /* element strides inside one pair of matrices: lhs[i][k] at i * lhs_row_stride + k * lhs_depth_stride, rhs[k][j]
+     * at k * rhs_depth_stride + j * rhs_col_stride (adj_x / adj_y swap them) */
+    int32_t lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride;
+    /* batch b over batch_dims[0..batch_rank) reads its lhs matrix at sum(index[d] * lhs_strides[d]) (elements;
+     * 0 on a broadcast axis), likewise rhs (mcu_strided_walk_t) */
+    int32_t batch_rank, batch_dims[6], lhs_strides[6], rhs_strides[6];
+    int32_t lhs_zp, rhs_zp, output_zp;  /* int8; 0 for float */
+    int32_t output_mult, output_shift;
+    int32_t act_min, act_max;
+} mcu_batch_matmul_params_t;
+
+/* TFLite BATCH_MATMUL / ONNX MatMul of two activations: out[b][i][j] = requant(sum_k (lhs[b][i][k] - lhs_zp)
+ * (rhs[b][k][j] - rhs_zp)) + output_zp, int32 sums; float: the plain sum. Output row-major [batches][rows][cols]. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                                    int8_t *output);
+MCU_KERNEL void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const float *lhs, const float *rhs,
+                                     float *output);
+#endif
+
+/* TFLite SQUARED_DIFFERENCE, (in1 - in2)^2 broadcast: int8 with ADD's params (left_shift 7, both inputs on one
+ * grid, the difference squared in int32, requantized); float. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_squared_difference_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                                          int8_t *output);
+MCU_KERNEL void mcu_squared_difference_f32(const mcu_add_f32_params_t *p, const float *input1, const float *input2,
+                                           float *output);
+#endif
+
+typedef struct {
     int32_t in_h, in_w, channels;
     int32_t out_h, out_w;
     int32_t kernel_h, kernel_w;
@@ -705,11 +736,12 @@ MCU_KERNEL void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *inpu
 typedef struct {
     int32_t size;
     const int8_t *table;                /* [256]: the output of each input value, indexed by its byte */
-} mcu_elu_params_t;
+} mcu_lut_params_t;
 
-/* TFLite int8 ELU (and ONNX Elu / Selu): out = table[(uint8_t)in], TFLM's table computed at generation time. */
+/* An int8 function of one input as TFLM's 256-entry lookup table, computed at generation time as its Prepare
+ * does: out = table[(uint8_t)in]. TFLite int8 ELU (ONNX Elu / Selu), GELU, RSQRT. */
 #ifndef MCU_KERNELS_STATIC
-MCU_KERNEL void mcu_elu_s8(const mcu_elu_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 typedef struct {
@@ -720,6 +752,22 @@ typedef struct {
 /* float gamma * (x < 0 ? alpha * (expf(x) - 1) : x). */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_elu_f32(const mcu_elu_f32_params_t *p, const float *input, float *output);
+#endif
+
+typedef struct {
+    int32_t size;
+    int32_t approximate;                /* 1: the tanh form */
+} mcu_gelu_f32_params_t;
+
+/* float GELU: x / 2 (1 + erf(x / sqrt 2)), or with approximate x / 2 (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_gelu_f32(const mcu_gelu_f32_params_t *p, const float *input, float *output);
+#endif
+
+/* float 1 / sqrtf(x) (TFLite RSQRT) and -x (TFLite NEG), element-wise. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_rsqrt_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+MCU_KERNEL void mcu_neg_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
 #endif
 
 /* TFLite TRANSPOSE_CONV (conv2d's params; dilation 1): out[y][x][oc] = requant(bias[oc] + sum (in[iy][ix][ic] -

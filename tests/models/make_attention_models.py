@@ -3,6 +3,7 @@
 real exporters. Run by hand only, in the exporters' venv (see README.md here):
 
     /work/venv-exporters/bin/python tests/models/make_attention_models.py
+    python3 tests/models/make_attention_models.py --references   # TFLM's outputs: the test environment's python
 
 - keras_kwt: 49x10 MFCC -> Dense(32) patch embedding per time step + a learned position embedding -> one pre-norm
   transformer block (LayerNormalization, MultiHeadAttention with 2 heads of 16, residual, LayerNormalization,
@@ -22,7 +23,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_models import HERE, SEED, save_inputs, tflite_input_names, write_tflite_references  # noqa: E402
+from make_models import HERE, SEED, save_inputs, tflite_input_names  # noqa: E402
 
 T, F, D, HEADS, FF, CLASSES = 49, 10, 32, 2, 64, 12
 
@@ -143,15 +144,96 @@ def export_torch(rng):
         save_inputs(name, ["input"], [data])
 
 
+# -- the int8 file's expected outputs: TFLM, with GELU (which TFLM lacks) from TFLite ---------------------------
+def segment(model, ops, inputs, outputs):
+    """The model's bytes with only operators `ops` of its subgraph, reading `inputs` and writing `outputs`."""
+    import copy
+
+    import flatbuffers
+    m = copy.deepcopy(model)
+    sg = m.subgraphs[0]
+    sg.operators, sg.inputs, sg.outputs = [sg.operators[k] for k in ops], list(inputs), list(outputs)
+    b = flatbuffers.Builder(1 << 16)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def tflm_with_tflite_gelu(path, x):
+    """Outputs of the file for the int8 inputs x (N, *shape): its operators run by TFLM, except each GELU, run by
+    TFLite's interpreter (its builtin kernel, the lookup table of its Prepare) on a one-operator cut of the file."""
+    from ai_edge_litert import schema_py_generated as fb
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tflite_micro import runtime
+    model = fb.ModelT.InitFromObj(fb.Model.GetRootAsModel(open(path, "rb").read(), 0))
+    sg, gelu = model.subgraphs[0], fb.BuiltinOperator.GELU
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+    runs, current = [], []  # consecutive operators by who runs them
+    for k, op in enumerate(sg.operators):
+        if codes[op.opcodeIndex] == gelu or (runs and current and codes[sg.operators[current[-1]].opcodeIndex] == gelu):
+            if current:
+                runs.append(current)
+            current = []
+        current.append(k)
+    runs.append(current)
+    consts = {i for i, t in enumerate(sg.tensors) if model.buffers[t.buffer].data is not None}
+    ys = []
+    for sample in x:
+        values = {int(sg.inputs[0]): sample}
+        for n, ops in enumerate(runs):
+            reads = [i for k in ops for i in sg.operators[k].inputs if i >= 0 and i not in consts]
+            made = {i for k in ops for i in sg.operators[k].outputs}
+            ins = list(dict.fromkeys(i for i in reads if i not in made))
+            later = {i for r in runs[n + 1:] for k in r for i in sg.operators[k].inputs} | set(sg.outputs.tolist())
+            outs = [i for k in ops for i in sg.operators[k].outputs if i in later]
+            content = segment(model, ops, ins, outs)
+            if codes[sg.operators[ops[0]].opcodeIndex] == gelu:
+                interp = Interpreter(model_content=content,
+                                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+                interp.allocate_tensors()
+                for d, i in zip(interp.get_input_details(), ins):
+                    interp.set_tensor(d["index"], values[i])
+                interp.invoke()
+                got = [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+            else:
+                interp = runtime.Interpreter.from_bytes(content, arena_size=1 << 20)
+                for j, i in enumerate(ins):
+                    interp.set_input(values[i], j)
+                interp.invoke()
+                got = [interp.get_output(j) for j in range(len(outs))]
+            values.update({i: np.array(v) for i, v in zip(outs, got)})
+        ys.append(values[int(sg.outputs[0])].copy())
+    return np.stack(ys)
+
+
+def write_references():
+    """keras_kwt_int8.tflite_ref.npz (run with the test environment's python3: it has TFLM and TFLite's
+    interpreter): the int8 inputs the exporter-model test takes (the representative data quantized, 20 random, the
+    two extremes) and the outputs of tflm_with_tflite_gelu."""
+    import tflite
+    path = os.path.join(HERE, "keras_kwt_int8.tflite")
+    t = tflite.Model.GetRootAsModel(open(path, "rb").read(), 0).Subgraphs(0).Tensors(0)
+    q = t.Quantization()
+    scale, zero_point, shape = q.Scale(0), q.ZeroPoint(0), tuple(t.ShapeAsNumpy())
+    with np.load(os.path.join(HERE, "keras_kwt.npz")) as z:
+        data = z[z.files[0]]
+    rng = np.random.default_rng(SEED)
+    x = np.concatenate([np.clip(np.round(data / scale) + zero_point, -128, 127).reshape((-1,) + shape),
+                        rng.integers(-128, 128, (20,) + shape), np.full((1,) + shape, -128), np.full((1,) + shape, 127)])
+    x = x.astype(np.int8)
+    np.savez_compressed(path + "_ref.npz", inputs=x, outputs=tflm_with_tflite_gelu(path, x))
+
+
 def main():
-    import tensorflow as tf
+    if sys.argv[1:] == ["--references"]:
+        write_references()
+        return
+    import tensorflow as tf  # noqa: F811 (the exporters' venv)
     tf.random.set_seed(SEED)
     import keras
     keras.utils.set_random_seed(SEED)
     only = set(sys.argv[1:]) or {"keras", "torch"}
     if "keras" in only:
         export_keras(np.random.default_rng([SEED, 1]))
-        write_tflite_references(["keras_kwt_int8"])  # TFLM has no GELU: TFLite's reference kernels' outputs
     if "torch" in only:
         export_torch(np.random.default_rng([SEED, 2]))
 

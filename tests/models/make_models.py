@@ -323,9 +323,9 @@ def reference_kernels_content(path):
     return bytes(content)
 
 
-def write_tflite_references(names=TFLITE_REFERENCE):
+def write_tflite_references():
     import tensorflow as tf
-    for name in names:
+    for name in TFLITE_REFERENCE:
         path = os.path.join(HERE, name + ".tflite")
         reference_kernels = tf.lite.experimental.OpResolverType.BUILTIN_REF
         interp = tf.lite.Interpreter(model_content=reference_kernels_content(path),
