@@ -431,10 +431,10 @@ class _Importer:
 
     def operands(self, k, indices):
         """The tensor indices of an element-wise operator's operands; each constant one gets a constant node
-        (ops/constant.py) holding the file's integers first."""
+        (ops/constant.py) holding the file's integers first, one for every operator that reads it."""
         for i in indices:
             data = self.const(i)
-            if data is not None:
+            if data is not None and self.graph.producer(f"t{i}") is None:  # one node for a shared constant
                 t = self.activation(k, i)
                 shape = self.graph.tensors[t].shape
                 if self.float_model:  # calibrated as an ONNX initializer operand is

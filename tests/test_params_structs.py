@@ -66,6 +66,13 @@ def _prepared(op, kind):
                       bias=np.zeros(2, np.int32), rank=2, feature_scale=np.float32(0.01),
                       time_scale=np.float32(0.001), state_scale=np.float32(0.02), state_zp=0),
                  [qtensor((1, 3), 0.05, zp)], qtensor((1, 2), 0.1, zp)),
+        # issue #16: attention
+        "batch_matmul": (dict(adj_y=True), [qtensor((1, 2, 6, 4), 0.1, zp), qtensor((1, 2, 5, 4), 0.1, zp)],
+                         qtensor((1, 2, 6, 5), 0.2, zp)),
+        "gelu": ({"approximate": False}, [x], qtensor(x.shape, 0.03, zp)),
+        "rsqrt": ({}, [x], qtensor(x.shape, 0.03, zp)),
+        "neg": ({}, [x], qtensor(x.shape, 0.03, zp)),
+        "squared_difference": ({}, [x, qtensor((1, 6, 6, 1), 0.05, zp)], qtensor(x.shape, 0.03, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(dict(attrs, compute=kind) if kind in ("hybrid", "float16") else attrs, ins, out)

@@ -52,3 +52,18 @@ def test_seven_separate_axes_are_refused():
     shape, a = (2,) * 7, {"perm": tuple(range(6, -1, -1))}
     with pytest.raises(ConversionError, match="rank 7"):
         transpose.prepare(a, [qtensor(shape, 0.1, 0)], qtensor(transpose.output_shape(a, [shape]), 0.1, 0))
+
+
+def test_tflite_transpose_of_attention_heads_equals_tflm(run_kernel, tmp_path):
+    """TFLite TRANSPOSE as the converter writes it for multi-head attention: [1, T, H, D] -> [1, H, T, D] and
+    [1, H, D, T], int8, against TFLM."""
+    import tflite
+    from tflite16 import const_t, copy_op_equals_tflm, int8_t, one_op_model
+    rng = np.random.default_rng(9)
+    data = rng.integers(-128, 128, (4, 1, 49, 2, 16)).astype(np.int8)
+    for perm in ((0, 2, 1, 3), (0, 2, 3, 1)):
+        out_shape = tuple((1, 49, 2, 16)[p] for p in perm)
+        model = one_op_model(tflite.BuiltinOperator.TRANSPOSE, 0, lambda b: None,
+                             [int8_t((1, 49, 2, 16), 0.03, 6), const_t(perm), int8_t(out_shape, 0.03, 6)], 1)
+        want = copy_op_equals_tflm(run_kernel, tmp_path, model, data, transpose, compile_it=perm == (0, 2, 1, 3))
+        np.testing.assert_array_equal(want[0].reshape((4,) + out_shape), np.transpose(data, (0,) + tuple(p + 1 for p in perm)))
