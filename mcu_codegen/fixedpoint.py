@@ -357,8 +357,8 @@ def hybrid_rescale(acc, input_scale, weight_scales, bias, act_min, act_max):
 
 def inv_sqrt_quantized_multiplier_exp(value):
     """TFLite's GetInvSqrtQuantizedMultiplierExp for one int32 value > 0 (reverse_shift -1): (multiplier,
-    shift) with multiplier * 2^shift / 2^31 ~ 1 / sqrt(value), by 5 Newton-Raphson steps in gemmlowp's
-    FixedPoint<int32, 3> from the guess 1, exactly as it computes them. value 1 (and 0) give (INT32_MAX, 0)."""
+    shift) with multiplier * 2^shift / 2^31 ~ 1 / sqrt(value), exactly as it computes them: value scaled by 4^k into
+    [2^27, 2^29), then inv_sqrt_newton. value 1 (and 0) give (INT32_MAX, 0)."""
     value = int(value)
     if value <= 1:
         return INT32_MAX, 0
@@ -369,18 +369,31 @@ def inv_sqrt_quantized_multiplier_exp(value):
     pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
     shift -= pairs
     value <<= 2 * pairs
-    srdhm = sat_rounding_doubling_high_mul
-
-    def rescale(raw, by):  # Rescale from 3 + by integer bits back to 3: a saturating left shift
-        return int(saturating_left_shift(raw, by))
-    half_input = int(rounding_divide_by_pot(value >> 1, 1))  # F3 of value / 2^28, halved
-    half_three = (1 << 28) + (1 << 27)  # 1.5 in F3
-    x = 1 << 28  # 1.0 in F3
-    for _ in range(5):
-        x3 = rescale(int(srdhm(int(srdhm(x, x)), x)), 6)  # F9 -> F3
-        x = rescale(int(srdhm(half_three, x)) - int(srdhm(half_input, x3)), 3)  # F6 -> F3
-    x = int(srdhm(x, 1518500250))  # times sqrt(2) / 2 in F0
+    x = int(inv_sqrt_newton(value))
     if shift < 0:
         x <<= -shift
         shift = 0
     return x, -shift
+
+
+def inv_sqrt_newton(value):
+    """The heart of GetInvSqrtQuantizedMultiplierExp, element-wise for values in [2^27, 2^29): 2^42 / sqrt(value)
+    (raw int32), by 5 Newton-Raphson steps x <- 3/2 x - value/2^29 x^3 in gemmlowp's FixedPoint<int32, 3> (value
+    read as F3 of value / 2^28, halved) from the guess 1, times sqrt(2) / 2. mcu_inv_sqrt_newton in C."""
+    srdhm = sat_rounding_doubling_high_mul
+    half_input = rounding_divide_by_pot(_i64(value) >> 1, 1)
+    half_three = (1 << 28) + (1 << 27)  # 1.5 in F3
+    x = np.full(np.shape(value), 1 << 28, np.int64)  # 1.0 in F3
+    for _ in range(5):
+        x3 = saturating_left_shift(srdhm(srdhm(x, x), x), 6)  # F9 -> F3
+        x = saturating_left_shift(srdhm(half_three, x) - srdhm(half_input, x3), 3)  # F6 -> F3
+    return srdhm(x, 1518500250)  # times sqrt(2) / 2 (F0)
+
+
+def rounding_shift_s64(x, shift):
+    """x * 2^shift for int64 x: a left shift for shift >= 0, else x / 2^-shift rounded half away from zero."""
+    x, shift = _i64(x), _i64(shift)
+    right = np.maximum(-shift, 0)
+    half = np.where(right > 0, _i64(1) << np.maximum(right - 1, 0), 0)
+    down = np.where(x >= 0, (x + half) >> right, -((-x + half) >> right))
+    return np.where(shift >= 0, x << np.maximum(shift, 0), down)

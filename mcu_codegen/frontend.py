@@ -12,6 +12,7 @@ from .ops._common import same_pads
 
 OPSETS = (11, 21)
 TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+FOLD_ROUNDS = 8  # constant folding and shape inference, again while nodes fold (tf2onnx's attention: 4 rounds)
 MAX_TENSOR_ELEMENTS = 1 << 28  # far beyond any microcontroller; refused before anything is allocated
 
 
@@ -28,7 +29,12 @@ def load(path, input_shapes=None):
     _check_initializer_sizes(model, path)
     _fix_input_shapes(model, path, input_shapes or {})
     model = _infer_shapes(model, path)
-    model = _infer_shapes(onnx_passes.fold_constants(model), path)  # the exporters' shape arithmetic folded
+    for _ in range(FOLD_ROUNDS):  # the exporters' shape arithmetic folded; a Reshape whose shape input folds
+        folded = _infer_shapes(onnx_passes.fold_constants(model), path)  # gives the Shape after it its input's
+        if len(folded.graph.node) == len(model.graph.node):
+            break
+        model = folded
+    model = onnx_passes.fuse(model)                                 # GELU and layer norm written out as one op
     model = _infer_shapes(onnx_passes.lift_1d(model), path)         # 1-D layers as 2-D ones with H = 1
     return _Importer(model, path).run()
 
@@ -293,13 +299,14 @@ class _Importer:
                 raise ConversionError(f"{self.path}: input '{shown(inp.name)}' has no static shape")
             self.names[inp.name] = self.new(self.shapes[inp.name], inp.name)
             self.graph.inputs.append(self.names[inp.name])
-        unsupported = [n for n in g.node if n.op_type not in HANDLERS or n.domain not in ("", "ai.onnx")]
+        unsupported = [n for n in g.node if n.op_type not in HANDLERS or n.domain not in ("", "ai.onnx") and not (
+            n.domain == onnx_passes.FUSED_DOMAIN and n.op_type in onnx_passes.FUSED)]
         if unsupported:
             listed = ", ".join(f"'{shown(n.name or n.output[0])}' ({shown(n.op_type, 30)})" for n in unsupported)
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
             present = [i for i in node.input if i]
-            schema = onnx.defs.get_schema(node.op_type, self.opset(), "")
+            schema = onnx.defs.get_schema(node.op_type, max(self.opset(), onnx_passes.FUSED.get(node.op_type, 0)), "")
             if len(present) < schema.min_input or len(node.input) > 5:
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
             HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))

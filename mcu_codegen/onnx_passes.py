@@ -242,3 +242,209 @@ def _lift_attributes(node, g, consts):
                     g.initializer.append(init)
                     consts[lifted] = init
                 node.input[1] = lifted
+
+
+# -- exporters' decompositions fused back into one op ------------------------------------------------------------
+# the ops these passes write, with the opset that defines them: the importer reads a fused node with that schema
+# whatever the model's opset (a torch export at opset 14 gets a LayerNormalization). They are written in a domain
+# of ours, which onnx's shape inference passes over (their outputs keep the shapes inferred before the fusion).
+FUSED = {"Gelu": 20, "LayerNormalization": 17}
+FUSED_DOMAIN = "mcu_codegen.fused"
+
+
+class _Graph:
+    """Producers, consumers and constants of a graph's tensors, for matching a pattern by walking from a node."""
+
+    def __init__(self, model):
+        g = model.graph
+        self.consts = {i.name: v for i in g.initializer for v in [_array(i)] if v is not None}
+        self.producer = {o: n for n in g.node for o in n.output}
+        self.consumers = {}
+        for n in g.node:
+            for i in dict.fromkeys(n.input):  # a node reading a tensor twice (x * x) is one reader
+                self.consumers.setdefault(i, []).append(n)
+        self.outputs = {o.name for o in g.output}
+
+    def only_reader(self, name, op_type):
+        """The one node reading tensor `name`, if it is an op_type and the tensor is not a graph output."""
+        readers = self.consumers.get(name, [])
+        if len(readers) == 1 and readers[0].op_type == op_type and name not in self.outputs:
+            return readers[0]
+        return None
+
+    def const_operand(self, node, value=None):
+        """(the other input, the constant's value) of a binary node with one constant input (equal to value
+        within float32 rounding when given), else (None, None)."""
+        if len(node.input) != 2:
+            return None, None
+        for k in (0, 1):
+            c = self.consts.get(node.input[k])
+            if c is not None and node.input[1 - k] not in self.consts:
+                if value is not None and not (c.size == 1 and abs(float(c.reshape(-1)[0]) - value) <= 1e-6 * max(
+                        1.0, abs(value))):
+                    return None, None
+                return node.input[1 - k], c
+        return None, None
+
+    def other(self, node, name):
+        """The input of a two-input node that is not `name` (None if both are, or it is not an input)."""
+        ins = list(node.input)
+        if len(ins) != 2 or name not in ins or ins[0] == ins[1]:
+            return None
+        return ins[1] if ins[0] == name else ins[0]
+
+
+def _gelu_at(gr, erf):
+    """The nodes of x * 0.5 * (1 + Erf(x / sqrt 2)) around an Erf (x / sqrt 2 as a Div or a Mul by 1 / sqrt 2;
+    the products in any order), as (x, the nodes, the output), or None."""
+    scale = gr.producer.get(erf.input[0])
+    if scale is None or gr.only_reader(erf.input[0], "Erf") is not erf:
+        return None
+    x, _ = gr.const_operand(scale, np.sqrt(2.0)) if scale.op_type == "Div" else (None, None)
+    if scale.op_type == "Div" and gr.consts.get(scale.input[0]) is not None:
+        x = None  # sqrt 2 / x is not the pattern
+    if scale.op_type == "Mul":
+        x, _ = gr.const_operand(scale, float(np.sqrt(0.5)))
+    add = gr.only_reader(erf.output[0], "Add")
+    if x is None or add is None or gr.const_operand(add, 1.0)[0] != erf.output[0]:
+        return None
+    mul = gr.only_reader(add.output[0], "Mul")
+    if mul is None:
+        return None
+    other = gr.other(mul, add.output[0])
+    if other == x:  # (x * s) * 0.5
+        half = gr.only_reader(mul.output[0], "Mul")
+        if half is not None and gr.const_operand(half, 0.5)[0] == mul.output[0]:
+            return x, [scale, erf, add, mul, half], half.output[0]
+        return None
+    h = gr.producer.get(other)
+    if h is not None and h.op_type == "Mul" and gr.const_operand(h, 0.5)[0] == x and \
+            gr.only_reader(other, "Mul") is mul:  # (x * 0.5) * s
+        return x, [scale, erf, add, h, mul], mul.output[0]
+    if gr.const_operand(mul, 0.5)[0] == add.output[0]:  # x * (s * 0.5)
+        last = gr.only_reader(mul.output[0], "Mul")
+        if last is not None and gr.other(last, mul.output[0]) == x:
+            return x, [scale, erf, add, mul, last], last.output[0]
+    return None
+
+
+def _reduces_last_axis(gr, node, x, shapes):
+    """A ReduceMean over the last axis of x keeping it, or a GlobalAveragePool of a 3-D x (tf2onnx's form)."""
+    rank = len(shapes.get(x, ()))
+    if node.op_type == "GlobalAveragePool":
+        return rank == 3
+    if node.op_type != "ReduceMean":
+        return False
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    axes = attrs.get("axes")
+    if axes is None and len(node.input) > 1:
+        axes = gr.consts.get(node.input[1])
+    return axes is not None and [int(a) % max(rank, 1) for a in np.ravel(axes)] == [rank - 1] and \
+        attrs.get("keepdims", 1) == 1
+
+
+def _layer_norm_at(gr, mean, shapes):
+    """The decomposed layer norm starting at the mean of x, as (x, gamma, beta, epsilon, the nodes, the output):
+    torch's before opset 17, (x - m) / Sqrt(ReduceMean((x - m)^2) + eps) * gamma + beta, and tf2onnx's of Keras,
+    x r + (beta - m r) with r = gamma / Sqrt(mean((x - m)^2) + eps) written as Reciprocal, Neg, three Muls and
+    two Adds. None if it is not one."""
+    x = mean.input[0]
+    if not _reduces_last_axis(gr, mean, x, shapes):
+        return None
+    readers = gr.consumers.get(mean.output[0], [])
+    sub = next((n for n in readers if n.op_type == "Sub" and list(n.input) == [x, mean.output[0]]), None)
+    if sub is None:
+        return None
+    d = sub.output[0]
+    square = next((n for n in gr.consumers.get(d, []) if (n.op_type == "Pow" and gr.const_operand(n, 2.0)[0] == d)
+                   or (n.op_type == "Mul" and list(n.input) == [d, d])), None)
+    if square is None:
+        return None
+    var = next((n for n in gr.consumers.get(square.output[0], [])
+                if _reduces_last_axis(gr, n, square.output[0], shapes)), None)
+    add_eps = var and gr.only_reader(var.output[0], "Add")
+    eps = add_eps and gr.const_operand(add_eps)
+    sqrt = add_eps and gr.only_reader(add_eps.output[0], "Sqrt")
+    if not (eps and eps[0] == var.output[0] and sqrt):
+        return None
+    epsilon = float(eps[1].reshape(-1)[0])
+    body = [mean, sub, square, var, add_eps, sqrt]
+    if mean.op_type == "ReduceMean":  # torch: Div, Mul gamma, Add beta
+        div = gr.only_reader(sqrt.output[0], "Div")
+        if div is None or list(div.input) != [d, sqrt.output[0]] or len(gr.consumers.get(d, [])) != 2:
+            return None
+        mul = gr.only_reader(div.output[0], "Mul")
+        gamma = mul and gr.const_operand(mul)
+        add = mul and gr.only_reader(mul.output[0], "Add")
+        beta = add and gr.const_operand(add)
+        if not (gamma and gamma[0] == div.output[0] and beta and beta[0] == mul.output[0]):
+            return None
+        return x, gamma[1], beta[1], epsilon, body + [div, mul, add], add.output[0]
+    neg = next((n for n in readers if n.op_type == "Neg"), None)  # tf2onnx (Keras)
+    recip = gr.only_reader(sqrt.output[0], "Reciprocal")
+    rg = recip and gr.only_reader(recip.output[0], "Mul")
+    gamma = rg and gr.const_operand(rg)
+    if neg is None or len(readers) != 2 or not (gamma and gamma[0] == recip.output[0]) or len(gr.consumers.get(d, [])) != 1:
+        return None
+    uses = gr.consumers.get(rg.output[0], [])
+    a = next((n for n in uses if n.op_type == "Mul" and gr.other(n, rg.output[0]) == x), None)
+    b = next((n for n in uses if n.op_type == "Mul" and gr.other(n, rg.output[0]) == neg.output[0]), None)
+    bb = b and gr.only_reader(b.output[0], "Add")
+    beta = bb and gr.const_operand(bb)
+    final = a and bb and gr.only_reader(a.output[0], "Add")
+    if len(uses) != 2 or not (beta and beta[0] == b.output[0] and final and gr.other(final, a.output[0]) == bb.output[0]
+                              and gr.only_reader(bb.output[0], "Add") is final):
+        return None
+    return x, gamma[1], beta[1], epsilon, body + [neg, recip, rg, a, b, bb, final], final.output[0]
+
+
+def fuse(model):
+    """GELU written out with Erf (torch, tf2onnx: x * 0.5 * (1 + Erf(x / sqrt 2)), the products in any order)
+    becomes one Gelu node; a layer norm written out (torch before opset 17, tf2onnx's Keras LayerNormalization)
+    one LayerNormalization over the last axis. The model must have been through shape inference."""
+    model = _copy(model)
+    shapes = _static_shapes(model)
+    g = model.graph
+    gr = _Graph(model)
+    replaced, new_inits = {}, []  # id(last node of a pattern) -> the fused node; the other nodes -> None
+    for node in g.node:
+        if id(node) in replaced:
+            continue
+        found = None
+        if node.op_type == "Erf":
+            m = _gelu_at(gr, node)
+            if m:
+                x, nodes, y = m
+                found = nodes, helper.make_node("Gelu", [x], [y], name=f"{y}_gelu", domain=FUSED_DOMAIN)
+        elif node.op_type in ("ReduceMean", "GlobalAveragePool"):
+            m = _layer_norm_at(gr, node, shapes)
+            if m:
+                x, gamma, beta, eps, nodes, y = m
+                width = shapes.get(x, (0,))[-1]
+                if gamma.size in (1, width) and beta.size in (1, width):
+                    names = [f"{y}_gamma", f"{y}_beta"]
+                    for name, v in zip(names, (gamma, beta)):
+                        new_inits.append(numpy_helper.from_array(
+                            np.broadcast_to(v.reshape(-1), (width,)).astype(np.float32), name))
+                    found = nodes, helper.make_node("LayerNormalization", [x] + names, [y], name=f"{y}_layer_norm",
+                                                    axis=-1, epsilon=eps, domain=FUSED_DOMAIN)
+        if found and not any(id(n) in replaced for n in found[0]):
+            nodes, fused = found
+            last = max(nodes, key=lambda n: list(g.node).index(n))
+            for n in nodes:
+                replaced[id(n)] = fused if n is last else None
+    if not replaced:
+        return model
+    kept = []
+    for n in g.node:
+        if id(n) not in replaced:
+            kept.append(n)
+        elif replaced[id(n)] is not None:
+            kept.append(replaced[id(n)])
+    del g.node[:]
+    g.node.extend(kept)
+    g.initializer.extend(new_inits)
+    _drop_unused_initializers(model)
+    if not any(o.domain == FUSED_DOMAIN for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(FUSED_DOMAIN, 1))
+    return model

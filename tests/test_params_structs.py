@@ -73,6 +73,8 @@ def _prepared(op, kind):
         "rsqrt": ({}, [x], qtensor(x.shape, 0.03, zp)),
         "neg": ({}, [x], qtensor(x.shape, 0.03, zp)),
         "squared_difference": ({}, [x, qtensor((1, 6, 6, 1), 0.05, zp)], qtensor(x.shape, 0.03, zp)),
+        "layer_norm": (dict(epsilon=1e-5, gamma=np.ones(4, np.float32), beta=np.zeros(4, np.float32)), [x],
+                       qtensor(x.shape, 0.03, zp)),
     }
     attrs, ins, out = cases[op]
     return ops.get(op).prepare(dict(attrs, compute=kind) if kind in ("hybrid", "float16") else attrs, ins, out)

@@ -81,7 +81,8 @@ def prepare(attrs, ins, out):
 
 def _operands(p, a, b):
     """The twin's view of the kernel's walk: (N, batches, rows, depth) and (N, batches, depth, cols)."""
-    n, rank = len(a), p["batch_rank"]
+    n, rank = max(len(a), len(b)), p["batch_rank"]  # a constant operand comes as one sample
+    a, b = (np.broadcast_to(v, (n,) + v.shape[1:]) for v in (a, b))
     lo = c.strided_offsets(p["batch_dims"][:rank], p["lhs_strides"][:rank], p["batches"])
     ro = c.strided_offsets(p["batch_dims"][:rank], p["rhs_strides"][:rank], p["batches"])
     i, j, k = np.arange(p["rows"]), np.arange(p["cols"]), np.arange(p["depth"])
@@ -96,14 +97,29 @@ def int_ref(p, a, b):
     rhs = rhs.astype(np.float64) - p["rhs_zp"]
     acc = np.matmul(lhs, rhs).astype(np.int64)  # exact: |sum| < 2^31 is far inside float64's 2^53
     y = fp.multiply_by_quantized_multiplier(acc, p["output_mult"], p["output_shift"]) + p["output_zp"]
-    return np.clip(y, p["act_min"], p["act_max"]).reshape(len(a), -1)
+    return np.clip(y, p["act_min"], p["act_max"]).reshape(len(lhs), -1)
 
 
 # -- import ----------------------------------------------------------------------------------------------------
+def onnx_matmul(imp, node, a):
+    """A 2-D constant B: a fully connected layer over A's last axis (any rank); otherwise a batch_matmul of the
+    two operands (a constant one of rank 3 or more through a constant node)."""
+    if node.input[1] in imp.consts and node.input[0] not in imp.consts:
+        b = imp.const(node, node.input[1], "the second operand").astype(np.float32)
+        if b.ndim == 2:
+            imp.fully_connected(node, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32))
+            return
+    a_t, b_t = (imp.operand(node, i) for i in node.input[:2])
+    if min(len(imp.graph.tensors[t].shape) for t in (a_t, b_t)) < 2:
+        imp.fail(node, "a MatMul with a 1-D operand is not supported")
+    imp.emit("batch_matmul", [a_t, b_t], [imp.output(node)], node)
+
+
 def tflite_batch_matmul(imp, k, op):
     o = imp.options(op, "BatchMatMulOptions")
     imp.emit(k, "batch_matmul", imp.operands(k, (op.Inputs(0), op.Inputs(1))), [op.Outputs(0)],
              adj_x=bool(o.AdjX()), adj_y=bool(o.AdjY()))
 
 
+ONNX = {"MatMul": onnx_matmul}
 TFLITE = {"BATCH_MATMUL": tflite_batch_matmul}

@@ -97,13 +97,6 @@ def onnx_gemm(imp, node, a):
     imp.fully_connected(node, weight, bias)
 
 
-def onnx_matmul(imp, node, a):
-    b = imp.const(node, node.input[1], "the second operand").astype(np.float32)
-    if b.ndim != 2:
-        imp.fail(node, "the second operand must be a 2-D matrix")
-    imp.fully_connected(node, np.ascontiguousarray(b.T), np.zeros(b.shape[1], np.float32))
-
-
 def tflite_fully_connected(imp, k, op):
     o = imp.options(op, "FullyConnectedOptions")
     if o.WeightsFormat() != tflite.FullyConnectedOptionsWeightsFormat.DEFAULT:
@@ -115,5 +108,5 @@ def tflite_fully_connected(imp, k, op):
     imp.emit(k, "fully_connected", [op.Inputs(0)], [op.Outputs(0)], **weights, act=imp.activation_of(o))
 
 
-ONNX = {"Gemm": onnx_gemm, "MatMul": onnx_matmul}
+ONNX = {"Gemm": onnx_gemm}  # MatMul: ops/batch_matmul.py (a 2-D constant B is a fully connected layer)
 TFLITE = {"FULLY_CONNECTED": tflite_fully_connected}

@@ -446,4 +446,30 @@ static inline float mcu_hybrid_output(int32_t acc, float input_scale, float weig
     return y < act_min ? act_min : (y > act_max ? act_max : y);
 }
 
+/* fixedpoint.inv_sqrt_newton: 2^42 / sqrt(value) for value in [2^27, 2^29), gemmlowp's Newton steps in
+ * FixedPoint<int32, 3> (TFLite's GetInvSqrtQuantizedMultiplierExp without its scaling). */
+static inline int32_t mcu_inv_sqrt_newton(int32_t value)
+{
+    const int32_t half_input = mcu_rounding_divide_by_pot(value >> 1, 1);
+    const int32_t half_three = (1 << 28) + (1 << 27);
+    int32_t x = 1 << 28;
+    for (int32_t k = 0; k < 5; ++k) {
+        const int32_t x3 = mcu_saturating_left_shift(
+            mcu_sat_rounding_doubling_high_mul(mcu_sat_rounding_doubling_high_mul(x, x), x), 6);
+        x = mcu_saturating_left_shift(mcu_sat_rounding_doubling_high_mul(half_three, x) -
+                                      mcu_sat_rounding_doubling_high_mul(half_input, x3), 3);
+    }
+    return mcu_sat_rounding_doubling_high_mul(x, 1518500250);
+}
+
+/* fixedpoint.rounding_shift_s64: x 2^shift, a right shift rounding half away from zero. */
+static inline int64_t mcu_rounding_shift_s64(int64_t x, int32_t shift)
+{
+    if (shift >= 0) {
+        return x * ((int64_t)1 << shift);
+    }
+    const int64_t half = (int64_t)1 << (-shift - 1);
+    return x >= 0 ? (x + half) >> -shift : -((-x + half) >> -shift);
+}
+
 #endif /* MCU_FIXEDPOINT_H */

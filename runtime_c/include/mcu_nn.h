@@ -593,6 +593,32 @@ MCU_KERNEL void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const f
                                      float *output);
 #endif
 
+typedef struct {
+    int32_t rows, depth;                /* normalized over each row of depth values */
+    int32_t input_zp, output_zp;
+    int64_t eps;                        /* depth^3 epsilon / input_scale^2 */
+    int32_t out_shift;                  /* 24 + the fractional bits of gamma_q */
+    const int32_t *gamma_q;             /* [depth]: gamma sqrt(depth) / output_scale, on 2^(out_shift - 24) */
+    const int64_t *beta_q;              /* [depth]: beta / output_scale, on 2^out_shift */
+} mcu_layer_norm_params_t;
+
+/* Layer normalization over the last axis, our int8 arithmetic (ops/layer_norm.py): t = D (q - zp) - sum (q - zp),
+ * W = sum t^2 + eps, out = round((round(t / sqrt(W) 2^24) gamma_q + beta_q) / 2^out_shift) + output_zp. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_layer_norm_s8(const mcu_layer_norm_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
+typedef struct {
+    int32_t rows, depth;
+    float epsilon;
+    const float *gamma, *beta;          /* [depth] */
+} mcu_layer_norm_f32_params_t;
+
+/* float layer normalization over the last axis: (x - mean) / sqrtf(var + epsilon) gamma + beta. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_layer_norm_f32(const mcu_layer_norm_f32_params_t *p, const float *input, float *output);
+#endif
+
 /* TFLite SQUARED_DIFFERENCE, (in1 - in2)^2 broadcast: int8 with ADD's params (left_shift 7, both inputs on one
  * grid, the difference squared in int32, requantized); float. */
 #ifndef MCU_KERNELS_STATIC

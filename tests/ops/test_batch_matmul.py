@@ -84,3 +84,29 @@ def test_depth_that_could_overflow_is_refused():
     x1, x2, out = qtensor((1, 40000), 0.1, 0), qtensor((40000, 1), 0.1, 0), qtensor((1, 1), 0.1, 0)
     with pytest.raises(ConversionError, match="overflow"):
         batch_matmul.prepare({}, [x1, x2], out)
+
+
+@pytest.mark.parametrize("shapes", [((1, 49, 16), (1, 16, 49)), ((1, 2, 49, 16), (1, 2, 16, 49)),
+                                    ((2, 5, 8), (8, 3)), ((1, 2, 7, 8), (2, 8, 4))])
+def test_onnx_matmul_of_activations_and_constants(tmp_path, shapes):
+    """ONNX MatMul: of two activations (the second a transpose of a product of the input: attention's
+    Q K^T), a 3-D input with a 2-D constant (a fully connected layer over the last axis), a constant of rank 3."""
+    from helpers import onnx_model, through_the_tool
+    from onnx import helper
+    rng = np.random.default_rng(4)
+    a, b = shapes
+    inits = {"w": rng.normal(0, 0.5, b).astype(np.float32)}
+    if len(b) == len(a):  # both activations: b comes from x through a transpose and a scale
+        perm = list(range(len(a) - 2)) + [len(a) - 1, len(a) - 2]
+        inits = {"k": np.array(0.7, np.float32)}
+        nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=perm), helper.make_node("Mul", ["xt", "k"], ["kt"]),
+                 helper.make_node("MatMul", ["x", "kt"], ["y"])]
+        want = ["transpose", "mul", "batch_matmul"]
+    else:
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["y"])]
+        want = ["fully_connected"] if len(b) == 2 else ["constant", "batch_matmul"]
+    out = list(np.matmul(np.zeros(a), np.zeros(b if len(b) != len(a) else a[:-2] + (a[-1], a[-2]))).shape)
+    model = onnx_model(nodes, [("x", list(a))], [("y", out)], inits, 13)
+    x = rng.normal(0, 1, (16,) + a).astype(np.float32)
+    ops = [o for o in through_the_tool(model, x, tmp_path, ("int8", "float32")) if o != "reshape"]
+    assert ops == want or (want[-1] == "batch_matmul" and ops[-1] == "batch_matmul"), ops

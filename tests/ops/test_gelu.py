@@ -62,3 +62,45 @@ def test_no_int16_kernel():
     from mcu_codegen.ops import kernel
     with pytest.raises(ConversionError, match="no int16 kernel"):
         kernel(gelu, "int16", "int16")
+
+
+def _erf_gelu(variant):
+    """x -> Gemm -> GELU written with Erf as exporters do: torch's (x * s) * 0.5 with s = 1 + Erf(x / sqrt 2),
+    tf2onnx's (x * 0.5) * s with x * (1 / sqrt 2), and x * (s * 0.5)."""
+    from helpers import onnx_model
+    from onnx import helper
+    rng = np.random.default_rng(7)
+    inits = {"w": rng.normal(0, 0.5, (8, 6)).astype(np.float32), "sqrt2": np.array(np.sqrt(2), np.float32),
+             "rsqrt2": np.array(np.sqrt(0.5), np.float32), "one": np.array(1, np.float32),
+             "half": np.array(0.5, np.float32)}
+    scale = helper.make_node("Div", ["h", "sqrt2"], ["u"]) if variant != "tf2onnx" else \
+        helper.make_node("Mul", ["h", "rsqrt2"], ["u"])
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["h"]), scale, helper.make_node("Erf", ["u"], ["e"]),
+             helper.make_node("Add", ["e", "one"], ["s"])]
+    nodes += {"torch": [helper.make_node("Mul", ["h", "s"], ["m"]), helper.make_node("Mul", ["m", "half"], ["y"])],
+              "tf2onnx": [helper.make_node("Mul", ["h", "half"], ["m"]), helper.make_node("Mul", ["m", "s"], ["y"])],
+              "half_first": [helper.make_node("Mul", ["s", "half"], ["m"]), helper.make_node("Mul", ["h", "m"], ["y"])]
+              }[variant]
+    del inits["rsqrt2" if variant != "tf2onnx" else "sqrt2"]
+    return onnx_model(nodes, [("x", [1, 8])], [("y", [1, 6])], inits, 13)
+
+
+@pytest.mark.parametrize("variant", ["torch", "tf2onnx", "half_first"])
+def test_erf_pattern_fuses_into_one_gelu(tmp_path, variant):
+    from helpers import through_the_tool
+    x = np.random.default_rng(8).normal(0, 1, (16, 1, 8)).astype(np.float32)
+    assert through_the_tool(_erf_gelu(variant), x, tmp_path, ("int8", "float32")) == ["fully_connected", "gelu"]
+
+
+def test_bare_erf_is_refused_naming_the_node(tmp_path):
+    import onnx
+    from helpers import onnx_model
+    from onnx import helper
+
+    import mcu_codegen
+    from mcu_codegen.ir import ConversionError
+    model = onnx_model([helper.make_node("Erf", ["x"], ["y"], name="lonely_erf")], [("x", [1, 8])], [("y", [1, 8])],
+                       {}, 13)
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(ConversionError, match="'lonely_erf' \\(Erf\\)"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
