@@ -306,7 +306,9 @@ class _Importer:
             raise ConversionError(f"{self.path}: {len(unsupported)} unsupported node(s): {listed}")
         for node in g.node:
             present = [i for i in node.input if i]
-            schema = onnx.defs.get_schema(node.op_type, max(self.opset(), onnx_passes.FUSED.get(node.op_type, 0)), "")
+            op_type, version = onnx_passes.FUSED.get(node.op_type, (node.op_type, 0)) if \
+                node.domain == onnx_passes.FUSED_DOMAIN else (node.op_type, 0)
+            schema = onnx.defs.get_schema(op_type, max(self.opset(), version), "")
             if len(present) < schema.min_input or len(node.input) > 5:
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
             HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))

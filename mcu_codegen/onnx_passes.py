@@ -245,10 +245,11 @@ def _lift_attributes(node, g, consts):
 
 
 # -- exporters' decompositions fused back into one op ------------------------------------------------------------
-# the ops these passes write, with the opset that defines them: the importer reads a fused node with that schema
-# whatever the model's opset (a torch export at opset 14 gets a LayerNormalization). They are written in a domain
-# of ours, which onnx's shape inference passes over (their outputs keep the shapes inferred before the fusion).
-FUSED = {"Gelu": 20, "LayerNormalization": 17}
+# the ops these passes write: the importer reads a fused node with the schema given here whatever the model's
+# opset (a torch export at opset 14 gets a LayerNormalization; Rsqrt, 1 / sqrt(x), is no ONNX op). They are written
+# in a domain of ours, which onnx's shape inference passes over (their outputs keep the shapes inferred before).
+FUSED = {"Gelu": ("Gelu", 20), "LayerNormalization": ("LayerNormalization", 17),
+         "Rsqrt": ("Sqrt", 13)}  # op -> (the standard schema that describes its inputs and attributes, its opset)
 FUSED_DOMAIN = "mcu_codegen.fused"
 
 
@@ -398,10 +399,12 @@ def _layer_norm_at(gr, mean, shapes):
     return x, gamma[1], beta[1], epsilon, body + [neg, recip, rg, a, b, bb, final], final.output[0]
 
 
-def fuse(model):
+def fuse(model, layer_norm=True):
     """GELU written out with Erf (torch, tf2onnx: x * 0.5 * (1 + Erf(x / sqrt 2)), the products in any order)
     becomes one Gelu node; a layer norm written out (torch before opset 17, tf2onnx's Keras LayerNormalization)
-    one LayerNormalization over the last axis. The model must have been through shape inference."""
+    one LayerNormalization over the last axis (layer_norm=False leaves them: the int8 chain, for comparison).
+    Then what is left of such arithmetic: Pow(x, 2) is Mul(x, x), Sqrt read only by a Reciprocal is one Rsqrt, and
+    a Div by a Sqrt read only there is a Mul by its Rsqrt. The model must have been through shape inference."""
     model = _copy(model)
     shapes = _static_shapes(model)
     g = model.graph
@@ -416,7 +419,7 @@ def fuse(model):
             if m:
                 x, nodes, y = m
                 found = nodes, helper.make_node("Gelu", [x], [y], name=f"{y}_gelu", domain=FUSED_DOMAIN)
-        elif node.op_type in ("ReduceMean", "GlobalAveragePool"):
+        elif node.op_type in ("ReduceMean", "GlobalAveragePool") and layer_norm:
             m = _layer_norm_at(gr, node, shapes)
             if m:
                 x, gamma, beta, eps, nodes, y = m
@@ -433,6 +436,24 @@ def fuse(model):
             last = max(nodes, key=lambda n: list(g.node).index(n))
             for n in nodes:
                 replaced[id(n)] = fused if n is last else None
+    for node in g.node:
+        if id(node) in replaced:
+            continue
+        if node.op_type == "Pow" and gr.const_operand(node, 2.0)[0] == node.input[0]:
+            replaced[id(node)] = helper.make_node("Mul", [node.input[0]] * 2, list(node.output), name=node.name)
+        elif node.op_type == "Sqrt":
+            recip = gr.only_reader(node.output[0], "Reciprocal")
+            div = gr.only_reader(node.output[0], "Div")
+            if recip is not None and id(recip) not in replaced:
+                replaced[id(node)] = None
+                replaced[id(recip)] = helper.make_node("Rsqrt", list(node.input), list(recip.output),
+                                                       name=recip.name, domain=FUSED_DOMAIN)
+            elif div is not None and id(div) not in replaced and list(div.input)[1:] == [node.output[0]] and \
+                    div.input[0] != node.output[0]:
+                replaced[id(node)] = helper.make_node("Rsqrt", list(node.input), list(node.output), name=node.name,
+                                                      domain=FUSED_DOMAIN)  # its output now holds 1 / sqrt
+                replaced[id(div)] = helper.make_node("Mul", [div.input[0], node.output[0]], list(div.output),
+                                                     name=div.name)
     if not replaced:
         return model
     kept = []

@@ -43,4 +43,9 @@ def prepare(attrs, ins, out):
 int_ref = c.lut_ref
 
 
+def onnx_rsqrt(imp, node, a):
+    imp.emit("rsqrt", [imp.x(node)], [imp.output(node)], node)
+
+
+ONNX = {"Rsqrt": onnx_rsqrt}  # onnx_passes.fuse: Sqrt -> Reciprocal, and a Div by a Sqrt
 TFLITE = {"RSQRT": c.tflite_unary("rsqrt")}

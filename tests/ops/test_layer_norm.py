@@ -153,3 +153,25 @@ def test_fused_beats_the_int8_chain():
     fused_db, chain_db = (sqnr_db(want, dequantize(v, y_t)) for v in (fused, chain))
     print(f"layer norm SQNR: fused {fused_db:.1f} dB, TFLite's int8 chain {chain_db:.1f} dB")
     assert fused_db >= chain_db + 1
+
+
+def test_unfused_chain_imports_and_runs(tmp_path, monkeypatch):
+    """With the layer norm left decomposed (onnx_passes.fuse(layer_norm=False): the comparison the report makes),
+    torch's chain still converts: Pow(d, 2) as a mul, the Div by a Sqrt as a mul by an rsqrt; C == twin."""
+    import functools
+
+    from helpers import through_the_tool
+
+    from mcu_codegen import frontend, onnx_passes
+    monkeypatch.setattr(frontend.onnx_passes, "fuse", functools.partial(onnx_passes.fuse, layer_norm=False))
+    x = np.random.default_rng(3).normal(0.5, 2, (16, 1, 49, D)).astype(np.float32)
+    ops = through_the_tool(torch_decomposed(), x, tmp_path, ("int8",))
+    assert "layer_norm" not in ops and ops.count("rsqrt") == 1 and "mean" in ops, ops
+
+
+def test_sqrt_then_reciprocal_is_one_rsqrt(tmp_path):
+    from helpers import through_the_tool
+    nodes = [helper.make_node("Sqrt", ["x"], ["s"]), helper.make_node("Reciprocal", ["s"], ["y"])]
+    model = onnx_model(nodes, [("x", [1, 64])], [("y", [1, 64])], {}, 13)
+    x = np.random.default_rng(6).uniform(0.05, 4, (16, 1, 64)).astype(np.float32)
+    assert through_the_tool(model, x, tmp_path, ("int8", "float32")) == ["rsqrt"]
