@@ -2,7 +2,8 @@
 two activations, or of an activation and a constant of rank 3 or more): out[..., i, j] = sum_k lhs[..., i, k]
 rhs[..., k, j], the batch dimensions broadcast as NumPy does (rank up to 6 after merging). int8: TFLM's
 arithmetic, the int32 sum of (lhs - lhs_zp) (rhs - rhs_zp) requantized by lhs_scale rhs_scale / output_scale
-(double rounding), no fused activation. Or float. TFLM has no int16 BATCH_MATMUL."""
+(double rounding), no fused activation; int16 (16x8 models: both operands int16, zero points 0) TFLM's int64 sum
+and 64-bit requantization. Or float.""" 
 import numpy as np
 
 from .. import fixedpoint as fp
@@ -10,6 +11,7 @@ from ..ir import ConversionError
 from . import _common as c
 
 KERNELS = {"int8": ("mcu_batch_matmul_s8", "mcu_batch_matmul_params_t"),
+           "int16": ("mcu_batch_matmul_s16", "mcu_batch_matmul_params_t"),
            "float32": ("mcu_batch_matmul_f32", "mcu_batch_matmul_params_t")}
 
 
@@ -69,8 +71,8 @@ def prepare(attrs, ins, out):
              batches=int(np.prod(batch, dtype=np.int64)))
     if out.dtype == "float32":
         return dict(p, lhs_zp=0, rhs_zp=0, output_zp=0, output_mult=0, output_shift=0, act_min=0, act_max=0)
-    if depth * 255 * 255 > fp.INT32_MAX:
-        raise ConversionError(f"a matrix product of depth {depth} could overflow its int32 accumulator")
+    if depth * 255 * 255 > (fp.INT32_MAX if out.dtype == "int8" else c.ACC64_LIMIT // 2 ** 15):
+        raise ConversionError(f"a matrix product of depth {depth} could overflow its accumulator")
     mult, shift = fp.quantize_multiplier(float(np.float32(ins[0].scale)) * float(np.float32(ins[1].scale))
                                          / float(np.float32(out.scale)))
     c.check_shifts([shift])
@@ -95,6 +97,10 @@ def int_ref(p, a, b):
     lhs, rhs = _operands(p, a, b)
     lhs = lhs.astype(np.float64) - p["lhs_zp"]
     rhs = rhs.astype(np.float64) - p["rhs_zp"]
+    if p["act_min"] < -128:  # int16: the int64 sum (exact below 2^53 here: depth <= 2^17), TFLite's 64-bit path
+        acc = np.einsum("nbik,nbkj->nbij", lhs, rhs, optimize=False).astype(np.int64)
+        y = fp.multiply_by_quantized_multiplier_s64(acc, p["output_mult"], p["output_shift"])
+        return np.clip(y, p["act_min"], p["act_max"]).reshape(len(lhs), -1)
     acc = np.matmul(lhs, rhs).astype(np.int64)  # exact: |sum| < 2^31 is far inside float64's 2^53
     y = fp.multiply_by_quantized_multiplier(acc, p["output_mult"], p["output_shift"]) + p["output_zp"]
     return np.clip(y, p["act_min"], p["act_max"]).reshape(len(lhs), -1)

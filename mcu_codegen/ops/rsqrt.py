@@ -3,7 +3,8 @@ one table over the 256 input values computed here as its Eval computes each one:
 GetInvSqrtQuantizedMultiplierExp(v) (fixedpoint.inv_sqrt_quantized_multiplier_exp), that multiplier applied
 to 1 with 20 more bits, requantized by 1 / (sqrtf(input_scale) * output_scale) (sqrt and product in float32,
 the reciprocal in double, as TFLM), plus the output zero point; v = 0 gives 127. TFLM refuses a v < 0 at run time
-(RSQRT of a negative number): the table gives 127 there too. Or float."""
+(RSQRT of a negative number): the table gives 127 there too. TFLM's int16 RSQRT is not built here (a 16x8 model
+runs it with --float-fallback). Or float."""
 import numpy as np
 
 from .. import fixedpoint as fp

@@ -1,8 +1,8 @@
 """(x1 - x2)^2, element-wise, broadcast as TFLite does (TFLite SQUARED_DIFFERENCE: the variance of a Keras
 LayerNormalization). int8: TFLM's arithmetic, ADD's structure with a left shift of 7: both inputs scaled to a
 common grid (each by its scale / (2 max scale), in double, as multipliers below one), the difference squared
-in int32 (at most 255^2 2^14) and requantized by (2 max scale)^2 / (2^14 output_scale). Or float. TFLM has no
-int16 form."""
+in int32 (at most 255^2 2^14) and requantized by (2 max scale)^2 / (2^14 output_scale). Or float. TFLM's int16
+form is not built here (a 16x8 model runs it with --float-fallback)."""
 import numpy as np
 
 from .. import fixedpoint as fp

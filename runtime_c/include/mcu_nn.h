@@ -593,6 +593,12 @@ MCU_KERNEL void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const f
                                      float *output);
 #endif
 
+/* 16x8 BATCH_MATMUL (int16 operands, zero points 0): the int64 sum requantized by TFLite's 64-bit path. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_batch_matmul_s16(const mcu_batch_matmul_params_t *p, const int16_t *lhs, const int16_t *rhs,
+                                     int16_t *output);
+#endif
+
 typedef struct {
     int32_t rows, depth;                /* normalized over each row of depth values */
     int32_t input_zp, output_zp;

@@ -110,3 +110,25 @@ def test_onnx_matmul_of_activations_and_constants(tmp_path, shapes):
     x = rng.normal(0, 1, (16,) + a).astype(np.float32)
     ops = [o for o in through_the_tool(model, x, tmp_path, ("int8", "float32")) if o != "reshape"]
     assert ops == want or (want[-1] == "batch_matmul" and ops[-1] == "batch_matmul"), ops
+
+
+@pytest.mark.parametrize("case", CASES[:4] + CASES[6:7])
+def test_int16_equals_tflm(run_kernel, case):
+    """16x8: int16 operands and output (zero points 0) against TFLM's int16 BATCH_MATMUL."""
+    from helpers import rand_int16, stensor
+    from tflite16 import activation_t
+    rng = np.random.default_rng(5)
+    out_shape = batch_matmul.output_shape(attrs_of(case), case[:2])
+    scales = (3e-4, 2e-4, 5e-3)
+    model = one_op_model(tflite.BuiltinOperator.BATCH_MATMUL, tflite.BuiltinOptions.BatchMatMulOptions,
+                         options(*case[2:]), [activation_t(s, sc) for s, sc in zip(case[:2] + (out_shape,), scales)], 2)
+    a, b = rand_int16(rng, (4,) + case[0]), rand_int16(rng, (4,) + case[1])
+    a[0], b[0], a[1], b[1] = -32768, -32768, 32767, -32768
+    want = run_tflm(model, [a, b]).reshape((4,) + out_shape)
+    x1, x2, out = (stensor(s, sc) for s, sc in zip(case[:2] + (out_shape,), scales))
+    p = batch_matmul.prepare(attrs_of(case), [x1, x2], out)
+    np.testing.assert_array_equal(typed(batch_matmul.int_ref(p, a, b), out).reshape(want.shape), want)
+    got = np.stack([run_kernel(batch_matmul, p, [a[i], b[i]], out_shape, np.int16) for i in range(4)])
+    np.testing.assert_array_equal(got, want)
+    if case == CASES[0]:
+        np.testing.assert_array_equal(run_imported(model, [a, b], "int16").reshape(want.shape), want)
