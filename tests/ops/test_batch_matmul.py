@@ -39,6 +39,15 @@ def test_float_ref_matches_numpy(case):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("case", [c for c in CASES if not c[2] and not c[3]])
+def test_float_ref_matches_onnxruntime(case):
+    from helpers import run_single_node
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0, 1, case[0]).astype(np.float32), rng.normal(0, 1, case[1]).astype(np.float32)
+    want = run_single_node("MatMul", [a, b], opset=13)
+    np.testing.assert_allclose(batch_matmul.float_ref({}, a[None], b[None])[0], want, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_c_float32_within_rounding(run_kernel, case):
     rng = np.random.default_rng(1)
