@@ -6,7 +6,8 @@ exact but for E's rounding), 1 / sqrt(W) in fixed point (W scaled by 4^e into [2
 steps: fixedpoint.inv_sqrt_newton), n_i = t_i / sqrt(W) with 24 fractional bits, then one requantization per
 channel: (n_i gq_c + bq_c) / 2^(24 + qg) rounded, plus the output zero point, where gq_c = gamma_c sqrt(D) /
 output_scale and bq_c = beta_c / output_scale on 2^qg and 2^(24 + qg). One rounding of the result instead of the
-eight of a chain of int8 operators. Or float."""
+eight of a chain of int8 operators. int16 (16x8, zero points 0): the same arithmetic on int16 values (int64
+sums). Or float."""
 import numpy as np
 
 from .. import fixedpoint as fp
@@ -15,6 +16,7 @@ from . import _common as c
 from . import relu
 
 KERNELS = {"int8": ("mcu_layer_norm_s8", "mcu_layer_norm_params_t"),
+           "int16": ("mcu_layer_norm_s16", "mcu_layer_norm_params_t"),
            "float32": ("mcu_layer_norm_f32", "mcu_layer_norm_f32_params_t")}
 output_shape, macs = relu.output_shape, relu.macs
 N_BITS = 24  # fractional bits of the normalized value t / sqrt(W), |t / sqrt(W)| <= 1
@@ -38,12 +40,13 @@ def prepare(attrs, ins, out):
     p = dict(rows=x.size // depth, depth=depth)
     if x.dtype == "float32":
         return dict(p, epsilon=np.float32(attrs["epsilon"]), gamma=c.float_array(gamma), beta=c.float_array(beta))
-    if depth * depth * 255 > fp.INT32_MAX // 2:
-        raise ConversionError(f"a layer norm over {depth} values could overflow its int32 differences")
+    q_min, q_max = c.QRANGE[out.dtype]
+    if depth ** 3 * (q_max - q_min) ** 2 > 1 << 62 or depth * (q_max - q_min + 1) > fp.INT32_MAX:
+        raise ConversionError(f"a layer norm over {depth} values could overflow its integer sums")
     s_x, s_y = float(np.float32(x.scale)), float(np.float32(out.scale))
     g = gamma * np.sqrt(depth) / s_y
     qg = int(np.clip(30 - np.ceil(np.log2(max(np.abs(g).max(), 1e-30))), 0, 30))
-    return dict(p, input_zp=x.zero_point, output_zp=out.zero_point,
+    return dict(p, input_zp=x.zero_point, output_zp=out.zero_point, q_min=q_min, q_max=q_max,
                 eps=int(min(fp.round_half_away(attrs["epsilon"] / (s_x * s_x) * depth ** 3), 1 << 60)),
                 out_shift=N_BITS + qg, gamma_q=fp.saturate_int32(fp.round_half_away(g * 2.0 ** qg)).astype(np.int32),
                 beta_q=np.clip(fp.round_half_away(beta / s_y * 2.0 ** (N_BITS + qg)), -(1 << 60), 1 << 60).astype(np.int64))
@@ -70,7 +73,7 @@ def int_ref(p, x):
     n = fp.rounding_shift_s64(t * inv, N_BITS - 42 - e)
     acc = n * p["gamma_q"].astype(np.int64) + p["beta_q"]
     y = fp.rounding_shift_s64(acc, -p["out_shift"]) + p["output_zp"]
-    return np.clip(y, -128, 127)
+    return np.clip(y, p["q_min"], p["q_max"])
 
 
 # -- import ----------------------------------------------------------------------------------------------------

@@ -462,6 +462,23 @@ static inline int32_t mcu_inv_sqrt_newton(int32_t value)
     return mcu_sat_rounding_doubling_high_mul(x, 1518500250);
 }
 
+/* layer_norm.normalize then mcu_inv_sqrt_newton: 1 / sqrt(w) = result 2^(-42 - *exponent), for w >= 1 (w scaled
+ * by 4^exponent into [2^27, 2^29), a truncating right shift or an exact left one). */
+static inline int64_t mcu_inv_sqrt_s64(int64_t w, int32_t *exponent)
+{
+    int32_t e = 0;
+    while (w >= ((int64_t)1 << 29)) {
+        w >>= 2;
+        ++e;
+    }
+    while (w < ((int64_t)1 << 27)) {
+        w <<= 2;
+        --e;
+    }
+    *exponent = e;
+    return mcu_inv_sqrt_newton((int32_t)w);
+}
+
 /* fixedpoint.rounding_shift_s64: x 2^shift, a right shift rounding half away from zero. */
 static inline int64_t mcu_rounding_shift_s64(int64_t x, int32_t shift)
 {

@@ -602,6 +602,7 @@ MCU_KERNEL void mcu_batch_matmul_s16(const mcu_batch_matmul_params_t *p, const i
 typedef struct {
     int32_t rows, depth;                /* normalized over each row of depth values */
     int32_t input_zp, output_zp;
+    int32_t q_min, q_max;               /* the output type's range */
     int64_t eps;                        /* depth^3 epsilon / input_scale^2 */
     int32_t out_shift;                  /* 24 + the fractional bits of gamma_q */
     const int32_t *gamma_q;             /* [depth]: gamma sqrt(depth) / output_scale, on 2^(out_shift - 24) */
@@ -612,6 +613,7 @@ typedef struct {
  * W = sum t^2 + eps, out = round((round(t / sqrt(W) 2^24) gamma_q + beta_q) / 2^out_shift) + output_zp. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_layer_norm_s8(const mcu_layer_norm_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_layer_norm_s16(const mcu_layer_norm_params_t *p, const int16_t *input, int16_t *output);
 #endif
 
 typedef struct {
@@ -767,13 +769,16 @@ MCU_KERNEL void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *inpu
 #endif
 typedef struct {
     int32_t size;
-    const int8_t *table;                /* [256]: the output of each input value, indexed by its byte */
+    const void *table;                  /* int8 [256]: the output of each input value, indexed by its byte;
+                                         * int16 [513]: TFLite's interpolated int16 table */
 } mcu_lut_params_t;
 
 /* An int8 function of one input as TFLM's 256-entry lookup table, computed at generation time as its Prepare
  * does: out = table[(uint8_t)in]. TFLite int8 ELU (ONNX Elu / Selu), GELU, RSQRT. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *input, int8_t *output);
+/* TFLite's int16 lookup table (GELU): out = the 513-entry table interpolated at in (mcu_lut_lookup_s16). */
+MCU_KERNEL void mcu_lut_s16(const mcu_lut_params_t *p, const int16_t *input, int16_t *output);
 #endif
 
 typedef struct {

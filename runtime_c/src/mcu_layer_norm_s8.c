@@ -9,30 +9,18 @@ MCU_KERNEL void mcu_layer_norm_s8(const mcu_layer_norm_params_t *p, const int8_t
         for (int32_t i = 0; i < p->depth; ++i) {
             sum += input[i] - p->input_zp;
         }
-        int64_t w = p->eps;             /* sum of (D (q - zp) - S)^2 + E */
+        int64_t w = p->eps;             /* sum of t^2 + E, t = D (q - zp) - S: below 2^62 (prepare) */
         for (int32_t i = 0; i < p->depth; ++i) {
             const int32_t t = p->depth * (input[i] - p->input_zp) - sum;
             w += (int64_t)t * t;
         }
-        if (w < 1) {
-            w = 1;
-        }
-        int32_t e = 0;                  /* w = m 4^e, m in [2^27, 2^29) */
-        while (w >= ((int64_t)1 << 29)) {
-            w >>= 2;
-            ++e;
-        }
-        while (w < ((int64_t)1 << 27)) {
-            w <<= 2;
-            --e;
-        }
-        const int64_t inv = mcu_inv_sqrt_newton((int32_t)w);      /* 2^42 / sqrt(m) */
+        int32_t e;
+        const int64_t inv = mcu_inv_sqrt_s64(w < 1 ? 1 : w, &e);    /* 1 / sqrt(w) = inv 2^(-42 - e) */
         for (int32_t i = 0; i < p->depth; ++i) {
             const int32_t t = p->depth * (input[i] - p->input_zp) - sum;
-            const int64_t n = mcu_rounding_shift_s64((int64_t)t * inv, 24 - 42 - e);
-            const int64_t acc = n * p->gamma_q[i] + p->beta_q[i];
-            const int64_t y = mcu_rounding_shift_s64(acc, -p->out_shift) + p->output_zp;
-            output[i] = (int8_t)(y < -128 ? -128 : (y > 127 ? 127 : y));
+            const int64_t n = mcu_rounding_shift_s64((int64_t)t * inv, 24 - 42 - e);    /* t / sqrt(w), 2^24 */
+            const int64_t y = mcu_rounding_shift_s64(n * p->gamma_q[i] + p->beta_q[i], -p->out_shift);
+            output[i] = (int8_t)mcu_clamp_s64(y + p->output_zp, p->q_min, p->q_max);
         }
     }
 }

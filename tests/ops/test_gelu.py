@@ -1,5 +1,6 @@
 """GELU: the int8 table equal to TFLite's (its GELU kernel; TFLM has none) over all 256 inputs at many scales, exact
-and approximate; C vs twin; the float reference against onnxruntime's Gelu (opset 20) and the C float kernel."""
+and approximate, and the int16 one over all 65536; C vs twin; the float reference against onnxruntime's Gelu
+(opset 20) and the C float kernel; the Erf patterns of exporters fused into one node."""
 import numpy as np
 import pytest
 import tflite
@@ -57,13 +58,6 @@ def test_int8_table_equals_tflite(run_kernel, quant, approximate):
         np.testing.assert_array_equal(run_imported(model, [ALL_INT8[None]], "int8")[0], want)
 
 
-def test_no_int16_kernel():
-    from mcu_codegen.ir import ConversionError
-    from mcu_codegen.ops import kernel
-    with pytest.raises(ConversionError, match="no int16 kernel"):
-        kernel(gelu, "int16", "int16")
-
-
 def _erf_gelu(variant):
     """x -> Gemm -> GELU written with Erf as exporters do: torch's (x * s) * 0.5 with s = 1 + Erf(x / sqrt 2),
     tf2onnx's (x * 0.5) * s with x * (1 / sqrt 2), and x * (s * 0.5)."""
@@ -104,3 +98,25 @@ def test_bare_erf_is_refused_naming_the_node(tmp_path):
     onnx.save(model, tmp_path / "m.onnx")
     with pytest.raises(ConversionError, match="'lonely_erf' \\(Erf\\)"):
         mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("approximate", [False, True])
+@pytest.mark.parametrize("scales", [(1e-3, 5e-4), (3e-4, 2e-4), (1e-4, 1e-4), (2e-3, 1e-3)])
+def test_int16_equals_tflite(run_kernel, scales, approximate):
+    """16x8: all 65536 int16 inputs through TFLite's GELU (its interpolated 513-entry table), our twin, our C."""
+    from helpers import stensor
+    from tflite16 import activation_t
+    from unary import ALL_INT16
+
+    def options(b):
+        tflite.GeluOptionsStart(b)
+        tflite.GeluOptionsAddApproximate(b, approximate)
+        return tflite.GeluOptionsEnd(b)
+    model = one_op_model(tflite.BuiltinOperator.GELU, tflite.BuiltinOptions.GeluOptions, options,
+                         [activation_t(ALL_INT16.shape, scales[0]), activation_t(ALL_INT16.shape, scales[1])], 1)
+    want = run_litert(model, ALL_INT16[None])[0]
+    x, out = stensor(ALL_INT16.shape, scales[0]), stensor(ALL_INT16.shape, scales[1])
+    got = c_equals_int_ref(run_kernel, gelu, gelu.prepare({"approximate": approximate}, [x], out), [ALL_INT16], out)
+    np.testing.assert_array_equal(got, want)
+    if scales == (1e-3, 5e-4) and not approximate:
+        np.testing.assert_array_equal(run_imported(model, [ALL_INT16[None]], "int16")[0], want)

@@ -175,3 +175,17 @@ def test_sqrt_then_reciprocal_is_one_rsqrt(tmp_path):
     model = onnx_model(nodes, [("x", [1, 64])], [("y", [1, 64])], {}, 13)
     x = np.random.default_rng(6).uniform(0.05, 4, (16, 1, 64)).astype(np.float32)
     assert through_the_tool(model, x, tmp_path, ("int8", "float32")) == ["rsqrt"]
+
+
+@pytest.mark.parametrize("depth", [1, 32, 100])
+def test_int16_c_equals_int_ref_and_within_one_step(run_kernel, depth):
+    from helpers import rand_int16, stensor
+    rng = np.random.default_rng(depth + 1)
+    attrs = dict(epsilon=1e-5, gamma=rng.uniform(-1.5, 1.5, depth).astype(np.float32),
+                 beta=rng.normal(0, 0.3, depth).astype(np.float32))
+    x, out = stensor((1, 9, depth), 1e-4), stensor((1, 9, depth), 2e-4)
+    q = rand_int16(rng, (1, 9, depth))
+    q[0, 0], q[0, 1] = -32768, 32767
+    got = c_equals_int_ref(run_kernel, layer_norm, layer_norm.prepare(attrs, [x], out), [q], out)
+    want = np.clip(layer_norm.float_ref(attrs, dequantize(q, x)[None])[0], -32768 * out.scale, 32767 * out.scale)
+    assert np.abs(dequantize(got, out) - want).max() / out.scale <= 0.5 + 0.02
