@@ -356,24 +356,19 @@ def hybrid_rescale(acc, input_scale, weight_scales, bias, act_min, act_max):
 
 
 def inv_sqrt_quantized_multiplier_exp(value):
-    """TFLite's GetInvSqrtQuantizedMultiplierExp for one int32 value > 0 (reverse_shift -1): (multiplier,
-    shift) with multiplier * 2^shift / 2^31 ~ 1 / sqrt(value), exactly as it computes them: value scaled by 4^k into
-    [2^27, 2^29), then inv_sqrt_newton. value 1 (and 0) give (INT32_MAX, 0)."""
-    value = int(value)
-    if value <= 1:
-        return INT32_MAX, 0
-    shift = 11
-    while value >= 1 << 29:
-        value //= 4
-        shift += 1
-    pairs = (int(count_leading_zeros_u32(value)) - 1) // 2 - 1
-    shift -= pairs
-    value <<= 2 * pairs
-    x = int(inv_sqrt_newton(value))
-    if shift < 0:
-        x <<= -shift
-        shift = 0
-    return x, -shift
+    """TFLite's GetInvSqrtQuantizedMultiplierExp, element-wise for int32 values below 2^29 (reverse_shift -1):
+    (multiplier, shift) with multiplier * 2^shift / 2^31 ~ 1 / sqrt(value), exactly as it computes them: value
+    scaled by 4^k into [2^27, 2^29), then inv_sqrt_newton. Values 1 (and 0) give (INT32_MAX, 0)."""
+    value = _i64(value)
+    if np.any(value >= 1 << 29):
+        raise ValueError("inv_sqrt_quantized_multiplier_exp takes values below 2^29")
+    v = np.maximum(value, 2)
+    pairs = (count_leading_zeros_u32(v) - 1) // 2 - 1
+    shift = 11 - pairs
+    x = inv_sqrt_newton(v << (2 * pairs))
+    x = np.where(shift < 0, x << np.maximum(-shift, 0), x)
+    small = value <= 1
+    return np.where(small, INT32_MAX, x), np.where(small, 0, -np.maximum(shift, 0))
 
 
 def inv_sqrt_newton(value):

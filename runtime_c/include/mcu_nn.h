@@ -801,6 +801,19 @@ typedef struct {
 MCU_KERNEL void mcu_gelu_f32(const mcu_gelu_f32_params_t *p, const float *input, float *output);
 #endif
 
+typedef struct {
+    int32_t size;
+    int32_t input_zp, output_zp;
+    int32_t mult, shift;                /* 1 / (sqrtf(input_scale) * output_scale) */
+    int32_t q_min, q_max;
+} mcu_rsqrt_params_t;
+
+/* TFLM's int16 RSQRT, element by element: v = in - input_zp, its inverse square root by
+ * GetInvSqrtQuantizedMultiplierExp's steps applied to 1 with 20 more bits, requantized; v <= 0 gives q_max. */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_rsqrt_s16(const mcu_rsqrt_params_t *p, const int16_t *input, int16_t *output);
+#endif
+
 /* float 1 / sqrtf(x) (TFLite RSQRT) and -x (TFLite NEG), element-wise. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_rsqrt_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
