@@ -11,7 +11,6 @@ Copy _template.py to add one.
 from . import (_graph, add, avg_pool, batch_matmul, concat, constant, conv2d, convert_u8, depthwise_conv2d,
                dequantize, elu, exp, fully_connected, gather, gelu, hard_swish, layer_norm, leaky_relu, logistic, lstm,
                max_pool, maximum, mean, minimum, mul, neg, pad, prelu, quantize, reduce_max, relu, requantize, reshape,
-               maximum, mean, minimum, mul, neg, pad, prelu, quantize, reduce_max, relu, requantize, reshape,
                resize_bilinear, resize_nearest, rsqrt, slice, softmax, squared_difference, sub, svdf, tanh, tile,
                transpose, transpose_conv)
 from ._common import kernel_params
