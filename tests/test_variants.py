@@ -134,11 +134,7 @@ def column(request, tmp_path_factory):
     """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded taps of the first
     layer (Helium gathers its whole window)."""
     rng = np.random.default_rng(11)
-    work = tmp_path_factory.mktemp("column")
-    onnx.save(column_model(rng), work / "column.onnx")
-    conv = mcu_codegen.Converter.from_onnx(work / "column.onnx")
-    data = np.abs(rng.normal(0, 1, (64, 1, 3, 8, 1))).astype(np.float32)
-    conv.representative_dataset = [{"x": data if request.param == "positive" else -data}]
+    conv = _one_sign_converter(column_model(rng), request.param, rng, tmp_path_factory)
     for strategy in (None, *planner.STRATEGIES):  # the plan that writes a 1x1 convolution over its input
         conv.planner_strategy = strategy
         model = conv.convert()
@@ -147,7 +143,18 @@ def column(request, tmp_path_factory):
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
     assert "mcu_conv2d_window_mve_s8(&n" in model.files["model.c"]
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
-    return model, model.save(work / "project"), {"x": x}
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+def _one_sign_converter(onnx_proto, sign, rng, tmp_path_factory):
+    """A converter of the model (one input x) calibrated on 64 samples of one sign ("positive": all >= 0)."""
+    path = tmp_path_factory.mktemp("model") / "model.onnx"
+    onnx.save(onnx_proto, path)
+    conv = mcu_codegen.Converter.from_onnx(path)
+    shape = [d.dim_value for d in onnx_proto.graph.input[0].type.tensor_type.shape.dim]
+    data = np.abs(rng.normal(0, 1, (64, *shape))).astype(np.float32)
+    conv.representative_dataset = [{"x": data if sign == "positive" else -data}]
+    return conv
 
 
 def _in_place_1x1(model):
@@ -160,17 +167,71 @@ def _in_place_1x1(model):
 def test_the_column_model_runs_a_matrix_product_in_place(column):
     model, _, feeds = column
     assert _in_place_1x1(model), "no plan writes a 1x1 convolution over its input: the test tests nothing"
-    want = model.reference(feeds)
-    got = model.build().run(feeds)
-    for name in want:
-        np.testing.assert_array_equal(got[name], want[name])
+    _equals_reference(model, model.build().run(feeds), feeds)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
 def test_the_column_model_on_every_core_equals_the_reference(column, board):
-    model, project, feeds = column
-    got, _ = target.run_on_board(project, model.report, boards.load(board), feeds)
+    _on_board_equals_reference(column, board)
+
+
+def _on_board_equals_reference(converted, board):
+    model, project, feeds = converted
+    _equals_reference(model, target.run_on_board(project, model.report, boards.load(board), feeds)[0], feeds)
+
+
+def _equals_reference(model, got, feeds):
     want = model.reference(feeds)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name])
+
+
+def depthwise_model(rng):
+    """NCHW (1, 5, 9, 7): depthwise layers at the Helium form's edges (four positions of a row per pass, then
+    the last one to three; groups of four channels and a predicated rest): 3x3 pad 1 on 5 channels (rows of 7:
+    4 + 3), a 1x1 5->20 (sixteen channels and four), 3x3 stride 2 padded bottom/right only (TF SAME), 3x3 no
+    padding (the bias itself folded), 3x5 of dilation (1, 2) with pads (1, 4, 1, 4) (the any-geometry form), and
+    2x2 stride (1, 2) pad (1, 0, 0, 1) on 20 channels, each an output."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w1": w(5, 1, 3, 3), "b1": w(5), "w2": w(20, 5, 1, 1), "b2": w(20), "w3": w(20, 1, 3, 3), "b3": w(20),
+             "w4": w(20, 1, 3, 3), "b4": w(20), "w5": w(20, 1, 3, 5), "b5": w(20), "w6": w(20, 1, 2, 2), "b6": w(20)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=5),
+        helper.make_node("Conv", ["d1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["d3"], kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1],
+                         group=20),
+        helper.make_node("Conv", ["a2", "w4", "b4"], ["d4"], kernel_shape=[3, 3], group=20),
+        helper.make_node("Conv", ["a2", "w5", "b5"], ["d5"], kernel_shape=[3, 5], dilations=[1, 2],
+                         pads=[1, 4, 1, 4], group=20),
+        helper.make_node("Conv", ["a2", "w6", "b6"], ["d6"], kernel_shape=[2, 2], strides=[1, 2], pads=[1, 0, 0, 1],
+                         group=20),
+    ]
+    return onnx_model(nodes, [("x", [1, 5, 9, 7])], [("d1", [1, 5, 9, 7]), ("d3", [1, 20, 4, 3]),
+                                                    ("d4", [1, 20, 7, 5]), ("d5", [1, 20, 9, 7]),
+                                                    ("d6", [1, 20, 9, 4])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative"])
+def depthwise(request, tmp_path_factory):
+    """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded positions."""
+    rng = np.random.default_rng(13)
+    model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
+    assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
+    assert model.files["model.c"].count("mcu_depthwise_conv2d_mve_s8(&n") == 5
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+def test_the_depthwise_model_on_the_host_equals_the_reference(depthwise):
+    model, _, feeds = depthwise
+    _equals_reference(model, model.build().run(feeds), feeds)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_the_depthwise_model_on_every_core_equals_the_reference(depthwise, board):
+    _on_board_equals_reference(depthwise, board)

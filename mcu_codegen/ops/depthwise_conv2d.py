@@ -12,7 +12,15 @@ KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t"),
            "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t"),
            "float16": ("mcu_depthwise_conv2d_f16", "mcu_conv2d_f32_params_t")}
-SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"]}  # the int8 copy of the input
+# the int8 copy of the input; Helium: an output row's kernel_h input rows, each position's channels padded to
+# a multiple of 4 (mcu_depthwise_conv2d_mve_s8.c)
+SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"],
+           "mcu_depthwise_conv2d_mve_s8": lambda p: p["kernel_h"] * rows_width(p) * (-(-p["in_c"] // 4) * 4)}
+
+
+def rows_width(p):
+    """The input positions an output row's windows span, from x = -pad_left."""
+    return (p["out_w"] - 1) * p["stride_w"] + (p["kernel_w"] - 1) * p["dilation_w"] + 1
 
 
 def output_shape(attrs, in_shapes):
