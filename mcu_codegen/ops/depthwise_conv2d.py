@@ -12,10 +12,10 @@ KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t"),
            "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t"),
            "float16": ("mcu_depthwise_conv2d_f16", "mcu_conv2d_f32_params_t")}
-# the int8 copy of the input; Helium: an output row's kernel_h input rows, each position's channels padded to
-# a multiple of 4 (mcu_depthwise_conv2d_mve_s8.c)
+# the int8 copy of the input; Helium: kernel_h row pointers (4 bytes on Armv8.1-M) and kernel_h input rows,
+# each position's channels padded to a multiple of 4 (mcu_depthwise_conv2d_mve_s8.c)
 SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"],
-           "mcu_depthwise_conv2d_mve_s8": lambda p: p["kernel_h"] * rows_width(p) * (-(-p["in_c"] // 4) * 4)}
+           "mcu_depthwise_conv2d_mve_s8": lambda p: p["kernel_h"] * (4 + rows_width(p) * (-(-p["in_c"] // 4) * 4))}
 
 
 def rows_width(p):

@@ -4,11 +4,12 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
-/* An output row's input rows as the kernel works on them (the scratch buffer): for each of the kernel_h rows
- * (`slot` bytes apart), the groups of four channels one after the other (`group` bytes apart), each group the
- * row's `width` positions from x = -pad_left as four bytes, a position outside the input holding the zero point.
- * Four channels of neighbouring positions are then a few bytes apart, so that a tap's loads for four output
- * positions take immediate offsets from one pointer. */
+/* The input rows as the kernel works on them (the scratch buffer: kernel_h row pointers, then kernel_h slots of
+ * `slot` bytes): in a slot, the groups of four channels one after the other (`group` bytes apart), each group
+ * the row's `width` positions from x = -pad_left as four bytes, a position outside the input holding the zero
+ * point. Four channels of neighbouring positions are then a few bytes apart, so that a tap's loads for four
+ * output positions take immediate offsets from one pointer. With dilation_h 1 the slots are a ring (input row y
+ * in slot y mod kernel_h): each input row is copied once, not once per output row that reads it. */
 typedef struct {
     const int8_t *filter;               /* [kernel_h][kernel_w][channels] */
     const int32_t *bias, *mult, *shift;
@@ -25,7 +26,7 @@ static inline int32_t mcu_dw_rows_width(const mcu_conv2d_params_t *p)
 }
 
 /* requantize four lanes and store them as int8 (the lanes `lanes` of them when `tail`) */
-static MCU_ALWAYS_INLINE void mcu_dw_store_mve(const mcu_dw_rows_t *g, int8_t *out, int32x4_t acc, int32x4_t mult,
+static MCU_ALWAYS_INLINE void mcu_dw_store_mve(const mcu_dw_rows_t *restrict g, int8_t *out, int32x4_t acc, int32x4_t mult,
                                                int32x4_t shift, int tail, mve_pred16_t lanes)
 {
     const int32x4_t y = vaddq_n_s32(mcu_requantize_mve(acc, mult, shift), g->output_zp);
@@ -77,20 +78,22 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dw_filter_mve(const int8_t *f, int tail, 
 }
 
 /* Four channels from c (the lanes `lanes` of them when `tail`) of `npos` (1 to 4) output positions, the first
- * at `x` (its window's top-left tap in the rows): the raw inputs against the filter taps from the bias with the
+ * at byte `at` of the output row's input rows `rows` (its window's left tap): the raw inputs against the filter taps from the bias with the
  * zero point folded in, each tap's filter vector loaded once for the four positions. Inlined with constant npos,
  * tail, steps and kernel width (3: the taps of a row written out), the compiler drops the other cases and the
  * taps' loads take immediate offsets. */
-static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *g, const int8_t *x, int32_t c, int8_t *out,
+static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int32_t at,
+                                               int32_t c, int8_t *out,
                                                int npos, int tail, mve_pred16_t lanes, int32_t pos_step,
                                                int32_t tap_step, int32_t kernel_w)
 {
-    const int32_t channels = g->channels, slot = g->slot;
+    const int32_t channels = g->channels;
     mcu_dw_acc_t a;
     a.a0 = tail ? vldrwq_z_s32(g->bias + c, lanes) : vldrwq_s32(g->bias + c);
     a.a1 = a.a2 = a.a3 = a.a0;
     const int8_t *f = g->filter + c;
-    for (int32_t ky = g->kernel_h; ky > 0; --ky, x += slot) {
+    for (int32_t ky = 0; ky < g->kernel_h; ++ky) {
+        const int8_t *x = rows[ky] + at;
         if (kernel_w == 3) {
             a = mcu_dw_tap_mve(a, x, mcu_dw_filter_mve(f, tail, lanes), npos, pos_step);
             a = mcu_dw_tap_mve(a, mcu_dw_opaque(x + tap_step), mcu_dw_filter_mve(f + channels, tail, lanes), npos,
@@ -121,18 +124,18 @@ static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *g, const int
 
 /* Every channel of npos positions from output position ox: whole groups of four, then the last one to three
  * (their filter loads predicated; the rows hold all four lanes of a group). */
-static MCU_ALWAYS_INLINE void mcu_dw_positions_mve(const mcu_dw_rows_t *g, const int8_t *rows, int32_t ox,
+static MCU_ALWAYS_INLINE void mcu_dw_positions_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int32_t ox,
                                                    int8_t *out, int npos, int32_t pos_step, int32_t tap_step,
                                                    int32_t kernel_w)
 {
     const int32_t channels = g->channels, channels4 = channels & ~3;
-    const int8_t *x = rows + ox * pos_step;
+    int32_t at = ox * pos_step;
     out += ox * channels;
-    for (int32_t c = 0; c < channels4; c += 4, x += g->group) {
-        mcu_dw_block_mve(g, x, c, out, npos, 0, vctp32q(4), pos_step, tap_step, kernel_w);
+    for (int32_t c = 0; c < channels4; c += 4, at += g->group) {
+        mcu_dw_block_mve(g, rows, at, c, out, npos, 0, vctp32q(4), pos_step, tap_step, kernel_w);
     }
     if (channels4 < channels) {
-        mcu_dw_block_mve(g, x, channels4, out, npos, 1, vctp32q((uint32_t)(channels - channels4)), pos_step,
+        mcu_dw_block_mve(g, rows, at, channels4, out, npos, 1, vctp32q((uint32_t)(channels - channels4)), pos_step,
                          tap_step, kernel_w);
     }
 }
@@ -140,7 +143,8 @@ static MCU_ALWAYS_INLINE void mcu_dw_positions_mve(const mcu_dw_rows_t *g, const
 /* One output row, four positions per pass and the last ones alone: kept out of the caller's loops, which would
  * take the registers the taps need; written once, instantiated for 3-wide kernels of dilation 1 at stride 1 and
  * 2 (the steps constants) and for any other geometry. */
-static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *g, const int8_t *rows, int8_t *out, int32_t out_w,
+static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
+ int32_t out_w,
                                              int32_t pos_step, int32_t tap_step, int32_t kernel_w)
 {
     int32_t ox = 0;
@@ -156,17 +160,20 @@ static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *g, const int8_
     }
 }
 
-static MCU_NOINLINE void mcu_dw_row_3x3s1_mve(const mcu_dw_rows_t *g, const int8_t *rows, int8_t *out, int32_t out_w)
+static MCU_NOINLINE void mcu_dw_row_3x3s1_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
+ int32_t out_w)
 {
     mcu_dw_row_mve(g, rows, out, out_w, 4, 4, 3);
 }
 
-static MCU_NOINLINE void mcu_dw_row_3x3s2_mve(const mcu_dw_rows_t *g, const int8_t *rows, int8_t *out, int32_t out_w)
+static MCU_NOINLINE void mcu_dw_row_3x3s2_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
+ int32_t out_w)
 {
     mcu_dw_row_mve(g, rows, out, out_w, 8, 4, 3);
 }
 
-static MCU_NOINLINE void mcu_dw_row_any_mve(const mcu_dw_rows_t *g, const int8_t *rows, int8_t *out, int32_t out_w)
+static MCU_NOINLINE void mcu_dw_row_any_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
+ int32_t out_w)
 {
     mcu_dw_row_mve(g, rows, out, out_w, g->pos_step, g->tap_step, g->kernel_w);
 }
@@ -174,7 +181,7 @@ static MCU_NOINLINE void mcu_dw_row_any_mve(const mcu_dw_rows_t *g, const int8_t
 /* Sixteen channels (the bytes `bytes` of them when `tail`) of a row's positions into their four groups from
  * `dst`: positions [0, begin) and [end, width) the zero point, the others from the input row `src`, one load and
  * one scatter of four words per position. */
-static MCU_ALWAYS_INLINE void mcu_dw_fill_chunk_mve(const mcu_dw_rows_t *g, const int8_t *src, int8_t *dst,
+static MCU_ALWAYS_INLINE void mcu_dw_fill_chunk_mve(const mcu_dw_rows_t *restrict g, const int8_t *src, int8_t *dst,
                                                     int32_t begin, int32_t end, int32x4_t zp, int tail,
                                                     mve_pred16_t bytes, mve_pred16_t words)
 {
@@ -205,32 +212,27 @@ static MCU_ALWAYS_INLINE void mcu_dw_fill_chunk_mve(const mcu_dw_rows_t *g, cons
     }
 }
 
-/* The kernel_h input rows under output row oy into the rows' layout (mcu_dw_rows_t); a row outside the input all
- * zero point. */
-static MCU_NOINLINE void mcu_dw_fill_rows_mve(const mcu_conv2d_params_t *p, const mcu_dw_rows_t *g,
-                                              const int8_t *input, int32_t oy, int8_t *rows)
+/* Input row y into a slot in the rows' layout (mcu_dw_rows_t); a row outside the input all zero point. */
+static MCU_NOINLINE void mcu_dw_fill_row_mve(const mcu_conv2d_params_t *p, const mcu_dw_rows_t *restrict g,
+                                             const int8_t *input, int32_t y, int8_t *slot)
 {
     const int32_t channels = g->channels, width = g->width, chunks = channels >> 4, rest = channels & 15;
-    const int32_t in_y0 = oy * p->stride_h - p->pad_top, pad_left = p->pad_left;
+    const int32_t pad_left = p->pad_left;
     const int32_t begin = pad_left < width ? pad_left : width;
     const int32_t end = pad_left + p->in_w < width ? pad_left + p->in_w : width;
     const int8_t zp = (int8_t)p->input_zp;
+    if (y < 0 || y >= p->in_h) {
+        mcu_fill_s8(slot, zp, g->slot);
+        return;
+    }
     const int32x4_t zp4 = vreinterpretq_s32_s8(vdupq_n_s8(zp));
     const mve_pred16_t bytes = vctp8q((uint32_t)rest), words = vctp32q((uint32_t)((rest + 3) >> 2));
-    for (int32_t ky = 0; ky < p->kernel_h; ++ky, rows += g->slot) {
-        const int32_t y = in_y0 + ky * p->dilation_h;
-        if (y < 0 || y >= p->in_h) {
-            mcu_fill_s8(rows, zp, g->slot);
-            continue;
-        }
-        const int8_t *src = input + (y * p->in_w + begin - pad_left) * channels;
-        int8_t *dst = rows;
-        for (int32_t k = 0; k < chunks; ++k, src += 16, dst += 4 * g->group) {
-            mcu_dw_fill_chunk_mve(g, src, dst, begin, end, zp4, 0, bytes, words);
-        }
-        if (rest) {
-            mcu_dw_fill_chunk_mve(g, src, dst, begin, end, zp4, 1, bytes, words);
-        }
+    const int8_t *src = input + (y * p->in_w + begin - pad_left) * channels;
+    for (int32_t k = 0; k < chunks; ++k, src += 16, slot += 4 * g->group) {
+        mcu_dw_fill_chunk_mve(g, src, slot, begin, end, zp4, 0, bytes, words);
+    }
+    if (rest) {
+        mcu_dw_fill_chunk_mve(g, src, slot, begin, end, zp4, 1, bytes, words);
     }
 }
 
@@ -261,16 +263,29 @@ MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const 
     g.output_zp = p->output_zp;
     g.act_min = vdupq_n_s32(p->act_min);
     g.act_max = vdupq_n_s32(p->act_max);
-    const int k3 = p->kernel_w == 3 && p->dilation_w == 1;
+    const int k3 = p->kernel_w == 3 && p->dilation_w == 1, ring = p->dilation_h == 1;
+    const int32_t kernel_h = p->kernel_h;
+    const int8_t **rows = scratch;
+    int8_t *slots = (int8_t *)scratch + kernel_h * (int32_t)sizeof *rows;
+    int32_t filled = -p->pad_top - kernel_h; /* the ring holds input rows [filled, filled + kernel_h) */
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        for (int32_t ky = 0; ky < kernel_h; ++ky) {
+            const int32_t y = y0 + ky * p->dilation_h;
+            int8_t *slot = slots + (ring ? (y % kernel_h + kernel_h) % kernel_h : ky) * g.slot;
+            if (!ring || y >= filled + kernel_h) {
+                mcu_dw_fill_row_mve(p, &g, input, y, slot);
+            }
+            rows[ky] = slot;
+        }
+        filled = y0;
         int8_t *out = output + oy * out_w * channels;
-        mcu_dw_fill_rows_mve(p, &g, input, oy, scratch);
         if (k3 && p->stride_w == 1) {
-            mcu_dw_row_3x3s1_mve(&g, scratch, out, out_w);
+            mcu_dw_row_3x3s1_mve(&g, rows, out, out_w);
         } else if (k3 && p->stride_w == 2) {
-            mcu_dw_row_3x3s2_mve(&g, scratch, out, out_w);
+            mcu_dw_row_3x3s2_mve(&g, rows, out, out_w);
         } else {
-            mcu_dw_row_any_mve(&g, scratch, out, out_w);
+            mcu_dw_row_any_mve(&g, rows, out, out_w);
         }
     }
 }
