@@ -192,7 +192,8 @@ def depthwise_model(rng):
     the last one to three; groups of four channels and a predicated rest): 3x3 pad 1 on 5 channels (rows of 7:
     4 + 3), a 1x1 5->20 (sixteen channels and four), 3x3 stride 2 padded bottom/right only (TF SAME), 3x3 no
     padding (the bias itself folded), 3x5 of dilation (1, 2) with pads (1, 4, 1, 4) (the any-geometry form), and
-    2x2 stride (1, 2) pad (1, 0, 0, 1) on 20 channels, each an output."""
+    2x2 stride (1, 2) pad (1, 0, 0, 1) on 20 channels; average pools of 3x2 stride (2, 1) padded and global (9x7)
+    on them (sixteen channels per Helium pass and four); each an output."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
@@ -208,10 +209,13 @@ def depthwise_model(rng):
                          pads=[1, 4, 1, 4], group=20),
         helper.make_node("Conv", ["a2", "w6", "b6"], ["d6"], kernel_shape=[2, 2], strides=[1, 2], pads=[1, 0, 0, 1],
                          group=20),
+        helper.make_node("AveragePool", ["a2"], ["p1"], kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 1]),
+        helper.make_node("AveragePool", ["a2"], ["p2"], kernel_shape=[9, 7]),
     ]
     return onnx_model(nodes, [("x", [1, 5, 9, 7])], [("d1", [1, 5, 9, 7]), ("d3", [1, 20, 4, 3]),
                                                     ("d4", [1, 20, 7, 5]), ("d5", [1, 20, 9, 7]),
-                                                    ("d6", [1, 20, 9, 4])], inits)
+                                                    ("d6", [1, 20, 9, 4]), ("p1", [1, 20, 5, 7]),
+                                                    ("p2", [1, 20, 1, 1])], inits)
 
 
 @pytest.fixture(scope="module", params=["positive", "negative"])
@@ -221,6 +225,7 @@ def depthwise(request, tmp_path_factory):
     model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
     assert model.files["model.c"].count("mcu_depthwise_conv2d_mve_s8(&n") == 5
+    assert model.files["model.c"].count("mcu_avg_pool_mve_s8(&n") == 2
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127
     return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}

@@ -22,6 +22,13 @@ def prepare(attrs, ins, out):
     return max_pool.prepare(attrs, ins, out)
 
 
+def variants(p, dtype):
+    """Helium: sixteen channels per pass in int16 sums, exact for windows of at most 256 int8 taps."""
+    if dtype == "int8" and p["kernel_h"] * p["kernel_w"] <= 256:
+        return c.isa_forms("mcu_avg_pool_s8", None, "mcu_avg_pool_mve_s8")
+    return None
+
+
 def macs(attrs, in_shapes, out_shape):
     return int(np.prod(out_shape)) * attrs["kernel"][0] * attrs["kernel"][1]
 

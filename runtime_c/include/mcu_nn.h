@@ -187,6 +187,11 @@ MCU_KERNEL void mcu_max_pool_s8(const mcu_pool_params_t *p, const int8_t *input,
 MCU_KERNEL void mcu_avg_pool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
+/* mcu_avg_pool_s8 on Helium for windows of at most kernel_h * kernel_w = 256 taps (int16 sums). */
+#ifndef MCU_KERNELS_STATIC
+MCU_KERNEL void mcu_avg_pool_mve_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
+#endif
+
 typedef struct {
     int32_t rows, depth;
     int32_t input_mult, input_left_shift;   /* beta * input_scale * 2^26 as a multiplier >= 1 */
