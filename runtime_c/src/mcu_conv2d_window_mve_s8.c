@@ -5,17 +5,15 @@
 
 #if MCU_HAS_MVE
 /* mcu_conv2d_s8 on Helium for a whole window of at most 64 values (kernel_h * kernel_w * in_c <= 64, dilation 1:
- * a first layer such as kws's 10x4 on one channel or a 3x3 on three): each position's window is gathered once
- * into 64 bytes of stack, a tap outside the input filled with the zero point (so it adds (zp - zp) * w = 0, as
- * TFLM skips it, once the zero point is in the bias: p->interior_bias, or p->bias itself without padding), and
- * kept in up to four vector registers; every filter is then one contiguous run of the OHWI weights against it:
- * sixteen raw int8 products per VMLADAVA. */
+ * a first layer such as kws's 10x4 on one channel or a 3x3 on three): each position's window is gathered once,
+ * a run of memory per kernel row (mcu_conv_gather_window), into 64 bytes of stack, a tap outside the input filled
+ * with the zero point (so it adds (zp - zp) * w = 0, as TFLM skips it, once the zero point is in the bias:
+ * p->interior_bias, or p->bias itself without padding), and kept in up to four vector registers; every filter is
+ * then one contiguous run of the OHWI weights against it: sixteen raw int8 products per VMLADAVA. */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
-    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
-    const int32_t kernel_h = p->kernel_h, kernel_w = p->kernel_w, row = kernel_w * in_c;
-    const int32_t size = kernel_h * row, input_zp = p->input_zp;
+    const int32_t size = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t *bias = p->interior_bias ? p->interior_bias : p->bias;
     const int32_t whole = size >> 4;                                /* vectors of sixteen taps, then the rest */
     const mve_pred16_t rest = vctp8q((uint32_t)(size & 15));
@@ -23,17 +21,7 @@ MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int
     int8_t window[80] = {0}; /* 64 values and room past them: a whole-vector load past a short window reads 0 */
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ++ox) {
-            const int32_t in_y0 = oy * p->stride_h - p->pad_top, in_x0 = ox * p->stride_w - p->pad_left;
-            for (int32_t ky = 0; ky < kernel_h; ++ky) {
-                const int32_t y = in_y0 + ky;
-                for (int32_t kx = 0; kx < kernel_w; ++kx) {
-                    const int32_t x = in_x0 + kx;
-                    const int32_t inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                    for (int32_t c = 0; c < in_c; ++c) { /* the input is only addressed inside it */
-                        window[ky * row + kx * in_c + c] = inside ? input[(y * in_w + x) * in_c + c] : (int8_t)input_zp;
-                    }
-                }
-            }
+            mcu_conv_gather_window(p, input, oy, ox, window);
             /* the window in registers: whole vectors, and the rest (lanes past the window load as 0) */
             const int8x16_t x0 = vldrbq_s8(window), x1 = vldrbq_s8(window + 16), x2 = vldrbq_s8(window + 32);
             const int8x16_t x3 = vldrbq_s8(window + 48), xr = vldrbq_z_s8(window + 16 * whole, rest);
