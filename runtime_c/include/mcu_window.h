@@ -59,8 +59,13 @@ static inline void mcu_conv_gather_window(const mcu_conv2d_params_t *p, const in
             continue;
         }
         const int32_t y = w.in_y0 + ky * p->dilation_h;
+        const int8_t *src = input + (y * p->in_w + w.in_x0 + w.kx_begin) * in_c;
+        if (inside == run) { /* the usual case: no padding to fill */
+            mcu_copy_s8(window, src, run);
+            continue;
+        }
         mcu_fill_s8(window, zp, left);
-        mcu_copy_s8(window + left, input + (y * p->in_w + w.in_x0 + w.kx_begin) * in_c, inside);
+        mcu_copy_s8(window + left, src, inside);
         mcu_fill_s8(window + left + inside, zp, run - left - inside);
     }
 }
