@@ -207,3 +207,79 @@ def test_c_int16_helpers_equal_python(runtime):
         lib.t_lut16(ffi.new("int32_t[]", v.tolist()), ffi.new("int16_t[]", lut.tolist()), out, v.size)
         got = np.frombuffer(ffi.buffer(out, 4 * v.size), dtype=np.int32)
         np.testing.assert_array_equal(got, fp.lut_lookup_int16(v, lut))
+
+
+HELIUM_PROBE = """#include <stdint.h>
+#include "model.h"
+#include "runtime/mcu_simd.h"
+
+/* each (x, multiplier, shift) triple of the input -> mcu_requantize_mve (four triples per vector, one per lane)
+ * and mcu_requantize_n_mve (the triple's multiplier and shift for all four lanes) */
+int model_invoke(void *arena)
+{
+    const int32_t *in = arena;
+    int32_t *out = (int32_t *)arena + 3 * PROBES;
+    for (int32_t i = 0; i < PROBES; i += 4) {
+        int32_t x[4], m[4], s[4], v[4];
+        for (int32_t k = 0; k < 4; ++k) {
+            x[k] = in[3 * (i + k)];
+            m[k] = in[3 * (i + k) + 1];
+            s[k] = in[3 * (i + k) + 2];
+        }
+        vstrwq_s32(v, mcu_requantize_mve(vldrwq_s32(x), vldrwq_s32(m), vldrwq_s32(s)));
+        for (int32_t k = 0; k < 4; ++k) {
+            out[2 * (i + k)] = v[k];
+            out[2 * (i + k) + 1] = vgetq_lane_s32(mcu_requantize_n_mve(vdupq_n_s32(x[k]), mcu_requant_n(m[k], s[k])), 0);
+        }
+    }
+    return 0;
+}
+
+void *model_input(void *arena, int i)
+{
+    (void)i;
+    return arena;
+}
+
+void *model_output(void *arena, int i)
+{
+    (void)i;
+    return (int32_t *)arena + 3 * PROBES;
+}
+"""
+
+
+@pytest.mark.slow
+def test_helium_requantization_equals_the_rounding_rules(tmp_path):
+    """mcu_simd.h's Helium requantizations (per-lane multipliers and shifts, and one per-tensor pair in scalar
+    registers) run on the emulated Cortex-M55 equal multiply_by_quantized_multiplier, the corner cases included:
+    int32 extremes, saturating left shifts, ties of the rounding shift on both signs, shift 0 (no fixup)."""
+    from mcu_codegen import boards, emit, target
+    rng = np.random.default_rng(5)
+    mults = np.array([0, 1, 1 << 30, (1 << 30) + 1, fp.INT32_MAX - 1, fp.INT32_MAX], np.int64)
+    shifts = np.array([-31, -30, -17, -8, -3, -2, -1, 0, 1, 2, 8, 20, 30, 31], np.int64)
+    grid = np.array(np.meshgrid(EDGES, mults, shifts)).reshape(3, -1)
+    n = 4000
+    rand = np.array([random_int32(rng, n), rng.integers(1 << 30, 1 << 31, n), rng.integers(-31, 12, n)])
+    # multiplier one half, small shifts: the high-mul and the shift meet exact halves often
+    ties = np.array([rng.integers(-4096, 4096, n), np.full(n, 1 << 30), rng.integers(-4, 1, n)])
+    probes = np.concatenate([grid, rand, ties], axis=1)
+    probes = probes[:, :probes.shape[1] // 4 * 4]
+    count = probes.shape[1]
+    project = tmp_path / "probe"
+    (project / "runtime").mkdir(parents=True)
+    for header in emit.RUNTIME_HEADERS:
+        (project / "runtime" / header).write_text((emit.RUNTIME / "include" / header).read_text())
+    (project / "model.h").write_text(
+        f"#define PROBES {count}\n#define MODEL_ARENA_SIZE {20 * count}\n#define MODEL_NUM_INPUTS 1\n"
+        f"#define MODEL_INPUT0_SIZE {12 * count}\n#define MODEL_INPUT0_TYPE int8_t\n#define MODEL_NUM_OUTPUTS 1\n"
+        f"#define MODEL_OUTPUT0_SIZE {8 * count}\n#define MODEL_OUTPUT0_TYPE int8_t\n"
+        "int model_invoke(void *arena);\nvoid *model_input(void *arena, int i);\nvoid *model_output(void *arena, int i);\n")
+    (project / "model.c").write_text(HELIUM_PROBE)
+    report = {"name": "model", "inputs": [{"name": "x", "shape": [12 * count], "dtype": "int8"}],
+              "outputs": [{"name": "y", "shape": [8 * count], "dtype": "int8"}]}
+    feeds = {"x": probes.T.astype(np.int32).reshape(1, -1).view(np.int8)}
+    got = target.run_on_board(project, report, boards.load("mps3-an547"), feeds)[0]["y"].view(np.int32).reshape(-1, 2)
+    want = fp.multiply_by_quantized_multiplier(*probes)
+    np.testing.assert_array_equal(got[:, 0], want)
+    np.testing.assert_array_equal(got[:, 1], want)

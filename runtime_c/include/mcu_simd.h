@@ -78,6 +78,27 @@ static inline int32x4_t mcu_requantize_mve(int32x4_t x, int32x4_t multiplier, in
     return vrshlq_s32(vqaddq_s32(x, fixup), right);
 }
 
+/* A per-tensor multiplier and shift as mcu_requantize_mve needs them in scalar registers (vector-by-scalar
+ * forms: no vector register held across a loop), split once: left = max(shift, 0), right = min(shift, 0) and
+ * fixup 1 where right < 0. */
+typedef struct {
+    int32_t multiplier, left, right, fixup;
+} mcu_requant_n_t;
+
+static inline mcu_requant_n_t mcu_requant_n(int32_t multiplier, int32_t shift)
+{
+    const mcu_requant_n_t r = {multiplier, shift > 0 ? shift : 0, shift < 0 ? shift : 0, shift < 0};
+    return r;
+}
+
+/* mcu_requantize_mve with one multiplier and shift for the four lanes: the same integers */
+static inline int32x4_t mcu_requantize_n_mve(int32x4_t x, mcu_requant_n_t r)
+{
+    x = vqrdmulhq_n_s32(vqshlq_r_s32(x, r.left), r.multiplier);
+    x = vqaddq_s32(x, vmulq_n_s32(vshrq_n_s32(x, 31), r.fixup)); /* -1 where x < 0 and there is a right shift */
+    return vrshlq_n_s32(x, r.right);
+}
+
 /* out[k] = clamp(requant(acc[k]) + output_zp) for the lanes in `lanes`, stored as int8 */
 static inline void mcu_store_mve_s8(int8_t *out, int32x4_t acc, const int32_t *multiplier, const int32_t *shift,
                                     int32_t output_zp, int32_t act_min, int32_t act_max, mve_pred16_t lanes)

@@ -3,25 +3,67 @@
 #include "mcu_simd.h"
 
 #if MCU_HAS_MVE
-/* mcu_add_s8 (ADD, or SUB with subtract = 1) without broadcasting on Helium, four elements per vector (int8 loads widened to int32 lanes), the three requantizations
- * by mcu_requantize_mve; the last vector's missing lanes are predicated off. */
+typedef struct {
+    mcu_requant_n_t in1, in2, out;      /* the inputs' left shift includes p->left_shift (see mcu_add_mve_s8) */
+    int32_t zp1, zp2, zp;
+    int32x4_t act_min, act_max;
+} mcu_add_mve_t;
+
+/* Four elements (the lanes `lanes` of them when `tail`): both inputs shifted left and scaled to the common grid,
+ * summed (or subtracted), requantized, clamped, stored. */
+static MCU_ALWAYS_INLINE void mcu_add_mve4(const mcu_add_mve_t *a, const int8_t *input1, const int8_t *input2,
+                                           int8_t *output, int subtract, int tail, mve_pred16_t lanes)
+{
+    /* (x - zp) fits in 9 bits: shifted by 20 it stays inside int32, as in mcu_add_s8 */
+    const int32x4_t x1 = tail ? vldrbq_z_s32(input1, lanes) : vldrbq_s32(input1);
+    const int32x4_t x2 = tail ? vldrbq_z_s32(input2, lanes) : vldrbq_s32(input2);
+    const int32x4_t s1 = mcu_requantize_n_mve(vsubq_n_s32(x1, a->zp1), a->in1);
+    const int32x4_t s2 = mcu_requantize_n_mve(vsubq_n_s32(x2, a->zp2), a->in2);
+    const int32x4_t sum = subtract ? vsubq_s32(s1, s2) : vaddq_s32(s1, s2);
+    const int32x4_t y = vaddq_n_s32(mcu_requantize_n_mve(sum, a->out), a->zp);
+    const int32x4_t clamped = vminq_s32(vmaxq_s32(y, a->act_min), a->act_max);
+    if (tail) {
+        vstrbq_p_s32(output, clamped, lanes);
+    } else {
+        vstrbq_s32(output, clamped);
+    }
+}
+
+/* every element: whole vectors, then the last one to three predicated (inlined with a constant subtract) */
+static MCU_ALWAYS_INLINE void mcu_add_mve_loop(const mcu_add_mve_t *a, const int8_t *input1, const int8_t *input2,
+                                               int8_t *output, int32_t size, int subtract)
+{
+    const int32_t size4 = size & ~3;
+    int32_t i = 0;
+    for (; i < size4; i += 4) {
+        mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 0, vctp32q(4));
+    }
+    if (i < size) {
+        mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 1, vctp32q((uint32_t)(size - i)));
+    }
+}
+
+/* mcu_add_s8 (ADD, or SUB with subtract = 1) without broadcasting on Helium, four elements per vector (int8 loads
+ * widened to int32 lanes), the three per-tensor requantizations by mcu_requantize_n_mve (their multipliers and
+ * shifts in scalar registers); the last one to three elements predicated. */
 MCU_KERNEL void mcu_add_mve_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    const int32_t size = p->size, zp1 = p->input1_zp, zp2 = p->input2_zp, left = p->left_shift;
-    const int32x4_t mult1 = vdupq_n_s32(p->input1_mult), shift1 = vdupq_n_s32(p->input1_shift);
-    const int32x4_t mult2 = vdupq_n_s32(p->input2_mult), shift2 = vdupq_n_s32(p->input2_shift);
-    const int32x4_t mult = vdupq_n_s32(p->output_mult), shift = vdupq_n_s32(p->output_shift);
-    const int32x4_t act_min = vdupq_n_s32(p->act_min), act_max = vdupq_n_s32(p->act_max);
-    const int32_t zp = p->output_zp, subtract = p->subtract;
-    for (int32_t i = 0; i < size; i += 4) {
-        const mve_pred16_t lanes = vctp32q((uint32_t)(size - i));
-        /* (x - zp) fits in 9 bits: shifted by 20 it stays inside int32, as in mcu_add_s8 */
-        const int32x4_t a = vshlq_s32(vsubq_n_s32(vldrbq_z_s32(input1 + i, lanes), zp1), vdupq_n_s32(left));
-        const int32x4_t b = vshlq_s32(vsubq_n_s32(vldrbq_z_s32(input2 + i, lanes), zp2), vdupq_n_s32(left));
-        const int32x4_t scaled2 = mcu_requantize_mve(b, mult2, shift2);
-        const int32x4_t sum = vaddq_s32(mcu_requantize_mve(a, mult1, shift1), subtract ? vnegq_s32(scaled2) : scaled2);
-        const int32x4_t y = vaddq_n_s32(mcu_requantize_mve(sum, mult, shift), zp);
-        vstrbq_p_s32(output + i, vminq_s32(vmaxq_s32(y, act_min), act_max), lanes);
+    mcu_add_mve_t a;
+    a.in1 = mcu_requant_n(p->input1_mult, p->input1_shift);
+    a.in2 = mcu_requant_n(p->input2_mult, p->input2_shift);
+    /* (x - zp) << left_shift never saturates: with the requantization's saturating left shift, one shift */
+    a.in1.left += p->left_shift;
+    a.in2.left += p->left_shift;
+    a.out = mcu_requant_n(p->output_mult, p->output_shift);
+    a.zp1 = p->input1_zp;
+    a.zp2 = p->input2_zp;
+    a.zp = p->output_zp;
+    a.act_min = vdupq_n_s32(p->act_min);
+    a.act_max = vdupq_n_s32(p->act_max);
+    if (p->subtract) {
+        mcu_add_mve_loop(&a, input1, input2, output, p->size, 1);
+    } else {
+        mcu_add_mve_loop(&a, input1, input2, output, p->size, 0);
     }
 }
 #else
