@@ -258,7 +258,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
 
 /* Helium: one row by four outputs, sixteen depth steps per pass; the last pass loads only the lanes left
  * (tail predication: the other lanes read as 0 and add nothing); four outputs requantized as one vector. */
-static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+static MCU_ALWAYS_INLINE void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, depth = g->depth, outputs = g->outputs, depth16 = depth & ~15;
     const int32_t outputs4 = outputs & ~3; /* bounds known before the loops: GCC cannot misjudge the tail loop */
@@ -301,6 +301,22 @@ static inline void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
             }
             out[o] = mcu_requant_s8(q, acc, o);
         }
+    }
+}
+
+/* mcu_gemm_mve_s8 a row per call, whose loops then have the registers to themselves (fully connected layers:
+ * a row or a few, deep; a third fewer instructions on ad than inlined into the caller) */
+static MCU_NOINLINE void mcu_gemm_mve_row(const mcu_gemm_s8_t *g, const int8_t *in, int8_t *out)
+{
+    mcu_gemm_s8_t row = *g;
+    row.rows = 1;
+    mcu_gemm_mve_s8(&row, in, out);
+}
+
+static inline void mcu_gemm_mve_rows_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+{
+    for (int32_t r = 0; r < g->rows; ++r) {
+        mcu_gemm_mve_row(g, input + r * g->row_step, output + r * g->outputs);
     }
 }
 #endif

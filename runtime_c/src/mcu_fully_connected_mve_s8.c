@@ -6,7 +6,7 @@
 MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input, int8_t *output)
 {
     const mcu_gemm_s8_t g = mcu_gemm_of_fc(p);
-    mcu_gemm_mve_s8(&g, input, output);
+    mcu_gemm_mve_rows_s8(&g, input, output);
 }
 #else
 typedef int mcu_fully_connected_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */
