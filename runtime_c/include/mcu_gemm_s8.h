@@ -256,6 +256,72 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
 
 #if MCU_HAS_MVE
 
+/* Helium for a depth of at most 16 (a whole input row is one vector), four outputs per pass: one VMLADAV per
+ * output against its weight row (vww's 1x1 convolutions of 8 and 16 input channels: no loop over the depth),
+ * four outputs requantized as one vector. A group's weight rows, biases, multipliers and shifts: outputs past
+ * the last of a group of fewer than four have zero weights (their rows not read: an empty predicate) and are
+ * not stored. */
+typedef struct {
+    int8x16_t w0, w1, w2, w3;
+    int32x4_t bias, mult, shift;
+    mve_pred16_t lanes;
+} mcu_gemm_group_mve_t;
+
+static MCU_ALWAYS_INLINE mcu_gemm_group_mve_t mcu_gemm_group_mve(const mcu_gemm_s8_t *g, int32_t o, mve_pred16_t depth)
+{
+    const int32_t n = g->outputs - o < 4 ? g->outputs - o : 4, size = g->depth;
+    const int8_t *w = g->weights + o * size;
+    mcu_gemm_group_mve_t k;
+    k.w0 = vldrbq_z_s8(w, depth);
+    k.w1 = vldrbq_z_s8(n > 1 ? w + size : w, n > 1 ? depth : 0);
+    k.w2 = vldrbq_z_s8(n > 2 ? w + 2 * size : w, n > 2 ? depth : 0);
+    k.w3 = vldrbq_z_s8(n > 3 ? w + 3 * size : w, n > 3 ? depth : 0);
+    k.lanes = vctp32q((uint32_t)n);
+    k.bias = vldrwq_z_s32(g->bias + o, k.lanes);
+    k.mult = vldrwq_z_s32(g->out_mult + o, k.lanes);
+    k.shift = vldrwq_z_s32(g->out_shift + o, k.lanes);
+    return k;
+}
+
+/* a group's four outputs of the row x, stored at out */
+static MCU_ALWAYS_INLINE void mcu_gemm_group_out_mve(const mcu_gemm_s8_t *g, int8x16_t x, const mcu_gemm_group_mve_t *k,
+                                                     int32x4_t act_min, int32x4_t act_max, int8_t *out)
+{
+    const int32_t sums[4] = {vmladavq_s8(x, k->w0), vmladavq_s8(x, k->w1), vmladavq_s8(x, k->w2),
+                             vmladavq_s8(x, k->w3)};
+    const int32x4_t y = mcu_requantize_mve(vaddq_s32(vldrwq_s32(sums), k->bias), k->mult, k->shift);
+    vstrbq_p_s32(out, vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max), k->lanes);
+}
+
+/* Every row and output: where the output does not overlap the input, each group loaded once for all rows (which
+ * writes outputs of early rows before later rows are read); else row by row, each row loaded before any of its
+ * outputs is written (the in-place limits of conv2d.overlap_limit hold). Kept out of the caller's loops. */
+static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+{
+    const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
+    const mve_pred16_t depth = vctp8q((uint32_t)g->depth);
+    const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
+    const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
+    const uintptr_t in_end = in + (uintptr_t)((rows - 1) * row_step + g->depth);
+    if (out + (uintptr_t)(rows * outputs) <= in || out >= in_end) {
+        for (int32_t o = 0; o < outputs; o += 4) {
+            const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
+            for (int32_t r = 0; r < rows; ++r) {
+                mcu_gemm_group_out_mve(g, vldrbq_z_s8(input + r * row_step, depth), &k, act_min, act_max,
+                                       output + r * outputs + o);
+            }
+        }
+        return;
+    }
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8x16_t x = vldrbq_z_s8(input + r * row_step, depth);
+        for (int32_t o = 0; o < outputs; o += 4) {
+            const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
+            mcu_gemm_group_out_mve(g, x, &k, act_min, act_max, output + r * outputs + o);
+        }
+    }
+}
+
 /* Helium: one row by four outputs, sixteen depth steps per pass; the last pass loads only the lanes left
  * (tail predication: the other lanes read as 0 and add nothing); four outputs requantized as one vector. */
 static MCU_ALWAYS_INLINE void mcu_gemm_mve_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
