@@ -293,9 +293,11 @@ static MCU_ALWAYS_INLINE void mcu_gemm_group_out_mve(const mcu_gemm_s8_t *g, int
     vstrbq_p_s32(out, vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max), k->lanes);
 }
 
-/* Every row and output: where the output does not overlap the input, each group loaded once for all rows (which
- * writes outputs of early rows before later rows are read); else row by row, each row loaded before any of its
- * outputs is written (the in-place limits of conv2d.overlap_limit hold). Kept out of the caller's loops. */
+/* Every row and output, in blocks of rows: each group loaded once per block and run over the block's rows. A
+ * block writes outputs of its first row while its second is still to be read: where the output overlaps the
+ * input, blocks of the two rows conv2d.overlap_limit provides for (a pair's outputs below its first input), else
+ * one block of every row. Kept out of the caller's loops. */
+#define MCU_GEMM_SHALLOW_ROWS 2 /* conv2d.overlap_limit's pairs */
 static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
 {
     const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
@@ -303,21 +305,16 @@ static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const i
     const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
     const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
     const uintptr_t in_end = in + (uintptr_t)((rows - 1) * row_step + g->depth);
-    if (out + (uintptr_t)(rows * outputs) <= in || out >= in_end) {
+    const int apart = out + (uintptr_t)(rows * outputs) <= in || out >= in_end;
+    const int32_t block = apart ? rows : MCU_GEMM_SHALLOW_ROWS;
+    for (int32_t first = 0; first < rows; first += block) {
+        const int32_t end = rows - first < block ? rows : first + block;
         for (int32_t o = 0; o < outputs; o += 4) {
             const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
-            for (int32_t r = 0; r < rows; ++r) {
+            for (int32_t r = first; r < end; ++r) {
                 mcu_gemm_group_out_mve(g, vldrbq_z_s8(input + r * row_step, depth), &k, act_min, act_max,
                                        output + r * outputs + o);
             }
-        }
-        return;
-    }
-    for (int32_t r = 0; r < rows; ++r) {
-        const int8x16_t x = vldrbq_z_s8(input + r * row_step, depth);
-        for (int32_t o = 0; o < outputs; o += 4) {
-            const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
-            mcu_gemm_group_out_mve(g, x, &k, act_min, act_max, output + r * outputs + o);
         }
     }
 }
