@@ -23,7 +23,12 @@
 #if MCU_HAS_MVE
 #include "runtime/mcu_add_mve_s8.inc"
 #endif
+#if MCU_HAS_MVE
+#include "runtime/mcu_avg_pool_mve_s8.inc"
+#endif
+#if !MCU_HAS_MVE
 #include "runtime/mcu_avg_pool_s8.inc"
+#endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_dsp_s8.inc"
 #endif
@@ -341,7 +346,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(2);
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_depthwise_conv2d_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+    mcu_depthwise_conv2d_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #elif MCU_HAS_DSP
     mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #else
@@ -350,35 +355,39 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
+    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16), (void *)(a + 144));
+    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0), (void *)(a + 128));
 #else
-    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 16));
+    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_add_mve_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
+    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #else
-    mcu_add_fast_s8(&n5, (const int8_t *)(a + 16), (const int8_t *)(a + 512), (int8_t *)(a + 16));
+    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
-    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 16), (int8_t *)(a + 0));
+#if MCU_HAS_MVE
+    mcu_avg_pool_mve_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+#else
+    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+#endif
     MCU_PROFILE_LAYER(6);
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
 #if MCU_HAS_MVE
-    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
+    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32), 0);
+    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), 0);
 #else
-    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 0), (int8_t *)(a + 32));
+    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(8);
     /* softmax: softmax 1x10 -> 1x10 */
-    mcu_softmax_s8(&n9, (const int8_t *)(a + 32), (int8_t *)(a + 0));
+    mcu_softmax_s8(&n9, (const int8_t *)(a + 0), (int8_t *)(a + 0));
     MCU_PROFILE_LAYER(9);
     return 0;
 }
