@@ -75,7 +75,7 @@ def test_the_model_takes_every_faster_form(converted):
     source = (project / "model.c").read_text()
     for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
                  "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
-                 "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8",
+                 "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
                  "mcu_add_fast_s8", "mcu_add_mve_s8"):
         assert f"    {form}(&n" in source, form
@@ -224,7 +224,8 @@ def depthwise(request, tmp_path_factory):
     rng = np.random.default_rng(13)
     model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
-    assert model.files["model.c"].count("mcu_depthwise_conv2d_mve_s8(&n") == 5
+    for form, count in (("", 2), ("_3x3", 2), ("_3x3s2", 1)):
+        assert model.files["model.c"].count(f"mcu_depthwise_conv2d{form}_mve_s8(&n") == count, form
     assert model.files["model.c"].count("mcu_avg_pool_mve_s8(&n") == 2
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127

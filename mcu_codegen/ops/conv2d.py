@@ -97,8 +97,9 @@ def variants(p, dtype):
         return c.f16_forms(KERNELS[dtype][0])
     if dtype != "int8":  # 16x8, float32 and hybrid: one kernel each
         return None
-    if _matrix_product(p, dtype):
-        return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8")
+    if _matrix_product(p, dtype):  # Helium: a depth of at most 16 is one vector (mcu_gemm_mve_shallow_s8)
+        mve = "mcu_conv2d_1x1_shallow_mve_s8" if p["in_c"] <= 16 else "mcu_conv2d_1x1_mve_s8"
+        return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", mve)
     if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
         # Helium: a whole window of at most 64 values gathered into registers once per position (first layers;
         # the gathering pays for 16 output channels or more: vww's 8 ran 9% slower), else sixteen int8 taps of a

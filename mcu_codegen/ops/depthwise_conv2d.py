@@ -12,10 +12,17 @@ KERNELS = {"int8": ("mcu_depthwise_conv2d_s8", "mcu_conv2d_params_t"),
            "float32": ("mcu_depthwise_conv2d_f32", "mcu_conv2d_f32_params_t"),
            "hybrid": ("mcu_depthwise_conv2d_hybrid", "mcu_conv2d_hybrid_params_t"),
            "float16": ("mcu_depthwise_conv2d_f16", "mcu_conv2d_f32_params_t")}
-# the int8 copy of the input; Helium: kernel_h row pointers (4 bytes on Armv8.1-M) and kernel_h input rows,
-# each position's channels padded to a multiple of 4 (mcu_depthwise_conv2d_mve_s8.c)
-SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"],
-           "mcu_depthwise_conv2d_mve_s8": lambda p: p["kernel_h"] * (4 + rows_width(p) * (-(-p["in_c"] // 4) * 4))}
+MVE_FORMS = ("mcu_depthwise_conv2d_mve_s8", "mcu_depthwise_conv2d_3x3_mve_s8", "mcu_depthwise_conv2d_3x3s2_mve_s8")
+
+
+def _mve_rows(p):
+    """Helium: kernel_h row pointers (4 bytes on Armv8.1-M) and kernel_h input rows, each position's channels
+    padded to a multiple of 4 (mcu_depthwise_mve.h)."""
+    return p["kernel_h"] * (4 + rows_width(p) * (-(-p["in_c"] // 4) * 4))
+
+
+# the int8 copy of the input; the Helium forms' rows
+SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"], **dict.fromkeys(MVE_FORMS, _mve_rows)}
 
 
 def rows_width(p):
@@ -47,7 +54,11 @@ def variants(p, dtype):
     if dtype == "float16":
         return c.f16_forms(KERNELS[dtype][0])
     if dtype == "int8" and p["depth_multiplier"] == 1:
-        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_mve_s8")
+        # Helium: 3-wide kernels of dilation 1 at stride 1 or 2 with their steps as constants (each its own
+        # function, so that a model links only the rows it runs), any other geometry the general form
+        three = p["kernel_w"] == 3 and p["dilation_w"] == 1 and p["stride_w"] in (1, 2)
+        mve = MVE_FORMS[p["stride_w"]] if three else MVE_FORMS[0]
+        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", mve)
     return None
 
 

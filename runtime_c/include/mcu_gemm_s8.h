@@ -382,6 +382,22 @@ static inline void mcu_gemm_mve_rows_s8(const mcu_gemm_s8_t *g, const int8_t *in
         mcu_gemm_mve_row(g, input + r * g->row_step, output + r * g->outputs);
     }
 }
+
+/* A 1x1 convolution's lines (mcu_gemm_lines_of_conv1x1) by mcu_gemm_mve_s8, or `shallow` (at most 16 input
+ * channels) by mcu_gemm_mve_shallow_s8. */
+static MCU_ALWAYS_INLINE void mcu_conv1x1_mve(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                              int shallow)
+{
+    const mcu_gemm_s8_t g = mcu_gemm_of_conv1x1(p);
+    const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
+    for (int32_t y = 0; y < lines.count; ++y) {
+        if (shallow) {
+            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+        } else {
+            mcu_gemm_mve_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+        }
+    }
+}
 #endif
 
 #endif

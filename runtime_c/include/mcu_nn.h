@@ -86,6 +86,8 @@ MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *in
 MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                       void *scratch); /* 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+/* in_c <= 16: */
+MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 /* out[y][x][c*m+j] = requant(bias + sum_{ky,kx} (in[..][..][c] - input_zp) * filter[ky][kx][c*m+j]), m = depth_multiplier. */
@@ -99,7 +101,12 @@ MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8
 MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
-                                            void *scratch); /* with padding: an output row's padded input rows */
+                                            void *scratch); /* the rows of mcu_depthwise_mve.h */
+/* mcu_depthwise_conv2d_mve_s8 for kernel_w 3, dilation_w 1 at stride_w 1 and 2 (constant steps) */
+MCU_KERNEL void mcu_depthwise_conv2d_3x3_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                                void *scratch);
+MCU_KERNEL void mcu_depthwise_conv2d_3x3s2_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input,
+                                                  int8_t *output, void *scratch);
 #endif
 
 typedef struct {

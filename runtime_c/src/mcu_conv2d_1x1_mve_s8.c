@@ -5,15 +5,7 @@
 #if MCU_HAS_MVE
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
 {
-    const mcu_gemm_s8_t g = mcu_gemm_of_conv1x1(p);
-    const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
-    for (int32_t y = 0; y < lines.count; ++y) {
-        if (g.depth <= 16) { /* a whole input row in one vector (conv2d.SHALLOW_DEPTH) */
-            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
-        } else {
-            mcu_gemm_mve_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
-        }
-    }
+    mcu_conv1x1_mve(p, input, output, 0);
 }
 #else
 typedef int mcu_conv2d_1x1_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */

@@ -32,11 +32,11 @@
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_dsp_s8.inc"
 #endif
-#if MCU_HAS_MVE
-#include "runtime/mcu_conv2d_1x1_mve_s8.inc"
-#endif
 #if !MCU_HAS_MVE && !MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_s8.inc"
+#endif
+#if MCU_HAS_MVE
+#include "runtime/mcu_conv2d_1x1_shallow_mve_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_dsp_s8.inc"
@@ -47,14 +47,14 @@
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_mve_s8.inc"
 #endif
+#if MCU_HAS_MVE
+#include "runtime/mcu_depthwise_conv2d_3x3s2_mve_s8.inc"
+#endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
 #endif
 #if !MCU_HAS_MVE && !MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
-#endif
-#if MCU_HAS_MVE
-#include "runtime/mcu_depthwise_conv2d_mve_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_fully_connected_dsp_s8.inc"
@@ -346,7 +346,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(2);
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_depthwise_conv2d_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
+    mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #elif MCU_HAS_DSP
     mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #else
@@ -355,7 +355,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0), (void *)(a + 128));
 #else
