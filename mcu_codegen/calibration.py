@@ -43,7 +43,7 @@ def statistics(graph, samples, method="minmax", progress=None):
             lo[name] = min(lo.get(name, 0.0), float(v.min()))
             hi[name] = max(hi.get(name, 0.0), float(v.max()))
             sums[name] = sums.get(name, 0.0) + v.astype(np.float64).sum(axis=0)
-    minmax = {name: (lo[name], hi[name]) for name in lo}
+    minmax = tied(graph, {name: (lo[name], hi[name]) for name in lo})
     means = {name: sums[name] / count for name in sums}
     if method == "minmax":
         return Statistics(minmax, minmax, means)
@@ -66,7 +66,20 @@ def statistics(graph, samples, method="minmax", progress=None):
         else:
             values = np.concatenate(kept[name]).astype(np.float64)
             out[name] = (_percentile if method == "percentile" else _mse)(values, lo[name], hi[name])
-    return Statistics(out, minmax, means)
+    return Statistics(tied(graph, out), minmax, means)
+
+
+def tied(graph, ranges):
+    """Tensors of one tie group (ir.Tensor.tie: a recurrent state or gate at every step) all take the union of
+    their ranges, so that they share one scale and zero point."""
+    def group(name):
+        return graph.tensors[name].tie if name in graph.tensors else None
+    union = {}
+    for name, (a, b) in ranges.items():
+        if group(name) is not None:
+            lo, hi = union.get(group(name), (a, b))
+            union[group(name)] = (min(lo, a), max(hi, b))
+    return {name: union[group(name)] if group(name) is not None else r for name, r in ranges.items()}
 
 
 def _batches(graph, samples, progress, passes, second=False):

@@ -172,6 +172,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
     if optimize not in OPTIMIZE:
         raise ConversionError(f"optimize '{optimize}' is not one of {', '.join(OPTIMIZE)}")
     arrays, structs, calls, chains, symbols = [], [], [], [], {}
+    array_names, struct_names = {}, {}  # identical contents -> one symbol (an unrolled LSTM's steps share them)
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
@@ -186,24 +187,28 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
             if optimize == "size" and key in getattr(mod, "SPEED_PARAMS", ()):
                 continue  # read only by the faster forms, which size does not call: the field stays NULL
             if isinstance(value, np.ndarray):
-                array = f"n{i}_{key}"
-                arrays.append(dict(name=array, ctype=C_TYPES[str(value.dtype)], length=value.size,
-                                   lines=c_array_lines(value)))
-                fields.append((key, array))
+                contents = (str(value.dtype), value.size, value.tobytes())
+                if contents not in array_names:
+                    array_names[contents] = f"n{i}_{key}"
+                    arrays.append(dict(name=f"n{i}_{key}", ctype=C_TYPES[str(value.dtype)], length=value.size,
+                                       lines=c_array_lines(value)))
+                fields.append((key, array_names[contents]))
             else:
                 fields.append((key, c_value(value)))
         in_dtype = ins[0].dtype if ins else None
         function, params_type = _kernel(graph, node, mod, in_dtype, out.dtype)
         forms = forms_of(graph, node, optimize)
         chains.append(forms)
-        structs.append(dict(name=f"n{i}", ctype=params_type, fields=fields))
-        symbols[i] = dict(params=f"n{i}", params_type=params_type, kernels=[f for _, f in forms],
-                          arrays=[value for key, value in fields if value == f"n{i}_{key}"])
+        params = struct_names.setdefault((params_type, tuple(fields)), f"n{i}")
+        if params == f"n{i}":
+            structs.append(dict(name=params, ctype=params_type, fields=fields))
+        symbols[i] = dict(params=params, params_type=params_type, kernels=[f for _, f in forms],
+                          arrays=[value for key, value in fields if isinstance(node.params.get(key), np.ndarray)])
         args = [_arena_pointer(t, plan, const=True) for t in ins]
         if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
             args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
         args.append(_arena_pointer(out, plan, const=False))
-        args = f"&n{i}, {', '.join(args)}"
+        args = f"&{params}, {', '.join(args)}"
         scratch = f"(void *)(a + {plan.offsets[scratch_name(node)]})" if node.scratch else "0"
         scratch_args = {f: f"{args}, {scratch}" for f in scratch_forms(graph, node, optimize)}
         calls.append(dict(comment=comment, lines=call_lines(forms, args, scratch_args), node=i))
@@ -295,12 +300,17 @@ def report(graph, plan, name="model", symbols=None):
     bytes, arena place and lifetime and C symbols (symbols: node index -> {params, arrays, kernels}); the arena's
     buffers (offset, size, first and last node, the tensors sharing it)."""
     nodes, writer = [], {n.outputs[0]: i for i, n in enumerate(graph.nodes)}
+    seen = set()  # a node's weight bytes are the arrays it is the first to use (emit keeps one of each)
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         ins = [graph.tensors[x] for x in node.inputs]
         out = graph.tensors[node.outputs[0]]
         buf = next(b for b in plan.buffers if out.name in b.tensors)
-        params = [v for v in (node.params or {}).values() if isinstance(v, np.ndarray)]
+        params = []
+        for v in (node.params or {}).values():
+            if isinstance(v, np.ndarray) and (str(v.dtype), v.size, v.tobytes()) not in seen:
+                seen.add((str(v.dtype), v.size, v.tobytes()))
+                params.append(v)
         nodes.append(dict(name=node.name, op=node.op, inputs=[list(t.shape) for t in ins], output=list(out.shape),
                           macs=mod.macs(node.attrs, [t.shape for t in ins], out.shape) if node.attrs else 0,
                           offset=plan.offsets[out.name], size=out.nbytes, alias=alias_of(graph, node) is not None,

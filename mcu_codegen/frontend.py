@@ -309,7 +309,8 @@ class _Importer:
             op_type, version = onnx_passes.FUSED.get(node.op_type, (node.op_type, 0)) if \
                 node.domain == onnx_passes.FUSED_DOMAIN else (node.op_type, 0)
             schema = onnx.defs.get_schema(op_type, max(self.opset(), version), "")
-            if len(present) < schema.min_input or len(node.input) > 5:
+            most = schema.max_input if schema.max_input <= 8 else 5  # LSTM: 8; variadic ops: 5 as before
+            if len(present) < schema.min_input or len(node.input) > max(5, most):
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
             HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))
         for out in g.output:

@@ -18,6 +18,10 @@ class Tensor:
     scale: float = None             # float32 value, set by quantize
     zero_point: int = None
     source: str = ""                # the model's tensor name: for comments and errors only
+    tie: str = None                 # tensors of one tie group share one calibrated range (a recurrent state
+                                    # and each gate across the steps of an unrolled LSTM / GRU)
+    persistent: bool = False        # keeps its value across invokes (--stateful): read before its one writer,
+                                    # which runs last; its arena bytes are never reused; <name>_reset_state zeroes it
 
     @property
     def size(self):
@@ -54,13 +58,15 @@ class Graph:
     outputs: list
     source: str = ""                # the model file, for error messages
     quantized: bool = False         # scales and int8 weights come from the file (TFLite): no calibration
+    states: list = field(default_factory=list)  # recurrent states: (initial tensor, final tensor) pairs that
+                                                # passes.make_stateful carries from one invoke to the next
 
     def copy(self, **changes):
         """Passes return a new graph: a shallow copy with fresh node and tensor objects."""
         g = replace(self, tensors={k: replace(t) for k, t in self.tensors.items()},
                     nodes=[replace(n, inputs=list(n.inputs), outputs=list(n.outputs), attrs=dict(n.attrs))
                            for n in self.nodes],
-                    inputs=list(self.inputs), outputs=list(self.outputs))
+                    inputs=list(self.inputs), outputs=list(self.outputs), states=list(self.states))
         return replace(g, **changes) if changes else g
 
     def producer(self, tensor):
@@ -82,6 +88,7 @@ class Graph:
         for n in self.nodes:
             n.inputs = [new if x == old else x for x in n.inputs]
         self.outputs = [new if x == old else x for x in self.outputs]
+        self.states = [tuple(new if x == old else x for x in pair) for pair in self.states]
 
     def remove_dead(self):
         """Drop nodes whose outputs nobody reads, then tensors nobody mentions."""

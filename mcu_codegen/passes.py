@@ -33,6 +33,7 @@ def canonicalize(graph):
     _fold_pads_into_convolutions(g)
     _fold_transpose_into_fully_connected(g)
     _layout_only_transposes_to_aliases(g)
+    _pieces_of_concats(g)
     _drop_noop_aliases(g)
     _standalone_clamps_to_relu(g)
     _unfolded_constants_to_operands(g)
@@ -432,3 +433,29 @@ def _drop_noop_aliases(g):
         if g.tensors[n.inputs[0]].shape == g.tensors[n.outputs[0]].shape and n.outputs[0] not in g.outputs:
             g.rename_uses(n.outputs[0], n.inputs[0])
             g.nodes.remove(n)
+
+
+def _pieces_of_concats(g):
+    """A slice or gather that copies exactly one input of a concat (through aliases: the bytes of the concat's
+    output that the input filled) reads that input instead, as an alias: torch's y[:, -1, :] of an LSTM's Y,
+    the concatenation of every step's state, needs only the last step's, and the concat then goes."""
+    for n in list(g.nodes):
+        if n.op not in COPIES[:2] or n.outputs[0] in g.outputs:
+            continue
+        src = n.inputs[0]
+        while g.producer(src) is not None and g.producer(src).op == "reshape":
+            src = g.producer(src).inputs[0]
+        cat = g.producer(src)
+        if cat is None or cat.op != "concat" or np.prod(g.tensors[src].shape[:cat.attrs["axis"]]) != 1:
+            continue  # each input's bytes are one run of the output only when no axis before the concat's counts
+        x = g.tensors[n.inputs[0]]
+        picked = ops.get(n.op).float_ref(n.attrs, np.arange(x.size, dtype=np.float64).reshape((1,) + x.shape))
+        picked = picked.reshape(-1).astype(np.int64)
+        start = 0
+        for piece in cat.inputs:
+            size = g.tensors[piece].size
+            if picked.size == size and np.array_equal(picked, np.arange(start, start + size)):
+                n.op, n.inputs, n.attrs = "reshape", [piece], {"shape": g.tensors[n.outputs[0]].shape}
+                break
+            start += size
+    g.remove_dead()

@@ -23,6 +23,9 @@ from . import ops
 ALIGN = 4  # int8 and float32 data; every offset is a multiple
 ORDER_TRIALS = 24
 SEARCH_ITERATIONS = 2000  # local search over the placement order, after the fixed strategies
+# beyond this many buffers (an unrolled LSTM: hundreds of small tensors), the local search and the order trials
+# shrink (as (LARGE / buffers)^3 and ^1): each placement costs buffers^2, and conversion should stay seconds
+LARGE = 300
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _is_scratch(buffer):
 
 def lifetimes(graph):
     """tensor (and scratch buffer) -> [first, last] step at which it must hold its value."""
-    span = {name: [-1, -1] for name in graph.inputs}
+    span = {name: [-1, -1] for name in graph.inputs + persistent(graph)}
     for i, node in enumerate(graph.nodes):
         for x in node.inputs:
             span[x][1] = max(span[x][1], i)
@@ -75,7 +78,14 @@ def lifetimes(graph):
             span[scratch_name(node)] = [i, i]
     for name in graph.outputs:
         span[name][1] = len(graph.nodes)
+    for name in persistent(graph):  # alive across invokes: its bytes are never another tensor's
+        span[name] = [-1, len(graph.nodes)]
     return span
+
+
+def persistent(graph):
+    """The tensors that keep their value from one invoke to the next (ir.Tensor.persistent), sorted."""
+    return sorted(name for name, t in graph.tensors.items() if t.persistent)
 
 
 def sizes(graph):
@@ -93,14 +103,14 @@ def allowed_overlaps(graph):
     for name, (_, last) in span.items():
         r = roots.get(name, name)
         group_last[r] = max(group_last.get(r, -1), last)
-    out = {}
+    out, kept = {}, set(persistent(graph))
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         if alias_of(graph, node) is not None or not hasattr(mod, "overlap_limit"):
             continue
         y = node.outputs[0]
         for k, x in enumerate(node.inputs):
-            if group_last[roots.get(x, x)] != i or node.inputs.count(x) > 1:
+            if group_last[roots.get(x, x)] != i or node.inputs.count(x) > 1 or x in kept or y in kept:
                 continue
             limit = mod.overlap_limit(node.params, k, graph.tensors[x], graph.tensors[y])
             if limit is not None:
@@ -136,7 +146,13 @@ def _buffers(graph):
 
 
 def _conflict_counts(buffers):
-    return {id(b): sum(1 for p in buffers if p is not b and p.first <= b.last and b.first <= p.last) for b in buffers}
+    """How many other buffers each one is alive together with: all, less those ending before it starts and
+    those starting after it ends (two sorted lists, not every pair)."""
+    import bisect
+    lasts, firsts = sorted(b.last for b in buffers), sorted(b.first for b in buffers)
+    n = len(buffers)
+    return {id(b): n - 1 - bisect.bisect_left(lasts, b.first) - (n - bisect.bisect_right(firsts, b.last))
+            for b in buffers}
 
 
 STRATEGIES = {
@@ -180,7 +196,7 @@ def _place(buffers, key, overlaps):
                     continue
                 return False
             return True
-        b.offset = min(off for off in candidates if off >= 0 and fits(off))
+        b.offset = next(off for off in sorted(candidates) if off >= 0 and fits(off))  # the lowest that fits
         placed.append(b)
     return max((b.offset + b.size for b in buffers), default=0)
 
@@ -221,6 +237,8 @@ def plan(graph, strategy=None, search_iterations=SEARCH_ITERATIONS):
                 sorted(buffers, key=lambda b: STRATEGIES[name](b, conflicts) + (b.tensors[0],)))}
             best = (end, name, buffers, rank)
     end, name, buffers, rank = best
+    if len(buffers) > LARGE:
+        search_iterations = search_iterations * LARGE ** 3 // len(buffers) ** 3
     if strategy is None and search_iterations:
         rank, searched = _local_search(graph, overlaps, rank, search_iterations)
         if searched < end:
@@ -239,7 +257,7 @@ def schedule(graph, strategy=None):
     orders = [list(range(len(graph.nodes)))]
     orders.append(_greedy_order(graph))
     rng = random.Random(0)
-    for _ in range(ORDER_TRIALS):
+    for _ in range(ORDER_TRIALS if len(graph.nodes) <= LARGE else max(2, ORDER_TRIALS * LARGE // len(graph.nodes))):
         orders.append(_random_order(graph, rng))
     best, best_size = None, None
     seen = set()
@@ -255,11 +273,16 @@ def schedule(graph, strategy=None):
 
 
 def _ready(graph, done, produced):
-    return [i for i, n in enumerate(graph.nodes) if i not in done and all(x in produced for x in n.inputs)]
+    """Nodes whose inputs are all there; a persistent tensor is there from the start, and its writer waits for
+    every reader of the value it had when the invoke began."""
+    kept = set(persistent(graph))
+    return [i for i, n in enumerate(graph.nodes) if i not in done and all(x in produced for x in n.inputs)
+            and not any(y in kept and any(y in m.inputs for k, m in enumerate(graph.nodes) if k not in done | {i})
+                        for y in n.outputs)]
 
 
 def _random_order(graph, rng):
-    produced, done, order = set(graph.inputs), set(), []
+    produced, done, order = set(graph.inputs) | set(persistent(graph)), set(), []
     while len(order) < len(graph.nodes):
         i = rng.choice(_ready(graph, done, produced))
         order.append(i)
@@ -274,7 +297,7 @@ def _greedy_order(graph):
     for i, n in enumerate(graph.nodes):
         for x in n.inputs:
             readers.setdefault(x, set()).add(i)
-    produced, done, order = set(graph.inputs), set(), []
+    produced, done, order = set(graph.inputs) | set(persistent(graph)), set(), []
     while len(order) < len(graph.nodes):
         def live_after(i):
             d = done | {i}

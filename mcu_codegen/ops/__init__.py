@@ -8,11 +8,11 @@ ONNX = {ONNX op type: handler(importer, node, attrs)} and TFLITE = {TFLite built
 handler(importer, index, operator)}; the two frontends collect these tables, so an op needs no frontend edit.
 Copy _template.py to add one.
 """
-from . import (_graph, add, avg_pool, batch_matmul, concat, constant, conv2d, convert_u8, depthwise_conv2d,
-               dequantize, elu, exp, fully_connected, gather, gelu, hard_swish, layer_norm, leaky_relu, logistic, lstm,
-               max_pool, maximum, mean, minimum, mul, neg, pad, prelu, quantize, reduce_max, relu, requantize, reshape,
-               resize_bilinear, resize_nearest, rsqrt, slice, softmax, squared_difference, sub, svdf, tanh, tile,
-               transpose, transpose_conv)
+from . import (_graph, _recurrent, add, avg_pool, batch_matmul, concat, constant, conv2d, convert_u8,
+               depthwise_conv2d, dequantize, elu, exp, fully_connected, gather, gelu, hard_swish, layer_norm,
+               leaky_relu, logistic, lstm, max_pool, maximum, mean, minimum, mul, neg, pad, prelu, quantize,
+               reduce_max, relu, requantize, reshape, resize_bilinear, resize_nearest, rsqrt, slice, softmax,
+               squared_difference, sub, svdf, tanh, tile, transpose, transpose_conv)
 from ._common import kernel_params
 
 REGISTRY = {
@@ -63,7 +63,7 @@ REGISTRY = {
 }
 
 
-IMPORT_ONLY = (_graph,)  # ONNX nodes that passes fold away: import handlers, no kernel
+IMPORT_ONLY = (_graph, _recurrent)  # ONNX nodes that passes fold away or that unroll: import handlers, no kernel
 
 
 def _handlers(table):
