@@ -28,6 +28,7 @@ class Converter:
         self.optimize = "speed"                # or "size": only the small portable kernels (emit.OPTIMIZE)
         self.labels = None                     # class names of the one output's last axis: <name>_labels in the C
         self.float_fallback = False            # ops without an integer kernel run in float32 (quantize.py)
+        self.stateful = False                  # recurrent states kept across invokes (passes.make_stateful)
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -47,13 +48,16 @@ class Converter:
     def convert(self):
         calibrate = not self.graph.quantized and self.mode not in quantize.FLOAT_MODES
         samples = calibration_samples(self.graph, self.representative_dataset) if calibrate else None
-        graph = quantize.quantize(self.graph, samples, self.inference_input_type, self.inference_output_type,
+        graph = passes.make_stateful(self.graph) if self.stateful else self.graph
+        graph = quantize.quantize(graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
                                   self.weight_clipping, self.bias_correction, self.float_fallback)
         options = dict(mode=self.mode, io=[graph.tensors[n].dtype for n in (graph.inputs[0], graph.outputs[0])],
                        int16_layers=list(self.int16_layers), planner=self.planner_strategy or "best")
         if self.float_fallback:
             options.update(float_fallback=True)
+        if self.stateful:
+            options.update(stateful=True)
         if calibrate:
             options.update(calibration_method=self.calibration_method, weight_clipping=self.weight_clipping,
                            bias_correction=self.bias_correction)
@@ -183,6 +187,7 @@ class Model:
         self.files = emit.emit(graph, self.plan, name, optimize, labels, options)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
+        self._state = {}  # a stateful model's recurrent state, for reference()
 
     def add_board_fit(self, board, sizes, region=None):
         """report.json and report.html say how the model fits the board (target.sizes of its cross build)."""
@@ -243,7 +248,18 @@ class Model:
         return out
 
     def reference(self, inputs):
-        return run_reference(self.graph, self.report, inputs)
+        """The NumPy twins' outputs. A stateful model (--stateful) runs N stacked inputs as N invokes in turn,
+        its state carried from each to the next and kept for the next call, as the C does (reset_state)."""
+        if not self.report.get("state"):
+            return run_reference(self.graph, self.report, inputs)
+        feeds, batched = batch_inputs(self.report["inputs"], inputs)
+        runs = [run_reference(self.graph, self.report, {k: v[s:s + 1] for k, v in feeds.items()}, self._state)
+                for s in range(len(next(iter(feeds.values()))))]
+        return unbatch({k: np.concatenate([r[k] for r in runs]) for k in runs[0]}, batched)
+
+    def reset_state(self):
+        """The reference's recurrent state back to zero (as <name>_reset_state in the C)."""
+        self._state = {}
 
     def build(self, cc="gcc", extra_flags=()):
         """The generated C compiled by the host compiler and loaded (the scratch folder is removed at once)."""
@@ -252,10 +268,10 @@ class Model:
             return HostModel(compile_shared(project, self.name, cc, extra_flags, out_dir=work), self.report, self.name)
 
 
-def run_reference(graph, report, inputs):
+def run_reference(graph, report, inputs, state=None):
     feeds, batched = batch_inputs(report["inputs"], inputs)
     values = reference.execute(graph, {t: feeds[m["name"]] for t, m in zip(graph.inputs, report["inputs"])},
-                               integer=True)
+                               integer=True, state=state)
     return unbatch({m["name"]: values[t] for t, m in zip(graph.outputs, report["outputs"])}, batched)
 
 
@@ -281,7 +297,8 @@ def save_graph(graph):
                     attrs[k] = [x.item() if hasattr(x, "item") else x for x in v] if isinstance(v, (list, tuple)) else v
         nodes.append(dict(op=n.op, inputs=n.inputs, outputs=n.outputs, name=n.name, params=params, attrs=attrs))
     tensors = {k: dict(shape=list(t.shape), dtype=t.dtype, scale=float(t.scale), zero_point=int(t.zero_point),
-                       source=t.source) for k, t in graph.tensors.items()}
+                       source=t.source, **({"persistent": True} if t.persistent else {}))
+               for k, t in graph.tensors.items()}
     meta = json.dumps(dict(nodes=nodes, tensors=tensors, inputs=graph.inputs, outputs=graph.outputs), sort_keys=True)
     arrays["graph.json"] = np.frombuffer(meta.encode(), dtype=np.uint8)
     import io
@@ -301,6 +318,6 @@ def load_graph(path):
             attrs = {k: z[v["array"]] if isinstance(v, dict) else tuple(v) if isinstance(v, list) else v
                      for k, v in n.get("attrs", {}).items()}
             nodes.append(Node(n["op"], n["inputs"], n["outputs"], attrs, n["name"], params))
-    tensors = {k: Tensor(k, tuple(t["shape"]), t["dtype"], np.float32(t["scale"]), t["zero_point"], t["source"])
-               for k, t in meta["tensors"].items()}
+    tensors = {k: Tensor(k, tuple(t["shape"]), t["dtype"], np.float32(t["scale"]), t["zero_point"], t["source"],
+                         persistent=t.get("persistent", False)) for k, t in meta["tensors"].items()}
     return Graph(tensors, nodes, meta["inputs"], meta["outputs"], str(path))

@@ -55,6 +55,14 @@ class HostModel:
         self._input = getattr(self.lib, f"{name}_input")
         self._output = getattr(self.lib, f"{name}_output")
         self._invoke = getattr(self.lib, f"{name}_invoke")
+        if report.get("state"):  # --stateful: the state starts at zero, and run() carries it from call to call
+            self.ffi.cdef(f"void {name}_reset_state(void *arena);")
+            self._reset_state = getattr(self.lib, f"{name}_reset_state")
+            self.reset_state()
+
+    def reset_state(self):
+        """A stateful model's recurrent state back to zero (<name>_reset_state)."""
+        self._reset_state(self.arena)
 
     @classmethod
     def from_dir(cls, project_dir, cc="gcc", extra_flags=()):

@@ -49,6 +49,9 @@ def main(argv=None):
     c.add_argument("--planner", choices=sorted(planner.STRATEGIES),
                    help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
+    c.add_argument("--stateful", action="store_true",
+                   help="keep the recurrent state (LSTM, GRU, RNN) from one invoke to the next (streaming on a "
+                        "sliding window); <name>_reset_state() zeroes it")
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")
     r.add_argument("--input", required=True, help=".npz keyed by input name")
@@ -305,6 +308,7 @@ def _convert(args):
         return 0
     conv = Converter(graph)
     _configure(conv, args)
+    conv.stateful = args.stateful
     if graph.quantized:
         if args.calibration:
             raise ConversionError(f"{args.model}: the model is quantized already; --calibration does not apply")
@@ -348,6 +352,9 @@ def _convert(args):
         for t in rep[kind]:
             quant = "" if t["dtype"] == "float32" else f", scale {t['scale']:.9g}, zero point {t['zero_point']}"
             print(f"  {kind[:-1]} '{frontend.shown(t['name'])}': {t['dtype']} {tuple(t['shape'])}{quant}")
+    if rep.get("state"):
+        print(f"  stateful: {sum(r['size'] for r in rep['state'])} bytes of recurrent state kept across invokes "
+              f"({len(rep['state'])} tensor(s)); call {rep['name']}_reset_state() before the first")
     if rep.get("float_fallback"):
         print(f"  {len(rep['float_fallback'])} node(s) fell back to float32: "
               + ", ".join(f"'{_name(n)}'" for n in rep["float_fallback"]))

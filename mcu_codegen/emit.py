@@ -225,6 +225,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
 
     ctx = dict(name=name, NAME=name.upper(), version=__version__, source=c_comment(Path(graph.source).name or "model"),
                arena_size=plan.arena_size, align=4, inputs=io(graph.inputs), outputs=io(graph.outputs),
+               state=state_regions(graph, plan), state_size=sum(r["size"] for r in state_regions(graph, plan)),
                arrays=arrays, structs=structs, calls=calls,
                kernels=[dict(name=k, condition=conditions[k]) for k in used],
                labels=[c_string(x) for x in check_labels(graph, labels)] if labels is not None else None)
@@ -247,6 +248,17 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
         rep["labels"] = list(labels)
     files.update(report_files(rep))
     return files
+
+
+def state_regions(graph, plan):
+    """The persistent tensors (--stateful): where each lives in the arena, its bytes, and the byte that fills it
+    with the real value 0 (an int8 state's zero point; 0 for int16 and float32)."""
+    return [dict(offset=plan.offsets[n], size=graph.tensors[n].nbytes, dtype=graph.tensors[n].dtype,
+                 fill=graph.tensors[n].zero_point % 256 if graph.tensors[n].dtype == "int8" else 0,
+                 zero_point=int(graph.tensors[n].zero_point), scale=float(graph.tensors[n].scale),
+                 shape=list(graph.tensors[n].shape), comment=c_comment(f"'{graph.tensors[n].source}' "
+                                                                       f"{shape_str(graph.tensors[n].shape)}"))
+            for n in graph.persistent()]
 
 
 def report_files(rep):
@@ -341,6 +353,9 @@ def report(graph, plan, name="model", symbols=None):
         return rows
     fallback = [n.name for n in graph.nodes if n.attrs.get("float_fallback")]  # only listed when there are some
     extra = dict(float_fallback=fallback) if fallback else {}
+    state = [dict(r, name=graph.tensors[n].source) for n, r in zip(graph.persistent(), state_regions(graph, plan))]
+    if state:  # --stateful: what <name>_reset_state zeroes
+        extra["state"] = [{k: v for k, v in r.items() if k != "comment"} for r in state]
     return dict(name=name, arena_size=plan.arena_size, arena_lower_bound=plan.lower_bound,
                 arena_strategy=plan.strategy, weight_bytes=sum(n["weight_bytes"] for n in nodes), buffers=buffers,
                 macs=sum(n["macs"] for n in nodes), inputs=io(graph.inputs), outputs=io(graph.outputs), nodes=nodes,

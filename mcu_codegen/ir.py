@@ -69,6 +69,10 @@ class Graph:
                     inputs=list(self.inputs), outputs=list(self.outputs), states=list(self.states))
         return replace(g, **changes) if changes else g
 
+    def persistent(self):
+        """The tensors that keep their value from one invoke to the next (Tensor.persistent), sorted."""
+        return sorted(name for name, t in self.tensors.items() if t.persistent)
+
     def producer(self, tensor):
         return next((n for n in self.nodes if tensor in n.outputs), None)
 

@@ -459,3 +459,33 @@ def _pieces_of_concats(g):
                 break
             start += size
     g.remove_dead()
+
+
+def make_stateful(graph):
+    """--stateful: each recurrent state (graph.states: initial, final) is kept from one invoke to the next, as
+    TFLM's variable tensors are. The initial state becomes a persistent tensor (zeros where the model starts from
+    a constant, or from a graph input, which leaves the C API); a copy at the end of the invoke writes the final
+    state into it, tied to its quantization so that the copy is exact. Zero before the first invoke and after
+    <name>_reset_state(). Returns a new graph."""
+    g = graph.copy()
+    if not g.states:
+        raise ConversionError(f"{g.source}: --stateful: the model has no recurrent state (LSTM, GRU or RNN)")
+    for k, (init, final) in enumerate(g.states):
+        p = g.producer(init)
+        src = g.tensors[init].source
+        if final not in g.tensors or (p is not None and p.op not in ("constant", "slice")) or \
+                (p is not None and p.op == "slice" and p.inputs[0] not in g.inputs):
+            raise ConversionError(f"{g.source}: --stateful: the state '{src}' is computed by the model (only "
+                                  "states that start from zeros, a constant or a model input are kept)")
+        if p is not None:
+            g.nodes.remove(p)
+            if p.op == "slice" and not g.consumers(p.inputs[0]):
+                g.inputs.remove(p.inputs[0])  # the model's state input: the arena holds it now
+        t, f = g.tensors[init], g.tensors[final]
+        t.persistent, t.tie = True, f.tie or f"state {k}"
+        f.tie = t.tie
+        g.nodes.append(Node("slice", [final], [init], dict(begin=(0,) * len(t.shape), size=tuple(t.shape),
+                                                            step=(1,) * len(t.shape)), f"keep the state '{src}'"))
+    if not g.inputs:
+        raise ConversionError(f"{g.source}: --stateful: no input is left once the states are kept")
+    return g

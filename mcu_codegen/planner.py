@@ -68,7 +68,7 @@ def _is_scratch(buffer):
 
 def lifetimes(graph):
     """tensor (and scratch buffer) -> [first, last] step at which it must hold its value."""
-    span = {name: [-1, -1] for name in graph.inputs + persistent(graph)}
+    span = {name: [-1, -1] for name in graph.inputs + graph.persistent()}
     for i, node in enumerate(graph.nodes):
         for x in node.inputs:
             span[x][1] = max(span[x][1], i)
@@ -78,14 +78,9 @@ def lifetimes(graph):
             span[scratch_name(node)] = [i, i]
     for name in graph.outputs:
         span[name][1] = len(graph.nodes)
-    for name in persistent(graph):  # alive across invokes: its bytes are never another tensor's
+    for name in graph.persistent():  # alive across invokes: its bytes are never another tensor's
         span[name] = [-1, len(graph.nodes)]
     return span
-
-
-def persistent(graph):
-    """The tensors that keep their value from one invoke to the next (ir.Tensor.persistent), sorted."""
-    return sorted(name for name, t in graph.tensors.items() if t.persistent)
 
 
 def sizes(graph):
@@ -103,7 +98,7 @@ def allowed_overlaps(graph):
     for name, (_, last) in span.items():
         r = roots.get(name, name)
         group_last[r] = max(group_last.get(r, -1), last)
-    out, kept = {}, set(persistent(graph))
+    out, kept = {}, set(graph.persistent())
     for i, node in enumerate(graph.nodes):
         mod = ops.get(node.op)
         if alias_of(graph, node) is not None or not hasattr(mod, "overlap_limit"):
@@ -275,14 +270,14 @@ def schedule(graph, strategy=None):
 def _ready(graph, done, produced):
     """Nodes whose inputs are all there; a persistent tensor is there from the start, and its writer waits for
     every reader of the value it had when the invoke began."""
-    kept = set(persistent(graph))
+    kept = set(graph.persistent())
     return [i for i, n in enumerate(graph.nodes) if i not in done and all(x in produced for x in n.inputs)
             and not any(y in kept and any(y in m.inputs for k, m in enumerate(graph.nodes) if k not in done | {i})
                         for y in n.outputs)]
 
 
 def _random_order(graph, rng):
-    produced, done, order = set(graph.inputs) | set(persistent(graph)), set(), []
+    produced, done, order = set(graph.inputs) | set(graph.persistent()), set(), []
     while len(order) < len(graph.nodes):
         i = rng.choice(_ready(graph, done, produced))
         order.append(i)
@@ -297,7 +292,7 @@ def _greedy_order(graph):
     for i, n in enumerate(graph.nodes):
         for x in n.inputs:
             readers.setdefault(x, set()).add(i)
-    produced, done, order = set(graph.inputs) | set(persistent(graph)), set(), []
+    produced, done, order = set(graph.inputs) | set(graph.persistent()), set(), []
     while len(order) < len(graph.nodes):
         def live_after(i):
             d = done | {i}

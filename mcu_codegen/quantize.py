@@ -184,7 +184,7 @@ def _activation_types(g, base, int16_nodes, float_nodes=()):
     reshapes) follow their input. A model input takes int16 when all its readers compute in int16."""
     node_type = {}
     types = {}
-    for name in g.inputs:
+    for name in g.inputs + g.persistent():  # states kept across invokes are read first, as inputs are
         readers = g.consumers(name)
         types[name] = "int16" if base == "int16" or (readers and all(n.name in int16_nodes for n in readers)) \
             else "int8"
@@ -214,7 +214,7 @@ def _range(stats, name, dtype):
 
 
 def _assign_qparams(g, stats, types):
-    for name in g.inputs:
+    for name in g.inputs + g.persistent():
         t = g.tensors[name]
         t.dtype = types[name]
         t.scale, t.zero_point = _qparams(t.dtype, _range(stats, name, t.dtype))

@@ -6,9 +6,17 @@ from . import ops
 NP_TYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "float32": np.float32}
 
 
-def execute(graph, feeds, integer, keep=False):
-    """feeds: tensor name -> array (N, *shape). Returns the graph outputs (and every tensor with keep=True)."""
+def execute(graph, feeds, integer, keep=False, state=None):
+    """feeds: tensor name -> array (N, *shape). Returns the graph outputs (and every tensor with keep=True).
+    state: {persistent tensor: its value} carried from invoke to invoke (updated in place); missing or None: the
+    zero state (the real value 0: the tensor's zero point)."""
     values = dict(feeds)
+    n = len(next(iter(feeds.values()))) if feeds else 1
+    for name in graph.persistent():
+        t = graph.tensors[name]
+        zero = t.zero_point if integer and t.dtype != "float32" and t.zero_point is not None else 0
+        values[name] = (state or {}).get(name, np.full((n,) + tuple(t.shape), zero,
+                                                         NP_TYPES[t.dtype] if integer else np.float32))
     for node in graph.nodes:
         mod = ops.get(node.op)
         args = [values[x] for x in node.inputs]
@@ -23,6 +31,8 @@ def execute(graph, feeds, integer, keep=False):
             last_use = {x for x in node.inputs if x not in graph.outputs and _last_reader(graph, x) is node}
             for x in last_use:
                 values.pop(x, None)
+    if state is not None:
+        state.update((k, values[k]) for k in graph.persistent())
     return values if keep else {o: values[o] for o in graph.outputs}
 
 

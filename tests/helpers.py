@@ -138,16 +138,19 @@ def s16_close_to_float(mod, attrs, p, xq, x, out, axis=0, lsb=2.0):
     assert err.max() <= lsb, err.max()
 
 
-def through_the_tool(model, x, tmp_path, modes=("int8",)):
+def through_the_tool(model, x, tmp_path, modes=("int8",), planner=None, want=None):
     """An ONNX model (one float input 'x') converted in each mode, compiled and run: the float graph equals
     onnxruntime (within float rounding), the C equals the integer reference bit for bit on int8 / int16 inputs
-    (random and both extremes). Returns the canonical graph's ops."""
+    (random and both extremes). Returns the canonical graph's ops. planner: one planner strategy (no search:
+    faster on graphs of hundreds of nodes); want: the float output for x[0] where onnxruntime cannot run the
+    model itself."""
     import mcu_codegen
     from mcu_codegen.reference import execute
     path = tmp_path / "model.onnx"
     onnx.save(model, path)
     conv = mcu_codegen.Converter.from_onnx(path)
-    want = run_onnxruntime(model, {"x": x[0]})[0]
+    conv.planner_strategy = planner
+    want = run_onnxruntime(model, {"x": x[0]})[0] if want is None else want
     got = execute(conv.graph, {conv.graph.inputs[0]: x[:1]}, integer=False)[conv.graph.outputs[0]][0]
     np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-4, atol=1e-5)
     rng = np.random.default_rng(0)
