@@ -23,8 +23,9 @@ from . import ops
 ALIGN = 4  # int8 and float32 data; every offset is a multiple
 ORDER_TRIALS = 24
 SEARCH_ITERATIONS = 2000  # local search over the placement order, after the fixed strategies
-# beyond this many buffers (an unrolled LSTM: hundreds of small tensors), the local search and the order trials
-# shrink (as (LARGE / buffers)^3 and ^1): each placement costs buffers^2, and conversion should stay seconds
+# beyond this many buffers (an unrolled LSTM: hundreds of small tensors), the local search shrinks as
+# (LARGE / buffers)^3 and no random orders are tried: each placement costs buffers^2, and conversion should take
+# seconds
 LARGE = 300
 
 
@@ -252,7 +253,7 @@ def schedule(graph, strategy=None):
     orders = [list(range(len(graph.nodes)))]
     orders.append(_greedy_order(graph))
     rng = random.Random(0)
-    for _ in range(ORDER_TRIALS if len(graph.nodes) <= LARGE else max(2, ORDER_TRIALS * LARGE // len(graph.nodes))):
+    for _ in range(ORDER_TRIALS if len(graph.nodes) <= LARGE else 0):  # large: the model's and the greedy order
         orders.append(_random_order(graph, rng))
     best, best_size = None, None
     seen = set()

@@ -190,3 +190,20 @@ def test_stateful_without_a_recurrent_state_is_refused(tmp_path):
     conv.mode, conv.stateful = "float32", True
     with pytest.raises(ConversionError, match="no recurrent state"):
         conv.convert()
+
+
+def test_the_state_region_is_never_shared(tmp_path):
+    """The planner's invariant for persistent tensors: alive from before the first node to after the last, so no
+    other tensor or scratch buffer ever shares a byte of the state (planner.check re-derives the rest)."""
+    from mcu_codegen import planner
+    model = recurrent("LSTM", steps=4, outputs=("Y",), seed=5)
+    m, _ = stateful(model, tmp_path, "int8")
+    planner.check(m.graph, m.plan)
+    kept = m.graph.persistent()
+    assert len(kept) == 2  # h and c
+    sizes = planner.sizes(m.graph)
+    for name in kept:
+        lo, hi = m.plan.offsets[name], m.plan.offsets[name] + sizes[name]
+        for other, off in m.plan.offsets.items():
+            if other != name:
+                assert off + sizes[other] <= lo or hi <= off, (name, other)
