@@ -41,14 +41,15 @@ def models():
             return self.fc(y[:, -1, :])
 
     class LstmGesture(nn.Module):
-        """Gesture recognition on 64 IMU samples of 6 axes: LSTM(32) (sequence first), final h -> 8 classes."""
+        """Gesture recognition on 64 IMU samples of 6 axes: LSTM(32) (sequence first inside: the input is moved
+        to [T, 1, 6]), its final h (Y_h) -> 8 classes."""
         def __init__(self):
             super().__init__()
             self.lstm = nn.LSTM(6, 32)
             self.fc = nn.Linear(32, 8)
 
-        def forward(self, x):           # x: [T, 1, 6]
-            _, (h, _) = self.lstm(x)
+        def forward(self, x):           # x: [1, T, 6]
+            _, (h, _) = self.lstm(x.transpose(0, 1))
             return self.fc(h[-1])
 
     class BiLstm(nn.Module):
@@ -92,7 +93,7 @@ def models():
     return torch, nn, [
         ("torch_gru_kws", GruKws, (1, 49, 10), 13, False),
         ("torch_gru_kws_dynamo", GruKws, (1, 49, 10), 18, True),
-        ("torch_lstm_gesture", LstmGesture, (64, 1, 6), 14, False),
+        ("torch_lstm_gesture", LstmGesture, (1, 64, 6), 14, False),
         ("torch_bilstm", BiLstm, (1, 20, 8), 13, False),
         ("torch_crnn", Crnn, (1, 1, 49, 10), 13, False),
         ("torch_lstm2", Lstm2, (1, 32, 6), 14, False),
@@ -117,8 +118,6 @@ def export(torch, name, build, shape, opset, dynamo, rng):
     if len(shape) == 4:  # the CRNN: MFCC images
         x = rng.normal(size=(SAMPLES,) + shape[1:]).astype(np.float32)
         x = (x + np.roll(x, 1, 1) + np.roll(x, -1, 1)).astype(np.float32) / 2
-    elif shape[1] == 1:  # sequence first: [T, 1, F]
-        x = sequences(rng, SAMPLES, shape[0], shape[2]).reshape(SAMPLES, shape[0], 1, shape[2])
     else:
         x = sequences(rng, SAMPLES, shape[1], shape[2])
     example = torch.from_numpy(x[:1].reshape(shape))
@@ -129,8 +128,7 @@ def export(torch, name, build, shape, opset, dynamo, rng):
         else:
             torch.onnx.export(model, (example,), path, input_names=["input"], output_names=["output"],
                               opset_version=opset, dynamo=False)
-    np.savez_compressed(os.path.join(HERE, name + ".npz"), input=x.reshape((SAMPLES,) + shape[1:])
-                        if shape[0] == 1 else x.reshape((SAMPLES,) + shape))
+    np.savez_compressed(os.path.join(HERE, name + ".npz"), input=x.reshape((SAMPLES,) + shape[1:]))
     print(name, os.path.getsize(path), "bytes")
 
 
