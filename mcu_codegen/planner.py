@@ -294,16 +294,18 @@ def _greedy_order(graph):
         for x in n.inputs:
             readers.setdefault(x, set()).add(i)
     produced, done, order = set(graph.inputs) | set(graph.persistent()), set(), []
+    outputs = set(graph.outputs)
+    live = set(produced)  # the produced tensors still counted: outputs, or read by a node not run yet
     while len(order) < len(graph.nodes):
         def live_after(i):
             d = done | {i}
-            alive = produced | set(graph.nodes[i].outputs)
-            return graph.nodes[i].scratch + sum(graph.tensors[t].nbytes for t in alive
-                                                if t in graph.outputs or readers.get(t, set()) - d)
+            return graph.nodes[i].scratch + sum(graph.tensors[t].nbytes for t in live | set(graph.nodes[i].outputs)
+                                                if t in outputs or readers.get(t, set()) - d)
         i = min(_ready(graph, done, produced), key=lambda i: (live_after(i), i))
         order.append(i)
         done.add(i)
         produced.update(graph.nodes[i].outputs)
+        live = {t for t in live | set(graph.nodes[i].outputs) if t in outputs or readers.get(t, set()) - done}
     return order
 
 

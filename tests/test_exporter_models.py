@@ -18,8 +18,13 @@ quantized by us) measures 26.3 dB: its layer norms stay the converter's chain of
 SQUARED_DIFFERENCE, MEAN, ADD, RSQRT, MUL, ...), each rounding to 8 bits; its floor is 23. The KWT ONNX files
 (layer norms fused into one layer_norm each) measure 26.1 (keras_kwt) and 27.8 dB (the three torch_kwt): the
 loss is the attention's int8 softmax (49 probabilities on a 1/256 grid: 25 dB at its output on all 64 samples,
-mcu-codegen debug) and the held-out half leaving the calibrated ranges; floors 23 and 24. Every model here
-converts; none is skipped."""
+mcu-codegen debug) and the held-out half leaving the calibrated ranges; floors 23 and 24. The torch recurrent
+models (GRU, LSTM, bidirectional LSTM, CRNN, 2-layer LSTM; 20 to 64 steps) measure 28.9 to 38.8 dB: the int8
+state is rounded at every step and carried into the next (one scale for every step's h, tied), so each step's
+error feeds the following ones (their float graphs follow onnxruntime form by form in
+tests/test_onnx_recurrent.py). Their floors are 3 dB below what they measured (the dynamo export of the GRU,
+31.5 dB against the TorchScript one's 34.9, has its own seeded data). Every model here converts; none is
+skipped."""
 import numpy as np
 import pytest
 
@@ -30,7 +35,9 @@ SQNR_FLOOR_DB = {"keras_activations": 22, "keras_autoencoder": 15, "keras_autoen
                  "keras_tcn_imu": 35, "keras_lstm_native_float": 43, "keras_kwt": 23, "keras_kwt_float": 23,
                  "torch_kwt": 24, "torch_kwt_dynamo": 24, "torch_kwt_opset14": 24,
                  "torch_cnn_bn": 41, "torch_cnn_bn_dynamo": 41, "torch_cnn_bn_opset9": 41, "torch_conv1d": 41,
-                 "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43}
+                 "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43,
+                 "torch_gru_kws": 31, "torch_gru_kws_dynamo": 28, "torch_lstm_gesture": 27, "torch_bilstm": 25,
+                 "torch_crnn": 28, "torch_lstm2": 35}
 DEFAULT_FLOOR_DB = 30
 SLOW = ("keras_mbv2_se", "keras_detector")
 

@@ -207,3 +207,28 @@ def test_the_state_region_is_never_shared(tmp_path):
         for other, off in m.plan.offsets.items():
             if other != name:
                 assert off + sizes[other] <= lo or hi <= off, (name, other)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["int16x8", "float32"])
+def test_torch_gru_kws_in_the_other_modes(mode):
+    """The torch GRU keyword spotter (49 steps of GRU(64)) in 16x8 and float32: 16x8's C equals its twins bit for
+    bit and follows onnxruntime to > 40 dB (measured 43.1 on these 12 inputs, against int8's 34.9 on the same
+    half of the data: 16x8 keeps int8 weights, whose rounding then dominates); float32's C is within float
+    rounding of the float reference and follows onnxruntime to > 100 dB (measured 133.3)."""
+    import exporter_models as em
+    path = em.MODELS / "torch_gru_kws.onnx"
+    calibration, evaluation = em.halves(em.data(path))
+    conv = mcu_codegen.Converter.from_onnx(path)
+    conv.mode = mode
+    conv.representative_dataset = [calibration] if mode != "float32" else None
+    conv.inference_input_type = conv.inference_output_type = "float32"
+    m = conv.convert()
+    x = evaluation["input"][:12]
+    got, ref = m.build().run({"input": x})["output"], m.reference({"input": x})["output"]
+    if mode == "float32":
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, ref)
+    want = em.float_reference(path, {"input": x})[0].reshape(got.shape)
+    assert em.sqnr_db(want, got) > (100 if mode == "float32" else 40)
