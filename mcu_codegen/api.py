@@ -250,12 +250,7 @@ class Model:
     def reference(self, inputs):
         """The NumPy twins' outputs. A stateful model (--stateful) runs N stacked inputs as N invokes in turn,
         its state carried from each to the next and kept for the next call, as the C does (reset_state)."""
-        if not self.report.get("state"):
-            return run_reference(self.graph, self.report, inputs)
-        feeds, batched = batch_inputs(self.report["inputs"], inputs)
-        runs = [run_reference(self.graph, self.report, {k: v[s:s + 1] for k, v in feeds.items()}, self._state)
-                for s in range(len(next(iter(feeds.values()))))]
-        return unbatch({k: np.concatenate([r[k] for r in runs]) for k in runs[0]}, batched)
+        return run_reference(self.graph, self.report, inputs, self._state)
 
     def reset_state(self):
         """The reference's recurrent state back to zero (as <name>_reset_state in the C)."""
@@ -269,9 +264,17 @@ class Model:
 
 
 def run_reference(graph, report, inputs, state=None):
+    """The twins on N stacked inputs: all at once, or for a stateful graph (persistent tensors) one invoke after
+    the other, the state carried from each to the next (state: that dict, kept by the caller; None: from zero)."""
     feeds, batched = batch_inputs(report["inputs"], inputs)
-    values = reference.execute(graph, {t: feeds[m["name"]] for t, m in zip(graph.inputs, report["inputs"])},
-                               integer=True, state=state)
+    feeds = {t: feeds[m["name"]] for t, m in zip(graph.inputs, report["inputs"])}
+    if graph.persistent():
+        state = {} if state is None else state
+        runs = [reference.execute(graph, {k: v[s:s + 1] for k, v in feeds.items()}, integer=True, state=state)
+                for s in range(len(next(iter(feeds.values()))))]
+        values = {k: np.concatenate([r[k] for r in runs]) for k in runs[0]}
+    else:
+        values = reference.execute(graph, feeds, integer=True)
     return unbatch({m["name"]: values[t] for t, m in zip(graph.outputs, report["outputs"])}, batched)
 
 

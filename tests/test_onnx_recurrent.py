@@ -252,3 +252,9 @@ def test_stateful_through_the_cli_and_clang(tmp_path):
     m, x = stateful(model, tmp_path, "int8")
     q = m.quantize_inputs({"x": x[:6]})
     np.testing.assert_array_equal(m.build(cc="clang").run(q)["Y"], m.build().run(q)["Y"])
+    np.savez(tmp_path / "in.npz", x=q["x"])  # `run` and `run --reference`: 6 invokes in turn, the state carried
+    for kind, extra in (("c", []), ("ref", ["--reference"])):
+        assert cli.main(["run", str(tmp_path / "out"), "--input", str(tmp_path / "in.npz"), "--output",
+                         str(tmp_path / f"{kind}.npz")] + extra) == 0
+    with np.load(tmp_path / "c.npz") as c, np.load(tmp_path / "ref.npz") as r:
+        np.testing.assert_array_equal(c["Y"], r["Y"])
