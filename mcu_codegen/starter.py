@@ -119,7 +119,8 @@ def vector_files(project, report, board, inputs=None, n=DEFAULT_VECTORS, seed=0)
     ctx = dict(name=name, NAME=name.upper(), version=__version__, board=board, vectors=n, origin=origin, how=how,
                model_id=f"0x{report['model_hash'][:8]}u",
                verdict="bit-exact" if exact else "within the tolerance", arrays=arrays, outputs=outputs,
-               inputs=[dict(index=k) for k in range(len(report["inputs"]))])
+               inputs=[dict(index=k) for k in range(len(report["inputs"]))],
+               stateful=bool(report.get("state")))  # the vectors run in turn from zero, as run_reference ran them
     env = _environment()
     port = "port_semihost.c.j2" if board is not None and board.qemu_machine else "port_stdio.c.j2"
     return {"main.c": env.get_template("starter/main.c.j2").render(ctx),

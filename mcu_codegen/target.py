@@ -211,7 +211,8 @@ def write_harness(report, board, work):
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     ctx = dict(board=board, name=name, NAME=name.upper(),
                inputs=[dict(index=i) for i in range(len(report["inputs"]))],
-               outputs=[dict(index=i) for i in range(len(report["outputs"]))])
+               outputs=[dict(index=i) for i in range(len(report["outputs"]))],
+               stateful=bool(report.get("state")))  # --stateful: the samples are windows in turn, from zero
     work = Path(work)
     (work / "harness.c").write_text(env.get_template("harness/harness.c.j2").render(ctx))
     (work / "link.ld").write_text(env.get_template("harness/link.ld.j2").render(ctx))
