@@ -258,3 +258,16 @@ def test_stateful_through_the_cli_and_clang(tmp_path):
                          str(tmp_path / f"{kind}.npz")] + extra) == 0
     with np.load(tmp_path / "c.npz") as c, np.load(tmp_path / "ref.npz") as r:
         np.testing.assert_array_equal(c["Y"], r["Y"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
+def test_stateful_on_emulated_cores(board, tmp_path):
+    """A stateful int8 LSTM on the emulated M4 and M55: the harness resets the state once, then runs the samples
+    as consecutive windows; equal to the twins run statefully, bit for bit."""
+    from mcu_codegen import boards, target
+    model = recurrent("LSTM", steps=3, outputs=("Y",), seed=7)
+    m, x = stateful(model, tmp_path, "int8")
+    q = m.quantize_inputs({"x": x[:5]})
+    got, _ = target.run_on_board(m.save(tmp_path / "project"), m.report, boards.load(board), q)
+    np.testing.assert_array_equal(got["Y"], m.reference(q)["Y"])
