@@ -1,5 +1,6 @@
 """mcu-codegen convert | run: the command line. Errors are one line on stderr and exit status 2."""
 import argparse
+import re
 import signal
 import sys
 import traceback
@@ -340,7 +341,7 @@ def _convert(args):
         raise ConversionError("--measure needs --board (an emulated one: instructions are counted in QEMU)")
     if args.board:
         board = boards.load(args.board)
-        _warn_soft_float(model.graph, board)
+        _warn_soft_float(model.report, board)
         fit = _fit(model, board, args.measure)
     model.save(args.output, force=args.force,
                inputs=frontend.files_read(args.model) + ([args.calibration] if args.calibration else []))
@@ -382,12 +383,14 @@ def _labels(path, graph):
 SOFT_FLOAT_COST = {"float32": 29, "float16": 32, "hybrid": 2.4}
 
 
-def _warn_soft_float(graph, board):
+def _warn_soft_float(report, board):
     """A model with float kernels (float32, float16, dynamic range, float fallback) on a core without an FPU
-    (convert, build and run with --board all say it)."""
-    from . import ops, reference
-    moves = ("reshape", "transpose", "pad", "concat")  # copies, no float arithmetic
-    kinds = {reference.kernel_kind(graph, n, ops.get(n.op)) for n in graph.nodes if n.op not in moves}
+    (convert, build and run with --board all say it). From report.json's kernel names, so a project folder
+    without its reference.npz (not needed by the firmware) still builds."""
+    moves = ("reshape", "transpose", "pad", "concat", "quantize", "dequantize")  # copies and the I/O conversions
+    kind_of = {"f32": "float32", "f16": "float16", "hybrid": "hybrid"}
+    kinds = {kind_of[m.group(1)] for n in report["nodes"] if n["op"] not in moves
+             for f in n.get("symbols", {}).get("kernels", []) for m in [re.search(r"_(f32|f16|hybrid)(?:_|$)", f)] if m}
     costly = sorted(k for k in kinds if k in SOFT_FLOAT_COST)
     if board.fpu == "none" and costly:
         cost = ", ".join(f"{k} kernels {SOFT_FLOAT_COST[k]}x" for k in costly)
@@ -438,7 +441,7 @@ def _build(args):
     import tempfile
     report = _project_report(args.project)
     board = boards.load(args.board)
-    _warn_soft_float(load_graph(Path(args.project) / "reference.npz"), board)
+    _warn_soft_float(report, board)
     with tempfile.TemporaryDirectory() as work:
         s = target.sizes(Path(args.project), report["name"], board, report["arena_size"], work)
     print(target.size_table(s, board))
@@ -490,7 +493,7 @@ def _run(args):
         from .api import batch_inputs, unbatch
         feeds, batched = batch_inputs(report["inputs"], inputs)
         board = boards.load(args.board)
-        _warn_soft_float(load_graph(project / "reference.npz"), board)
+        _warn_soft_float(report, board)
         outputs, counts, *layers = target.run_on_board(project, report, board, feeds,
                                                        count=args.count, per_layer=args.per_layer)
         outputs = unbatch(outputs, batched)

@@ -47,11 +47,25 @@ def load(path):
         raise ConversionError(f"{path}: not a readable TFLite model ({_first_line(e)})") from None
 
 
+def _empty_table():
+    """A flatbuffer holding one table with no fields: its accessors return the schema's defaults."""
+    import flatbuffers
+    builder = flatbuffers.Builder(16)
+    builder.StartObject(0)
+    builder.Finish(builder.EndObject())
+    buf = builder.Output()
+    return buf, flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, 0)
+
+
+_EMPTY_TABLE = _empty_table()
+
+
 def _options(op, cls):
+    """The operator's options table, or the defaults where the file has none (the schema allows leaving out a
+    table whose fields all take their defaults, and some writers do)."""
     table = op.BuiltinOptions()
     options = cls()
-    if table is not None:
-        options.Init(table.Bytes, table.Pos)
+    options.Init(*((table.Bytes, table.Pos) if table is not None else _EMPTY_TABLE))
     return options
 
 
@@ -174,7 +188,7 @@ class _Importer:
             if windowed and any(len(s) != 4 for s in ins + [out]):
                 raise ValueError("not 4-D")
             want = tuple(ops.get(node.op).output_shape(node.attrs, ins))
-        except (ValueError, IndexError, KeyError, TypeError) as e:
+        except (ValueError, IndexError, KeyError, TypeError, ConversionError) as e:
             raise ConversionError(f"{self.path}: {node.name}: input shapes {ins} do not fit {node.op} ({e})") from None
         if (tuple(out) != want) if windowed else (int(np.prod(out)) != int(np.prod(want))):
             raise ConversionError(f"{self.path}: {node.name}: output shape {list(out)}, but {node.op} of "

@@ -6,6 +6,7 @@ import tflite
 from helpers import c_float_within_rounding, qtensor, rand_int8, typed
 from tflite16 import int8_t, one_op_model, run_imported, run_tflm
 
+import mcu_codegen
 from mcu_codegen.ops import batch_matmul
 
 # (lhs shape, rhs shape, adj_x, adj_y): the KWT heads, adjoints, broadcast batches of either side, rank 2 and 3
@@ -86,6 +87,29 @@ def test_constant_rhs_equals_tflm():
     a = rand_int8(rng, (8, 3, 5, 8))
     want = run_tflm(model, [a])
     np.testing.assert_array_equal(run_imported(model, [a], "int8").reshape(want.shape), want)
+
+
+def test_a_file_without_options_takes_the_defaults():
+    """The schema lets a writer leave out an options table whose fields are all defaults (adj_x = adj_y = false):
+    the file imports and equals TFLM."""
+    rng = np.random.default_rng(4)
+    model = one_op_model(tflite.BuiltinOperator.BATCH_MATMUL, 0, None, [int8_t((2, 3), 0.1, 0), int8_t((3, 5), 0.1, 0),
+                                                                       int8_t((2, 5), 0.1, 0)], 2)
+    a, b = rand_int8(rng, (4, 2, 3)), rand_int8(rng, (4, 3, 5))
+    want = run_tflm(model, [a, b])
+    np.testing.assert_array_equal(run_imported(model, [a, b], "int8").reshape(want.shape), want)
+
+
+@pytest.mark.parametrize("shapes,message", [(((2, 3), (4, 5)), "depths 3 and 4"), (((3,), (3, 5)), "rank 2 at least"),
+                                            (((2, 2, 3), (3, 3, 5)), r"shapes \[2\] and \[3\] do not broadcast")])
+def test_shapes_that_do_not_multiply_are_one_line_errors_naming_the_operator(tmp_path, shapes, message):
+    from mcu_codegen.ir import ConversionError
+    model = one_op_model(tflite.BuiltinOperator.BATCH_MATMUL, tflite.BuiltinOptions.BatchMatMulOptions,
+                         options(False, False), [int8_t(shapes[0], 0.1, 0), int8_t(shapes[1], 0.1, 0),
+                                                 int8_t((2, 5), 0.1, 0)], 2)
+    (tmp_path / "m.tflite").write_bytes(model)
+    with pytest.raises(ConversionError, match=r"m\.tflite: #0 BATCH_MATMUL -> .*do not fit batch_matmul .*" + message):
+        mcu_codegen.Converter.from_tflite(tmp_path / "m.tflite").convert()
 
 
 def test_depth_that_could_overflow_is_refused():
