@@ -353,6 +353,8 @@ class _Importer:
             self.fail(node, "ceil_mode=1 is not supported")
         strides = tuple(a.get("strides", (1, 1)))
         pads = self.pads(node, a, xs[2:], kernel)
+        if any(pad >= kernel[k % 2] for k, pad in enumerate(pads)):  # ONNX requires it: a window could hold no input
+            self.fail(node, f"pads {list(pads)} not smaller than the kernel {list(kernel)}")
         if a.get("count_include_pad", 0) and any(pads):
             self.fail(node, "count_include_pad=1 with padding is not supported")
         out_shape = self.shapes.get(node.output[0])

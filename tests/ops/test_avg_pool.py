@@ -67,3 +67,18 @@ def test_c_equals_int_ref_16x8(run_kernel, case):
 def test_c_float32_within_rounding(run_kernel, case):
     x = np.random.default_rng(5).normal(0, 1, (1,) + case[0] + (case[1],)).astype(np.float32)
     c_float_within_rounding(run_kernel, avg_pool, attrs_for(case, act=(0.0, 6.0)), [x], case[2][0] * case[2][1] + 1)
+
+
+@pytest.mark.parametrize("op", ["AveragePool", "MaxPool"])
+def test_pads_as_large_as_the_kernel_are_refused_naming_the_node(tmp_path, op):
+    """A window wholly in the padding holds no input (the average would divide by zero): ONNX forbids it."""
+    import onnx
+    from helpers import onnx_model
+    from onnx import helper
+
+    import mcu_codegen
+    from mcu_codegen.ir import ConversionError
+    node = helper.make_node(op, ["x"], ["y"], name="pool", kernel_shape=[2, 2], pads=[2, 0, 0, 0])
+    onnx.save(onnx_model([node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 5, 3])]), tmp_path / "m.onnx")
+    with pytest.raises(ConversionError, match=r"node 'pool'.*pads \[2, 0, 0, 0\] not smaller than the kernel \[2, 2\]"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
