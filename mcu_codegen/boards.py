@@ -122,7 +122,14 @@ def _check_flags_agree(data, path):
     arch = data.get("arch", "arm")
     for key, flag in _FLAG_OF[arch].items():
         said = [f[len(flag):] for f in data["cflags"] if f.startswith(flag)]
-        if said and said[-1] != data[key]:
-            raise ConversionError(f"{path}: cflags say {flag}{said[-1]} but {key} = {data[key]!r}")
+        value = said[-1].split("+")[0] if said and key == "core" else said[-1] if said else None  # -mcpu=X+nofp
+        if value is not None and value != data[key]:
+            raise ConversionError(f"{path}: cflags say {flag}{said[-1]}, but {key} = {data[key]!r}")
     if arch == "arm" and data["fpu"] == "none" and data["float_abi"] != "soft":
         raise ConversionError(f"{path}: fpu = 'none' needs float_abi = 'soft' (not {data['float_abi']!r})")
+    if arch == "riscv":
+        march = next((f[len("-march="):] for f in reversed(data["cflags"]) if f.startswith("-march=")), data["core"])
+        has_fpu = any(ext in march[4:].split("_")[0] for ext in "fdg")  # rv32imafc: the F extension
+        if has_fpu != (data["fpu"] != "none"):
+            raise ConversionError(f"{path}: fpu = {data['fpu']!r} but the architecture {march} "
+                                  f"{'has' if has_fpu else 'has no'} floating-point extension")

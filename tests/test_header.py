@@ -186,9 +186,10 @@ def test_a_user_board_file_runs_the_starter(kws_labelled, tmp_path):
     (lambda t: t + '[[ram]]\nname = "X"\n', "[[ram]] 1 needs name and bytes"),
     (lambda t: t + '[[ram]]\nname = "X"\nbytes = 99999999999\n', "a size of 1 to ram_bytes"),
     (lambda t: t + "[[ram\n", "not a readable TOML board profile"),
-    (lambda t: t.replace('core = "cortex-m4"', 'core = "cortex-m7"'), "cflags say -mcpu=cortex-m4 but core = "
+    (lambda t: t.replace('core = "cortex-m4"', 'core = "cortex-m7"'), "cflags say -mcpu=cortex-m4, but core = "
      "'cortex-m7'"),
-    (lambda t: t.replace('fpu = "fpv4-sp-d16"', 'fpu = "none"').replace('"-mfpu=fpv4-sp-d16", ', ''),
+    (lambda t: t.replace('"-mcpu=cortex-m4"', '"-mcpu=cortex-m4+nofp"').replace('fpu = "fpv4-sp-d16"', 'fpu = "none"')
+     .replace('"-mfpu=fpv4-sp-d16", ', ''),
      "fpu = 'none' needs float_abi = 'soft'"),
     (lambda t: t.replace('"-mthumb"', '"-mthumb", "-mno-such-flag"'), "arm-none-eabi-gcc failed with this board "
      "profile's cflags or memory map: arm-none-eabi-gcc: error: unrecognized command-line option '-mno-such-flag'"),
