@@ -196,6 +196,13 @@ def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
     assert 10 * np.log10(np.sum(want ** 2) / np.sum((want - got) ** 2)) > 35
 
 
+@pytest.mark.parametrize("cell_max, log2", [(0.0, -15), (0.99996, -15), (1.0, -14), (29.83, -10), (32767.0, 0),
+                                            (1e6, 0)])
+def test_calibrated_cell_scale(cell_max, log2):
+    """The finest power of two of TFLM's 2^-15 .. 2^0 whose int16 grid holds the calibrated max |c|."""
+    assert lstm.calibrated_cell_log2(cell_max) == log2
+
+
 @pytest.mark.parametrize("mode, cell_clip, cell_log2", [("int8", 0.0, -10), ("int16x8", 0.0, -10),
                                                         ("int8", 12.0, -11)])
 def test_float_lstm_cell_state_calibrated(mode, cell_clip, cell_log2):
