@@ -11,7 +11,7 @@ Every range contains 0 (the zero point must be exact). Histograms have 2048 bins
 import numpy as np
 
 from . import fixedpoint as fp
-from . import reference, stable
+from . import ops, reference, stable
 from .frontend import shown
 from .ir import ConversionError
 
@@ -26,19 +26,22 @@ SHRINK = np.linspace(1.0, 0.15, 86)  # candidate ranges: the min/max range scale
 class Statistics:
     """What calibration learned about each activation: the range the method chose, the plain min/max range
     (int16 tensors use it: with 65535 levels, clipping a real value costs more than rounding saves), and
-    the mean of every element over the samples (the tensor's shape), which bias correction needs."""
+    the mean of every element over the samples (the tensor's shape), which bias correction needs; and what ops
+    report of values inside their nodes (internal: {node's output: {key: its maximum over the samples}}, from
+    the op's internal_statistics(attrs, *float inputs), e.g. an LSTM's cell state)."""
 
-    def __init__(self, chosen, minmax, mean):
-        self.chosen, self.minmax, self.mean = chosen, minmax, mean
+    def __init__(self, chosen, minmax, mean, internal=None):
+        self.chosen, self.minmax, self.mean, self.internal = chosen, minmax, mean, internal or {}
 
 
 def statistics(graph, samples, method="minmax", progress=None):
     """Statistics of every activation of the float graph; samples: one (N, *shape) array per input."""
     if method not in METHODS:
         raise ConversionError(f"calibration method '{method}' is not one of {', '.join(METHODS)}")
-    lo, hi, sums, count = {}, {}, {}, 0
+    lo, hi, sums, count, internal = {}, {}, {}, 0, {}
     for values in _batches(graph, samples, progress, 1 if method == "minmax" else 2):
         count += len(next(iter(values.values())))
+        _internal(graph, values, internal)
         for name, v in values.items():
             lo[name] = min(lo.get(name, 0.0), float(v.min()))
             hi[name] = max(hi.get(name, 0.0), float(v.max()))
@@ -46,7 +49,7 @@ def statistics(graph, samples, method="minmax", progress=None):
     minmax = tied(graph, {name: (lo[name], hi[name]) for name in lo})
     means = {name: sums[name] / count for name in sums}
     if method == "minmax":
-        return Statistics(minmax, minmax, means)
+        return Statistics(minmax, minmax, means, internal)
     hists = {name: np.zeros(BINS) for name in lo}
     kept = {name: [] for name in lo}  # a seeded subsample of the values: percentiles and MSE use them exactly
     rng = np.random.default_rng(0)
@@ -66,7 +69,17 @@ def statistics(graph, samples, method="minmax", progress=None):
         else:
             values = np.concatenate(kept[name]).astype(np.float64)
             out[name] = (_percentile if method == "percentile" else _mse)(values, lo[name], hi[name])
-    return Statistics(tied(graph, out), minmax, means)
+    return Statistics(tied(graph, out), minmax, means, internal)
+
+
+def _internal(graph, values, internal):
+    """Merge one batch's internal statistics (the ops that report them) into internal, keeping each maximum."""
+    for node in graph.nodes:
+        report = getattr(ops.get(node.op), "internal_statistics", None)
+        if report is not None:
+            seen = internal.setdefault(node.outputs[0], {})
+            for key, v in report(node.attrs, *[values[x] for x in node.inputs]).items():
+                seen[key] = max(seen.get(key, v), v)
 
 
 def tied(graph, ranges):

@@ -71,6 +71,8 @@ def quantize(graph, samples, input_type=None, output_type=None, method="minmax",
         int16_nodes = _int16_nodes(g, int16_layers)  # before calibration: a typo should not cost a calibration run
         float_nodes = _float_nodes(g, base, int16_nodes, float_fallback)
         stats = calibration.statistics(g, samples, method, progress)
+        for node in g.nodes:  # what calibration saw inside a node (an LSTM's cell state) is for its prepare
+            node.attrs.update(stats.internal.get(node.outputs[0], {}))
         types, node_types = _activation_types(g, base, int16_nodes, float_nodes)
         _assign_qparams(g, stats, types)
         sources = _insert_requantize(g, stats, node_types)

@@ -15,6 +15,8 @@ KERNELS = {"int8": ("mcu_<op>_s8", "mcu_<op>_params_t")}
 # SPEED_PARAMS = (params keys only the faster forms of variants() read: --optimize size leaves them NULL).
 # SCRATCH = {form function: params -> bytes}: forms that take a last `void *scratch` argument, a buffer of the
 # arena planned for the node's run.
+# internal_statistics(attrs, *float inputs) -> {key: float}: values inside the node that calibration must see
+# (ops/lstm.py: its cell state's max |c|); quantize puts each key's maximum over the samples into attrs.
 
 
 def output_shape(attrs, in_shapes):

@@ -14,6 +14,8 @@ projection or layer norm, the cell activation tanh; the cell scale a power of tw
 The state: every call is one sequence from a zero state (h = its zero point, c = 0, as TFLM's reset); h and c
 live in the node's scratch buffer of the arena, beside one step's int16 gates.
 """
+import warnings
+
 import numpy as np
 import tflite
 
@@ -24,7 +26,7 @@ from . import _common as c
 
 GATE_SCALE_LOG2 = -12  # the gates' pre-activation scale: TFLM's Q3.12 (nonlinear_input_scale)
 GATE_OUT_SCALE = 2.0 ** -15  # the sigmoid / tanh output scale
-CELL_SCALE_LOG2 = -11  # a float LSTM's cell state, quantized by the tool: |c| < 16 (|c_t| <= t without a clip)
+CELL_SCALE_LOG2_RANGE = (-15, 0)  # a float LSTM's cell state quantized by the tool: the power of two TFLM's tanh takes
 
 
 def _state_bytes(p, hidden_size):
@@ -58,6 +60,17 @@ def _steps(attrs_or_p, x):
 
 def float_ref(attrs, x):
     """The float LSTM: gates from float matrix products, sigmoid / tanh, c = f c + i g (clipped), h = o tanh c."""
+    return _float_run(attrs, x)[0]
+
+
+def internal_statistics(attrs, x):
+    """Calibration's look inside the node (quantize merges each value's maximum over the batches into attrs):
+    the largest |c| of the float run, every sample from the zero state, which sets the cell state's scale."""
+    return {"cell_abs_max": _float_run(attrs, x)[1]}
+
+
+def _float_run(attrs, x):
+    """(h of every step, max |c| over all steps and samples)."""
     xs = _steps(attrs, x.astype(np.float32))
     n, batch, steps, _ = xs.shape
     w_in, w_rec = attrs["input_weights"].astype(np.float32), attrs["recurrent_weights"].astype(np.float32)
@@ -67,6 +80,7 @@ def float_ref(attrs, x):
     cell = np.zeros((n, batch, units), np.float32)
     out = np.zeros((n, batch, steps, units), np.float32)
     clip = np.float32(attrs["cell_clip"])
+    cell_max = 0.0
     for t in range(steps):
         z = [stable.matmul(xs[:, :, t], w_in[k].T) + bias[k] + stable.matmul(h, w_rec[k].T) for k in range(4)]
         i, f, o = (stable.sigmoid(z[k]).astype(np.float32) for k in (0, 1, 3))
@@ -74,9 +88,20 @@ def float_ref(attrs, x):
         cell = (f * cell + i * g).astype(np.float32)
         if clip > 0:
             cell = np.clip(cell, -clip, clip)
+        cell_max = max(cell_max, float(np.abs(cell).max(initial=0.0)))
         h = (o * stable.tanh(cell)).astype(np.float32)
         out[:, :, t] = h
-    return _steps(attrs, out)
+    return _steps(attrs, out), cell_max
+
+
+def calibrated_cell_log2(cell_max):
+    """The cell state's scale for a calibrated max |c| (clipped already when the LSTM has a cell clip): the
+    finest power of two in TFLM's range (2^-15 .. 2^0) whose int16 grid holds it, max |c| <= 32767 * 2^k."""
+    lo, hi = CELL_SCALE_LOG2_RANGE
+    k = lo
+    while k < hi and 32767.0 * 2.0 ** k < cell_max:
+        k += 1
+    return k
 
 
 def cell_scale_log2(scale):
@@ -98,7 +123,14 @@ def tanh_rescale(scale_log2):
 def quantized_attrs(attrs, x, out):
     """A float LSTM quantized as TFLite's converter does: each weight matrix symmetric int8 with one scale (max |w|
     / 127), the biases int32 (16x8: int64) at x_scale * w_scale, h at the output's calibrated scale and zero
-    point. The cell state is not calibrated (it is inside the node): its scale is CELL_SCALE_LOG2's power of two."""
+    point. The cell state at the power of two calibrated_cell_log2 picks for the calibrated max |c| (attrs'
+    cell_abs_max, from internal_statistics); past 32767 at 2^0, the largest values saturate (with a warning)."""
+    if "cell_abs_max" not in attrs:
+        raise ConversionError("a float LSTM quantized by the tool needs its cell state calibrated (cell_abs_max)")
+    cell_log2 = calibrated_cell_log2(attrs["cell_abs_max"])
+    if attrs["cell_abs_max"] > 32767.0 * 2.0 ** cell_log2:
+        warnings.warn(f"the LSTM's cell state reaches {attrs['cell_abs_max']:.6g} on the calibration data, beyond "
+                      f"the int16 range of TFLM's largest cell scale 2^{cell_log2}: it saturates there")
     w_in, s_in = c._symmetric_int8(np.asarray(attrs["input_weights"], np.float64), 0,
                                    np.abs(attrs["input_weights"]).max(axis=(1, 2)) / 127.0)
     w_rec, s_rec = c._symmetric_int8(np.asarray(attrs["recurrent_weights"], np.float64), 0,
@@ -108,7 +140,7 @@ def quantized_attrs(attrs, x, out):
     bias = np.clip(bias, -(1 << 40), 1 << 40).astype(np.int64) if x.dtype == "int16" else fp.saturate_int32(bias)
     return dict(attrs, input_weights=w_in.astype(np.int8), recurrent_weights=w_rec.astype(np.int8), bias=bias,
                 input_scales=s_in, recurrent_scales=s_rec, hidden_scale=out.scale, hidden_zp=out.zero_point,
-                cell_scale=np.float32(2.0 ** CELL_SCALE_LOG2))
+                cell_scale=np.float32(2.0 ** cell_log2))
 
 
 def _multiplier(real):

@@ -16,17 +16,22 @@ INPUTS = [0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1, -1, 9, 10, 11, 12, -1, -1, 13, 14, 
 
 
 def lstm_model(rng, batch=1, steps=3, n_in=5, units=6, time_major=False, cell_clip=0.0, x_q=(0.05, 3),
-               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None, dtype="int8", out_q=None):
+               h_q=(2 / 256, -5), cell_log2=-11, bias_range=3000, extra=None, dtype="int8", out_q=None,
+               float_weights=None):
     """A one-operator LSTM file: int8 input / hidden / output, int8 weights of one scale each, int32 biases at
-    x_scale * w_scale, int16 cell state at 2^cell_log2; or (dtype float32) all float32, random weights.
+    x_scale * w_scale, int16 cell state at 2^cell_log2; or (dtype float32) all float32, random weights, or
+    float_weights: (4 input weight matrices, 4 recurrent ones, 4 biases) for i, f, c, o.
     extra: {input index: tensor} added (a peephole...)."""
     x_shape = (steps, batch, n_in) if time_major else (batch, steps, n_in)
     y_shape = x_shape[:2] + (units,)
     if dtype == "float32":
         tensors = [t16.float_t(x_shape)]
         shapes = [(units, n_in if j < 4 else units) for j in range(8)]
-        tensors += [t16.float_t(shape, rng.normal(0, 0.5, shape)) for shape in shapes]
-        tensors += [t16.float_t((units,), rng.normal(0, 0.5, units)) for _ in range(4)]
+        w_in, w_rec, b = float_weights or ([rng.normal(0, 0.5, s) for s in shapes[:4]],
+                                           [rng.normal(0, 0.5, s) for s in shapes[4:]],
+                                           [rng.normal(0, 0.5, units) for _ in range(4)])
+        tensors += [t16.float_t(shape, w) for shape, w in zip(shapes, list(w_in) + list(w_rec))]
+        tensors += [t16.float_t((units,), v) for v in b]
         tensors += [dict(t16.float_t((batch, units)), variable=True) for _ in range(2)]
     elif dtype == "int16":  # 16x8: symmetric int16 activations, int64 biases
         x_q, h_q = (x_q[0] / 64, 0), (h_q[0] / 128, 0)
@@ -165,7 +170,7 @@ def test_float32_close_to_tflm(run_kernel, tmp_path, case):
 
 
 def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
-    """A float LSTM file calibrated into int8 (TFLite's per-matrix weight scales, the cell state at 2^-11): the
+    """A float LSTM file calibrated into int8 (TFLite's per-matrix weight scales, the cell state calibrated): the
     C kernel equals the twin, and the twin is within 35 dB of TFLM's float LSTM."""
     import mcu_codegen
     rng = np.random.default_rng(60)
@@ -189,6 +194,53 @@ def test_float_lstm_quantized_by_the_tool(run_kernel, tmp_path):
     want = run_tflm_reset(model, xs)
     got = (twin.reshape(want.shape) - y_t.zero_point) * float(y_t.scale)
     assert 10 * np.log10(np.sum(want ** 2) / np.sum((want - got) ** 2)) > 35
+
+
+@pytest.mark.parametrize("cell_max, log2", [(0.0, -15), (0.99996, -15), (1.0, -14), (29.83, -10), (32767.0, 0),
+                                            (1e6, 0)])
+def test_calibrated_cell_scale(cell_max, log2):
+    """The finest power of two of TFLM's 2^-15 .. 2^0 whose int16 grid holds the calibrated max |c|."""
+    assert lstm.calibrated_cell_log2(cell_max) == log2
+
+
+@pytest.mark.parametrize("mode, cell_clip, cell_log2", [("int8", 0.0, -10), ("int16x8", 0.0, -10),
+                                                        ("int8", 12.0, -11)])
+def test_float_lstm_cell_state_calibrated(mode, cell_clip, cell_log2):
+    """The cell state's scale comes from calibration (max |c| of the float run): an LSTM whose cell counts the
+    steps (input, forget and output gates open, c += tanh(3 x)) reaches |c| = 30 after 30 steps of +1, then
+    falls by 1 a step over 20 steps of -1. At a fixed 2^-11 (|c| < 16) it saturated and h at the last step came
+    out 0 instead of 1; calibrated (2^-10; with a cell clip of 12, 2^-11): C == twin and the
+    last steps' h within 2 int8 steps (int16: 2^-6 of the int8 step) of TFLM's float LSTM."""
+    import warnings
+
+    import mcu_codegen
+    steps = 50
+    one = [[0.0]]
+    model, x_shape = lstm_model(None, steps=steps, n_in=1, units=1, dtype="float32", cell_clip=cell_clip,
+                                float_weights=([one, one, [[3.0]], one], [one] * 4, [[10.0], [10.0], [0.0], [10.0]]))
+    x = np.concatenate([np.ones(30), -np.ones(20)]).astype(np.float32).reshape((1,) + x_shape)
+    xs = np.concatenate([x, -x, 0.5 * x])
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        path = f"{work}/lstm.tflite"
+        open(path, "wb").write(model)
+        conv = mcu_codegen.Converter.from_tflite(path)
+    conv.mode, conv.representative_dataset = mode, [[xs]]
+    conv.inference_input_type = conv.inference_output_type = "float32"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = conv.convert()
+    node = next(n for n in m.graph.nodes if n.op == "lstm")
+    assert node.attrs["cell_abs_max"] == pytest.approx(cell_clip or 30 * np.tanh(3.0), rel=1e-3)
+    assert (node.params["tanh_mult"], node.params["tanh_shift"]) == lstm.tanh_rescale(cell_log2)
+    name = m.report["inputs"][0]["name"]
+    (got,), (ref,) = m.build().run({name: xs}).values(), m.reference({name: xs}).values()
+    np.testing.assert_array_equal(got, ref)
+    want = run_tflm_reset(model, xs).reshape(got.shape)
+    y_t = m.graph.tensors[node.outputs[0]]
+    assert np.abs(want[:, 0, -1]).min() > 0.7  # the cell at the end is still far from 0: tanh(c) near +-1
+    tolerance = 2 * float(y_t.scale) if mode == "int8" else 1e-3
+    np.testing.assert_allclose(got[:, 0, -5:], want[:, 0, -5:], atol=tolerance)
 
 
 @pytest.mark.parametrize("case", ["base", "batch_2", "time_major_batch_2", "cell_clip", "cell_scale_2^-15",
