@@ -185,7 +185,10 @@ def lift_1d(model):
             nodes.append(_h_axis_node("Squeeze", inner, out.name, g, consts, opset))
     del g.node[:]
     g.node.extend(nodes)
+    fused = {o for n in nodes if n.domain == FUSED_DOMAIN for o in n.output}  # never lifted: shapes unchanged, and
+    kept = [vi for vi in g.value_info if vi.name in fused]  # onnx's inference passes over our domain (Rsqrt)
     del g.value_info[:]  # the caller infers the new shapes
+    g.value_info.extend(kept)
     return model
 
 
