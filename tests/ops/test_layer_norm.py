@@ -135,6 +135,18 @@ def test_constants_along_the_last_axis_fuse(tmp_path):
     assert through_the_tool(model, x, tmp_path, ("float32",)) == ["layer_norm"]
 
 
+def test_axis_out_of_range_refused(tmp_path):
+    import onnx
+
+    import mcu_codegen
+    from mcu_codegen.ir import ConversionError
+    node = helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=5, name="ln5")
+    model = onnx_model([node], [("x", [1, 49, D])], [("y", [1, 49, D])], {"g": GAMMA, "b": BETA}, 17)
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(ConversionError, match="'ln5'.*axis 5 is out of range"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+
+
 def test_opset17_layer_norm_through_the_tool(tmp_path):
     from helpers import through_the_tool
     node = helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-6)
