@@ -185,7 +185,10 @@ def lift_1d(model):
             nodes.append(_h_axis_node("Squeeze", inner, out.name, g, consts, opset))
     del g.node[:]
     g.node.extend(nodes)
+    fused = {o for n in nodes if n.domain == FUSED_DOMAIN for o in n.output}  # never lifted: shapes unchanged, and
+    kept = [vi for vi in g.value_info if vi.name in fused]  # onnx's inference passes over our domain (Rsqrt)
     del g.value_info[:]  # the caller infers the new shapes
+    g.value_info.extend(kept)
     return model
 
 
@@ -287,6 +290,13 @@ class _Graph:
                 return node.input[1 - k], c
         return None, None
 
+    def closed(self, nodes, y):
+        """Whether the pattern `nodes` with output y can be replaced by one node: every other tensor they write is
+        read only by them and is no graph output."""
+        ids = {id(n) for n in nodes}
+        return all(o == y or (o not in self.outputs and all(id(r) in ids for r in self.consumers.get(o, [])))
+                   for n in nodes for o in n.output)
+
     def other(self, node, name):
         """The input of a two-input node that is not `name` (None if both are, or it is not an input)."""
         ins = list(node.input)
@@ -368,6 +378,8 @@ def _layer_norm_at(gr, mean, shapes):
     sqrt = add_eps and gr.only_reader(add_eps.output[0], "Sqrt")
     if not (eps and eps[0] == var.output[0] and sqrt):
         return None
+    if eps[1].size != 1 or eps[1].ndim > len(shapes.get(x, ())):  # one epsilon, not widening var's shape
+        return None
     epsilon = float(eps[1].reshape(-1)[0])
     body = [mean, sub, square, var, add_eps, sqrt]
     if mean.op_type == "ReduceMean":  # torch: Div, Mul gamma, Add beta
@@ -399,6 +411,12 @@ def _layer_norm_at(gr, mean, shapes):
     return x, gamma[1], beta[1], epsilon, body + [neg, recip, rg, a, b, bb, final], final.output[0]
 
 
+def _along_last_axis(v, rank, width):
+    """Whether a constant multiplied or added to a tensor of this rank and last axis varies only along that axis:
+    a scalar, (D,) or (1, .., 1, D) (or 1 for D) of at most that rank; a (D, 1) would broadcast over axis -2."""
+    return v.ndim <= rank and all(s == 1 for s in v.shape[:-1]) and (v.ndim == 0 or v.shape[-1] in (1, width))
+
+
 def fuse(model, layer_norm=True):
     """GELU written out with Erf (torch, tf2onnx: x * 0.5 * (1 + Erf(x / sqrt 2)), the products in any order)
     becomes one Gelu node; a layer norm written out (torch before opset 17, tf2onnx's Keras LayerNormalization)
@@ -418,13 +436,14 @@ def fuse(model, layer_norm=True):
             m = _gelu_at(gr, node)
             if m:
                 x, nodes, y = m
-                found = nodes, helper.make_node("Gelu", [x], [y], name=f"{y}_gelu", domain=FUSED_DOMAIN)
+                if gr.closed(nodes, y):
+                    found = nodes, helper.make_node("Gelu", [x], [y], name=f"{y}_gelu", domain=FUSED_DOMAIN)
         elif node.op_type in ("ReduceMean", "GlobalAveragePool") and layer_norm:
             m = _layer_norm_at(gr, node, shapes)
             if m:
                 x, gamma, beta, eps, nodes, y = m
-                width = shapes.get(x, (0,))[-1]
-                if gamma.size in (1, width) and beta.size in (1, width):
+                rank, width = len(shapes.get(x, ())), shapes.get(x, (0,))[-1]
+                if gr.closed(nodes, y) and all(_along_last_axis(v, rank, width) for v in (gamma, beta)):
                     names = [f"{y}_gamma", f"{y}_beta"]
                     for name, v in zip(names, (gamma, beta)):
                         new_inits.append(numpy_helper.from_array(

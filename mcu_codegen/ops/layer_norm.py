@@ -80,6 +80,8 @@ def int_ref(p, x):
 def onnx_layer_norm(imp, node, a):
     x = imp.x(node)
     shape = imp.graph.tensors[x].shape
+    if not -len(shape) <= a.get("axis", -1) < len(shape):
+        imp.fail(node, f"axis {a.get('axis')} is out of range for a tensor of rank {len(shape)}")
     if a.get("axis", -1) % len(shape) != len(shape) - 1:
         imp.fail(node, f"axis {a.get('axis')}: only a normalization over the last axis is supported")
     if len(node.output) > 1 and any(node.output[1:]):

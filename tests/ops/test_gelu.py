@@ -86,6 +86,24 @@ def test_erf_pattern_fuses_into_one_gelu(tmp_path, variant):
     assert through_the_tool(_erf_gelu(variant), x, tmp_path, ("int8", "float32")) == ["fully_connected", "gelu"]
 
 
+@pytest.mark.parametrize("variant", ["torch", "tf2onnx", "half_first"])
+@pytest.mark.parametrize("reused", ["u", "e", "s", "m"])
+def test_erf_pattern_with_a_part_read_elsewhere_stays_a_chain(tmp_path, variant, reused):
+    """y = GELU's chain + one of its intermediates: not fused (the intermediate would vanish); the chain has no
+    kernel for Erf, so it is refused in one line naming the Erf node."""
+    import onnx
+    from onnx import helper
+
+    import mcu_codegen
+    from mcu_codegen.ir import ConversionError
+    model = _erf_gelu(variant)
+    next(n for n in model.graph.node if n.output[0] == "y").output[0] = "y0"
+    model.graph.node.append(helper.make_node("Add", ["y0", reused], ["y"]))
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(ConversionError, match="^[^\\n]*: 1 unsupported node\\(s\\): 'e' \\(Erf\\)$"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+
+
 def test_bare_erf_is_refused_naming_the_node(tmp_path):
     import onnx
     from helpers import onnx_model

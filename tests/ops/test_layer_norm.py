@@ -83,6 +83,70 @@ def test_decomposed_layer_norm_fuses(tmp_path, build):
     assert ops == ["layer_norm"], ops
 
 
+def torch_variant(gamma, beta, eps=1e-5, extra=None, rows=D, out=(1, D, D)):
+    """torch's decomposition on x (1, rows, D) with the constants given (any shape) and, with extra = a tensor of
+    the chain, y = the chain's output + that tensor (a second reader of it)."""
+    inits = {"two": np.float32(2), "eps": np.asarray(eps, np.float32), "g": gamma, "b": beta}
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[-1]), helper.make_node("Sub", ["x", "m"], ["d"]),
+             helper.make_node("Pow", ["d", "two"], ["p"]), helper.make_node("ReduceMean", ["p"], ["v"], axes=[-1]),
+             helper.make_node("Add", ["v", "eps"], ["ve"]), helper.make_node("Sqrt", ["ve"], ["s"]),
+             helper.make_node("Div", ["d", "s"], ["n"]), helper.make_node("Mul", ["n", "g"], ["ng"]),
+             helper.make_node("Add", ["ng", "b"], ["y0" if extra else "y"])]
+    if extra:
+        nodes.append(helper.make_node("Add", ["y0", extra], ["y"]))
+    return onnx_model(nodes, [("x", [1, rows, D])], [("y", list(out) if rows == D else [1, rows, D])], inits, 13)
+
+
+def keras_square_reused():
+    model = keras_decomposed()
+    y = next(n for n in model.graph.node if n.output[0] == "y")
+    y.output[0] = "y0"
+    model.graph.node.append(helper.make_node("Add", ["y0", "dd"], ["y"]))
+    return model
+
+
+UNFUSABLE = {  # a form the fusion must leave alone: it is not a layer norm over the last axis, or its parts are read
+    "gamma_column": lambda: torch_variant(RNG.uniform(0.5, 1.5, (D, 1)).astype(np.float32), BETA),  # over axis -2
+    "beta_column": lambda: torch_variant(GAMMA, RNG.normal(0, 0.5, (D, 1)).astype(np.float32)),
+    "gamma_rank_4": lambda: torch_variant(GAMMA.reshape(1, 1, 1, D), BETA, out=(1, 1, D, D)),  # widens the output's rank
+    "epsilon_per_row": lambda: torch_variant(GAMMA, BETA, np.linspace(1e-5, 4, D).reshape(1, D, 1)),
+    "mean_reused": lambda: torch_variant(GAMMA, BETA, extra="m"),
+    "square_reused": lambda: torch_variant(GAMMA, BETA, extra="p"),
+    "variance_reused": lambda: torch_variant(GAMMA, BETA, extra="v"),
+    "keras_square_reused": keras_square_reused}
+
+
+@pytest.mark.parametrize("case", sorted(UNFUSABLE))
+def test_unfusable_forms_convert_as_the_chain(tmp_path, case):
+    """Each converts as the unfused chain: the float graph equals onnxruntime, the float C its twin."""
+    from helpers import through_the_tool
+    model = UNFUSABLE[case]()
+    x = np.random.default_rng(9).normal(0.5, 2, (4, 1) + tuple(d.dim_value for d in
+                                                               model.graph.input[0].type.tensor_type.shape.dim[1:]))
+    ops = through_the_tool(model, x.astype(np.float32), tmp_path, ("float32",))
+    assert "layer_norm" not in ops, ops
+
+
+def test_constants_along_the_last_axis_fuse(tmp_path):
+    """gamma (1, 1, D), a scalar beta and a (1, 1, 1) epsilon broadcast along the last axis only: one layer norm."""
+    from helpers import through_the_tool
+    model = torch_variant(GAMMA.reshape(1, 1, D), np.float32(0.25), np.full((1, 1, 1), 1e-3), rows=5)
+    x = np.random.default_rng(10).normal(0.5, 2, (4, 1, 5, D)).astype(np.float32)
+    assert through_the_tool(model, x, tmp_path, ("float32",)) == ["layer_norm"]
+
+
+def test_axis_out_of_range_refused(tmp_path):
+    import onnx
+
+    import mcu_codegen
+    from mcu_codegen.ir import ConversionError
+    node = helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=5, name="ln5")
+    model = onnx_model([node], [("x", [1, 49, D])], [("y", [1, 49, D])], {"g": GAMMA, "b": BETA}, 17)
+    onnx.save(model, tmp_path / "m.onnx")
+    with pytest.raises(ConversionError, match="'ln5'.*axis 5 is out of range"):
+        mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+
+
 def test_opset17_layer_norm_through_the_tool(tmp_path):
     from helpers import through_the_tool
     node = helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-6)
