@@ -10,7 +10,9 @@ Run by hand only, in the exporters' venv (see README.md here):
 The TFLite converter fails on Keras 3 recurrent layers unless they are unrolled (unroll=True), so the .tflite
 files users have are unrolled cells: per time step LOGISTIC, TANH, MUL, SUB, SPLIT, FULLY_CONNECTED on slices
 of an UNPACK. Each model is written full-integer int8 (representative dataset, int8 I/O) and float32 through the
-TFLite converter, and through tf2onnx (opset 13) from the same SavedModel; weights are seeded random (the
+TFLite converter from a batch-1 SavedModel (from an open batch the converter computes the zero state's shape,
+SHAPE -> STRIDED_SLICE -> PACK -> FILL, which TFLM refuses to run), and through tf2onnx (opset 13) from the
+same function; weights are seeded random (the
 recurrent matrices orthogonal, as Keras initializes them). Layers and models carry one-letter names: the
 converter names each unrolled step's tensors after every Keras op fused into it, and with Keras' default names
 the int8 LSTM file is 1 MB, two thirds of it tensor names. `--loop` writes tf2onnx's export of the same
@@ -76,7 +78,9 @@ def export(name, build, rng, loop):
         return
 
     saved = tempfile.mkdtemp()
-    model.export(saved, format="tf_saved_model")
+    # batch 1, static: from an open batch the converter computes the zero state's shape (SHAPE -> STRIDED_SLICE
+    # -> PACK -> FILL), and TFLM refuses a FILL of a computed shape
+    model.export(saved, format="tf_saved_model", input_signature=spec)
 
     def converter():
         return tf.lite.TFLiteConverter.from_saved_model(saved)
