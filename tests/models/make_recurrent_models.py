@@ -16,7 +16,8 @@ same function; weights are seeded random (the
 recurrent matrices orthogonal, as Keras initializes them). Layers and models carry one-letter names: the
 converter names each unrolled step's tensors after every Keras op fused into it, and with Keras' default names
 the int8 LSTM file is 1 MB, two thirds of it tensor names. `--loop` writes tf2onnx's export of the same
-architectures with unroll=False (<name>_loop.onnx), which tf2onnx rewrites into ONNX's own GRU / LSTM operators.
+architectures with unroll=False (<name>_loop.onnx): tf2onnx 1.17 writes Keras 3's while loop as an ONNX Loop
+(not ONNX's own GRU / LSTM operators).
 """
 import os
 import sys
