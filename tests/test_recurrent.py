@@ -53,3 +53,25 @@ def test_gru_weights_are_one_array_for_all_steps():
     assert sorted(int(n) for _, n in arrays) == [768, 1920, 12288]
     readers = re.findall(r"\.weights = (n\d+_weights)", source)
     assert len(readers) == 98 and len(set(readers)) == 3
+
+
+def test_fill_of_a_computed_shape_is_a_constant():
+    """An open batch's zero state: SHAPE -> FILL (TFLM refuses a FILL of a computed shape) is a constant node;
+    the model equals TFLM's run of the same ADD with that constant in the file."""
+    import tflite
+    from tflite16 import int8_t, ops_model, run_imported, run_tflm
+    B, O = tflite.BuiltinOperator, tflite.BuiltinOptions
+
+    def add_options(b):
+        tflite.AddOptionsStart(b)
+        return tflite.AddOptionsEnd(b)
+    x, zero = int8_t((1, 4, 8), 0.05, -3), dict(int8_t((), 0.02, 5), data=np.array(5, np.int8))
+    filled, out = int8_t((1, 4, 8), 0.02, 5), int8_t((1, 4, 8), 0.06, 2)
+    computed = ops_model([(B.SHAPE, 0, None, [0], [1]), (B.FILL, 0, None, [1, 2], [3]),
+                          (B.ADD, O.AddOptions, add_options, [0, 3], [4])],
+                         [x, dict(shape=(3,), type=tflite.TensorType.INT32, scales=[], zps=[]), zero, filled, out],
+                         [0], [4])
+    folded = ops_model([(B.ADD, O.AddOptions, add_options, [0, 1], [2])],
+                       [x, dict(filled, data=np.full((1, 4, 8), 5, np.int8)), out], [0], [2])
+    xs = np.random.default_rng(0).integers(-128, 128, (8, 1, 4, 8)).astype(np.int8)
+    np.testing.assert_array_equal(run_imported(computed, [xs], "int8"), run_tflm(folded, [xs]))
