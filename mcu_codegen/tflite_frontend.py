@@ -317,6 +317,8 @@ class _Importer:
             elif k not in folded:
                 HANDLERS[self.code(op)](self, k, op)
         self.graph.outputs = [f"t{i}" for i in sg.OutputsAsNumpy()]
+        written = [t for node in self.graph.nodes for t in node.outputs]
+        assert len(written) == len(set(written)), "a tensor written by two nodes"  # the planner's premise
         for node in self.graph.nodes:
             self.check_shapes(node)
         for node in self.graph.nodes:  # the kernels compute in one type; only the edges convert
@@ -471,6 +473,6 @@ class _Importer:
 
 
 # operator -> the index of its input that only gives its output's shape (static in the file's output tensor)
-SHAPE_INPUTS = {"RESHAPE": 1, "TRANSPOSE_CONV": 0}
+SHAPE_INPUTS = {"RESHAPE": 1, "TRANSPOSE_CONV": 0, "FILL": 0}
 # builtin operator code -> handler(importer, index, operator), from each op module's TFLITE table
 HANDLERS = {getattr(tflite.BuiltinOperator, name): handler for name, handler in ops.tflite_handlers().items()}

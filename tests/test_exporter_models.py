@@ -23,8 +23,12 @@ models (GRU, LSTM, bidirectional LSTM, CRNN, 2-layer LSTM; 20 to 64 steps) measu
 state is rounded at every step and carried into the next (one scale for every step's h, tied), so each step's
 error feeds the following ones (their float graphs follow onnxruntime form by form in
 tests/test_onnx_recurrent.py). Their floors are 3 dB below what they measured (the dynamo export of the GRU,
-31.5 dB against the TorchScript one's 34.9, has its own seeded data). Every model here converts; none is
-skipped."""
+31.5 dB against the TorchScript one's 34.9, has its own seeded data). The unrolled Keras
+recurrent .tflite files and their tf2onnx twins (make_recurrent_models.py): GRU 36.7 dB (floor 33), CRNN 30.0
+(27), LSTM 23.8 (ONNX) and 24.1 (float .tflite) (20, 21: its cell state c is rounded at each of 128 steps);
+TFLite's own int8 file of the same LSTM, calibrated on all 64 samples (the eval half among them), reaches 29.2 dB
+against its float file (GRU 37.0, CRNN 31.9): ours is calibrated on the other 32 only. Every model here
+converts; none is skipped."""
 import numpy as np
 import pytest
 
@@ -33,13 +37,15 @@ import exporter_models as em
 SQNR_FLOOR_DB = {"keras_activations": 22, "keras_autoencoder": 15, "keras_autoencoder_float": 15,
                  "keras_detector": 40, "keras_kws_dscnn": 34, "keras_kws_dscnn_float": 34, "keras_mbv2_se": 40,
                  "keras_tcn_imu": 35, "keras_lstm_native_float": 43, "keras_kwt": 23, "keras_kwt_float": 23,
-                 "torch_kwt": 24, "torch_kwt_dynamo": 24, "torch_kwt_opset14": 24,
+                 "torch_kwt": 24, "torch_kwt_dynamo": 24, "torch_kwt_opset14": 24, "keras_gru_kws": 33,
+                 "keras_gru_kws_float": 33, "keras_crnn_kws": 27, "keras_crnn_kws_float": 27,
+                 "keras_lstm_gesture": 20, "keras_lstm_gesture_float": 21,
                  "torch_cnn_bn": 41, "torch_cnn_bn_dynamo": 41, "torch_cnn_bn_opset9": 41, "torch_conv1d": 41,
                  "torch_conv1d_opset10": 40, "torch_conv1d_nofold": 41, "torch_lenet_view": 43,
                  "torch_gru_kws": 31, "torch_gru_kws_dynamo": 28, "torch_lstm_gesture": 27, "torch_bilstm": 25,
                  "torch_crnn": 28, "torch_lstm2": 35}
 DEFAULT_FLOOR_DB = 30
-SLOW = ("keras_mbv2_se", "keras_detector")
+SLOW = ("keras_mbv2_se", "keras_detector", "keras_gru_kws", "keras_lstm_gesture", "keras_crnn_kws")  # > 20 s
 
 
 def cases():

@@ -1,7 +1,9 @@
 """A constant operand of an element-wise op that no pass folds away (TFLite ADD / SUB / MUL of a constant
 tensor; an ONNX Add / Sub / Mul of an initializer that is no conv's per-channel bias or scale): a node with no
 input that copies the constant from flash into the arena, where its reader finds it like any activation.
-Its quantization is its own (the file's, or calibrated: the range of its values)."""
+Its quantization is its own (the file's, or calibrated: the range of its values). TFLite FILL of a shape the
+converter computes (SHAPE -> STRIDED_SLICE -> PACK, folded on the static shapes) and a constant value is one
+too: an unrolled Keras recurrent layer's zero initial state."""
 import numpy as np
 
 from ..fixedpoint import round_half_away
@@ -40,3 +42,21 @@ def prepare(attrs, ins, out):
 
 def int_ref(p):
     return p["data"][None].astype(np.int64)
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+def tflite_fill(imp, k, op):
+    dims, value = imp.const(op.Inputs(0)), imp.const(op.Inputs(1))
+    if dims is None or value is None or value.size != 1:
+        imp.fail(k, "FILL needs a constant (or static) shape and a constant scalar value")
+    shape = tuple(int(d) for d in dims.reshape(-1))
+    if shape != imp.shape(op.Outputs(0)):
+        imp.fail(k, f"FILL of shape {list(shape)}, but its output tensor is {list(imp.shape(op.Outputs(0)))}")
+    data = np.full(shape, value.reshape(-1)[0])
+    if imp.float_model:
+        imp.emit(k, "constant", [], [op.Outputs(0)], value=data.astype(np.float32))
+    else:
+        imp.emit(k, "constant", [], [op.Outputs(0)], data=data)
+
+
+TFLITE = {"FILL": tflite_fill}
