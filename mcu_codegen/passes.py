@@ -469,6 +469,11 @@ def make_stateful(graph):
     <name>_reset_state(). Returns a new graph."""
     g = graph.copy()
     if not g.states:
+        inside = [n for n in g.nodes if n.op in ("lstm", "svdf")]
+        if inside:  # their state is the node's own scratch, zeroed at each call: not (yet) a persistent tensor
+            raise ConversionError(f"{g.source}: --stateful: node '{inside[0].name}' ({inside[0].op}) keeps its state "
+                                  "inside the node, which starts from zeros at every invoke; --stateful is for "
+                                  "ONNX LSTM, GRU and RNN only so far")
         raise ConversionError(f"{g.source}: --stateful: the model has no recurrent state (LSTM, GRU or RNN)")
     for k, (init, final) in enumerate(g.states):
         p = g.producer(init)
