@@ -84,6 +84,18 @@ def test_compare_cli_reports_every_layer_equal(tmp_path):
     assert "all 13 layers equal TFLM bit for bit" in out.stdout
 
 
+@pytest.mark.slow
+def test_compare_on_a_model_tflm_cannot_preserve_is_a_one_line_error(tmp_path):
+    """The unrolled Keras LSTM (2,427 operators): TFLM keeps at most 1024 buffers when it preserves every tensor."""
+    from exporter_models import MODELS
+    np.savez(tmp_path / "in.npz", x=np.zeros((1, 1, 128, 6), np.int8))
+    out = subprocess.run([sys.executable, "-m", "mcu_codegen.cli", "compare", str(MODELS / "keras_lstm_gesture_int8.tflite"),
+                          "--input", str(tmp_path / "in.npz")], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "mcu-codegen: error: " in out.stderr and "TFLM cannot keep every tensor of this model for compare" in \
+        out.stderr and "internal error" not in out.stderr
+
+
 def _patched_opcode(data, old, new):
     """The model bytes with operator code `old` replaced by `new` in both fields of its OperatorCode."""
     data = bytearray(data)
