@@ -43,12 +43,15 @@ class Converter:
         return cls(passes.canonicalize(tflite_frontend.load(str(path))))
 
     def input_names(self):
-        return [self.graph.tensors[n].source for n in self.graph.inputs]
+        """The inputs the conversion takes data for: with stateful, a state the model declares as an input is
+        not one (the arena holds it)."""
+        graph = passes.make_stateful(self.graph) if self.stateful else self.graph
+        return [graph.tensors[n].source for n in graph.inputs]
 
     def convert(self):
         calibrate = not self.graph.quantized and self.mode not in quantize.FLOAT_MODES
-        samples = calibration_samples(self.graph, self.representative_dataset) if calibrate else None
         graph = passes.make_stateful(self.graph) if self.stateful else self.graph
+        samples = calibration_samples(graph, self.representative_dataset) if calibrate else None  # no state inputs
         graph = quantize.quantize(graph, samples, self.inference_input_type, self.inference_output_type,
                                   self.calibration_method, self.progress, self.mode, self.int16_layers,
                                   self.weight_clipping, self.bias_correction, self.float_fallback)

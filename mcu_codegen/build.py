@@ -61,8 +61,10 @@ class HostModel:
             self.reset_state()
 
     def reset_state(self):
-        """A stateful model's recurrent state back to zero (<name>_reset_state)."""
-        self._reset_state(self.arena)
+        """A stateful model's recurrent state back to zero (<name>_reset_state); nothing to do for any other
+        model, whose every invoke starts from zero (as Model.reset_state)."""
+        if self.report.get("state"):
+            self._reset_state(self.arena)
 
     @classmethod
     def from_dir(cls, project_dir, cc="gcc", extra_flags=()):

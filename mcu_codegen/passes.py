@@ -482,10 +482,14 @@ def make_stateful(graph):
                 (p is not None and p.op == "slice" and p.inputs[0] not in g.inputs):
             raise ConversionError(f"{g.source}: --stateful: the state '{src}' is computed by the model (only "
                                   "states that start from zeros, a constant or a model input are kept)")
+        if p is not None and p.op == "constant" and np.any(np.asarray(p.attrs.get("value", p.attrs.get("data")))):
+            raise ConversionError(f"{g.source}: --stateful: the state '{src}' starts from a constant that is not "
+                                  "zero; the kept state starts from zero (after <name>_reset_state)")
         if p is not None:
             g.nodes.remove(p)
             if p.op == "slice" and not g.consumers(p.inputs[0]):
                 g.inputs.remove(p.inputs[0])  # the model's state input: the arena holds it now
+                del g.tensors[p.inputs[0]]
         t, f = g.tensors[init], g.tensors[final]
         t.persistent, t.tie = True, f.tie or f"state {k}"
         f.tie = t.tie

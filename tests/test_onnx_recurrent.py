@@ -163,13 +163,17 @@ def test_stateful_float32_equals_onnxruntime_fed_its_final_state(kind, tmp_path)
     np.testing.assert_allclose(host.run({"x": x[1]})["Y_h"], fresh[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("state_input", [False, True])
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
-def test_stateful_integer_c_equals_the_twins(mode, tmp_path):
+def test_stateful_integer_c_equals_the_twins(mode, state_input, tmp_path):
     """--stateful in int8 and 16x8: over 8 consecutive windows the C equals the twins run statefully, bit for bit
     (the state is a persistent tensor the planner never reuses: the arena grows by it); the state changes the
-    outputs, and reset_state (C) / reset_state() (twins) starts both over."""
-    model = recurrent("GRU", steps=3, linear_before_reset=1, outputs=("Y",), seed=4)
+    outputs, and reset_state (C) / reset_state() (twins) starts both over. With the state declared as a model
+    input (h0), the calibration data needs no h0: the arena holds it."""
+    outputs = ("Y", "Y_h") if state_input else ("Y",)
+    model = recurrent("GRU", steps=3, linear_before_reset=1, outputs=outputs, seed=4, state_input=state_input)
     m, x = stateful(model, tmp_path, mode)
+    assert [i["name"] for i in m.report["inputs"]] == ["x"]
     state = m.report["state"]
     assert len(state) == 1 and state[0]["size"] == 4 * (1 if mode == "int8" else 2)
     host = m.build()
@@ -181,6 +185,37 @@ def test_stateful_integer_c_equals_the_twins(mode, tmp_path):
     alone = host.run({"x": q["x"][1]})["Y"]
     assert not np.array_equal(alone, c[1])  # window 1 from zero differs from window 1 after window 0
     np.testing.assert_array_equal(alone, m.reference({"x": q["x"][1]})["Y"])
+
+
+def test_stateful_refuses_a_nonzero_constant_initial_state(tmp_path):
+    """The kept state starts from zero after reset_state: a model whose initial_h is a constant 0.7 would silently
+    lose it, so it is refused in one line; without --stateful it converts."""
+    model = recurrent("GRU", steps=3, outputs=("Y_h",), seed=3, linear_before_reset=1)
+    model.graph.node[0].input[5] = "h0c"
+    model.graph.initializer.append(onnx.numpy_helper.from_array(np.full((1, 1, 4), 0.7, np.float32), "h0c"))
+    onnx.save(model, tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.mode = "float32"
+    conv.convert()
+    conv.stateful = True
+    with pytest.raises(ConversionError, match=r"the state '.*' starts from a constant that is not zero"):
+        conv.convert()
+
+
+def test_reset_state_of_a_model_without_state_does_nothing(tmp_path):
+    """Every invoke of a model converted without --stateful starts from zero: reset_state has nothing to do, on
+    the twins and on the host build alike."""
+    model = recurrent("GRU", steps=3, outputs=("Y",), seed=4)
+    onnx.save(model, tmp_path / "m.onnx")
+    conv = mcu_codegen.Converter.from_onnx(tmp_path / "m.onnx")
+    conv.mode = "float32"
+    m = conv.convert()
+    host = m.build()
+    x = sequences(model, 2)
+    first = host.run({"x": x})["Y"]
+    m.reset_state()
+    host.reset_state()
+    np.testing.assert_array_equal(host.run({"x": x})["Y"], first)
 
 
 def test_stateful_without_a_recurrent_state_is_refused(tmp_path):
