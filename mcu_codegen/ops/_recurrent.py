@@ -36,7 +36,7 @@ def onnx_recurrent(imp, node, a):
     acts = [x.decode().lower() if isinstance(x, bytes) else str(x).lower() for x in a.get("activations", [])]
     if acts and acts != list(DEFAULT_ACTIVATIONS[kind]) * dirs:
         imp.fail(node, f"activations {acts} are not supported (only the defaults "
-                       f"{list(DEFAULT_ACTIVATIONS[kind])})")
+                       f"{list(DEFAULT_ACTIVATIONS[kind]) * dirs}{', once per direction' if dirs == 2 else ''})")
     for attr in ("clip", "input_forget"):
         if a.get(attr):
             imp.fail(node, f"attribute '{attr}' is not supported")
