@@ -49,6 +49,13 @@ static inline int32_t mcu_multiply_by_quantized_multiplier(int32_t x, int32_t mu
         mcu_sat_rounding_doubling_high_mul(mcu_saturating_left_shift(x, left), multiplier), right);
 }
 
+/* An ADD / SUB / SQUARED_DIFFERENCE operand on the two inputs' common scale, as TFLM: (x - zp) << left_shift (the
+ * caller's types keep it inside int32: 9 bits and 20 for int8, 17 and 15 for int16), times its multiplier. */
+static inline int32_t mcu_add_operand(int32_t x, int32_t zp, int32_t left_shift, int32_t multiplier, int32_t shift)
+{
+    return mcu_multiply_by_quantized_multiplier((x - zp) * (1 << left_shift), multiplier, shift);
+}
+
 /* mcu_multiply_by_quantized_multiplier, the same integers for every multiplier >= 0 (prepare's are 0 or in
  * [2^30, 2^31)), in fewer instructions. A multiplier >= 0 cannot meet the high-mul's one saturating case
  * (INT32_MIN squared), and its rounding (ties toward +infinity) is floor((x * m + 2^30) / 2^31) for either sign.

@@ -8,11 +8,8 @@ MCU_KERNEL void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, co
     for (int32_t i = 0; i < p->size; ++i) {
         const int32_t i1 = p->rank ? w1.offset : i;
         const int32_t i2 = p->rank ? w2.offset : i;
-        /* (x - zp) fits in 17 bits, so shifting by 15 stays inside int32 */
-        const int32_t shifted1 = (input1[i1] - p->input1_zp) * (1 << p->left_shift);
-        const int32_t shifted2 = (input2[i2] - p->input2_zp) * (1 << p->left_shift);
-        const int32_t scaled1 = mcu_multiply_by_quantized_multiplier(shifted1, p->input1_mult, p->input1_shift);
-        const int32_t scaled2 = mcu_multiply_by_quantized_multiplier(shifted2, p->input2_mult, p->input2_shift);
+        const int32_t scaled1 = mcu_add_operand(input1[i1], p->input1_zp, p->left_shift, p->input1_mult, p->input1_shift);
+        const int32_t scaled2 = mcu_add_operand(input2[i2], p->input2_zp, p->left_shift, p->input2_mult, p->input2_shift);
         const int32_t sum = scaled1 + (p->subtract ? -scaled2 : scaled2);
         const int32_t out = mcu_multiply_by_quantized_multiplier(sum, p->output_mult, p->output_shift) + p->output_zp;
         output[i] = (int16_t)mcu_clamp(out, p->act_min, p->act_max);

@@ -9,10 +9,8 @@ MCU_KERNEL void mcu_squared_difference_s8(const mcu_add_params_t *p, const int8_
     for (int32_t i = 0; i < p->size; ++i) {
         const int32_t i1 = p->rank ? w1.offset : i;
         const int32_t i2 = p->rank ? w2.offset : i;
-        const int32_t shifted1 = (input1[i1] - p->input1_zp) * (1 << p->left_shift);
-        const int32_t shifted2 = (input2[i2] - p->input2_zp) * (1 << p->left_shift);
-        const int32_t diff = mcu_multiply_by_quantized_multiplier(shifted1, p->input1_mult, p->input1_shift) -
-                             mcu_multiply_by_quantized_multiplier(shifted2, p->input2_mult, p->input2_shift);
+        const int32_t diff = mcu_add_operand(input1[i1], p->input1_zp, p->left_shift, p->input1_mult, p->input1_shift) -
+                             mcu_add_operand(input2[i2], p->input2_zp, p->left_shift, p->input2_mult, p->input2_shift);
         /* |diff| <= 255 * 2^7: its square fits in int32 */
         const int32_t out = mcu_multiply_by_quantized_multiplier(diff * diff, p->output_mult, p->output_shift);
         output[i] = (int8_t)mcu_clamp(out + p->output_zp, p->act_min, p->act_max);
