@@ -1,6 +1,5 @@
 """mcu-codegen convert | run: the command line. Errors are one line on stderr and exit status 2."""
 import argparse
-import re
 import signal
 import sys
 import traceback
@@ -385,12 +384,10 @@ SOFT_FLOAT_COST = {"float32": 29, "float16": 32, "hybrid": 2.4}
 
 def _warn_soft_float(report, board):
     """A model with float kernels (float32, float16, dynamic range, float fallback) on a core without an FPU
-    (convert, build and run with --board all say it). From report.json's kernel names, so a project folder
-    without its reference.npz (not needed by the firmware) still builds."""
-    moves = ("reshape", "transpose", "pad", "concat", "quantize", "dequantize")  # copies and the I/O conversions
-    kind_of = {"f32": "float32", "f16": "float16", "hybrid": "hybrid"}
-    kinds = {kind_of[m.group(1)] for n in report["nodes"] if n["op"] not in moves
-             for f in n.get("symbols", {}).get("kernels", []) for m in [re.search(r"_(f32|f16|hybrid)(?:_|$)", f)] if m}
+    (convert, build and run with --board all say it). From report.json's kernel kind per node, so a project
+    folder without its reference.npz (not needed by the firmware) still builds."""
+    moves = ("reshape", "transpose", "pad", "concat")  # copies, no float arithmetic
+    kinds = {n.get("kernel") for n in report["nodes"] if n["op"] not in moves}
     costly = sorted(k for k in kinds if k in SOFT_FLOAT_COST)
     if board.fpu == "none" and costly:
         cost = ", ".join(f"{k} kernels {SOFT_FLOAT_COST[k]}x" for k in costly)

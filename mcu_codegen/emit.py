@@ -8,6 +8,7 @@ import jinja2
 import numpy as np
 
 from . import __version__, ops
+from .reference import kernel_kind
 from .frontend import shown
 from .planner import alias_of, scratch_name
 
@@ -328,7 +329,7 @@ def report(graph, plan, name="model", symbols=None):
                           offset=plan.offsets[out.name], size=out.nbytes, alias=alias_of(graph, node) is not None,
                           lifetime=[buf.first, buf.last], dtype=out.dtype, scale=float(out.scale),
                           zero_point=int(out.zero_point), weight_bytes=int(sum(v.nbytes for v in params)),
-                          symbols=(symbols or {}).get(i, {})))
+                          kernel=kernel_kind(graph, node, mod), symbols=(symbols or {}).get(i, {})))
     scratch = {scratch_name(n): i for i, n in enumerate(graph.nodes) if n.scratch}  # a kernel's work buffer
 
     def shown_as(x):
