@@ -80,6 +80,57 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
     return rounding_divide_by_pot(sat_rounding_doubling_high_mul(saturating_left_shift(x, left), multiplier), right)
 
 
+def requant_round(x, multiplier, rounding, exponent):
+    """The kernels' short requantization (the twin of mcu_fixedpoint.h's mcu_requant_round; for |x| >= 2^30 only
+    with multiplier 0, where the C's wrapped 2x does not matter):
+        (SMMLAR(2x, multiplier, rounding) + (x >> 31)) >> exponent,  SMMLAR(a, b, c) = (a * b + c * 2^32 + 2^31) >> 32
+    which is (h + rounding + (x >> 31)) >> exponent with h = floor((x * multiplier + 2^30) / 2^31). It equals
+    multiply_by_quantized_multiplier(x, multiplier, -exponent) + zp wherever requant_round_constants says so (see
+    there); elsewhere it is just what the C computes (int64 here, no wrap-around)."""
+    x = _i64(x)
+    h = (x * _i64(multiplier) + (1 << 30)) >> 31
+    return (h + _i64(rounding) + (x >> 31)) >> _i64(exponent)
+
+
+def requant_round_constants(multiplier, shift, zp, acc_min, acc_max):
+    """Per channel (multiplier', rounding, exponent) for requant_round such that, for every accumulator x in
+    [acc_min[c], acc_max[c]] (the generator's proven bound),
+        requant_round(x, multiplier', rounding, exponent) == multiply_by_quantized_multiplier(x, m, s) + zp
+    or None where a channel cannot be proven (the kernels then take the exact form). Why it is exact:
+    for a multiplier m >= 0 and shift s = -e <= -1 the high-mul never saturates and is
+    h = floor((x m + 2^30) / 2^31) (ties toward +infinity), and the rounding divide by 2^e (ties away from zero)
+    is floor((h + 2^(e-1) - [h < 0]) / 2^e). [h < 0] may be replaced by [x < 0] = -(x >> 31): they differ only
+    where h = 0 > x, and floor((2^(e-1) - 1) / 2^e) = 0 = floor(2^(e-1) / 2^e) for e >= 1. The zero point
+    enters the floor as zp * 2^e, so rounding = 2^(e-1) + zp * 2^e. SMMLAR(2x, m, rounding) = rounding + h
+    exactly (the 2x: the instruction's rounding is to 2^32), which the C computes in int32: it needs
+    -2^30 <= x < 2^30 (2x in int32) and rounding + h + (x >> 31) in int32 over the bound, both checked here.
+    A channel whose result is one constant t over its whole bound (m = 0; all weights 0, a constant
+    accumulator; or |h| < 2^(e-1): t = zp) takes multiplier' 0, exponent 1 and rounding 2t + 1: h is then 0,
+    and (2t + 1 + (x >> 31)) >> 1 = t for any x (2x may wrap: its product is 0); t is held to [-256, 255],
+    which the int8 clamp cannot tell from t. A shift >= 0 with m > 0 and
+    a varying accumulator fails (no rounding divide to fold into)."""
+    out = []
+    zp = int(zp)
+    for m, s, lo, hi in zip(np.asarray(multiplier).tolist(), np.asarray(shift).tolist(),
+                            np.asarray(acc_min).tolist(), np.asarray(acc_max).tolist()):
+        h_lo, h_hi = (lo * m + (1 << 30)) >> 31, (hi * m + (1 << 30)) >> 31  # h is monotone in x (m >= 0)
+        if m < 0:
+            return None
+        if m == 0 or lo == hi or (s <= -1 and max(-h_lo, h_hi) < 1 << (-s - 1)):
+            # the one result over the bound, beyond int8 only as far as the clamp cannot tell
+            t = min(max(int(multiply_by_quantized_multiplier(lo, m, s)) + zp, -256), 255)
+            out.append((0, 2 * t + 1, 1))
+            continue
+        if s > -1 or lo < -(1 << 30) or hi >= 1 << 30:
+            return None
+        e = -s
+        rounding = (1 << (e - 1)) + zp * (1 << e)
+        if not (INT32_MIN <= rounding + h_lo - 1 and rounding + h_hi <= INT32_MAX):
+            return None
+        out.append((m, rounding, e))
+    return np.array(out, dtype=np.int32).reshape(-1, 3)
+
+
 def saturating_rounding_multiply_by_pot(x, exponent):
     """gemmlowp SaturatingRoundingMultiplyByPOT<exponent> for a compile-time exponent of either sign."""
     if exponent > 0:
