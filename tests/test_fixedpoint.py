@@ -130,6 +130,72 @@ def test_c_helpers_equal_python_on_1e5_values(runtime):
     np.testing.assert_array_equal(_c(runtime, "t_requant", a, m, s), fp.multiply_by_quantized_multiplier(a, m, s))
 
 
+def round_edge_cases():
+    """(x, multiplier, shift, zp) at the short requantization's edges: x at -2^30 and 2^30 - 1 (the proof's
+    bound) and near them, exact ties of the rounding shift at every exponent (multiplier 2^30: h = x / 2) and
+    one off them on both signs, zero points -128 / 0 / 127, exponents from 1 to the largest the constants
+    take, multipliers 0, 2^30 and 2^31 - 1 and random ones."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for e in range(1, 32):
+        for zp in (-128, 0, 127):
+            for m in (0, 1 << 30, fp.INT32_MAX, int(rng.integers(1 << 30, 1 << 31))):
+                t = np.arange(-40, 41, dtype=np.int64) << (e + 1)  # h = x / 2 a multiple of 2^e ...
+                ties = (t[:, None] + np.array([(1 << e) - 2, 1 << e, (1 << e) + 1, -(1 << e)])).ravel()  # ... + half
+                x = np.concatenate([[-(1 << 30), -(1 << 30) + 1, (1 << 30) - 1, (1 << 30) - 2, -1, 0, 1], ties,
+                                    rng.integers(-(1 << 30), 1 << 30, 40)])
+                x = x[(x >= -(1 << 30)) & (x < 1 << 30)]
+                rows.append(np.stack([x, np.full_like(x, m), np.full_like(x, -e), np.full_like(x, zp)]))
+    return np.concatenate(rows, axis=1)
+
+
+def round_constants_or_none(m, shift, zp):
+    return fp.requant_round_constants([m], [shift], zp, [-(1 << 30)], [(1 << 30) - 1])
+
+
+def test_requant_round_equals_double_rounding_at_its_edges(runtime):
+    """The short requantization (the C through cffi, and its NumPy twin) equals multiply_by_quantized_multiplier
+    + zp wherever requant_round_constants accepts a channel over the whole bound |x| <= 2^30; it accepts every
+    exponent up to 22 at every zero point (the int32 rounding constant's limit is beyond)."""
+    x, m, s, zp = round_edge_cases()
+    keys = {}
+    for key in sorted(set(zip(m.tolist(), s.tolist(), zp.tolist()))):
+        keys[key] = round_constants_or_none(*key)
+    assert all(keys[k] is not None for k in keys if -k[1] <= 22)
+    ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
+    x, m, s, zp = x[ok], m[ok], s[ok], zp[ok]
+    k = np.concatenate([keys[key] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
+    want = fp.multiply_by_quantized_multiplier(x, m, s) + zp
+    np.testing.assert_array_equal(fp.requant_round(x, k[:, 0], k[:, 1], k[:, 2]), want)
+    ffi, lib = runtime
+    out = ffi.new("int32_t[]", len(x))
+    lib.t_requant_round(ffi.new("int32_t[]", x.tolist()), ffi.new("int32_t[]", k.ravel().tolist()), out, len(x))
+    np.testing.assert_array_equal(np.frombuffer(ffi.buffer(out, 4 * len(x)), dtype=np.int32), want)
+
+
+def test_requant_round_constants_refuse_what_they_cannot_prove():
+    """A shift >= 0 (a varying accumulator), an accumulator bound reaching 2^30 and a rounding constant beyond
+    int32 are refused (None: the kernels take the exact form); a channel of constant result (multiplier 0, a
+    constant accumulator, or a result that rounds to 0 over the bound) takes multiplier 0 and gives that result
+    for any accumulator, the int32 extremes included."""
+    m = 1 << 30
+    assert fp.requant_round_constants([m], [0], 0, [-1000], [1000]) is None
+    assert fp.requant_round_constants([m], [2], 0, [-1000], [1000]) is None
+    assert fp.requant_round_constants([m], [-7], 0, [-(1 << 30) - 1], [0]) is None
+    assert fp.requant_round_constants([m], [-7], 0, [0], [1 << 30]) is None
+    assert fp.requant_round_constants([m], [-28], -128, [-(1 << 29)], [1 << 29]) is None
+    mults, shifts = [0, 1320764593, 1171292447, m, fp.INT32_MAX], [0, -27, -26, -31, 5]
+    lo, hi = [-5000, 1 << 30, -(1 << 30), -(1 << 20), fp.INT32_MIN], [5000, 1 << 30, -(1 << 30), 1 << 20, fp.INT32_MIN]
+    k = fp.requant_round_constants(mults, shifts, -128, lo, hi)
+    assert (k[:, 0] == 0).all() and (k[:, 2] == 1).all()
+    for i in range(len(mults)):
+        x = np.unique(np.clip(np.array([lo[i], hi[i], (lo[i] + hi[i]) // 2]), fp.INT32_MIN, fp.INT32_MAX))
+        want = np.clip(fp.multiply_by_quantized_multiplier(x, mults[i], shifts[i]) - 128, -256, 255)
+        np.testing.assert_array_equal(fp.requant_round(x, *k[i]), want)
+        # the exponent 1 form gives the same for any accumulator, so the bound's exactness does not matter
+        np.testing.assert_array_equal(fp.requant_round(EDGES, *k[i]), np.full(len(EDGES), want[0]))
+
+
 def test_c_softmax_helpers_equal_python_on_1e5_values(runtime):
     """gemmlowp's exp, reciprocal and count-leading-zeros as TFLite's int8 softmax uses them."""
     rng = np.random.default_rng(5)
@@ -209,6 +275,45 @@ def test_c_int16_helpers_equal_python(runtime):
         np.testing.assert_array_equal(got, fp.lut_lookup_int16(v, lut))
 
 
+PROBE_IO = """
+void *model_input(void *arena, int i)
+{
+    (void)i;
+    return arena;
+}
+
+void *model_output(void *arena, int i)
+{
+    (void)i;
+    return (int32_t *)arena + IN_WORDS * PROBES;
+}
+"""
+
+
+def run_probe(tmp_path, board, source, probes, out_words):
+    """A probe program (model_invoke reading IN_WORDS int32 per probe, writing out_words) run in QEMU on the
+    board: its output words, a row per probe. probes: (IN_WORDS, count), count a multiple of 4."""
+    from mcu_codegen import boards, emit, target
+    in_words, count = probes.shape
+    project = tmp_path / "probe"
+    (project / "runtime").mkdir(parents=True)
+    for header in emit.RUNTIME_HEADERS:
+        (project / "runtime" / header).write_text((emit.RUNTIME / "include" / header).read_text())
+    (project / "model.h").write_text(
+        f"#define PROBES {count}\n#define IN_WORDS {in_words}\n"
+        f"#define MODEL_ARENA_SIZE {4 * (in_words + out_words) * count}\n#define MODEL_NUM_INPUTS 1\n"
+        f"#define MODEL_INPUT0_SIZE {4 * in_words * count}\n#define MODEL_INPUT0_TYPE int8_t\n"
+        f"#define MODEL_NUM_OUTPUTS 1\n#define MODEL_OUTPUT0_SIZE {4 * out_words * count}\n"
+        "#define MODEL_OUTPUT0_TYPE int8_t\n"
+        "int model_invoke(void *arena);\nvoid *model_input(void *arena, int i);\nvoid *model_output(void *arena, int i);\n")
+    (project / "model.c").write_text(source + PROBE_IO)
+    report = {"name": "model", "inputs": [{"name": "x", "shape": [4 * in_words * count], "dtype": "int8"}],
+              "outputs": [{"name": "y", "shape": [4 * out_words * count], "dtype": "int8"}]}
+    feeds = {"x": probes.T.astype(np.int32).reshape(1, -1).view(np.int8)}
+    got = target.run_on_board(project, report, boards.load(board), feeds)[0]["y"]
+    return got.view(np.int32).reshape(-1, out_words)
+
+
 HELIUM_PROBE = """#include <stdint.h>
 #include "model.h"
 #include "runtime/mcu_simd.h"
@@ -218,7 +323,7 @@ HELIUM_PROBE = """#include <stdint.h>
 int model_invoke(void *arena)
 {
     const int32_t *in = arena;
-    int32_t *out = (int32_t *)arena + 3 * PROBES;
+    int32_t *out = (int32_t *)arena + IN_WORDS * PROBES;
     for (int32_t i = 0; i < PROBES; i += 4) {
         int32_t x[4], m[4], s[4], v[4];
         for (int32_t k = 0; k < 4; ++k) {
@@ -234,18 +339,6 @@ int model_invoke(void *arena)
     }
     return 0;
 }
-
-void *model_input(void *arena, int i)
-{
-    (void)i;
-    return arena;
-}
-
-void *model_output(void *arena, int i)
-{
-    (void)i;
-    return (int32_t *)arena + 3 * PROBES;
-}
 """
 
 
@@ -254,7 +347,6 @@ def test_helium_requantization_equals_the_rounding_rules(tmp_path):
     """mcu_simd.h's Helium requantizations (per-lane multipliers and shifts, and one per-tensor pair in scalar
     registers) run on the emulated Cortex-M55 equal multiply_by_quantized_multiplier, the corner cases included:
     int32 extremes, saturating left shifts, ties of the rounding shift on both signs, shift 0 (no fixup)."""
-    from mcu_codegen import boards, emit, target
     rng = np.random.default_rng(5)
     mults = np.array([0, 1, 1 << 30, (1 << 30) + 1, fp.INT32_MAX - 1, fp.INT32_MAX], np.int64)
     shifts = np.array([-31, -30, -17, -8, -3, -2, -1, 0, 1, 2, 8, 20, 30, 31], np.int64)
@@ -265,21 +357,43 @@ def test_helium_requantization_equals_the_rounding_rules(tmp_path):
     ties = np.array([rng.integers(-4096, 4096, n), np.full(n, 1 << 30), rng.integers(-4, 1, n)])
     probes = np.concatenate([grid, rand, ties], axis=1)
     probes = probes[:, :probes.shape[1] // 4 * 4]
-    count = probes.shape[1]
-    project = tmp_path / "probe"
-    (project / "runtime").mkdir(parents=True)
-    for header in emit.RUNTIME_HEADERS:
-        (project / "runtime" / header).write_text((emit.RUNTIME / "include" / header).read_text())
-    (project / "model.h").write_text(
-        f"#define PROBES {count}\n#define MODEL_ARENA_SIZE {20 * count}\n#define MODEL_NUM_INPUTS 1\n"
-        f"#define MODEL_INPUT0_SIZE {12 * count}\n#define MODEL_INPUT0_TYPE int8_t\n#define MODEL_NUM_OUTPUTS 1\n"
-        f"#define MODEL_OUTPUT0_SIZE {8 * count}\n#define MODEL_OUTPUT0_TYPE int8_t\n"
-        "int model_invoke(void *arena);\nvoid *model_input(void *arena, int i);\nvoid *model_output(void *arena, int i);\n")
-    (project / "model.c").write_text(HELIUM_PROBE)
-    report = {"name": "model", "inputs": [{"name": "x", "shape": [12 * count], "dtype": "int8"}],
-              "outputs": [{"name": "y", "shape": [8 * count], "dtype": "int8"}]}
-    feeds = {"x": probes.T.astype(np.int32).reshape(1, -1).view(np.int8)}
-    got = target.run_on_board(project, report, boards.load("mps3-an547"), feeds)[0]["y"].view(np.int32).reshape(-1, 2)
+    got = run_probe(tmp_path, "mps3-an547", HELIUM_PROBE, probes, 2)
     want = fp.multiply_by_quantized_multiplier(*probes)
     np.testing.assert_array_equal(got[:, 0], want)
     np.testing.assert_array_equal(got[:, 1], want)
+
+
+DSP_PROBE = """#include <stdint.h>
+#include "model.h"
+#include "runtime/mcu_fixedpoint.h"
+
+/* each (x, multiplier, rounding, exponent) of the input -> mcu_requant_round (SMMLAR on a DSP core) and
+ * mcu_sat_s8 of it (SSAT) */
+int model_invoke(void *arena)
+{
+    const int32_t *in = arena;
+    int32_t *out = (int32_t *)arena + IN_WORDS * PROBES;
+    for (int32_t i = 0; i < PROBES; ++i) {
+        out[2 * i] = mcu_requant_round_at(in + 4 * i + 1, in[4 * i], 0);
+        out[2 * i + 1] = mcu_sat_s8(out[2 * i]);
+    }
+    return 0;
+}
+"""
+
+
+@pytest.mark.slow
+def test_dsp_short_requantization_equals_double_rounding(tmp_path):
+    """mcu_requant_round's SMMLAR form and mcu_sat_s8's SSAT, run on the emulated Cortex-M4, equal the twin and
+    multiply_by_quantized_multiplier + zp at the edges of round_edge_cases (where the constants are proven)."""
+    x, m, s, zp = round_edge_cases()
+    keys = {key: round_constants_or_none(*key) for key in set(zip(m.tolist(), s.tolist(), zp.tolist()))}
+    ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
+    x, m, s, zp = x[ok], m[ok], s[ok], zp[ok]
+    k = np.concatenate([keys[key] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
+    n = len(x) // 4 * 4
+    probes = np.concatenate([x[None], k.T]).astype(np.int64)[:, :n]
+    got = run_probe(tmp_path, "mps2-an386", DSP_PROBE, probes, 2)
+    want = fp.multiply_by_quantized_multiplier(x, m, s)[:n] + zp[:n]
+    np.testing.assert_array_equal(got[:, 0], want)
+    np.testing.assert_array_equal(got[:, 1], np.clip(want, -128, 127))

@@ -245,6 +245,26 @@ def fold_input_zero_point(w_q, bias, zero_point):
     return np.asarray(bias, np.int64) - int(zero_point) * sums
 
 
+def round_constants(w_q, bias, input_zp, mult, shift, output_zp):
+    """The kernels' short requantization for an int8 layer: {multiplier, rounding, exponent} per output channel,
+    flat (fixedpoint.requant_round_constants), proven over every accumulator the layer can make, bias[c] +
+    sum w * (x - input_zp) for any int8 x (a padded tap adds 0, inside that range); None where it cannot be."""
+    w = w_q.reshape(len(w_q), -1).astype(np.int64)
+    lo, hi = -128 - int(input_zp), 127 - int(input_zp)
+    pos, neg = np.maximum(w, 0).sum(axis=1), np.minimum(w, 0).sum(axis=1)
+    bias = np.asarray(bias, np.int64)
+    r = fp.requant_round_constants(mult, shift, output_zp, bias + pos * lo + neg * hi, bias + pos * hi + neg * lo)
+    return None if r is None else r.reshape(-1)
+
+
+def with_round_constants(p):
+    """p with out_round where the short requantization is proven exact for this layer (round_constants);
+    without, the kernels take the exact form."""
+    weights = p["filter"] if "filter" in p else p["weights"]
+    r = round_constants(weights, p["bias"], p["input_zp"], p["out_mult"], p["out_shift"], p["output_zp"])
+    return p if r is None else dict(p, out_round=r)
+
+
 def check_shifts(shifts):
     """Requantization shifts within what the kernels compute without overflow or undefined shifts."""
     shifts = np.asarray(shifts)

@@ -8,7 +8,7 @@ from .. import stable
 from . import _common as c
 
 # params only the faster forms read: --optimize size leaves them out (NULL), saving their flash
-SPEED_PARAMS = ("interior_bias",)
+SPEED_PARAMS = ("interior_bias", "out_round")
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
 # positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window;
 # the hybrid kernel quantizes the whole input into it
@@ -56,7 +56,7 @@ def prepare(attrs, ins, out):
         interior = c.fold_input_zero_point(p["filter"], p["bias"], x.zero_point)
         c.check_accumulator(taps, interior, folded=True)
         p["interior_bias"] = interior.astype(np.int32)
-    return p
+    return c.with_round_constants(p) if x.dtype == "int8" else p
 
 
 def filter_params(attrs, x, out, p, taps, fold):

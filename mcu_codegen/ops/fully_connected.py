@@ -12,6 +12,7 @@ from . import _common as c
 # rows to int16 pairs (16 bytes per four features; a single row needs none)
 SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) if p["rows"] > 1 else 0,
            "mcu_fully_connected_hybrid": lambda p: p["in_features"]}  # the int8 copy of one input row
+SPEED_PARAMS = ("out_round",)  # read only by the faster forms (conv2d.SPEED_PARAMS)
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
            "int16": ("mcu_fully_connected_s16", "mcu_fully_connected_s16_params_t"),
            "float32": ("mcu_fully_connected_f32", "mcu_fully_connected_f32_params_t"),
@@ -52,7 +53,7 @@ def prepare(attrs, ins, out):
     c.check_accumulator(w_q.shape[1], bias, wide, folded=not wide)
     mult, shift = c.output_multipliers(x.scale, w_scales, out.scale, wide)
     p.update(weights=w_q, bias=bias.astype(np.int64 if wide else np.int32), out_mult=mult, out_shift=shift)
-    return p if wide else dict(p, input_zp=0, output_zp=out.zero_point)
+    return p if wide else c.with_round_constants(dict(p, input_zp=0, output_zp=out.zero_point))
 
 
 def variants(p, dtype):

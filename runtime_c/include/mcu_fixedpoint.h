@@ -8,6 +8,19 @@
 
 #include <stdint.h>
 
+#include "mcu_nn.h" /* MCU_HAS_DSP */
+#if MCU_HAS_DSP
+#include <arm_acle.h>
+#endif
+
+/* the per-output requantization helpers, inlined into every kernel loop whatever their size (a call would pass
+ * mcu_requant_s8_t on the stack) */
+#if defined(__GNUC__)
+#define MCU_REQUANT_INLINE __attribute__((always_inline)) inline
+#else
+#define MCU_REQUANT_INLINE inline
+#endif
+
 static inline int32_t mcu_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
@@ -78,22 +91,90 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
+/* The short requantization of a layer the generator proved it exact for (fixedpoint.requant_round_constants:
+ * x in [-2^30, 2^30), the zero point folded into `rounding`, the sums below in int32):
+ *     (SMMLAR(2x, multiplier, rounding) + (x >> 31)) >> exponent
+ * = mcu_requantize(x, multiplier, -exponent) + zp. SMMLAR (Armv7E-M, Armv8-M DSP) is the rounded high word of
+ * 2x * multiplier plus `rounding`, one instruction; elsewhere the same integers from a 64-bit product. */
+static MCU_REQUANT_INLINE int32_t mcu_requant_round(int32_t x, int32_t multiplier, int32_t rounding, int32_t exponent)
+{
+#if MCU_HAS_DSP
+    int32_t h;
+    /* 2x wraps only where the multiplier is 0 (a constant channel), whose product is 0 anyway */
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"((int32_t)((uint32_t)x << 1)), "r"(multiplier), "r"(rounding));
+#else
+    const int32_t h = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31) + rounding;
+#endif
+    return (h + (x >> 31)) >> exponent;
+}
+
+/* y clamped to [-128, 127]: one SSAT where the core has it (GCC does not see it in the two compares) */
+static MCU_REQUANT_INLINE int32_t mcu_sat_s8(int32_t y)
+{
+#if MCU_HAS_DSP
+    return __ssat(y, 8);
+#else
+    return mcu_clamp(y, INT8_MIN, INT8_MAX);
+#endif
+}
+
 /* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a
- * pointer (char types alias all), which would force every field to be loaded again after each store. */
+ * pointer (char types alias all), which would force every field to be loaded again after each store.
+ * kind, set once per layer by mcu_requant_s8_of: the exact form (mcu_requantize, + zp, clamp), or where the
+ * layer's params carry `round` ({multiplier, rounding, exponent} per channel) mcu_requant_round, clamped to the
+ * activation's bounds, or by one SSAT where they are the whole int8 range. */
+enum { MCU_REQUANT_EXACT, MCU_REQUANT_ROUND, MCU_REQUANT_ROUND_S8 };
+
 typedef struct {
-    const int32_t *mult, *shift;
-    int32_t zp, act_min, act_max;
+    const int32_t *mult, *shift, *round;
+    int32_t zp, act_min, act_max, kind;
 } mcu_requant_s8_t;
 
-static inline int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
+static inline mcu_requant_s8_t mcu_requant_s8_of(const int32_t *mult, const int32_t *shift, const int32_t *round,
+                                                 int32_t zp, int32_t act_min, int32_t act_max)
 {
+    const int32_t kind = !round ? MCU_REQUANT_EXACT
+                         : act_min == INT8_MIN && act_max == INT8_MAX ? MCU_REQUANT_ROUND_S8 : MCU_REQUANT_ROUND;
+    const mcu_requant_s8_t q = {mult, shift, round, zp, act_min, act_max, kind};
+    return q;
+}
+
+/* mcu_requant_round with a channel's constants, before the clamp */
+static MCU_REQUANT_INLINE int32_t mcu_requant_round_at(const int32_t *round, int32_t acc, int32_t channel)
+{
+    const int32_t *k = round + 3 * channel;
+    return mcu_requant_round(acc, k[0], k[1], k[2]);
+}
+
+static MCU_REQUANT_INLINE int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
+{
+    if (q.kind == MCU_REQUANT_ROUND_S8) {
+        return (int8_t)mcu_sat_s8(mcu_requant_round_at(q.round, acc, channel));
+    }
+    if (q.kind == MCU_REQUANT_ROUND) {
+        return (int8_t)mcu_clamp(mcu_requant_round_at(q.round, acc, channel), q.act_min, q.act_max);
+    }
     return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min, q.act_max);
 }
 
-/* out[k] = requant(acc_k) for the n <= 4 channels from `channel` on */
-static inline void mcu_store4_s8(mcu_requant_s8_t q, int8_t *out, int32_t channel, int32_t n, int32_t acc0,
-                                 int32_t acc1, int32_t acc2, int32_t acc3)
+/* out[k] = requant(acc_k) for the n <= 4 channels from `channel` on (the layer's kind tested once) */
+static MCU_REQUANT_INLINE void mcu_store4_s8(mcu_requant_s8_t q, int8_t *out, int32_t channel, int32_t n,
+                                             int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3)
 {
+    if (q.kind == MCU_REQUANT_ROUND_S8) {
+        const int32_t *k = q.round + 3 * channel;
+        out[channel] = (int8_t)mcu_sat_s8(mcu_requant_round(acc0, k[0], k[1], k[2]));
+        if (n > 1) {
+            out[channel + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc1, k[3], k[4], k[5]));
+        }
+        if (n > 2) {
+            out[channel + 2] = (int8_t)mcu_sat_s8(mcu_requant_round(acc2, k[6], k[7], k[8]));
+        }
+        if (n > 3) {
+            out[channel + 3] = (int8_t)mcu_sat_s8(mcu_requant_round(acc3, k[9], k[10], k[11]));
+        }
+        return;
+    }
     out[channel] = mcu_requant_s8(q, acc0, channel);
     if (n > 1) {
         out[channel + 1] = mcu_requant_s8(q, acc1, channel + 1);

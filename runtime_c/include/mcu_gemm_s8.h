@@ -23,7 +23,7 @@ typedef struct {
     int32_t rows, depth, outputs;       /* in [rows][depth], weights [outputs][depth], out [rows][outputs] */
     int32_t output_zp, act_min, act_max;
     const int8_t *weights;
-    const int32_t *bias, *out_mult, *out_shift;
+    const int32_t *bias, *out_mult, *out_shift, *out_round;
     int32_t row_step;                   /* bytes from one row's input to the next: depth, or a strided convolution's
                                          * stride_w * in_c (mcu_gemm_lines_t walks its image rows) */
 } mcu_gemm_s8_t;
@@ -34,7 +34,7 @@ static inline mcu_gemm_s8_t mcu_gemm_of_fc(const mcu_fully_connected_params_t *p
     const mcu_gemm_s8_t g = {.rows = p->rows, .depth = p->in_features, .outputs = p->out_features,
                              .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
                              .weights = p->weights, .bias = p->bias, .out_mult = p->out_mult, .out_shift = p->out_shift,
-                             .row_step = p->in_features};
+                             .out_round = p->out_round, .row_step = p->in_features};
     return g;
 }
 
@@ -62,20 +62,38 @@ static inline mcu_gemm_s8_t mcu_gemm_of_conv1x1(const mcu_conv2d_params_t *p)
     const mcu_gemm_s8_t g = {.rows = mcu_gemm_strided(p) ? p->out_w : p->out_h * p->out_w, .depth = p->in_c,
                              .outputs = p->out_c, .output_zp = p->output_zp, .act_min = p->act_min,
                              .act_max = p->act_max, .weights = p->filter, .bias = p->bias, .out_mult = p->out_mult,
-                             .out_shift = p->out_shift, .row_step = p->stride_w * p->in_c};
+                             .out_shift = p->out_shift, .out_round = p->out_round,
+                             .row_step = p->stride_w * p->in_c};
     return g;
 }
 
 static inline mcu_requant_s8_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
-    const mcu_requant_s8_t q = {g->out_mult, g->out_shift, g->output_zp, g->act_min, g->act_max};
-    return q;
+    return mcu_requant_s8_of(g->out_mult, g->out_shift, g->out_round, g->output_zp, g->act_min, g->act_max);
 }
 
-/* A 2 x 2 block of results: rows r, r + 1 by outputs o, o + 1, those that exist. */
-static inline void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t *out0, int32_t rows, int32_t outputs, int32_t r,
-                                         int32_t o, int32_t acc00, int32_t acc01, int32_t acc10, int32_t acc11)
+/* A 2 x 2 block of results: rows r, r + 1 by outputs o, o + 1, those that exist (the layer's kind tested once;
+ * the short form's constants loaded once for both rows). */
+static MCU_REQUANT_INLINE void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t *out0, int32_t rows,
+                                                     int32_t outputs, int32_t r, int32_t o, int32_t acc00,
+                                                     int32_t acc01, int32_t acc10, int32_t acc11)
 {
+    if (q.kind == MCU_REQUANT_ROUND_S8) {
+        const int32_t *k = q.round + 3 * o;
+        const int32_t m0 = k[0], r0 = k[1], e0 = k[2];
+        out0[o] = (int8_t)mcu_sat_s8(mcu_requant_round(acc00, m0, r0, e0));
+        if (r + 1 < rows) {
+            out0[outputs + o] = (int8_t)mcu_sat_s8(mcu_requant_round(acc10, m0, r0, e0));
+        }
+        if (o + 1 < outputs) {
+            const int32_t m1 = k[3], r1 = k[4], e1 = k[5];
+            out0[o + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc01, m1, r1, e1));
+            if (r + 1 < rows) {
+                out0[outputs + o + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc11, m1, r1, e1));
+            }
+        }
+        return;
+    }
     out0[o] = mcu_requant_s8(q, acc00, o);
     if (o + 1 < outputs) {
         out0[o + 1] = mcu_requant_s8(q, acc01, o + 1);

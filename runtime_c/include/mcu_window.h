@@ -40,8 +40,7 @@ static inline mcu_window_t mcu_conv_window(const mcu_conv2d_params_t *p, int32_t
 
 static inline mcu_requant_s8_t mcu_conv_out(const mcu_conv2d_params_t *p)
 {
-    const mcu_requant_s8_t q = {p->out_mult, p->out_shift, p->output_zp, p->act_min, p->act_max};
-    return q;
+    return mcu_requant_s8_of(p->out_mult, p->out_shift, p->out_round, p->output_zp, p->act_min, p->act_max);
 }
 
 /* One position's window as a row of kernel_h * kernel_w * in_c int8 values in the filters' order (OHWI), a tap
