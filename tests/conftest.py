@@ -23,6 +23,7 @@ SHIM = r"""
 MCU_SHIM2(srdhm, mcu_sat_rounding_doubling_high_mul(a[i], b[i]))
 MCU_SHIM2(rdbypot, mcu_rounding_divide_by_pot(a[i], b[i]))
 MCU_SHIM2(sat_lshift, mcu_saturating_left_shift(a[i], b[i]))
+MCU_SHIM2(high_mul, mcu_high_mul_s32(a[i], b[i]))
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier(x[i], m[i], s[i]); } }
 void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
@@ -45,6 +46,7 @@ SHIM_CDEF = """
 void t_srdhm(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_rdbypot(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_sat_lshift(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
+void t_high_mul(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
 void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
 void t_requant_round(const int32_t *x, const int32_t *k, int32_t *out, int32_t n);

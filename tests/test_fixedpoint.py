@@ -173,6 +173,20 @@ def test_requant_round_equals_double_rounding_at_its_edges(runtime):
     np.testing.assert_array_equal(np.frombuffer(ffi.buffer(out, 4 * len(x)), dtype=np.int32), want)
 
 
+def test_c_high_mul_from_32_bit_products_is_the_rounded_high_word(runtime):
+    """mcu_high_mul_s32 (the Armv6-M form of the short requantization's product) is floor((x m + 2^30) / 2^31)
+    over its domain: x in [-2^30, 2^30) at the ends and near them, m in [0, 2^31) at 0, 2^30 and 2^31 - 1,
+    all 16-bit halves at their extremes (0xFFFF low halves carry); with m 0, any x."""
+    rng = np.random.default_rng(12)
+    xs = np.concatenate([[-(1 << 30), -(1 << 30) + 1, (1 << 30) - 1, -65536, -65535, -1, 0, 1, 65535, 65536],
+                         rng.integers(-(1 << 30), 1 << 30, 3000), rng.integers(-70000, 70000, 1000)])
+    ms = np.concatenate([[0, 1, 0xFFFF, 0x10000, 1 << 30, (1 << 30) + 0xFFFF, fp.INT32_MAX, fp.INT32_MAX - 0xFFFF],
+                         rng.integers(1 << 30, 1 << 31, 40)])
+    x, m = np.repeat(xs, len(ms)), np.tile(ms, len(xs))
+    x, m = np.concatenate([x, EDGES]), np.concatenate([m, np.zeros(len(EDGES), np.int64)])
+    np.testing.assert_array_equal(_c(runtime, "t_high_mul", x, m), (x * m + (1 << 30)) >> 31)
+
+
 def test_requant_round_constants_refuse_what_they_cannot_prove():
     """A shift >= 0 (a varying accumulator), an accumulator bound reaching 2^30 and a rounding constant beyond
     int32 are refused (None: the kernels take the exact form); a channel of constant result (multiplier 0, a
@@ -363,12 +377,11 @@ def test_helium_requantization_equals_the_rounding_rules(tmp_path):
     np.testing.assert_array_equal(got[:, 1], want)
 
 
-DSP_PROBE = """#include <stdint.h>
+ROUND_PROBE = """#include <stdint.h>
 #include "model.h"
 #include "runtime/mcu_fixedpoint.h"
 
-/* each (x, multiplier, rounding, exponent) of the input -> mcu_requant_round (SMMLAR on a DSP core) and
- * mcu_sat_s8 of it (SSAT) */
+/* each (x, multiplier, rounding, exponent) of the input -> mcu_requant_round and mcu_sat_s8 of it */
 int model_invoke(void *arena)
 {
     const int32_t *in = arena;
@@ -383,9 +396,11 @@ int model_invoke(void *arena)
 
 
 @pytest.mark.slow
-def test_dsp_short_requantization_equals_double_rounding(tmp_path):
-    """mcu_requant_round's SMMLAR form and mcu_sat_s8's SSAT, run on the emulated Cortex-M4, equal the twin and
-    multiply_by_quantized_multiplier + zp at the edges of round_edge_cases (where the constants are proven)."""
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an385-m0plus"])
+def test_core_short_requantization_equals_double_rounding(tmp_path, board):
+    """mcu_requant_round's forms on the cores, run in QEMU: SMMLAR and mcu_sat_s8's SSAT on the Cortex-M4, the
+    32-bit products of mcu_high_mul_s32 on the M0+; equal to multiply_by_quantized_multiplier + zp at the edges
+    of round_edge_cases (where the constants are proven)."""
     x, m, s, zp = round_edge_cases()
     keys = {key: round_constants_or_none(*key) for key in set(zip(m.tolist(), s.tolist(), zp.tolist()))}
     ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
@@ -393,7 +408,7 @@ def test_dsp_short_requantization_equals_double_rounding(tmp_path):
     k = np.concatenate([keys[key] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
     n = len(x) // 4 * 4
     probes = np.concatenate([x[None], k.T]).astype(np.int64)[:, :n]
-    got = run_probe(tmp_path, "mps2-an386", DSP_PROBE, probes, 2)
+    got = run_probe(tmp_path, board, ROUND_PROBE, probes, 2)
     want = fp.multiply_by_quantized_multiplier(x, m, s)[:n] + zp[:n]
     np.testing.assert_array_equal(got[:, 0], want)
     np.testing.assert_array_equal(got[:, 1], np.clip(want, -128, 127))

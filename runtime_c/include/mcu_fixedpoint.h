@@ -91,19 +91,35 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
+/* floor((x * m + 2^30) / 2^31) for x in [-2^30, 2^30) (any x where m is 0), m in [0, 2^31), from 32-bit
+ * products only (Armv6-M has no 64-bit multiply: GCC calls __aeabi_lmul, about 50 instructions with the call):
+ * x = xh 2^16 + xl and m = mh 2^16 + ml (xl, ml in [0, 2^16)); B = floor(xl m / 2^16) = xl mh + floor(xl ml / 2^16)
+ * < 2^31; floor(x m / 2^16) = xh m + B, so the result is 2 xh mh + floor(B / 2^15)
+ * + floor((xh ml + B mod 2^15 + 2^14) / 2^15), every term inside int32. */
+static MCU_REQUANT_INLINE int32_t mcu_high_mul_s32(int32_t x, int32_t m)
+{
+    const int32_t xh = x >> 16;
+    const uint32_t xl = (uint32_t)x & 0xFFFFu, mh = (uint32_t)m >> 16, ml = (uint32_t)m & 0xFFFFu;
+    const uint32_t b = xl * mh + ((xl * ml) >> 16);
+    return 2 * xh * (int32_t)mh + (int32_t)(b >> 15) + ((xh * (int32_t)ml + (int32_t)(b & 0x7FFFu) + 0x4000) >> 15);
+}
+
 /* The short requantization of a layer the generator proved it exact for (fixedpoint.requant_round_constants:
  * x in [-2^30, 2^30), the zero point folded into `rounding`, the sums below in int32):
  *     (SMMLAR(2x, multiplier, rounding) + (x >> 31)) >> exponent
  * = mcu_requantize(x, multiplier, -exponent) + zp. SMMLAR (Armv7E-M, Armv8-M DSP) is the rounded high word of
- * 2x * multiplier plus `rounding`, one instruction; elsewhere the same integers from a 64-bit product. */
+ * 2x * multiplier plus `rounding`, one instruction; Armv6-M: mcu_high_mul_s32; elsewhere a 64-bit product. */
 static MCU_REQUANT_INLINE int32_t mcu_requant_round(int32_t x, int32_t multiplier, int32_t rounding, int32_t exponent)
 {
 #if MCU_HAS_DSP
     int32_t h;
     /* 2x wraps only where the multiplier is 0 (a constant channel), whose product is 0 anyway */
     __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"((int32_t)((uint32_t)x << 1)), "r"(multiplier), "r"(rounding));
+#elif defined(__ARM_ARCH_6M__)
+    const int32_t h = mcu_high_mul_s32(x, multiplier) + rounding;
 #else
-    const int32_t h = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31) + rounding;
+    /* the high word of 2x * m + 2^31 (no 64-bit shift on a 32-bit core) */
+    const int32_t h = (int32_t)(((int64_t)x * (2 * (int64_t)multiplier) + ((int64_t)1 << 31)) >> 32) + rounding;
 #endif
     return (h + (x >> 31)) >> exponent;
 }
@@ -146,6 +162,21 @@ static MCU_REQUANT_INLINE int32_t mcu_requant_round_at(const int32_t *round, int
     return mcu_requant_round(acc, k[0], k[1], k[2]);
 }
 
+/* The exact form. Out of line on the cores without the DSP extension (M0+: its 64-bit products are library
+ * calls, and the layers the short form is not proven for are rare: a copy in every kernel loop would cost more
+ * flash than CMSIS-NN's whole library on a small model); inlined on the others, where a call would take the
+ * registers of the kernels' loops (ic on the M4: 2.5% more instructions). */
+#if defined(__GNUC__) && !MCU_HAS_DSP
+#define MCU_REQUANT_EXACT_ATTRIBUTES __attribute__((noinline, unused))
+#else
+#define MCU_REQUANT_EXACT_ATTRIBUTES MCU_REQUANT_INLINE
+#endif
+static MCU_REQUANT_EXACT_ATTRIBUTES int8_t mcu_requant_exact_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t act_min,
+                                   int32_t act_max)
+{
+    return (int8_t)mcu_clamp(mcu_requantize(acc, multiplier, shift) + zp, act_min, act_max);
+}
+
 static MCU_REQUANT_INLINE int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
 {
     if (q.kind == MCU_REQUANT_ROUND_S8) {
@@ -154,7 +185,7 @@ static MCU_REQUANT_INLINE int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc,
     if (q.kind == MCU_REQUANT_ROUND) {
         return (int8_t)mcu_clamp(mcu_requant_round_at(q.round, acc, channel), q.act_min, q.act_max);
     }
-    return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min, q.act_max);
+    return mcu_requant_exact_s8(acc, q.mult[channel], q.shift[channel], q.zp, q.act_min, q.act_max);
 }
 
 /* out[k] = requant(acc_k) for the n <= 4 channels from `channel` on (the layer's kind tested once) */
