@@ -81,8 +81,7 @@ def multiply_by_quantized_multiplier(x, multiplier, shift):
 
 
 def requant_round(x, multiplier, rounding, exponent):
-    """The kernels' short requantization (the twin of mcu_fixedpoint.h's mcu_requant_round; for |x| >= 2^30 only
-    with multiplier 0, where the C's wrapped 2x does not matter):
+    """The kernels' short requantization (the twin of mcu_fixedpoint.h's mcu_requant_round):
         (SMMLAR(2x, multiplier, rounding) + (x >> 31)) >> exponent,  SMMLAR(a, b, c) = (a * b + c * 2^32 + 2^31) >> 32
     which is (h + rounding + (x >> 31)) >> exponent with h = floor((x * multiplier + 2^30) / 2^31). It equals
     multiply_by_quantized_multiplier(x, multiplier, -exponent) + zp wherever requant_round_constants says so (see
@@ -93,9 +92,9 @@ def requant_round(x, multiplier, rounding, exponent):
 
 
 def requant_round_constants(multiplier, shift, zp, acc_min, acc_max):
-    """Per channel (multiplier', rounding, exponent) for requant_round such that, for every accumulator x in
-    [acc_min[c], acc_max[c]] (the generator's proven bound),
-        requant_round(x, multiplier', rounding, exponent) == multiply_by_quantized_multiplier(x, m, s) + zp
+    """Per channel (rounding, exponent) of requant_round, exponent = -shift, such that, for every
+    accumulator x in [acc_min[c], acc_max[c]] (the generator's proven bound),
+        requant_round(x, m, rounding, -s) == multiply_by_quantized_multiplier(x, m, s) + zp,
     or None where a channel cannot be proven (the kernels then take the exact form). Why it is exact:
     for a multiplier m >= 0 and shift s = -e <= -1 the high-mul never saturates and is
     h = floor((x m + 2^30) / 2^31) (ties toward +infinity), and the rounding divide by 2^e (ties away from zero)
@@ -104,31 +103,35 @@ def requant_round_constants(multiplier, shift, zp, acc_min, acc_max):
     enters the floor as zp * 2^e, so rounding = 2^(e-1) + zp * 2^e. SMMLAR(2x, m, rounding) = rounding + h
     exactly (the 2x: the instruction's rounding is to 2^32), which the C computes in int32: it needs
     -2^30 <= x < 2^30 (2x in int32) and rounding + h + (x >> 31) in int32 over the bound, both checked here.
-    A channel whose result is one constant t over its whole bound (m = 0; all weights 0, a constant
-    accumulator; or |h| < 2^(e-1): t = zp) takes multiplier' 0, exponent 1 and rounding 2t + 1: h is then 0,
-    and (2t + 1 + (x >> 31)) >> 1 = t for any x (2x may wrap: its product is 0); t is held to [-256, 255],
-    which the int8 clamp cannot tell from t. A shift >= 0 with m > 0 and
-    a varying accumulator fails (no rounding divide to fold into)."""
+    A shift >= 0 fails (no rounding divide to fold into); requant_constant_result finds the channels that
+    can be rewritten into reach."""
     out = []
     zp = int(zp)
     for m, s, lo, hi in zip(np.asarray(multiplier).tolist(), np.asarray(shift).tolist(),
                             np.asarray(acc_min).tolist(), np.asarray(acc_max).tolist()):
+        if m < 0 or s > -1 or lo < -(1 << 30) or hi >= 1 << 30:
+            return None
         h_lo, h_hi = (lo * m + (1 << 30)) >> 31, (hi * m + (1 << 30)) >> 31  # h is monotone in x (m >= 0)
-        if m < 0:
-            return None
-        if m == 0 or lo == hi or (s <= -1 and max(-h_lo, h_hi) < 1 << (-s - 1)):
-            # the one result over the bound, beyond int8 only as far as the clamp cannot tell
-            t = min(max(int(multiply_by_quantized_multiplier(lo, m, s)) + zp, -256), 255)
-            out.append((0, 2 * t + 1, 1))
-            continue
-        if s > -1 or lo < -(1 << 30) or hi >= 1 << 30:
-            return None
-        e = -s
-        rounding = (1 << (e - 1)) + zp * (1 << e)
+        rounding = (1 << (-s - 1)) + zp * (1 << -s)
         if not (INT32_MIN <= rounding + h_lo - 1 and rounding + h_hi <= INT32_MAX):
             return None
-        out.append((m, rounding, e))
-    return np.array(out, dtype=np.int32).reshape(-1, 3)
+        out.append((rounding, -s))
+    return np.array(out, dtype=np.int32).reshape(-1, 2)
+
+
+def requant_constant_result(multiplier, shift, acc_min, acc_max):
+    """multiply_by_quantized_multiplier's one result over [acc_min, acc_max] where it has one, else None: a
+    constant accumulator (a channel of zero weights), multiplier 0, or a high-mul h with |h| < 2^(e-1), which
+    the rounding divide by 2^e takes to 0 (h is monotone in x: its ends bound it). Such a channel's multiplier
+    and shift (and, where its accumulator is constant, its bias) can be replaced by ones of the same results
+    that the short requantization reaches: 0 and -1 give 0 for every x; bias 4r with 2^30 and -1 give r."""
+    m, s, lo, hi = int(multiplier), int(shift), int(acc_min), int(acc_max)
+    if lo == hi:
+        return int(multiply_by_quantized_multiplier(lo, m, s))
+    h_lo, h_hi = (lo * m + (1 << 30)) >> 31, (hi * m + (1 << 30)) >> 31
+    if m == 0 or (s <= -1 and max(-h_lo, h_hi) < 1 << (-s - 1)):
+        return 0
+    return None
 
 
 def saturating_rounding_multiply_by_pot(x, exponent):

@@ -149,28 +149,26 @@ def round_edge_cases():
     return np.concatenate(rows, axis=1)
 
 
-def round_constants_or_none(m, shift, zp):
-    return fp.requant_round_constants([m], [shift], zp, [-(1 << 30)], [(1 << 30) - 1])
+def proven_round_cases():
+    """round_edge_cases where requant_round_constants accepts the channel over the whole bound |x| <= 2^30:
+    (x, multiplier, shift, zp, rounding); it accepts every exponent up to 22 at every zero point (the int32
+    rounding constant's limit is beyond)."""
+    x, m, s, zp = round_edge_cases()
+    keys = {key: fp.requant_round_constants([key[0]], [key[1]], key[2], [-(1 << 30)], [(1 << 30) - 1])
+            for key in set(zip(m.tolist(), s.tolist(), zp.tolist()))}
+    assert all(keys[k] is not None for k in keys if -k[1] <= 22)
+    ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
+    x, m, s, zp = x[ok], m[ok], s[ok], zp[ok]
+    return x, m, s, zp, np.concatenate([keys[key][:, 0] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
 
 
 def test_requant_round_equals_double_rounding_at_its_edges(runtime):
     """The short requantization (the C through cffi, and its NumPy twin) equals multiply_by_quantized_multiplier
-    + zp wherever requant_round_constants accepts a channel over the whole bound |x| <= 2^30; it accepts every
-    exponent up to 22 at every zero point (the int32 rounding constant's limit is beyond)."""
-    x, m, s, zp = round_edge_cases()
-    keys = {}
-    for key in sorted(set(zip(m.tolist(), s.tolist(), zp.tolist()))):
-        keys[key] = round_constants_or_none(*key)
-    assert all(keys[k] is not None for k in keys if -k[1] <= 22)
-    ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
-    x, m, s, zp = x[ok], m[ok], s[ok], zp[ok]
-    k = np.concatenate([keys[key] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
+    + zp wherever requant_round_constants accepts a channel."""
+    x, m, s, zp, r = proven_round_cases()
     want = fp.multiply_by_quantized_multiplier(x, m, s) + zp
-    np.testing.assert_array_equal(fp.requant_round(x, k[:, 0], k[:, 1], k[:, 2]), want)
-    ffi, lib = runtime
-    out = ffi.new("int32_t[]", len(x))
-    lib.t_requant_round(ffi.new("int32_t[]", x.tolist()), ffi.new("int32_t[]", k.ravel().tolist()), out, len(x))
-    np.testing.assert_array_equal(np.frombuffer(ffi.buffer(out, 4 * len(x)), dtype=np.int32), want)
+    np.testing.assert_array_equal(fp.requant_round(x, m, r, -s), want)
+    np.testing.assert_array_equal(_c(runtime, "t_requant_round", x, m, r, -s), want)
 
 
 def test_c_high_mul_from_32_bit_products_is_the_rounded_high_word(runtime):
@@ -188,26 +186,32 @@ def test_c_high_mul_from_32_bit_products_is_the_rounded_high_word(runtime):
 
 
 def test_requant_round_constants_refuse_what_they_cannot_prove():
-    """A shift >= 0 (a varying accumulator), an accumulator bound reaching 2^30 and a rounding constant beyond
-    int32 are refused (None: the kernels take the exact form); a channel of constant result (multiplier 0, a
-    constant accumulator, or a result that rounds to 0 over the bound) takes multiplier 0 and gives that result
-    for any accumulator, the int32 extremes included."""
+    """A shift >= 0, an accumulator bound reaching 2^30 and a rounding constant beyond int32 are refused (None:
+    the kernels take the exact form)."""
     m = 1 << 30
     assert fp.requant_round_constants([m], [0], 0, [-1000], [1000]) is None
     assert fp.requant_round_constants([m], [2], 0, [-1000], [1000]) is None
     assert fp.requant_round_constants([m], [-7], 0, [-(1 << 30) - 1], [0]) is None
     assert fp.requant_round_constants([m], [-7], 0, [0], [1 << 30]) is None
     assert fp.requant_round_constants([m], [-28], -128, [-(1 << 29)], [1 << 29]) is None
-    mults, shifts = [0, 1320764593, 1171292447, m, fp.INT32_MAX], [0, -27, -26, -31, 5]
-    lo, hi = [-5000, 1 << 30, -(1 << 30), -(1 << 20), fp.INT32_MIN], [5000, 1 << 30, -(1 << 30), 1 << 20, fp.INT32_MIN]
-    k = fp.requant_round_constants(mults, shifts, -128, lo, hi)
-    assert (k[:, 0] == 0).all() and (k[:, 2] == 1).all()
-    for i in range(len(mults)):
-        x = np.unique(np.clip(np.array([lo[i], hi[i], (lo[i] + hi[i]) // 2]), fp.INT32_MIN, fp.INT32_MAX))
-        want = np.clip(fp.multiply_by_quantized_multiplier(x, mults[i], shifts[i]) - 128, -256, 255)
-        np.testing.assert_array_equal(fp.requant_round(x, *k[i]), want)
-        # the exponent 1 form gives the same for any accumulator, so the bound's exactness does not matter
-        np.testing.assert_array_equal(fp.requant_round(EDGES, *k[i]), np.full(len(EDGES), want[0]))
+    assert fp.requant_round_constants([m, m], [-7, 0], 0, [0, 0], [5, 5]) is None  # one channel refuses the layer
+
+
+def test_constant_results_are_found_exactly():
+    """requant_constant_result: the one result of a constant accumulator, 0 for multiplier 0 at any shift and
+    for a high-mul that stays below half the rounding divide, None as soon as two results are possible; its
+    replacements (0 and -1; bias 4r with 2^30 and -1) give those results."""
+    m = 1 << 30
+    assert fp.requant_constant_result(1320764593, -27, 1 << 30, 1 << 30) == 5
+    assert fp.requant_constant_result(0, 0, fp.INT32_MIN, fp.INT32_MAX) == 0
+    assert fp.requant_constant_result(m, -8, -255, 253) == 0  # h = round(x / 2) in [-127, 127]: below 2^7
+    assert fp.requant_constant_result(m, -8, -257, 0) is None  # h = -128: a tie, away from zero: -1
+    assert fp.requant_constant_result(m, -8, 0, 255) is None  # h = 128: a tie, 1
+    assert fp.requant_constant_result(m, 3, 0, 1) is None
+    x = EDGES
+    np.testing.assert_array_equal(fp.multiply_by_quantized_multiplier(x, 0, -1), np.zeros(len(x)))
+    r = np.arange(-384, 384)
+    np.testing.assert_array_equal(fp.multiply_by_quantized_multiplier(4 * r, m, -1), r)
 
 
 def test_c_softmax_helpers_equal_python_on_1e5_values(runtime):
@@ -387,7 +391,7 @@ int model_invoke(void *arena)
     const int32_t *in = arena;
     int32_t *out = (int32_t *)arena + IN_WORDS * PROBES;
     for (int32_t i = 0; i < PROBES; ++i) {
-        out[2 * i] = mcu_requant_round_at(in + 4 * i + 1, in[4 * i], 0);
+        out[2 * i] = mcu_requant_round(in[4 * i], in[4 * i + 1], in[4 * i + 2], in[4 * i + 3]);
         out[2 * i + 1] = mcu_sat_s8(out[2 * i]);
     }
     return 0;
@@ -401,13 +405,9 @@ def test_core_short_requantization_equals_double_rounding(tmp_path, board):
     """mcu_requant_round's forms on the cores, run in QEMU: SMMLAR and mcu_sat_s8's SSAT on the Cortex-M4, the
     32-bit products of mcu_high_mul_s32 on the M0+; equal to multiply_by_quantized_multiplier + zp at the edges
     of round_edge_cases (where the constants are proven)."""
-    x, m, s, zp = round_edge_cases()
-    keys = {key: round_constants_or_none(*key) for key in set(zip(m.tolist(), s.tolist(), zp.tolist()))}
-    ok = np.array([keys[k] is not None for k in zip(m.tolist(), s.tolist(), zp.tolist())])
-    x, m, s, zp = x[ok], m[ok], s[ok], zp[ok]
-    k = np.concatenate([keys[key] for key in zip(m.tolist(), s.tolist(), zp.tolist())])
+    x, m, s, zp, r = proven_round_cases()
     n = len(x) // 4 * 4
-    probes = np.concatenate([x[None], k.T]).astype(np.int64)[:, :n]
+    probes = np.stack([x, m, r, -s])[:, :n]
     got = run_probe(tmp_path, board, ROUND_PROBE, probes, 2)
     want = fp.multiply_by_quantized_multiplier(x, m, s)[:n] + zp[:n]
     np.testing.assert_array_equal(got[:, 0], want)

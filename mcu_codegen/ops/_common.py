@@ -245,24 +245,41 @@ def fold_input_zero_point(w_q, bias, zero_point):
     return np.asarray(bias, np.int64) - int(zero_point) * sums
 
 
-def round_constants(w_q, bias, input_zp, mult, shift, output_zp):
-    """The kernels' short requantization for an int8 layer: {multiplier, rounding, exponent} per output channel,
-    flat (fixedpoint.requant_round_constants), proven over every accumulator the layer can make, bias[c] +
-    sum w * (x - input_zp) for any int8 x (a padded tap adds 0, inside that range); None where it cannot be."""
+def accumulator_bounds(w_q, bias, input_zp):
+    """Per output channel the least and greatest accumulator the layer can make: bias[c] + sum w * (x - input_zp)
+    for any int8 x (a padded tap adds 0, inside that range)."""
     w = w_q.reshape(len(w_q), -1).astype(np.int64)
     lo, hi = -128 - int(input_zp), 127 - int(input_zp)
     pos, neg = np.maximum(w, 0).sum(axis=1), np.minimum(w, 0).sum(axis=1)
     bias = np.asarray(bias, np.int64)
-    r = fp.requant_round_constants(mult, shift, output_zp, bias + pos * lo + neg * hi, bias + pos * hi + neg * lo)
-    return None if r is None else r.reshape(-1)
+    return bias + pos * lo + neg * hi, bias + pos * hi + neg * lo
 
 
 def with_round_constants(p):
-    """p with out_round where the short requantization is proven exact for this layer (round_constants);
-    without, the kernels take the exact form."""
+    """p with out_round (fixedpoint.requant_round_constants) where the kernels' short requantization is proven
+    exact for the layer; without, they take the exact form. A channel of one result over its bound (dead
+    channels: zero weights or a vanishing scale) first takes a multiplier, shift and bias of the same results
+    in the short form's reach (fixedpoint.requant_constant_result), so a model's outputs do not change (nor
+    TFLM parity); its result is held to [-256, 255] around nothing the int8 clamp could tell."""
     weights = p["filter"] if "filter" in p else p["weights"]
-    r = round_constants(weights, p["bias"], p["input_zp"], p["out_mult"], p["out_shift"], p["output_zp"])
-    return p if r is None else dict(p, out_round=r)
+    mult, shift, bias = p["out_mult"].copy(), p["out_shift"].copy(), p["bias"].copy()
+    acc_min, acc_max = accumulator_bounds(weights, bias, p["input_zp"])
+    zp = int(p["output_zp"])
+    for c in range(len(mult)):
+        r = fp.requant_constant_result(mult[c], shift[c], acc_min[c], acc_max[c])
+        if r is not None and acc_min[c] == acc_max[c]:  # a constant accumulator: zero weights
+            r = min(max(r + zp, -256), 255) - zp
+            mult[c], shift[c], bias[c] = 1 << 30, -1, 4 * r
+            acc_min[c] = acc_max[c] = 4 * r
+        elif r == 0:
+            mult[c], shift[c] = 0, -1
+    rounding = fp.requant_round_constants(mult, shift, zp, acc_min, acc_max)
+    if rounding is None:
+        return p
+    q = dict(p, out_mult=mult, out_shift=shift, bias=bias, out_round=rounding.reshape(-1))
+    if "interior_bias" in p:  # the bias with the zero point folded: a rewritten channel has zero weights
+        q["interior_bias"] = np.where(bias != p["bias"], bias, p["interior_bias"]).astype(np.int32)
+    return q
 
 
 def check_shifts(shifts):

@@ -91,7 +91,7 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
-/* floor((x * m + 2^30) / 2^31) for x in [-2^30, 2^30) (any x where m is 0), m in [0, 2^31), from 32-bit
+/* floor((x * m + 2^30) / 2^31) for x in [-2^30, 2^30), m in [0, 2^31), from 32-bit
  * products only (Armv6-M has no 64-bit multiply: GCC calls __aeabi_lmul, about 50 instructions with the call):
  * x = xh 2^16 + xl and m = mh 2^16 + ml (xl, ml in [0, 2^16)); B = floor(xl m / 2^16) = xl mh + floor(xl ml / 2^16)
  * < 2^31; floor(x m / 2^16) = xh m + B, so the result is 2 xh mh + floor(B / 2^15)
@@ -113,8 +113,7 @@ static MCU_REQUANT_INLINE int32_t mcu_requant_round(int32_t x, int32_t multiplie
 {
 #if MCU_HAS_DSP
     int32_t h;
-    /* 2x wraps only where the multiplier is 0 (a constant channel), whose product is 0 anyway */
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"((int32_t)((uint32_t)x << 1)), "r"(multiplier), "r"(rounding));
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"(x * 2), "r"(multiplier), "r"(rounding));
 #elif defined(__ARM_ARCH_6M__)
     const int32_t h = mcu_high_mul_s32(x, multiplier) + rounding;
 #else
@@ -137,8 +136,8 @@ static MCU_REQUANT_INLINE int32_t mcu_sat_s8(int32_t y)
 /* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a
  * pointer (char types alias all), which would force every field to be loaded again after each store.
  * kind, set once per layer by mcu_requant_s8_of: the exact form (mcu_requantize, + zp, clamp), or where the
- * layer's params carry `round` ({multiplier, rounding, exponent} per channel) mcu_requant_round, clamped to the
- * activation's bounds, or by one SSAT where they are the whole int8 range. */
+ * layer's params carry `round` ({rounding, exponent} per channel) mcu_requant_round with the channel's
+ * multiplier, clamped to the activation's bounds, or by one SSAT where they are the whole int8 range. */
 enum { MCU_REQUANT_EXACT, MCU_REQUANT_ROUND, MCU_REQUANT_ROUND_S8 };
 
 typedef struct {
@@ -156,10 +155,9 @@ static inline mcu_requant_s8_t mcu_requant_s8_of(const int32_t *mult, const int3
 }
 
 /* mcu_requant_round with a channel's constants, before the clamp */
-static MCU_REQUANT_INLINE int32_t mcu_requant_round_at(const int32_t *round, int32_t acc, int32_t channel)
+static MCU_REQUANT_INLINE int32_t mcu_requant_round_at(mcu_requant_s8_t q, int32_t acc, int32_t channel)
 {
-    const int32_t *k = round + 3 * channel;
-    return mcu_requant_round(acc, k[0], k[1], k[2]);
+    return mcu_requant_round(acc, q.mult[channel], q.round[2 * channel], q.round[2 * channel + 1]);
 }
 
 /* The exact form. Out of line on the cores without the DSP extension (M0+: its 64-bit products are library
@@ -180,10 +178,10 @@ static MCU_REQUANT_EXACT_ATTRIBUTES int8_t mcu_requant_exact_s8(int32_t acc, int
 static MCU_REQUANT_INLINE int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
 {
     if (q.kind == MCU_REQUANT_ROUND_S8) {
-        return (int8_t)mcu_sat_s8(mcu_requant_round_at(q.round, acc, channel));
+        return (int8_t)mcu_sat_s8(mcu_requant_round_at(q, acc, channel));
     }
     if (q.kind == MCU_REQUANT_ROUND) {
-        return (int8_t)mcu_clamp(mcu_requant_round_at(q.round, acc, channel), q.act_min, q.act_max);
+        return (int8_t)mcu_clamp(mcu_requant_round_at(q, acc, channel), q.act_min, q.act_max);
     }
     return mcu_requant_exact_s8(acc, q.mult[channel], q.shift[channel], q.zp, q.act_min, q.act_max);
 }
@@ -193,16 +191,16 @@ static MCU_REQUANT_INLINE void mcu_store4_s8(mcu_requant_s8_t q, int8_t *out, in
                                              int32_t acc0, int32_t acc1, int32_t acc2, int32_t acc3)
 {
     if (q.kind == MCU_REQUANT_ROUND_S8) {
-        const int32_t *k = q.round + 3 * channel;
-        out[channel] = (int8_t)mcu_sat_s8(mcu_requant_round(acc0, k[0], k[1], k[2]));
+        const int32_t *m = q.mult + channel, *k = q.round + 2 * channel;
+        out[channel] = (int8_t)mcu_sat_s8(mcu_requant_round(acc0, m[0], k[0], k[1]));
         if (n > 1) {
-            out[channel + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc1, k[3], k[4], k[5]));
+            out[channel + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc1, m[1], k[2], k[3]));
         }
         if (n > 2) {
-            out[channel + 2] = (int8_t)mcu_sat_s8(mcu_requant_round(acc2, k[6], k[7], k[8]));
+            out[channel + 2] = (int8_t)mcu_sat_s8(mcu_requant_round(acc2, m[2], k[4], k[5]));
         }
         if (n > 3) {
-            out[channel + 3] = (int8_t)mcu_sat_s8(mcu_requant_round(acc3, k[9], k[10], k[11]));
+            out[channel + 3] = (int8_t)mcu_sat_s8(mcu_requant_round(acc3, m[3], k[6], k[7]));
         }
         return;
     }

@@ -79,14 +79,13 @@ static MCU_REQUANT_INLINE void mcu_gemm_store_2x2_s8(mcu_requant_s8_t q, int8_t 
                                                      int32_t acc01, int32_t acc10, int32_t acc11)
 {
     if (q.kind == MCU_REQUANT_ROUND_S8) {
-        const int32_t *k = q.round + 3 * o;
-        const int32_t m0 = k[0], r0 = k[1], e0 = k[2];
+        const int32_t m0 = q.mult[o], r0 = q.round[2 * o], e0 = q.round[2 * o + 1];
         out0[o] = (int8_t)mcu_sat_s8(mcu_requant_round(acc00, m0, r0, e0));
         if (r + 1 < rows) {
             out0[outputs + o] = (int8_t)mcu_sat_s8(mcu_requant_round(acc10, m0, r0, e0));
         }
         if (o + 1 < outputs) {
-            const int32_t m1 = k[3], r1 = k[4], e1 = k[5];
+            const int32_t m1 = q.mult[o + 1], r1 = q.round[2 * o + 2], e1 = q.round[2 * o + 3];
             out0[o + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc01, m1, r1, e1));
             if (r + 1 < rows) {
                 out0[outputs + o + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(acc11, m1, r1, e1));

@@ -57,7 +57,7 @@ typedef struct {
     const int32_t *bias;                /* [out_c], scale input_scale * filter_scale[c] */
     const int32_t *out_mult;            /* [out_c] */
     const int32_t *out_shift;           /* [out_c] */
-    const int32_t *out_round;           /* [out_c][3] or NULL: {multiplier, rounding, exponent} of mcu_requant_round
+    const int32_t *out_round;           /* [out_c][2] or NULL: {rounding, exponent} of mcu_requant_round (with out_mult)
                                          * where the generator proved it exact (int8, faster forms) */
     int32_t depth_multiplier;           /* depthwise only: out_c = in_c * depth_multiplier */
     const int32_t *interior_bias;       /* [out_c] or NULL: with padding, the bias with the input zero point folded
@@ -119,7 +119,7 @@ typedef struct {
     const int32_t *bias;                /* [out_features] */
     const int32_t *out_mult;            /* [out_features]: per channel (per tensor = all equal) */
     const int32_t *out_shift;
-    const int32_t *out_round;           /* [out_features][3] or NULL: as mcu_conv2d_params_t's */
+    const int32_t *out_round;           /* [out_features][2] or NULL: as mcu_conv2d_params_t's */
 } mcu_fully_connected_params_t;
 
 /* out[r][o] = requant(bias[o] + sum_i (in[r][i] - input_zp) * weights[o][i]). */

@@ -93,8 +93,8 @@ static const int32_t n1_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n1_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1410, -3727, -3456, 2671, -1384, -530, -4174, -1100,
 };
-static const int32_t n1_out_round[24] MODEL_WEIGHTS_ATTRIBUTE = {
-    1799828972, -32640, 8, 1310272030, -16320, 7, 1215769093, -16320, 7, 1544993990, -32640, 8, 1118170787, -8160, 6, 1391432053, -32640, 8, 1968294169, -32640, 8, 1512235012, -32640, 8,
+static const int32_t n1_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -32640, 8, -16320, 7, -16320, 7, -32640, 8, -8160, 6, -32640, 8, -32640, 8, -32640, 8,
 };
 static const int8_t n3_filter[72] MODEL_WEIGHTS_ATTRIBUTE = {
     -36, 35, -87, -23, 64, 21, -27, 78, 9, -28, -2, -127, 76, 19, -48, 40, -45, -9, 3, 5, -97, -127, 127, -64,
@@ -113,8 +113,8 @@ static const int32_t n3_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n3_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -10845, -3711, -19335, -44524, 23528, -11465, -18337, 7820,
 };
-static const int32_t n3_out_round[24] MODEL_WEIGHTS_ATTRIBUTE = {
-    1273591767, -8160, 6, 1496189698, -8160, 6, 1544482303, -16320, 7, 1594044881, -8160, 6, 1369207211, -16320, 7, 2048052643, -8160, 6, 1335321733, -16320, 7, 1196838097, -16320, 7,
+static const int32_t n3_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -8160, 6, -8160, 6, -16320, 7, -8160, 6, -16320, 7, -8160, 6, -16320, 7, -16320, 7,
 };
 static const int8_t n4_filter[64] MODEL_WEIGHTS_ATTRIBUTE = {
     24, -80, 89, -127, -77, 18, 109, 21, -16, -89, -12, -1, 106, 39, -96, 127, -34, -76, 127, -4, -32, 19, 73, 86,
@@ -130,8 +130,8 @@ static const int32_t n4_out_mult[8] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n4_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -7, -7, -7, -7, -8, -7, -8, -7,
 };
-static const int32_t n4_out_round[24] MODEL_WEIGHTS_ATTRIBUTE = {
-    1261016825, -832, 7, 1500284960, -832, 7, 1091709619, -832, 7, 1479338189, -832, 7, 2024352453, -1664, 8, 1094903845, -832, 7, 1487549496, -1664, 8, 1180044572, -832, 7,
+static const int32_t n4_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -832, 7, -832, 7, -832, 7, -832, 7, -1664, 8, -832, 7, -1664, 8, -832, 7,
 };
 static const int8_t n8_weights[320] MODEL_WEIGHTS_ATTRIBUTE = {
     -16, -14, -19, -64, 90, 46, 41, -64, 7, -127, 33, 59, -15, -40, 23, 58, 2, -33, 43, 46, -49, 84, -7, -3,
@@ -158,9 +158,8 @@ static const int32_t n8_out_mult[10] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n8_out_shift[10] MODEL_WEIGHTS_ATTRIBUTE = {
     -6, -6, -5, -7, -7, -7, -6, -6, -7, -6,
 };
-static const int32_t n8_out_round[30] MODEL_WEIGHTS_ATTRIBUTE = {
-    1647346986, 736, 6, 1391341803, 736, 6, 1082457604, 368, 5, 2139323128, 1472, 7, 2114256545, 1472, 7, 1738395205, 1472, 7, 1344574542, 736, 6, 1327836372, 736, 6,
-    2071654681, 1472, 7, 1397043633, 736, 6,
+static const int32_t n8_out_round[20] MODEL_WEIGHTS_ATTRIBUTE = {
+    736, 6, 736, 6, 368, 5, 1472, 7, 1472, 7, 1472, 7, 736, 6, 736, 6, 1472, 7, 736, 6,
 };
 
 static const mcu_transpose_params_t n0 MODEL_WEIGHTS_ATTRIBUTE = {
