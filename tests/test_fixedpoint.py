@@ -336,23 +336,25 @@ HELIUM_PROBE = """#include <stdint.h>
 #include "model.h"
 #include "runtime/mcu_simd.h"
 
-/* each (x, multiplier, shift) triple of the input -> mcu_requantize_mve (four triples per vector, one per lane)
- * and mcu_requantize_n_mve (the triple's multiplier and shift for all four lanes) */
+/* each (x, multiplier, shift) triple of the input -> mcu_requantize_mve (four triples per vector, one per lane),
+ * mcu_requantize_n_mve (the triple's multiplier and shift for all four lanes) and mcu_requant_round_mve */
 int model_invoke(void *arena)
 {
     const int32_t *in = arena;
     int32_t *out = (int32_t *)arena + IN_WORDS * PROBES;
     for (int32_t i = 0; i < PROBES; i += 4) {
-        int32_t x[4], m[4], s[4], v[4];
+        int32_t x[4], m[4], s[4], v[4], r[4];
         for (int32_t k = 0; k < 4; ++k) {
             x[k] = in[3 * (i + k)];
             m[k] = in[3 * (i + k) + 1];
             s[k] = in[3 * (i + k) + 2];
         }
         vstrwq_s32(v, mcu_requantize_mve(vldrwq_s32(x), vldrwq_s32(m), vldrwq_s32(s)));
+        vstrwq_s32(r, mcu_requant_round_mve(vldrwq_s32(x), vldrwq_s32(m), vldrwq_s32(s)));
         for (int32_t k = 0; k < 4; ++k) {
-            out[2 * (i + k)] = v[k];
-            out[2 * (i + k) + 1] = vgetq_lane_s32(mcu_requantize_n_mve(vdupq_n_s32(x[k]), mcu_requant_n(m[k], s[k])), 0);
+            out[3 * (i + k)] = v[k];
+            out[3 * (i + k) + 1] = vgetq_lane_s32(mcu_requantize_n_mve(vdupq_n_s32(x[k]), mcu_requant_n(m[k], s[k])), 0);
+            out[3 * (i + k) + 2] = r[k];
         }
     }
     return 0;
@@ -364,7 +366,8 @@ int model_invoke(void *arena)
 def test_helium_requantization_equals_the_rounding_rules(tmp_path):
     """mcu_simd.h's Helium requantizations (per-lane multipliers and shifts, and one per-tensor pair in scalar
     registers) run on the emulated Cortex-M55 equal multiply_by_quantized_multiplier, the corner cases included:
-    int32 extremes, saturating left shifts, ties of the rounding shift on both signs, shift 0 (no fixup)."""
+    int32 extremes, saturating left shifts, ties of the rounding shift on both signs, shift 0 (no fixup); so
+    does mcu_requant_round_mve (the short form) wherever the shift is <= -1 (multipliers >= 0: all here)."""
     rng = np.random.default_rng(5)
     mults = np.array([0, 1, 1 << 30, (1 << 30) + 1, fp.INT32_MAX - 1, fp.INT32_MAX], np.int64)
     shifts = np.array([-31, -30, -17, -8, -3, -2, -1, 0, 1, 2, 8, 20, 30, 31], np.int64)
@@ -375,10 +378,13 @@ def test_helium_requantization_equals_the_rounding_rules(tmp_path):
     ties = np.array([rng.integers(-4096, 4096, n), np.full(n, 1 << 30), rng.integers(-4, 1, n)])
     probes = np.concatenate([grid, rand, ties], axis=1)
     probes = probes[:, :probes.shape[1] // 4 * 4]
-    got = run_probe(tmp_path, "mps3-an547", HELIUM_PROBE, probes, 2)
+    got = run_probe(tmp_path, "mps3-an547", HELIUM_PROBE, probes, 3)
     want = fp.multiply_by_quantized_multiplier(*probes)
     np.testing.assert_array_equal(got[:, 0], want)
     np.testing.assert_array_equal(got[:, 1], want)
+    short = probes[2] <= -1
+    assert short.sum() > 5000
+    np.testing.assert_array_equal(got[short, 2], want[short])
 
 
 ROUND_PROBE = """#include <stdint.h>

@@ -164,13 +164,15 @@ static MCU_REQUANT_INLINE int32_t mcu_requant_round_at(mcu_requant_s8_t q, int32
  * calls, and the layers the short form is not proven for are rare: a copy in every kernel loop would cost more
  * flash than CMSIS-NN's whole library on a small model); inlined on the others, where a call would take the
  * registers of the kernels' loops (ic on the M4: 2.5% more instructions). */
-#if defined(__GNUC__) && !MCU_HAS_DSP
-#define MCU_REQUANT_EXACT_ATTRIBUTES __attribute__((noinline, unused))
+#if MCU_HAS_DSP || !defined(__GNUC__)
+#define MCU_REQUANT_EXACT_FUNCTION static MCU_REQUANT_INLINE
+#elif defined(__clang__) /* which warns of "unused" on a function used; GCC, of "noinline" on an inline one */
+#define MCU_REQUANT_EXACT_FUNCTION static inline __attribute__((noinline))
 #else
-#define MCU_REQUANT_EXACT_ATTRIBUTES MCU_REQUANT_INLINE
+#define MCU_REQUANT_EXACT_FUNCTION static __attribute__((noinline, unused))
 #endif
-static MCU_REQUANT_EXACT_ATTRIBUTES int8_t mcu_requant_exact_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp, int32_t act_min,
-                                   int32_t act_max)
+MCU_REQUANT_EXACT_FUNCTION int8_t mcu_requant_exact_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t zp,
+                                                       int32_t act_min, int32_t act_max)
 {
     return (int8_t)mcu_clamp(mcu_requantize(acc, multiplier, shift) + zp, act_min, act_max);
 }

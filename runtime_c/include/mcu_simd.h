@@ -78,6 +78,16 @@ static inline int32x4_t mcu_requantize_mve(int32x4_t x, int32x4_t multiplier, in
     return vrshlq_s32(vqaddq_s32(x, fixup), right);
 }
 
+/* mcu_requantize_mve for a layer whose short requantization the generator proved (mcu_requant_s8_t's kind is
+ * not MCU_REQUANT_EXACT: every multiplier >= 0, every shift <= -1): the same integers in four instructions instead
+ * of eight. VQRDMULH is the high-mul h (no saturation: the multiplier is >= 0); the rounding divide by 2^e (ties
+ * away from zero) is VRSHL by the shift of h - [h < 0], and [h < 0] may be [x < 0] (they differ only where h is
+ * 0, which both take to 0): fixedpoint.requant_round_constants. */
+static inline int32x4_t mcu_requant_round_mve(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
+{
+    return vrshlq_s32(vaddq_s32(vqrdmulhq_s32(x, multiplier), vshrq_n_s32(x, 31)), shift);
+}
+
 /* A per-tensor multiplier and shift as mcu_requantize_mve needs them in scalar registers (vector-by-scalar
  * forms: no vector register held across a loop), split once: left = max(shift, 0), right = min(shift, 0) and
  * fixup 1 where right < 0. */
@@ -107,6 +117,7 @@ static inline void mcu_store_mve_s8(int8_t *out, int32x4_t acc, const int32_t *m
     y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, output_zp), vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
     vstrbq_p_s32(out, y, lanes);
 }
+
 #endif
 
 /* Bytes copied and filled by the gathers of the windowed forms: Helium's whole vectors and one predicated rest
