@@ -189,52 +189,113 @@ static MCU_NOINLINE void mcu_gemm_widen_rows2(const int8_t *in0, const int8_t *i
     }
 }
 
-/* One 2 x 2 block, acc[] = {row 0 by outputs 0 and 1, row 1 by outputs 0 and 1} in and out: the depth steps
- * from the widened rows (per four steps two weight words, four SXTB16, eight SMLAD), the last depth % 4 from the
- * int8 rows one by one. Its own function: inlined, the caller's loops would take the registers this loop needs. */
-static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8_t *in0, const int8_t *in1,
-                                                const int8_t *w0, const int8_t *w1, int32_t depth, int32_t acc[4])
+/* One 2 x 2 block's sums: rows 0 and 1 by outputs 0 and 1. */
+typedef struct {
+    int32_t a00, a01, a10, a11;
+} mcu_gemm_acc2x2_t;
+
+/* Four depth steps of a 2 x 2 block, the weight rows w0, w1 and the pairs p read and stepped on: two weight words
+ * widened (four SXTB16), the two rows' widened pairs (mcu_gemm_widen_rows2's order) by two LDRDs, eight SMLADs:
+ * 16 instructions for 16 multiply-accumulates. Written out, because GCC's schedule of the same intrinsics keeps
+ * more values live than Thumb-2 has registers and spills inside the loop (a third more instructions); 13
+ * registers, so that it compiles at -O0 too (r7 the frame pointer). */
+#define MCU_GEMM_DSP_STEP4                                                                                      \
+    "ldr %[v0], [%[w0]], #4\n\t"                                                                               \
+    "ldr %[v1], [%[w1]], #4\n\t"                                                                               \
+    "sxtb16 %[e0], %[v0]\n\t"                                                                                  \
+    "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                          \
+    "sxtb16 %[e1], %[v1]\n\t"                                                                                  \
+    "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                          \
+    "ldrd %[xe], %[xo], [%[p]], #8\n\t"                                                                        \
+    "smlad %[a00], %[xe], %[e0], %[a00]\n\t"                                                                   \
+    "smlad %[a00], %[xo], %[v0], %[a00]\n\t"                                                                   \
+    "smlad %[a01], %[xe], %[e1], %[a01]\n\t"                                                                   \
+    "smlad %[a01], %[xo], %[v1], %[a01]\n\t"                                                                   \
+    "ldrd %[xe], %[xo], [%[p]], #8\n\t"                                                                        \
+    "smlad %[a10], %[xe], %[e0], %[a10]\n\t"                                                                   \
+    "smlad %[a10], %[xo], %[v0], %[a10]\n\t"                                                                   \
+    "smlad %[a11], %[xe], %[e1], %[a11]\n\t"                                                                   \
+    "smlad %[a11], %[xo], %[v1], %[a11]\n\t"
+#define MCU_GEMM_DSP_OPERANDS                                                                                  \
+    : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a10] "+r"(a.a10), [a11] "+r"(a.a11), [w0] "+r"(w0), [w1] "+r"(w1), \
+      [p] "+r"(p), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [e1] "=&r"(e1), [xe] "=&r"(xe), [xo] "=&r"(xo) \
+    :                                                                                                          \
+    : "memory"
+
+/* a plus the last n (1 to 3) depth steps of a 2 x 2 block, from the int8 rows one by one (a depth not a multiple
+ * of 4) */
+static MCU_NOINLINE mcu_gemm_acc2x2_t mcu_gemm_tail_2x2(mcu_gemm_acc2x2_t a, const int8_t *in0, const int8_t *in1,
+                                                        const int8_t *w0, const int8_t *w1, int32_t n)
 {
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t i = 0;
-    for (; i + 4 <= depth; i += 4, pairs += 4) {
-        const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
-        const int32_t v0e = __sxtb16(v0), v0o = mcu_sxtb16_ror8(v0), v1e = __sxtb16(v1), v1o = mcu_sxtb16_ror8(v1);
-        a00 = __smlad(pairs[1], v0o, __smlad(pairs[0], v0e, a00));
-        a01 = __smlad(pairs[1], v1o, __smlad(pairs[0], v1e, a01));
-        a10 = __smlad(pairs[3], v0o, __smlad(pairs[2], v0e, a10));
-        a11 = __smlad(pairs[3], v1o, __smlad(pairs[2], v1e, a11));
-    }
-    for (; i < depth; ++i) {
+    for (int32_t i = 0; i < n; ++i) {
         const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
-        a00 += x0 * v0;
-        a01 += x0 * v1;
-        a10 += x1 * v0;
-        a11 += x1 * v1;
+        a.a00 += x0 * v0;
+        a.a01 += x0 * v1;
+        a.a10 += x1 * v0;
+        a.a11 += x1 * v1;
     }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
+    return a;
 }
 
-/* The outputs of two rows (out0: row 0's, row 1's right after them), 2 x 2 blocks (an odd last output repeats its
- * first weights, discarded): the rows widened into `pairs` first (4 * (depth & ~3) bytes), so an output written
- * over its own rows is safe too. */
+/* The sums of `blocks` 2 x 2 blocks of two rows from output `first` on, block k's four (row 0 by its two outputs,
+ * then row 1) to sums[4k .. 4k + 3]; `second` 1: the blocks' second outputs are the next ones, 0: they repeat the
+ * first (an odd last output alone, the repeat discarded). The rows' widened pairs in `pairs`, the rows
+ * themselves at in0, in1 for a depth not a multiple of 4. Each block runs eight depth steps per pass (two STEP4s),
+ * then four alone. Kept out of the caller, which requantizes the sums: the blocks' loop takes 14 registers, the
+ * outer loop's few values wait on the stack, and the requantization's loop has the registers to itself. */
+#define MCU_GEMM_DSP_CHUNK 8 /* blocks summed per call */
+static MCU_NOINLINE void mcu_gemm_dsp_sums(const mcu_gemm_s8_t *g, const int8_t *in0, const int8_t *in1,
+                                           const int32_t *pairs, int32_t first, int32_t blocks, int32_t second,
+                                           int32_t *sums)
+{
+    const int32_t depth = g->depth, steps4 = depth >> 2, done = depth & ~3, w_step = second * depth;
+    const int8_t *w = g->weights + first * depth;
+    const int32_t *b = g->bias + first;
+    const int32_t *const b_end = b + 2 * blocks;
+    for (; b != b_end; b += 2, w += 2 * depth, sums += 4) {
+        const int8_t *w0 = w, *w1 = w + w_step;
+        mcu_gemm_acc2x2_t a = {b[0], b[second], b[0], b[second]};
+        const int32_t *p = pairs;
+        int32_t v0, v1, e0, e1, xe, xo;
+        const int8_t *const w0_end = w0 + 4 * (steps4 & ~1);
+        while (w0 != w0_end) {
+            __asm__(MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_OPERANDS);
+        }
+        if (steps4 & 1) {
+            __asm__(MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_OPERANDS);
+        }
+        if (done < depth) {
+            a = mcu_gemm_tail_2x2(a, in0 + done, in1 + done, w0, w1, depth - done);
+        }
+        sums[0] = a.a00;
+        sums[1] = a.a01;
+        sums[2] = a.a10;
+        sums[3] = a.a11;
+    }
+}
+
+/* The outputs of two rows (out0: row 0's, row 1's right after them), 2 * MCU_GEMM_DSP_CHUNK at a time summed
+ * (mcu_gemm_dsp_sums, into a buffer on the stack) then requantized: the rows widened into `pairs` first
+ * (4 * (depth & ~3) bytes), so an output written over its own rows is safe too. */
 static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
                                                   const int8_t *in1, int32_t *pairs, int8_t *out0)
 {
-    const int32_t depth = g->depth, outputs = g->outputs;
-    const int8_t *weights = g->weights;
-    const int32_t *bias = g->bias;
-    mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
-    for (int32_t o = 0; o < outputs; o += 2) {
-        const int8_t *w0 = weights + o * depth;
-        const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-        const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
-        int32_t acc[4] = {bias[o], b1, bias[o], b1};
-        mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
-        mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o, acc[0], acc[1], acc[2], acc[3]);
+    const int32_t outputs = g->outputs, even = outputs & ~1;
+    int32_t sums[4 * MCU_GEMM_DSP_CHUNK];
+    mcu_gemm_widen_rows2(in0, in1, g->depth >> 2, pairs);
+    for (int32_t o = 0; o < outputs; o += 2 * MCU_GEMM_DSP_CHUNK) {
+        const int32_t n = outputs - o < 2 * MCU_GEMM_DSP_CHUNK ? outputs - o : 2 * MCU_GEMM_DSP_CHUNK;
+        const int32_t whole = (n & ~1) >> 1; /* blocks of two outputs */
+        if (whole > 0) {
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, o, whole, 1, sums);
+        }
+        if (o + n > even) { /* the odd last output */
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, even, 1, 0, sums + 4 * whole);
+        }
+        for (int32_t k = 0; k < n; k += 2) {
+            const int32_t *s = sums + 2 * k;
+            mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o + k, s[0], s[1], s[2], s[3]);
+        }
     }
 }
 
