@@ -189,94 +189,120 @@ static MCU_NOINLINE void mcu_gemm_widen_rows2(const int8_t *in0, const int8_t *i
     }
 }
 
-/* One 2 x 2 block's sums: rows 0 and 1 by outputs 0 and 1. */
+/* The blocks of mcu_gemm_dsp_sums_asm: fields in the order it keeps them on its stack. */
 typedef struct {
-    int32_t a00, a01, a10, a11;
-} mcu_gemm_acc2x2_t;
+    const int32_t *bias;     /* the first block's two biases, then the next block's (int32 pairs) */
+    int32_t *sums;           /* block k's four sums (row 0 by its two outputs, then row 1) to sums[4k .. 4k + 3] */
+    const int32_t *sums_end; /* sums + 4 * blocks, blocks > 0 */
+    const int32_t *pairs;    /* the two rows widened (mcu_gemm_widen_rows2) */
+    int32_t passes, rest4;   /* (depth & ~3) / 8 eight-step passes, then a four-step one if rest4 */
+    int32_t skip, depth;     /* a block's first weight row after its last four-step: + skip = the next block's;
+                              * its second: the first + depth */
+} mcu_gemm_dsp_job_t;
 
-/* Four depth steps of a 2 x 2 block, the weight rows w0, w1 and the pairs p read and stepped on: two weight words
- * widened (four SXTB16), the two rows' widened pairs (mcu_gemm_widen_rows2's order) by two LDRDs, eight SMLADs:
- * 16 instructions for 16 multiply-accumulates. Written out, because GCC's schedule of the same intrinsics keeps
- * more values live than Thumb-2 has registers and spills inside the loop (a third more instructions); 13
- * registers, so that it compiles at -O0 too (r7 the frame pointer). */
+/* Four depth steps of a 2 x 2 block (sums r0 r1 = row 0 by outputs 0 and 1, r2 r3 = row 1): two weight words
+ * from the rows at r4 and r5 widened (four SXTB16), the two rows' widened pairs from r6 by two LDRDs, eight
+ * SMLADs: 16 instructions for 16 multiply-accumulates; r4, r5, r6 stepped on. */
 #define MCU_GEMM_DSP_STEP4                                                                                      \
-    "ldr %[v0], [%[w0]], #4\n\t"                                                                               \
-    "ldr %[v1], [%[w1]], #4\n\t"                                                                               \
-    "sxtb16 %[e0], %[v0]\n\t"                                                                                  \
-    "sxtb16 %[v0], %[v0], ror #8\n\t"                                                                          \
-    "sxtb16 %[e1], %[v1]\n\t"                                                                                  \
-    "sxtb16 %[v1], %[v1], ror #8\n\t"                                                                          \
-    "ldrd %[xe], %[xo], [%[p]], #8\n\t"                                                                        \
-    "smlad %[a00], %[xe], %[e0], %[a00]\n\t"                                                                   \
-    "smlad %[a00], %[xo], %[v0], %[a00]\n\t"                                                                   \
-    "smlad %[a01], %[xe], %[e1], %[a01]\n\t"                                                                   \
-    "smlad %[a01], %[xo], %[v1], %[a01]\n\t"                                                                   \
-    "ldrd %[xe], %[xo], [%[p]], #8\n\t"                                                                        \
-    "smlad %[a10], %[xe], %[e0], %[a10]\n\t"                                                                   \
-    "smlad %[a10], %[xo], %[v0], %[a10]\n\t"                                                                   \
-    "smlad %[a11], %[xe], %[e1], %[a11]\n\t"                                                                   \
-    "smlad %[a11], %[xo], %[v1], %[a11]\n\t"
-#define MCU_GEMM_DSP_OPERANDS                                                                                  \
-    : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a10] "+r"(a.a10), [a11] "+r"(a.a11), [w0] "+r"(w0), [w1] "+r"(w1), \
-      [p] "+r"(p), [v0] "=&r"(v0), [v1] "=&r"(v1), [e0] "=&r"(e0), [e1] "=&r"(e1), [xe] "=&r"(xe), [xo] "=&r"(xo) \
-    :                                                                                                          \
-    : "memory"
+    "ldr r8, [r4], #4\n\t"                                                                                     \
+    "ldr r9, [r5], #4\n\t"                                                                                     \
+    "sxtb16 r10, r8\n\t"                                                                                       \
+    "sxtb16 r8, r8, ror #8\n\t"                                                                                \
+    "sxtb16 r11, r9\n\t"                                                                                       \
+    "sxtb16 r9, r9, ror #8\n\t"                                                                                \
+    "ldrd r12, lr, [r6], #8\n\t"                                                                               \
+    "smlad r0, r12, r10, r0\n\t"                                                                               \
+    "smlad r0, lr, r8, r0\n\t"                                                                                 \
+    "smlad r1, r12, r11, r1\n\t"                                                                               \
+    "smlad r1, lr, r9, r1\n\t"                                                                                 \
+    "ldrd r12, lr, [r6], #8\n\t"                                                                               \
+    "smlad r2, r12, r10, r2\n\t"                                                                               \
+    "smlad r2, lr, r8, r2\n\t"                                                                                 \
+    "smlad r3, r12, r11, r3\n\t"                                                                               \
+    "smlad r3, lr, r9, r3\n\t"
 
-/* a plus the last n (1 to 3) depth steps of a 2 x 2 block, from the int8 rows one by one (a depth not a multiple
- * of 4) */
-static MCU_NOINLINE mcu_gemm_acc2x2_t mcu_gemm_tail_2x2(mcu_gemm_acc2x2_t a, const int8_t *in0, const int8_t *in1,
-                                                        const int8_t *w0, const int8_t *w1, int32_t n)
+/* The blocks of a job, from the weight rows w0, w1 on (w1 == w0: an odd last output alone), the depth steps
+ * that are a multiple of 4. Written in assembly, because the blocks' loop needs all 14 registers: compiled
+ * from C (the same intrinsics), GCC's schedule spilled inside it (a third more instructions), and its
+ * bookkeeping between blocks took 40 instructions where this takes 22 (the job's fields on the stack). */
+#define MCU_ARG __attribute__((unused)) /* a naked function's parameter, read by its assembly only */
+__attribute__((naked, noinline, unused)) static void mcu_gemm_dsp_sums_asm(const mcu_gemm_dsp_job_t *job MCU_ARG,
+                                                                          const int8_t *w0 MCU_ARG,
+                                                                          const int8_t *w1 MCU_ARG)
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "mov r4, r1\n\t"
+            "mov r5, r2\n\t"
+            "ldm r0, {r0-r3, r6-r9}\n\t"
+            "push {r0-r3, r6-r9}\n\t" /* the job: [sp, #0] bias ... [sp, #28] depth */
+            "1:\n\t"
+            "ldr lr, [sp, #0]\n\t"
+            "ldrd r0, r1, [lr], #8\n\t"
+            "str lr, [sp, #0]\n\t"
+            "mov r2, r0\n\t"
+            "mov r3, r1\n\t"
+            "ldr r6, [sp, #12]\n\t"
+            "ldr r7, [sp, #16]\n\t"
+            "cmp r7, #0\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_STEP4
+            "subs r7, r7, #1\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr r7, [sp, #20]\n\t"
+            "cmp r7, #0\n\t"
+            "beq 4f\n\t" MCU_GEMM_DSP_STEP4
+            "4:\n\t"
+            "ldr lr, [sp, #4]\n\t"
+            "stmia lr!, {r0-r3}\n\t"
+            "str lr, [sp, #4]\n\t"
+            "ldr r7, [sp, #24]\n\t"
+            "add r4, r4, r7\n\t"
+            "ldr r7, [sp, #28]\n\t"
+            "add r5, r4, r7\n\t"
+            "ldr r7, [sp, #8]\n\t"
+            "cmp lr, r7\n\t"
+            "bne 1b\n\t"
+            "add sp, sp, #32\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* The last n (1 to 3) depth steps of a 2 x 2 block added to s[0..3], from the int8 rows one by one (a depth not a
+ * multiple of 4) */
+static MCU_NOINLINE void mcu_gemm_tail_2x2(int32_t *s, const int8_t *in0, const int8_t *in1, const int8_t *w0,
+                                           const int8_t *w1, int32_t n)
 {
     for (int32_t i = 0; i < n; ++i) {
         const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
-        a.a00 += x0 * v0;
-        a.a01 += x0 * v1;
-        a.a10 += x1 * v0;
-        a.a11 += x1 * v1;
+        s[0] += x0 * v0;
+        s[1] += x0 * v1;
+        s[2] += x1 * v0;
+        s[3] += x1 * v1;
     }
-    return a;
 }
 
-/* The sums of `blocks` 2 x 2 blocks of two rows from output `first` on, block k's four (row 0 by its two outputs,
- * then row 1) to sums[4k .. 4k + 3]; `second` 1: the blocks' second outputs are the next ones, 0: they repeat the
- * first (an odd last output alone, the repeat discarded). The rows' widened pairs in `pairs`, the rows
- * themselves at in0, in1 for a depth not a multiple of 4. Each block runs eight depth steps per pass (two STEP4s),
- * then four alone. Kept out of the caller, which requantizes the sums: the blocks' loop takes 14 registers, the
- * outer loop's few values wait on the stack, and the requantization's loop has the registers to itself. */
-#define MCU_GEMM_DSP_CHUNK 8 /* blocks summed per call */
+/* The sums of `blocks` 2 x 2 blocks of two rows from output `first` on (mcu_gemm_dsp_job_t's sums), `single`: one
+ * block of the odd last output alone (its repeat discarded). */
 static MCU_NOINLINE void mcu_gemm_dsp_sums(const mcu_gemm_s8_t *g, const int8_t *in0, const int8_t *in1,
-                                           const int32_t *pairs, int32_t first, int32_t blocks, int32_t second,
+                                           const int32_t *pairs, int32_t first, int32_t blocks, int single,
                                            int32_t *sums)
 {
-    const int32_t depth = g->depth, steps4 = depth >> 2, done = depth & ~3, w_step = second * depth;
+    const int32_t depth = g->depth, done = depth & ~3;
     const int8_t *w = g->weights + first * depth;
-    const int32_t *b = g->bias + first;
-    const int32_t *const b_end = b + 2 * blocks;
-    for (; b != b_end; b += 2, w += 2 * depth, sums += 4) {
-        const int8_t *w0 = w, *w1 = w + w_step;
-        mcu_gemm_acc2x2_t a = {b[0], b[second], b[0], b[second]};
-        const int32_t *p = pairs;
-        int32_t v0, v1, e0, e1, xe, xo;
-        const int8_t *const w0_end = w0 + 4 * (steps4 & ~1);
-        while (w0 != w0_end) {
-            __asm__(MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_OPERANDS);
-        }
-        if (steps4 & 1) {
-            __asm__(MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_OPERANDS);
-        }
-        if (done < depth) {
-            a = mcu_gemm_tail_2x2(a, in0 + done, in1 + done, w0, w1, depth - done);
-        }
-        sums[0] = a.a00;
-        sums[1] = a.a01;
-        sums[2] = a.a10;
-        sums[3] = a.a11;
+    const int32_t lone[2] = {g->bias[first], g->bias[first]};
+    const mcu_gemm_dsp_job_t job = {single ? lone : g->bias + first, sums, sums + 4 * blocks, pairs, done >> 3,
+                                    done & 4, 2 * depth - done, depth};
+    mcu_gemm_dsp_sums_asm(&job, w, single ? w : w + depth);
+    for (int32_t k = 0; done < depth && k < blocks; ++k) {
+        const int8_t *w0 = w + 2 * k * depth + done;
+        mcu_gemm_tail_2x2(sums + 4 * k, in0 + done, in1 + done, w0, single ? w0 : w0 + depth, depth - done);
     }
 }
 
 /* The outputs of two rows (out0: row 0's, row 1's right after them), 2 * MCU_GEMM_DSP_CHUNK at a time summed
  * (mcu_gemm_dsp_sums, into a buffer on the stack) then requantized: the rows widened into `pairs` first
  * (4 * (depth & ~3) bytes), so an output written over its own rows is safe too. */
+#define MCU_GEMM_DSP_CHUNK 8 /* blocks summed per call */
 static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
                                                   const int8_t *in1, int32_t *pairs, int8_t *out0)
 {
@@ -285,12 +311,12 @@ static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_req
     mcu_gemm_widen_rows2(in0, in1, g->depth >> 2, pairs);
     for (int32_t o = 0; o < outputs; o += 2 * MCU_GEMM_DSP_CHUNK) {
         const int32_t n = outputs - o < 2 * MCU_GEMM_DSP_CHUNK ? outputs - o : 2 * MCU_GEMM_DSP_CHUNK;
-        const int32_t whole = (n & ~1) >> 1; /* blocks of two outputs */
+        const int32_t whole = n >> 1; /* blocks of two outputs */
         if (whole > 0) {
-            mcu_gemm_dsp_sums(g, in0, in1, pairs, o, whole, 1, sums);
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, o, whole, 0, sums);
         }
         if (o + n > even) { /* the odd last output */
-            mcu_gemm_dsp_sums(g, in0, in1, pairs, even, 1, 0, sums + 4 * whole);
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, even, 1, 1, sums + 4 * whole);
         }
         for (int32_t k = 0; k < n; k += 2) {
             const int32_t *s = sums + 2 * k;
