@@ -200,26 +200,26 @@ typedef struct {
                               * its second: the first + depth */
 } mcu_gemm_dsp_job_t;
 
-/* Four depth steps of a 2 x 2 block (sums r0 r1 = row 0 by outputs 0 and 1, r2 r3 = row 1): two weight words
- * from the rows at r4 and r5 widened (four SXTB16), the two rows' widened pairs from r6 by two LDRDs, eight
- * SMLADs: 16 instructions for 16 multiply-accumulates; r4, r5, r6 stepped on. */
+/* Four depth steps of a 2 x 2 block (sums r0 r1 = row 0 by outputs 0 and 1, r2 r3 = row 1): the two rows'
+ * widened pairs from r6 by one LDM (into r8-r11: row 0 lanes (0, 2) and (1, 3), row 1's), then each weight word
+ * from the rows at r4 and r5 widened (two SXTB16) and taken by four SMLADs: 15 instructions for 16
+ * multiply-accumulates; r4, r5, r6 stepped on. */
 #define MCU_GEMM_DSP_STEP4                                                                                      \
-    "ldr r8, [r4], #4\n\t"                                                                                     \
-    "ldr r9, [r5], #4\n\t"                                                                                     \
-    "sxtb16 r10, r8\n\t"                                                                                       \
-    "sxtb16 r8, r8, ror #8\n\t"                                                                                \
-    "sxtb16 r11, r9\n\t"                                                                                       \
-    "sxtb16 r9, r9, ror #8\n\t"                                                                                \
-    "ldrd r12, lr, [r6], #8\n\t"                                                                               \
-    "smlad r0, r12, r10, r0\n\t"                                                                               \
-    "smlad r0, lr, r8, r0\n\t"                                                                                 \
-    "smlad r1, r12, r11, r1\n\t"                                                                               \
-    "smlad r1, lr, r9, r1\n\t"                                                                                 \
-    "ldrd r12, lr, [r6], #8\n\t"                                                                               \
-    "smlad r2, r12, r10, r2\n\t"                                                                               \
-    "smlad r2, lr, r8, r2\n\t"                                                                                 \
-    "smlad r3, r12, r11, r3\n\t"                                                                               \
-    "smlad r3, lr, r9, r3\n\t"
+    "ldm r6!, {r8-r11}\n\t"                                                                                    \
+    "ldr r12, [r4], #4\n\t"                                                                                    \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad r0, r8, lr, r0\n\t"                                                                                 \
+    "smlad r0, r9, r12, r0\n\t"                                                                                \
+    "smlad r2, r10, lr, r2\n\t"                                                                                \
+    "smlad r2, r11, r12, r2\n\t"                                                                               \
+    "ldr r12, [r5], #4\n\t"                                                                                    \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad r1, r8, lr, r1\n\t"                                                                                 \
+    "smlad r1, r9, r12, r1\n\t"                                                                                \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r3, r11, r12, r3\n\t"
 
 /* The blocks of a job, from the weight rows w0, w1 on (w1 == w0: an odd last output alone), the depth steps
  * that are a multiple of 4. Written in assembly, because the blocks' loop needs all 14 registers: compiled
