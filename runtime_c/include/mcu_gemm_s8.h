@@ -142,32 +142,78 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 }
 
 #if MCU_HAS_DSP
-/* mcu_gemv_s8 with four depth steps per pass: one word of input, two SMLADs per output. */
+/* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
+#define MCU_ARG __attribute__((unused))
+
+/* The four weight rows and biases of a group of mcu_gemv_dsp_asm (a last group of fewer repeats its first) */
+typedef struct {
+    const int8_t *w0, *w1, *w2, *w3;
+    int32_t b0, b1, b2, b3;
+} mcu_gemv_group_t;
+
+/* Four depth steps of one row by four outputs (sums r0-r3): the input word from r4 widened (two SXTB16), each
+ * weight word from the rows at r5-r8 widened and taken by two SMLADs: 23 instructions for 16 multiply-accumulates;
+ * r4-r8 stepped on. */
+#define MCU_GEMV_DSP_OUTPUT(w, acc)                                                                            \
+    "ldr r12, [" w "], #4\n\t"                                                                                 \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
+    "smlad " acc ", r11, r12, " acc "\n\t"
+#define MCU_GEMV_DSP_STEP4                                                                                      \
+    "ldr r10, [r4], #4\n\t"                                                                                    \
+    "sxtb16 r11, r10, ror #8\n\t"                                                                              \
+    "sxtb16 r10, r10\n\t" MCU_GEMV_DSP_OUTPUT("r5", "r0") MCU_GEMV_DSP_OUTPUT("r6", "r1")                        \
+        MCU_GEMV_DSP_OUTPUT("r7", "r2") MCU_GEMV_DSP_OUTPUT("r8", "r3")
+
+/* sums[0..3] = the group's biases + the first `depth4` (a multiple of 4) products of the row x with its four
+ * weight rows: eight depth steps per pass, four alone first. In assembly as mcu_gemm_dsp_sums_asm: 14 registers,
+ * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_ARG,
+                                                                     const mcu_gemv_group_t *group MCU_ARG,
+                                                                     int32_t depth4 MCU_ARG, int32_t *sums MCU_ARG)
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "push {r3}\n\t"
+            "mov r4, r0\n\t"
+            "add r9, r0, r2\n\t"
+            "and r10, r2, #4\n\t"
+            "ldm r1, {r5-r8}\n\t"
+            "ldr r0, [r1, #16]\n\t"
+            "ldr r2, [r1, #24]\n\t"
+            "ldr r3, [r1, #28]\n\t"
+            "ldr r1, [r1, #20]\n\t"
+            "cmp r10, #0\n\t"
+            "beq 1f\n\t" MCU_GEMV_DSP_STEP4
+            "1:\n\t"
+            "cmp r4, r9\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_STEP4
+            "cmp r4, r9\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "pop {r12}\n\t"
+            "stm r12, {r0-r3}\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* mcu_gemv_s8 by mcu_gemv_dsp_asm: four outputs per pass, the last depth % 4 steps in C. */
 static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
 {
-    const int32_t depth = g->depth, outputs = g->outputs;
+    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
     for (int32_t o = 0; o < outputs; o += 4) {
         const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
-        const int8_t *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
-        int32_t acc0 = r.b0, acc1 = r.b1, acc2 = r.b2, acc3 = r.b3;
-        int32_t i = 0;
-        for (; i + 4 <= depth; i += 4) { /* four depth steps: two SMLADs per output */
-            const int32_t xw = mcu_load_s8x4(in + i), xe = __sxtb16(xw), xo = mcu_sxtb16_ror8(xw);
-            const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
-            const int32_t v2 = mcu_load_s8x4(w2 + i), v3 = mcu_load_s8x4(w3 + i);
-            acc0 = __smlad(xe, __sxtb16(v0), __smlad(xo, mcu_sxtb16_ror8(v0), acc0));
-            acc1 = __smlad(xe, __sxtb16(v1), __smlad(xo, mcu_sxtb16_ror8(v1), acc1));
-            acc2 = __smlad(xe, __sxtb16(v2), __smlad(xo, mcu_sxtb16_ror8(v2), acc2));
-            acc3 = __smlad(xe, __sxtb16(v3), __smlad(xo, mcu_sxtb16_ror8(v3), acc3));
-        }
-        for (; i < depth; ++i) {
+        const mcu_gemv_group_t group = {r.w0, r.w1, r.w2, r.w3, r.b0, r.b1, r.b2, r.b3};
+        int32_t s[4];
+        mcu_gemv_dsp_asm(in, &group, depth4, s);
+        for (int32_t i = depth4; i < depth; ++i) {
             const int32_t x = in[i];
-            acc0 += x * w0[i];
-            acc1 += x * w1[i];
-            acc2 += x * w2[i];
-            acc3 += x * w3[i];
+            s[0] += x * r.w0[i];
+            s[1] += x * r.w1[i];
+            s[2] += x * r.w2[i];
+            s[3] += x * r.w3[i];
         }
-        mcu_store4_s8(q, out, o, r.n, acc0, acc1, acc2, acc3);
+        mcu_store4_s8(q, out, o, r.n, s[0], s[1], s[2], s[3]);
     }
 }
 
@@ -225,7 +271,6 @@ typedef struct {
  * that are a multiple of 4. Written in assembly, because the blocks' loop needs all 14 registers: compiled
  * from C (the same intrinsics), GCC's schedule spilled inside it (a third more instructions), and its
  * bookkeeping between blocks took 40 instructions where this takes 22 (the job's fields on the stack). */
-#define MCU_ARG __attribute__((unused)) /* a naked function's parameter, read by its assembly only */
 __attribute__((naked, noinline, unused)) static void mcu_gemm_dsp_sums_asm(const mcu_gemm_dsp_job_t *job MCU_ARG,
                                                                           const int8_t *w0 MCU_ARG,
                                                                           const int8_t *w1 MCU_ARG)
