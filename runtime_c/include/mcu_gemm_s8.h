@@ -386,16 +386,16 @@ static MCU_NOINLINE void mcu_gemm_dsp_sums(const mcu_gemm_s8_t *g, const int8_t 
     }
 }
 
-/* The outputs of two rows (out0: row 0's, row 1's right after them), 2 * MCU_GEMM_DSP_CHUNK at a time summed
- * (mcu_gemm_dsp_sums, into a buffer on the stack) then requantized: the rows widened into `pairs` first
- * (4 * (depth & ~3) bytes), so an output written over its own rows is safe too. */
+/* The outputs of two rows (out0: row 0's, row 1's right after them) from their widened pairs (and the rows
+ * themselves for a depth not a multiple of 4), 2 * MCU_GEMM_DSP_CHUNK at a time summed (mcu_gemm_dsp_sums, into a
+ * buffer on the stack) then requantized. */
 #define MCU_GEMM_DSP_CHUNK 8 /* blocks summed per call */
-static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
-                                                  const int8_t *in1, int32_t *pairs, int8_t *out0)
+static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2_widened(const mcu_gemm_s8_t *g, mcu_requant_s8_t q,
+                                                          const int8_t *in0, const int8_t *in1, const int32_t *pairs,
+                                                          int8_t *out0)
 {
     const int32_t outputs = g->outputs, even = outputs & ~1;
     int32_t sums[4 * MCU_GEMM_DSP_CHUNK];
-    mcu_gemm_widen_rows2(in0, in1, g->depth >> 2, pairs);
     for (int32_t o = 0; o < outputs; o += 2 * MCU_GEMM_DSP_CHUNK) {
         const int32_t n = outputs - o < 2 * MCU_GEMM_DSP_CHUNK ? outputs - o : 2 * MCU_GEMM_DSP_CHUNK;
         const int32_t whole = n >> 1; /* blocks of two outputs */
@@ -410,6 +410,15 @@ static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_req
             mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o + k, s[0], s[1], s[2], s[3]);
         }
     }
+}
+
+/* The outputs of two rows (mcu_gemm_dsp_rows2_widened), the rows widened into `pairs` first (4 * (depth & ~3)
+ * bytes), so an output written over its own rows is safe too. */
+static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
+                                                  const int8_t *in1, int32_t *pairs, int8_t *out0)
+{
+    mcu_gemm_widen_rows2(in0, in1, g->depth >> 2, pairs);
+    mcu_gemm_dsp_rows2_widened(g, q, in0, in1, pairs, out0);
 }
 
 /* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_s8; `pairs`: the scratch buffer,

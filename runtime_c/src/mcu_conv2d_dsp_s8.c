@@ -4,11 +4,30 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_DSP
+/* The windows of the positions (oy0, ox0) and (oy1, ox1) widened into `pairs` straight from the input's kernel
+ * rows, where both windows are inside the input and a kernel row is whole words (no gathered copy): 1, else 0. */
+static int mcu_conv_widen_inside(const mcu_conv2d_params_t *p, const int8_t *input, int32_t oy0, int32_t ox0,
+                                 int32_t oy1, int32_t ox1, int32_t *pairs)
+{
+    const int32_t kh = p->kernel_h, kw = p->kernel_w, run = kw * p->in_c, row = p->in_w * p->in_c;
+    const mcu_window_t a = mcu_conv_window(p, oy0, ox0), b = mcu_conv_window(p, oy1, ox1);
+    if ((run & 3) || a.ky_begin || a.kx_begin || b.ky_begin || b.kx_begin || a.ky_end < kh || a.kx_end < kw ||
+        b.ky_end < kh || b.kx_end < kw) {
+        return 0;
+    }
+    const int8_t *in0 = input + a.in_y0 * row + a.in_x0 * p->in_c, *in1 = input + b.in_y0 * row + b.in_x0 * p->in_c;
+    for (int32_t ky = 0; ky < kh; ++ky, pairs += run) {
+        mcu_gemm_widen_rows2(in0 + ky * p->dilation_h * row, in1 + ky * p->dilation_h * row, run >> 2, pairs);
+    }
+    return 1;
+}
+
 /* mcu_conv2d_s8 as the DSP matrix product (mcu_gemm_s8.h) over gathered windows: two positions' windows at a time
  * into the scratch buffer, widened, then every pair of filters against both (2 x 2 blocks, SMLAD); the bias has
  * the zero point folded in (p->interior_bias; p->bias itself without padding), so a tap outside the input,
- * holding the zero point, adds zp * w that the fold takes back, as TFLM skips the tap. Scratch: two windows of
- * int8 then their widened pairs (conv2d.SCRATCH). */
+ * holding the zero point, adds zp * w that the fold takes back, as TFLM skips the tap; a pair of windows inside
+ * the input is widened straight from it (mcu_conv_widen_inside). Scratch: two windows of int8 then their widened
+ * pairs (conv2d.SCRATCH). */
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
     const int32_t size = p->kernel_h * p->kernel_w * p->in_c, out_w = p->out_w, out_c = p->out_c;
@@ -22,21 +41,26 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
     int32_t *pairs = (int32_t *)(void *)(window0 + ((2 * size + 3) & ~3)); /* the arena's 4-byte alignment */
     int32_t oy = 0, ox = 0;
     for (int32_t r = 0; r < positions; r += 2) {
-        mcu_conv_gather_window(p, input, oy, ox, window0);
+        const int32_t oy0 = oy, ox0 = ox;
         if (++ox == out_w) {
             ox = 0;
             ++oy;
         }
         if (r + 1 == positions) { /* an odd last position alone */
+            mcu_conv_gather_window(p, input, oy0, ox0, window0);
             mcu_gemv_dsp_s8(&g, q, window0, output + r * out_c);
             break;
         }
-        mcu_conv_gather_window(p, input, oy, ox, window1);
+        if (!mcu_conv_widen_inside(p, input, oy0, ox0, oy, ox, pairs)) { /* else no depth % 4 reads the windows */
+            mcu_conv_gather_window(p, input, oy0, ox0, window0);
+            mcu_conv_gather_window(p, input, oy, ox, window1);
+            mcu_gemm_widen_rows2(window0, window1, size >> 2, pairs);
+        }
+        mcu_gemm_dsp_rows2_widened(&g, q, window0, window1, pairs, output + r * out_c);
         if (++ox == out_w) {
             ox = 0;
             ++oy;
         }
-        mcu_gemm_dsp_rows2(&g, q, window0, window1, pairs, output + r * out_c);
     }
 }
 #else
