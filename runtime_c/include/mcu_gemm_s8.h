@@ -143,7 +143,7 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 
 #if MCU_HAS_DSP
 /* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
-#define MCU_ARG __attribute__((unused))
+#define MCU_NAKED_ARG __attribute__((unused))
 
 /* The four weight rows and biases of a group of mcu_gemv_dsp_asm (a last group of fewer repeats its first) */
 typedef struct {
@@ -169,9 +169,9 @@ typedef struct {
 /* sums[0..3] = the group's biases + the first `depth4` (a multiple of 4) products of the row x with its four
  * weight rows: eight depth steps per pass, four alone first. In assembly as mcu_gemm_dsp_sums_asm: 14 registers,
  * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
-__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_ARG,
-                                                                     const mcu_gemv_group_t *group MCU_ARG,
-                                                                     int32_t depth4 MCU_ARG, int32_t *sums MCU_ARG)
+__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_NAKED_ARG,
+                                                                     const mcu_gemv_group_t *group MCU_NAKED_ARG,
+                                                                     int32_t depth4 MCU_NAKED_ARG, int32_t *sums MCU_NAKED_ARG)
 {
     __asm__("push {r4-r11, lr}\n\t"
             "push {r3}\n\t"
@@ -225,10 +225,10 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
 /* Two rows' first 4 * steps values, four depth steps at a time as four words: row 0 lanes (0, 2), row 0 lanes
  * (1, 3), row 1 lanes (0, 2), row 1 lanes (1, 3). Assembly (one STM of the four words: 9 instructions per four
  * steps, GCC's 13). */
-__attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const int8_t *in0 MCU_ARG,
-                                                                         const int8_t *in1 MCU_ARG,
-                                                                         int32_t steps MCU_ARG,
-                                                                         int32_t *pairs MCU_ARG)
+__attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const int8_t *in0 MCU_NAKED_ARG,
+                                                                         const int8_t *in1 MCU_NAKED_ARG,
+                                                                         int32_t steps MCU_NAKED_ARG,
+                                                                         int32_t *pairs MCU_NAKED_ARG)
 {
     __asm__("push {r4-r7}\n\t"
             "cmp r2, #0\n\t"
@@ -285,9 +285,9 @@ typedef struct {
  * from C (the same intrinsics), GCC's schedule spilled inside it (a third more instructions), and its
  * bookkeeping between blocks took 40 instructions where this takes 22 (the job's fields on the stack), 16 in
  * the common case (a depth of a multiple of 8, blocks of two outputs), which has a loop of its own. */
-__attribute__((naked, noinline, unused)) static void mcu_gemm_dsp_sums_asm(const mcu_gemm_dsp_job_t *job MCU_ARG,
-                                                                          const int8_t *w0 MCU_ARG,
-                                                                          const int8_t *w1 MCU_ARG)
+__attribute__((naked, noinline, unused)) static void mcu_gemm_dsp_sums_asm(const mcu_gemm_dsp_job_t *job MCU_NAKED_ARG,
+                                                                          const int8_t *w0 MCU_NAKED_ARG,
+                                                                          const int8_t *w1 MCU_NAKED_ARG)
 {
     __asm__("push {r4-r11, lr}\n\t"
             "mov r4, r1\n\t"
