@@ -6,7 +6,8 @@
  * exact whenever every tap reads the input: no padding), so the inner loops only multiply and add.
  * Three forms of the same integers: portable C (two rows by two outputs per pass, so that every load feeds two
  * multiply-accumulates), the DSP extension (SMLAD: two 16-bit products per instruction, four int8 lanes per
- * 32-bit load) and Helium (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
+ * 32-bit load; its loops are naked assembly functions, as they need every register Thumb-2 has) and Helium
+ * (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
  * its instructions exist; the generated code picks one at the call site from the ACLE feature macros.
  * Rows are processed in order, two at a time: the two rows' outputs are written while both rows' inputs are still
  * being read (conv2d.overlap_limit keeps an in-place output below them). */
@@ -171,7 +172,8 @@ typedef struct {
  * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
 __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_NAKED_ARG,
                                                                      const mcu_gemv_group_t *group MCU_NAKED_ARG,
-                                                                     int32_t depth4 MCU_NAKED_ARG, int32_t *sums MCU_NAKED_ARG)
+                                                                     int32_t depth4 MCU_NAKED_ARG,
+                                                                     int32_t *sums MCU_NAKED_ARG)
 {
     __asm__("push {r4-r11, lr}\n\t"
             "push {r3}\n\t"
