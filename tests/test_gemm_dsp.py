@@ -24,7 +24,7 @@ def gemm_model(rng):
     Gemm 56->2, Gemm 2->5 (one row of depth 2: no assembly step; a group of four and one alone). General
     convolutions with kernel rows of whole words: 3x3 pad 1 8->5 (15 positions: pairs inside the input widened
     from it, the others gathered, an odd last one), 2x2 32->7 (every pair inside), 2x1 of dilation (2, 1) 12->3
-    (9 positions inside)."""
+    (9 positions inside), 3x1 padded at the bottom only 12->4 (a last row of windows over the bottom edge alone)."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
@@ -33,7 +33,7 @@ def gemm_model(rng):
              "w6": w(16, 33, 1, 1) * 0.5, "b6": w(16), "f1": w(12, 96) * 0.3, "c1": w(12),
              "shape": np.array([8, 12], np.int64), "m1": w(12, 7), "f2": w(2, 56) * 0.3, "c2": w(2),
              "f3": w(5, 2), "c3": w(5), "k1": w(5, 8, 3, 3) * 0.5, "e1": w(5), "k2": w(7, 32, 2, 2) * 0.3,
-             "e2": w(7), "k3": w(3, 12, 2, 1) * 0.5, "e3": w(3)}
+             "e2": w(7), "k3": w(3, 12, 2, 1) * 0.5, "e3": w(3), "k4": w(4, 12, 3, 1) * 0.5, "e4": w(4)}
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[1, 1]),
         helper.make_node("Conv", ["a1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
@@ -51,10 +51,11 @@ def gemm_model(rng):
         helper.make_node("Conv", ["a1", "k1", "e1"], ["k1y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Conv", ["a4", "k2", "e2"], ["k2y"], kernel_shape=[2, 2]),
         helper.make_node("Conv", ["a3", "k3", "e3"], ["k3y"], kernel_shape=[2, 1], dilations=[2, 1]),
+        helper.make_node("Conv", ["a3", "k4", "e4"], ["k4y"], kernel_shape=[3, 1], pads=[0, 0, 1, 0]),
     ]
     return onnx_model(nodes, [("x", [1, 3, 5, 3])],
                       [("y", [1, 5]), ("g1", [1, 12]), ("m", [8, 7]), ("a5", [1, 33, 5, 3]), ("k1y", [1, 5, 5, 3]),
-                       ("k2y", [1, 7, 4, 2]), ("k3y", [1, 3, 3, 3])], inits)
+                       ("k2y", [1, 7, 4, 2]), ("k3y", [1, 3, 3, 3]), ("k4y", [1, 4, 4, 3])], inits)
 
 
 @pytest.fixture(scope="module", params=["positive", "negative"])
@@ -66,7 +67,7 @@ def gemm(request, tmp_path_factory):
     forms = [model.files["model.c"].count(f"{f}(&n") for f in ("mcu_conv2d_1x1_dsp_s8", "mcu_fully_connected_dsp_s8",
                                                                   "mcu_conv2d_dsp_s8")]
     assert (model.report["inputs"][0]["zero_point"], forms) == ({"positive": -128, "negative": 127}[request.param],
-                                                                 [6, 4, 3])
+                                                                 [6, 4, 4])
     shape = (16,) + tuple(model.report["inputs"][0]["shape"])
     x = np.concatenate([np.full((1,) + shape[1:], -128), np.full((1,) + shape[1:], 127),
                         rng.integers(-128, 128, (shape[0] - 2,) + shape[1:])]).astype(np.int8)

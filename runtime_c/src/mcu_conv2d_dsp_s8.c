@@ -4,20 +4,27 @@
 #include "mcu_window.h"
 
 #if MCU_HAS_DSP
+/* The window of the position (oy, ox) if it is inside the input (dilation_w 1), else NULL */
+static const int8_t *mcu_conv_inside(const mcu_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    const int inside = y0 >= 0 && x0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h &&
+                       x0 + p->kernel_w <= p->in_w;
+    return inside ? input + (y0 * p->in_w + x0) * p->in_c : NULL;
+}
+
 /* The windows of the positions (oy0, ox0) and (oy1, ox1) widened into `pairs` straight from the input's kernel
  * rows, where both windows are inside the input and a kernel row is whole words (no gathered copy): 1, else 0. */
 static int mcu_conv_widen_inside(const mcu_conv2d_params_t *p, const int8_t *input, int32_t oy0, int32_t ox0,
                                  int32_t oy1, int32_t ox1, int32_t *pairs)
 {
-    const int32_t kh = p->kernel_h, kw = p->kernel_w, run = kw * p->in_c, row = p->in_w * p->in_c;
-    const mcu_window_t a = mcu_conv_window(p, oy0, ox0), b = mcu_conv_window(p, oy1, ox1);
-    if ((run & 3) || a.ky_begin || a.kx_begin || b.ky_begin || b.kx_begin || a.ky_end < kh || a.kx_end < kw ||
-        b.ky_end < kh || b.kx_end < kw) {
+    const int32_t run = p->kernel_w * p->in_c, step = p->dilation_h * p->in_w * p->in_c;
+    const int8_t *in0 = mcu_conv_inside(p, input, oy0, ox0), *in1 = mcu_conv_inside(p, input, oy1, ox1);
+    if ((run & 3) || in0 == NULL || in1 == NULL) {
         return 0;
     }
-    const int8_t *in0 = input + a.in_y0 * row + a.in_x0 * p->in_c, *in1 = input + b.in_y0 * row + b.in_x0 * p->in_c;
-    for (int32_t ky = 0; ky < kh; ++ky, pairs += run) {
-        mcu_gemm_widen_rows2(in0 + ky * p->dilation_h * row, in1 + ky * p->dilation_h * row, run >> 2, pairs);
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky, pairs += run, in0 += step, in1 += step) {
+        mcu_gemm_widen_rows2(in0, in1, run >> 2, pairs);
     }
     return 1;
 }
