@@ -19,8 +19,11 @@ static int mcu_conv_widen_inside(const mcu_conv2d_params_t *p, const int8_t *inp
                                  int32_t oy1, int32_t ox1, int32_t *pairs)
 {
     const int32_t run = p->kernel_w * p->in_c, step = p->dilation_h * p->in_w * p->in_c;
+    if (run & 3) {
+        return 0;
+    }
     const int8_t *in0 = mcu_conv_inside(p, input, oy0, ox0), *in1 = mcu_conv_inside(p, input, oy1, ox1);
-    if ((run & 3) || in0 == NULL || in1 == NULL) {
+    if (in0 == NULL || in1 == NULL) {
         return 0;
     }
     for (int32_t ky = 0; ky < p->kernel_h; ++ky, pairs += run, in0 += step, in1 += step) {
