@@ -6,7 +6,8 @@
  * exact whenever every tap reads the input: no padding), so the inner loops only multiply and add.
  * Three forms of the same integers: portable C (two rows by two outputs per pass, so that every load feeds two
  * multiply-accumulates), the DSP extension (SMLAD: two 16-bit products per instruction, four int8 lanes per
- * 32-bit load) and Helium (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
+ * 32-bit load; its loops are naked assembly functions, as they need every register Thumb-2 has) and Helium
+ * (VMLADAVA: sixteen int8 products per instruction). Each form is compiled only where
  * its instructions exist; the generated code picks one at the call site from the ACLE feature macros.
  * Rows are processed in order, two at a time: the two rows' outputs are written while both rows' inputs are still
  * being read (conv2d.overlap_limit keeps an in-place output below them). */
@@ -159,32 +160,79 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 }
 
 #if MCU_HAS_DSP
-/* mcu_gemv_s8 with four depth steps per pass: one word of input, two SMLADs per output. */
+/* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
+#define MCU_NAKED_ARG __attribute__((unused))
+
+/* The four weight rows and biases of a group of mcu_gemv_dsp_asm (a last group of fewer repeats its first) */
+typedef struct {
+    const int8_t *w0, *w1, *w2, *w3;
+    int32_t b0, b1, b2, b3;
+} mcu_gemv_group_t;
+
+/* Four depth steps of one row by four outputs (sums r0-r3): the input word from r4 widened (two SXTB16), each
+ * weight word from the rows at r5-r8 widened and taken by two SMLADs: 23 instructions for 16 multiply-accumulates;
+ * r4-r8 stepped on. */
+#define MCU_GEMV_DSP_OUTPUT(w, acc)                                                                            \
+    "ldr r12, [" w "], #4\n\t"                                                                                 \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
+    "smlad " acc ", r11, r12, " acc "\n\t"
+#define MCU_GEMV_DSP_STEP4                                                                                      \
+    "ldr r10, [r4], #4\n\t"                                                                                    \
+    "sxtb16 r11, r10, ror #8\n\t"                                                                              \
+    "sxtb16 r10, r10\n\t" MCU_GEMV_DSP_OUTPUT("r5", "r0") MCU_GEMV_DSP_OUTPUT("r6", "r1")                        \
+        MCU_GEMV_DSP_OUTPUT("r7", "r2") MCU_GEMV_DSP_OUTPUT("r8", "r3")
+
+/* sums[0..3] = the group's biases + the first `depth4` (a multiple of 4) products of the row x with its four
+ * weight rows: eight depth steps per pass, four alone first. In assembly as mcu_gemm_dsp_sums_asm: 14 registers,
+ * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_NAKED_ARG,
+                                                                     const mcu_gemv_group_t *group MCU_NAKED_ARG,
+                                                                     int32_t depth4 MCU_NAKED_ARG,
+                                                                     int32_t *sums MCU_NAKED_ARG)
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "push {r3}\n\t"
+            "mov r4, r0\n\t"
+            "add r9, r0, r2\n\t"
+            "and r10, r2, #4\n\t"
+            "ldm r1, {r5-r8}\n\t"
+            "ldr r0, [r1, #16]\n\t"
+            "ldr r2, [r1, #24]\n\t"
+            "ldr r3, [r1, #28]\n\t"
+            "ldr r1, [r1, #20]\n\t"
+            "cmp r10, #0\n\t"
+            "beq 1f\n\t" MCU_GEMV_DSP_STEP4
+            "1:\n\t"
+            "cmp r4, r9\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_STEP4
+            "cmp r4, r9\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "pop {r12}\n\t"
+            "stm r12, {r0-r3}\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* mcu_gemv_s8 by mcu_gemv_dsp_asm: four outputs per pass, the last depth % 4 steps in C. */
 static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
 {
-    const int32_t depth = g->depth, outputs = g->outputs;
+    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
     for (int32_t o = 0; o < outputs; o += 4) {
         const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
-        const int8_t *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
-        int32_t acc0 = r.b0, acc1 = r.b1, acc2 = r.b2, acc3 = r.b3;
-        int32_t i = 0;
-        for (; i + 4 <= depth; i += 4) { /* four depth steps: two SMLADs per output */
-            const int32_t xw = mcu_load_s8x4(in + i), xe = __sxtb16(xw), xo = mcu_sxtb16_ror8(xw);
-            const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
-            const int32_t v2 = mcu_load_s8x4(w2 + i), v3 = mcu_load_s8x4(w3 + i);
-            acc0 = __smlad(xe, __sxtb16(v0), __smlad(xo, mcu_sxtb16_ror8(v0), acc0));
-            acc1 = __smlad(xe, __sxtb16(v1), __smlad(xo, mcu_sxtb16_ror8(v1), acc1));
-            acc2 = __smlad(xe, __sxtb16(v2), __smlad(xo, mcu_sxtb16_ror8(v2), acc2));
-            acc3 = __smlad(xe, __sxtb16(v3), __smlad(xo, mcu_sxtb16_ror8(v3), acc3));
-        }
-        for (; i < depth; ++i) {
+        const mcu_gemv_group_t group = {r.w0, r.w1, r.w2, r.w3, r.b0, r.b1, r.b2, r.b3};
+        int32_t s[4];
+        mcu_gemv_dsp_asm(in, &group, depth4, s);
+        for (int32_t i = depth4; i < depth; ++i) {
             const int32_t x = in[i];
-            acc0 += x * w0[i];
-            acc1 += x * w1[i];
-            acc2 += x * w2[i];
-            acc3 += x * w3[i];
+            s[0] += x * r.w0[i];
+            s[1] += x * r.w1[i];
+            s[2] += x * r.w2[i];
+            s[3] += x * r.w3[i];
         }
-        mcu_store4_s8(q, out, o, r.n, acc0, acc1, acc2, acc3);
+        mcu_store4_s8(q, out, o, r.n, s[0], s[1], s[2], s[3]);
     }
 }
 
@@ -194,65 +242,202 @@ static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, c
  * conv2d.SCRATCH). */
 
 /* Two rows' first 4 * steps values, four depth steps at a time as four words: row 0 lanes (0, 2), row 0 lanes
- * (1, 3), row 1 lanes (0, 2), row 1 lanes (1, 3). */
-static MCU_NOINLINE void mcu_gemm_widen_rows2(const int8_t *in0, const int8_t *in1, int32_t steps, int32_t *pairs)
+ * (1, 3), row 1 lanes (0, 2), row 1 lanes (1, 3). Assembly (one STM of the four words: 9 instructions per four
+ * steps, GCC's 13). */
+__attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const int8_t *in0 MCU_NAKED_ARG,
+                                                                         const int8_t *in1 MCU_NAKED_ARG,
+                                                                         int32_t steps MCU_NAKED_ARG,
+                                                                         int32_t *pairs MCU_NAKED_ARG)
 {
-    for (; steps > 0; --steps, in0 += 4, in1 += 4, pairs += 4) {
-        const int32_t x0 = mcu_load_s8x4(in0), x1 = mcu_load_s8x4(in1);
-        pairs[0] = __sxtb16(x0);
-        pairs[1] = mcu_sxtb16_ror8(x0);
-        pairs[2] = __sxtb16(x1);
-        pairs[3] = mcu_sxtb16_ror8(x1);
-    }
+    __asm__("push {r4-r7}\n\t"
+            "cmp r2, #0\n\t"
+            "beq 2f\n\t"
+            "1:\n\t"
+            "ldr r6, [r0], #4\n\t"
+            "ldr r7, [r1], #4\n\t"
+            "sxtb16 r4, r6\n\t"
+            "sxtb16 r5, r6, ror #8\n\t"
+            "sxtb16 r6, r7\n\t"
+            "sxtb16 r7, r7, ror #8\n\t"
+            "stmia r3!, {r4-r7}\n\t"
+            "subs r2, r2, #1\n\t"
+            "bne 1b\n\t"
+            "2:\n\t"
+            "pop {r4-r7}\n\t"
+            "bx lr\n\t");
 }
 
-/* One 2 x 2 block, acc[] = {row 0 by outputs 0 and 1, row 1 by outputs 0 and 1} in and out: the depth steps
- * from the widened rows (per four steps two weight words, four SXTB16, eight SMLAD), the last depth % 4 from the
- * int8 rows one by one. Its own function: inlined, the caller's loops would take the registers this loop needs. */
-static MCU_NOINLINE void mcu_gemm_dsp_block_2x2(const int32_t *pairs, const int8_t *in0, const int8_t *in1,
-                                                const int8_t *w0, const int8_t *w1, int32_t depth, int32_t acc[4])
+/* The blocks of mcu_gemm_dsp_sums_asm: fields in the order it keeps them on its stack. */
+typedef struct {
+    const int32_t *bias;     /* the first block's two biases, then the next block's (int32 pairs) */
+    int32_t *sums;           /* block k's four sums (row 0 by its two outputs, then row 1) to sums[4k .. 4k + 3] */
+    const int32_t *sums_end; /* sums + 4 * blocks, blocks > 0 */
+    const int32_t *pairs;    /* the two rows widened (mcu_gemm_widen_rows2) */
+    int32_t passes, rest4;   /* (depth & ~3) / 8 eight-step passes, then a four-step one if rest4 */
+    int32_t skip, depth;     /* a block's first weight row after its last four-step: + skip = the next block's;
+                              * its second: the first + depth */
+} mcu_gemm_dsp_job_t;
+
+/* Four depth steps of a 2 x 2 block (sums r0 r1 = row 0 by outputs 0 and 1, r2 r3 = row 1): the two rows'
+ * widened pairs from r6 by one LDM (into r8-r11: row 0 lanes (0, 2) and (1, 3), row 1's), then each weight word
+ * from the rows at r4 and r5 widened (two SXTB16) and taken by four SMLADs: 15 instructions for 16
+ * multiply-accumulates; r4, r5, r6 stepped on. */
+#define MCU_GEMM_DSP_STEP4                                                                                      \
+    "ldm r6!, {r8-r11}\n\t"                                                                                    \
+    "ldr r12, [r4], #4\n\t"                                                                                    \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad r0, r8, lr, r0\n\t"                                                                                 \
+    "smlad r0, r9, r12, r0\n\t"                                                                                \
+    "smlad r2, r10, lr, r2\n\t"                                                                                \
+    "smlad r2, r11, r12, r2\n\t"                                                                               \
+    "ldr r12, [r5], #4\n\t"                                                                                    \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad r1, r8, lr, r1\n\t"                                                                                 \
+    "smlad r1, r9, r12, r1\n\t"                                                                                \
+    "smlad r3, r10, lr, r3\n\t"                                                                                \
+    "smlad r3, r11, r12, r3\n\t"
+
+/* The blocks of a job, from the weight rows w0, w1 on (w1 == w0: an odd last output alone), the depth steps
+ * that are a multiple of 4. Written in assembly, because the blocks' loop needs all 14 registers: compiled
+ * from C (the same intrinsics), GCC's schedule spilled inside it (a third more instructions), and its
+ * bookkeeping between blocks took 40 instructions where this takes 22 (the job's fields on the stack), 16 in
+ * the common case (a depth of a multiple of 8, blocks of two outputs), which has a loop of its own. */
+__attribute__((naked, noinline, unused)) static void mcu_gemm_dsp_sums_asm(const mcu_gemm_dsp_job_t *job MCU_NAKED_ARG,
+                                                                          const int8_t *w0 MCU_NAKED_ARG,
+                                                                          const int8_t *w1 MCU_NAKED_ARG)
 {
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t i = 0;
-    for (; i + 4 <= depth; i += 4, pairs += 4) {
-        const int32_t v0 = mcu_load_s8x4(w0 + i), v1 = mcu_load_s8x4(w1 + i);
-        const int32_t v0e = __sxtb16(v0), v0o = mcu_sxtb16_ror8(v0), v1e = __sxtb16(v1), v1o = mcu_sxtb16_ror8(v1);
-        a00 = __smlad(pairs[1], v0o, __smlad(pairs[0], v0e, a00));
-        a01 = __smlad(pairs[1], v1o, __smlad(pairs[0], v1e, a01));
-        a10 = __smlad(pairs[3], v0o, __smlad(pairs[2], v0e, a10));
-        a11 = __smlad(pairs[3], v1o, __smlad(pairs[2], v1e, a11));
-    }
-    for (; i < depth; ++i) {
+    __asm__("push {r4-r11, lr}\n\t"
+            "mov r4, r1\n\t"
+            "mov r5, r2\n\t"
+            "ldm r0, {r0-r3, r6-r9}\n\t"
+            "push {r0-r3, r6-r9}\n\t" /* the job: [sp, #0] bias ... [sp, #28] depth */
+            "cmp r7, #0\n\t"          /* the common case: eight-step passes only, blocks of two outputs */
+            "bne 1f\n\t"
+            "cmp r8, r9\n\t"
+            "bne 1f\n\t"
+            "cmp r6, #0\n\t"
+            "bne 5f\n\t"
+            "1:\n\t"
+            "ldr lr, [sp, #0]\n\t"
+            "ldrd r0, r1, [lr], #8\n\t"
+            "str lr, [sp, #0]\n\t"
+            "mov r2, r0\n\t"
+            "mov r3, r1\n\t"
+            "ldr r6, [sp, #12]\n\t"
+            "ldr r7, [sp, #16]\n\t"
+            "cmp r7, #0\n\t"
+            "beq 3f\n\t"
+            "2:\n\t" MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_STEP4
+            "subs r7, r7, #1\n\t"
+            "bne 2b\n\t"
+            "3:\n\t"
+            "ldr r7, [sp, #20]\n\t"
+            "cmp r7, #0\n\t"
+            "beq 4f\n\t" MCU_GEMM_DSP_STEP4
+            "4:\n\t"
+            "ldr lr, [sp, #4]\n\t"
+            "stmia lr!, {r0-r3}\n\t"
+            "str lr, [sp, #4]\n\t"
+            "ldr r7, [sp, #24]\n\t"
+            "add r4, r4, r7\n\t"
+            "ldr r7, [sp, #28]\n\t"
+            "add r5, r4, r7\n\t"
+            "ldr r7, [sp, #8]\n\t"
+            "cmp lr, r7\n\t"
+            "bne 1b\n\t"
+            "b 9f\n\t"
+            "5:\n\t" /* the common case's blocks: 16 instructions each besides the passes */
+            "ldr lr, [sp, #0]\n\t"
+            "ldrd r0, r1, [lr], #8\n\t"
+            "str lr, [sp, #0]\n\t"
+            "mov r2, r0\n\t"
+            "mov r3, r1\n\t"
+            "ldr r6, [sp, #12]\n\t"
+            "ldr r7, [sp, #16]\n\t"
+            "6:\n\t" MCU_GEMM_DSP_STEP4 MCU_GEMM_DSP_STEP4
+            "subs r7, r7, #1\n\t"
+            "bne 6b\n\t"
+            "ldr lr, [sp, #4]\n\t"
+            "stmia lr!, {r0-r3}\n\t"
+            "str lr, [sp, #4]\n\t"
+            "mov r4, r5\n\t" /* the second row's end: the next block's first */
+            "ldr r7, [sp, #28]\n\t"
+            "add r5, r5, r7\n\t"
+            "ldr r7, [sp, #8]\n\t"
+            "cmp lr, r7\n\t"
+            "bne 5b\n\t"
+            "9:\n\t"
+            "add sp, sp, #32\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* The last n (1 to 3) depth steps of a 2 x 2 block added to s[0..3], from the int8 rows one by one (a depth not a
+ * multiple of 4) */
+static MCU_NOINLINE void mcu_gemm_tail_2x2(int32_t *s, const int8_t *in0, const int8_t *in1, const int8_t *w0,
+                                           const int8_t *w1, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
         const int32_t x0 = in0[i], x1 = in1[i], v0 = w0[i], v1 = w1[i];
-        a00 += x0 * v0;
-        a01 += x0 * v1;
-        a10 += x1 * v0;
-        a11 += x1 * v1;
+        s[0] += x0 * v0;
+        s[1] += x0 * v1;
+        s[2] += x1 * v0;
+        s[3] += x1 * v1;
     }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
 }
 
-/* The outputs of two rows (out0: row 0's, row 1's right after them), 2 x 2 blocks (an odd last output repeats its
- * first weights, discarded): the rows widened into `pairs` first (4 * (depth & ~3) bytes), so an output written
- * over its own rows is safe too. */
+/* The sums of `blocks` 2 x 2 blocks of two rows from output `first` on (mcu_gemm_dsp_job_t's sums), `single`: one
+ * block of the odd last output alone (its repeat discarded). */
+static MCU_NOINLINE void mcu_gemm_dsp_sums(const mcu_gemm_s8_t *g, const int8_t *in0, const int8_t *in1,
+                                           const int32_t *pairs, int32_t first, int32_t blocks, int single,
+                                           int32_t *sums)
+{
+    const int32_t depth = g->depth, done = depth & ~3;
+    const int8_t *w = g->weights + first * depth;
+    const int32_t lone[2] = {g->bias[first], g->bias[first]};
+    const mcu_gemm_dsp_job_t job = {single ? lone : g->bias + first, sums, sums + 4 * blocks, pairs, done >> 3,
+                                    done & 4, 2 * depth - done, depth};
+    mcu_gemm_dsp_sums_asm(&job, w, single ? w : w + depth);
+    for (int32_t k = 0; done < depth && k < blocks; ++k) {
+        const int8_t *w0 = w + 2 * k * depth + done;
+        mcu_gemm_tail_2x2(sums + 4 * k, in0 + done, in1 + done, w0, single ? w0 : w0 + depth, depth - done);
+    }
+}
+
+/* The outputs of two rows (out0: row 0's, row 1's right after them) from their widened pairs (and the rows
+ * themselves for a depth not a multiple of 4), 2 * MCU_GEMM_DSP_CHUNK at a time summed (mcu_gemm_dsp_sums, into a
+ * buffer on the stack) then requantized. */
+#define MCU_GEMM_DSP_CHUNK 8 /* blocks summed per call */
+static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2_widened(const mcu_gemm_s8_t *g, mcu_requant_s8_t q,
+                                                          const int8_t *in0, const int8_t *in1, const int32_t *pairs,
+                                                          int8_t *out0)
+{
+    const int32_t outputs = g->outputs, even = outputs & ~1;
+    int32_t sums[4 * MCU_GEMM_DSP_CHUNK];
+    for (int32_t o = 0; o < outputs; o += 2 * MCU_GEMM_DSP_CHUNK) {
+        const int32_t n = outputs - o < 2 * MCU_GEMM_DSP_CHUNK ? outputs - o : 2 * MCU_GEMM_DSP_CHUNK;
+        const int32_t whole = n >> 1; /* blocks of two outputs */
+        if (whole > 0) {
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, o, whole, 0, sums);
+        }
+        if (o + n > even) { /* the odd last output */
+            mcu_gemm_dsp_sums(g, in0, in1, pairs, even, 1, 1, sums + 4 * whole);
+        }
+        for (int32_t k = 0; k < n; k += 2) {
+            const int32_t *s = sums + 2 * k;
+            mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o + k, s[0], s[1], s[2], s[3]);
+        }
+    }
+}
+
+/* The outputs of two rows (mcu_gemm_dsp_rows2_widened), the rows widened into `pairs` first (4 * (depth & ~3)
+ * bytes), so an output written over its own rows is safe too. */
 static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in0,
                                                   const int8_t *in1, int32_t *pairs, int8_t *out0)
 {
-    const int32_t depth = g->depth, outputs = g->outputs;
-    const int8_t *weights = g->weights;
-    const int32_t *bias = g->bias;
-    mcu_gemm_widen_rows2(in0, in1, depth >> 2, pairs);
-    for (int32_t o = 0; o < outputs; o += 2) {
-        const int8_t *w0 = weights + o * depth;
-        const int8_t *w1 = o + 1 < outputs ? w0 + depth : w0;
-        const int32_t b1 = o + 1 < outputs ? bias[o + 1] : 0;
-        int32_t acc[4] = {bias[o], b1, bias[o], b1};
-        mcu_gemm_dsp_block_2x2(pairs, in0, in1, w0, w1, depth, acc);
-        mcu_gemm_store_2x2_s8(q, out0, 2, outputs, 0, o, acc[0], acc[1], acc[2], acc[3]);
-    }
+    mcu_gemm_widen_rows2(in0, in1, g->depth >> 2, pairs);
+    mcu_gemm_dsp_rows2_widened(g, q, in0, in1, pairs, out0);
 }
 
 /* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_s8; `pairs`: the scratch buffer,
