@@ -350,10 +350,11 @@ def test_stateful_invokes_equal_tflm_without_reset(tmp_path, case):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps2-an386"])
+@pytest.mark.parametrize("board", EMULATED)
 def test_stateful_on_emulated_cores_equals_tflm(board, tmp_path):
-    """--stateful on the M0+ (the portable form) and the M4 (the DSP form: 7 units, 5 inputs, remainders on both
-    sides): the harness resets the state once, then runs the samples in turn; TFLM never reset, bit for bit."""
+    """--stateful on every emulated core (the portable form on the M0+, the DSP one on the others: 7 units, 5
+    inputs, remainders on both sides): the harness resets the state once, then runs the samples in turn; TFLM
+    never reset, bit for bit."""
     from mcu_codegen import boards, target
     model, x_shape = lstm_model(np.random.default_rng(8), batch=2, steps=3, n_in=5, units=7, time_major=True)
     xs = np.random.default_rng(9).integers(-128, 128, (6,) + x_shape).astype(np.int8)

@@ -126,9 +126,9 @@ def test_without_stateful_warns_once_in_one_line(tmp_path, recwarn):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps2-an386"])
+@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"])
 def test_stateful_on_emulated_cores_equals_tflm(board, tmp_path):
-    """--stateful, an int8 state with a zero point, on the M0+ and the M4: the harness resets the state once (the
+    """--stateful, an int8 state with a zero point, on every emulated core: the harness resets the state once (the
     zero point, value by value in int16), then runs the frames in turn; TFLM never reset, bit for bit."""
     from mcu_codegen import boards, target
     rng = np.random.default_rng(12)
