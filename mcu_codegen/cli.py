@@ -50,7 +50,7 @@ def main(argv=None):
                    help="one arena placement strategy (default: the best of all, then a local search)")
     c.add_argument("--dump", choices=("float", "quant", "plan"), help="print that stage's table and stop")
     c.add_argument("--stateful", action="store_true",
-                   help="keep the recurrent state (LSTM, GRU, RNN) from one invoke to the next (streaming on a "
+                   help="keep the recurrent state (LSTM, GRU, RNN, SVDF) from one invoke to the next (streaming on a "
                         "sliding window); <name>_reset_state() zeroes it")
     r = sub.add_parser("run", help="run a generated project on the host (gcc) or its NumPy reference")
     r.add_argument("project")

@@ -205,7 +205,11 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
             structs.append(dict(name=params, ctype=params_type, fields=fields))
         symbols[i] = dict(params=params, params_type=params_type, kernels=[f for _, f in forms],
                           arrays=[value for key, value in fields if isinstance(node.params.get(key), np.ndarray)])
-        args = [_arena_pointer(t, plan, const=True) for t in ins]
+        args = [_arena_pointer(t, plan, const=True) for t in ins[:1]]
+        if getattr(mod, "STATE_ARGS", 0):  # the state it updates in place (--stateful), or NULL: in its scratch
+            args += [_arena_pointer(t, plan, const=False) for t in ins[1:]] or ["0"] * mod.STATE_ARGS
+        else:
+            args += [_arena_pointer(t, plan, const=True) for t in ins[1:]]
         if getattr(mod, "INPUTS_AS_ARRAY", False):  # a kernel of any number of inputs: a C99 compound literal
             args = [f"(const {C_TYPES[ins[0].dtype]} *const[]){{{', '.join(args)}}}"]
         args.append(_arena_pointer(out, plan, const=False))
@@ -253,7 +257,8 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
 
 def state_regions(graph, plan):
     """The persistent tensors (--stateful): where each lives in the arena, its bytes, and the byte that fills it
-    with the real value 0 (an int8 state's zero point; 0 for int16 and float32)."""
+    with the real value 0 (an int8 state's zero point; 0 for int16 and float32; an int16 state with a zero point,
+    an SVDF's int8 state in int16 values, is filled value by value)."""
     return [dict(offset=plan.offsets[n], size=graph.tensors[n].nbytes, dtype=graph.tensors[n].dtype,
                  fill=graph.tensors[n].zero_point % 256 if graph.tensors[n].dtype == "int8" else 0,
                  zero_point=int(graph.tensors[n].zero_point), scale=float(graph.tensors[n].scale),

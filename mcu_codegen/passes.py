@@ -462,19 +462,22 @@ def _pieces_of_concats(g):
 
 
 def make_stateful(graph):
-    """--stateful: each recurrent state (graph.states: initial, final) is kept from one invoke to the next, as
-    TFLM's variable tensors are. The initial state becomes a persistent tensor (zeros where the model starts from
-    a constant, or from a graph input, which leaves the C API); a copy at the end of the invoke writes the final
-    state into it, tied to its quantization so that the copy is exact. Zero before the first invoke and after
-    <name>_reset_state(). Returns a new graph."""
+    """--stateful: each recurrent state is kept from one invoke to the next, as TFLM's variable tensors are.
+    ONNX (graph.states: initial, final): the initial state becomes a persistent tensor (zeros where the model
+    starts from a constant, or from a graph input, which leaves the C API); a copy at the end of the invoke writes
+    the final state into it, tied to its quantization so that the copy is exact. TFLite's SVDF and LSTM, whose
+    kernels keep their state inside the node: the state (the op's state_tensors, TFLM's variable tensors) become
+    persistent tensors the node reads after its input and updates in place. Zero before the first invoke and
+    after <name>_reset_state(). Returns a new graph."""
     g = graph.copy()
-    if not g.states:
-        inside = [n for n in g.nodes if n.op in ("lstm", "svdf")]
-        if inside:  # their state is the node's own scratch, zeroed at each call: not (yet) a persistent tensor
-            raise ConversionError(f"{g.source}: --stateful: node '{inside[0].name}' ({inside[0].op}) keeps its state "
-                                  "inside the node, which starts from zeros at every invoke; --stateful is for "
-                                  "ONNX LSTM, GRU and RNN only so far")
-        raise ConversionError(f"{g.source}: --stateful: the model has no recurrent state (LSTM, GRU or RNN)")
+    inside = [n for n in g.nodes if getattr(ops.get(n.op), "STATE_ARGS", 0)]
+    for n in inside:
+        for source, dtype, scale, zero_point, shape in ops.get(n.op).state_tensors(n.attrs, g.tensors[n.inputs[0]]):
+            t = g.new_tensor(g.tensors[n.inputs[0]], shape, source=source)
+            t.dtype, t.scale, t.zero_point, t.persistent = dtype, scale, zero_point, True
+            n.inputs.append(t.name)
+    if not g.states and not inside:
+        raise ConversionError(f"{g.source}: --stateful: the model has no recurrent state (LSTM, GRU, RNN or SVDF)")
     for k, (init, final) in enumerate(g.states):
         p = g.producer(init)
         src = g.tensors[init].source

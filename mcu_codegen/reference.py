@@ -24,11 +24,17 @@ def execute(graph, feeds, integer, keep=False, state=None):
             y = ops.twin(mod, kernel_kind(graph, node, mod))(node.params, *args)
         else:  # calibration, the float oracle, and float kernels (their twin is the float reference)
             y = mod.float_ref(node.attrs, *args)
+        if getattr(mod, "STATE_ARGS", 0) and len(args) > 1:  # --stateful SVDF / LSTM: (y, its state updated)
+            y, updated = y
+            for name, v in zip(node.inputs[1:], updated):
+                values[name] = v.reshape(values[name].shape).astype(
+                    NP_TYPES[graph.tensors[name].dtype] if integer else np.float32, copy=False)
         out = graph.tensors[node.outputs[0]]
         # integer twins compute in int64 and clamp to the type's range; the tensor's type holds the result
         values[node.outputs[0]] = y.reshape((y.shape[0],) + tuple(out.shape)).astype(NP_TYPES[out.dtype], copy=False)
         if not keep:
-            last_use = {x for x in node.inputs if x not in graph.outputs and _last_reader(graph, x) is node}
+            last_use = {x for x in node.inputs if x not in graph.outputs and not graph.tensors[x].persistent
+                        and _last_reader(graph, x) is node}
             for x in last_use:
                 values.pop(x, None)
     if state is not None:

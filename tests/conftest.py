@@ -134,6 +134,8 @@ def run_kernel(runtime):
         if getattr(mod, "INPUTS_AS_ARRAY", False):  # keep the arrays alive: the pointer array does not
             keep.append(bufs)
             bufs = [ffi.new(f"{C_TYPES[np.asarray(inputs[0]).dtype]} *[]", bufs)]
+        if getattr(mod, "STATE_ARGS", 0):  # a recurrent op's state pointers: NULL, its state in the scratch
+            bufs += [ffi.NULL] * mod.STATE_ARGS
         out = np.zeros(out_shape, dtype=out_dtype)
         ob = ffi.new(f"{C_TYPES[out.dtype]}[]", max(1, out.size))
         table = getattr(mod, "SCRATCH", {})

@@ -306,13 +306,3 @@ def test_stateful_on_emulated_cores(board, tmp_path):
     q = m.quantize_inputs({"x": x[:5]})
     got, _ = target.run_on_board(m.save(tmp_path / "project"), m.report, boards.load(board), q)
     np.testing.assert_array_equal(got["Y"], m.reference(q)["Y"])
-
-
-def test_stateful_on_a_tflite_lstm_says_its_state_stays_inside_the_node():
-    """UNIDIRECTIONAL_SEQUENCE_LSTM keeps h and c in its own scratch, zeroed at every invoke: --stateful says so
-    instead of claiming the model has no state."""
-    import exporter_models as em
-    conv = mcu_codegen.Converter.from_tflite(em.MODELS / "keras_lstm_native_int8.tflite")
-    conv.stateful = True
-    with pytest.raises(ConversionError, match=r"\(lstm\) keeps its state inside the node.*ONNX LSTM, GRU and RNN"):
-        conv.convert()

@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+import tflite
 
 import exporter_models as em
 import mcu_codegen
@@ -75,3 +76,63 @@ def test_fill_of_a_computed_shape_is_a_constant():
                        [x, dict(filled, data=np.full((1, 4, 8), 5, np.int8)), out], [0], [2])
     xs = np.random.default_rng(0).integers(-128, 128, (8, 1, 4, 8)).astype(np.int8)
     np.testing.assert_array_equal(run_imported(computed, [xs], "int8"), run_tflm(folded, [xs]))
+
+
+def test_stateful_native_tflite_lstm_equals_tflm_without_reset():
+    """The converter's int8 Keras LSTM file (two UNIDIRECTIONAL_SEQUENCE_LSTM) with --stateful: 8 invokes in
+    turn, TFLM never reset, equal to the generated C and the twins bit for bit; four state tensors (h, c of
+    each layer) kept in the arena, reset_state puts h at its zero point and c at 0, and the C then runs as a new
+    interpreter does."""
+    import tflite16 as t16
+    path = em.MODELS / "keras_lstm_native_int8.tflite"
+    conv = mcu_codegen.Converter.from_tflite(path)
+    conv.stateful = True
+    m = conv.convert()
+    assert sorted(r["dtype"] for r in m.report["state"]) == ["int16", "int16", "int8", "int8"]
+    meta = m.report["inputs"][0]
+    xs = m.quantize_inputs({meta["name"]: next(iter(em.data(path).values()))[:8]})[meta["name"]]
+    xs = xs.reshape((8,) + tuple(meta["shape"]))
+    want = t16.run_tflm(path.read_bytes(), [xs])
+    host = m.build()
+    out = m.report["outputs"][0]["name"]
+    for got in (host.run({meta["name"]: xs})[out], m.reference({meta["name"]: xs})[out]):
+        np.testing.assert_array_equal(got.reshape(want.shape), want)
+    kept = [bytes(host.ffi.buffer(host.arena + r["offset"], r["size"])) for r in m.report["state"]]
+    assert all(len(set(k)) > 4 for k in kept)  # h and c of the last step are in the arena for the next invoke
+    host.reset_state()
+    assert [bytes(host.ffi.buffer(host.arena + r["offset"], r["size"])) for r in m.report["state"]] == \
+        [bytes([r["zero_point"] % 256]) * r["size"] for r in m.report["state"]]
+    fresh = t16.run_tflm(path.read_bytes(), [xs[1:]])
+    np.testing.assert_array_equal(host.run({meta["name"]: xs[1:]})[out].reshape(fresh.shape), fresh)
+    # (20 steps forget where they started: this model's outputs are the same with the state kept or not; the
+    # one-operator files of tests/ops/test_lstm.py show the state's effect)
+
+
+def test_stateful_cli_header_and_refusal(tmp_path):
+    """`mcu-codegen convert m.tflite --stateful` on an SVDF file: exit 0, no warning, model.h declares
+    model_reset_state and MODEL_STATE_SIZE; without --stateful a one-line warning; a model without any recurrent
+    state is refused in one line with status 2."""
+    import subprocess
+    import sys
+
+    import tflite16 as t16
+    from ops.test_svdf import svdf_model
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(svdf_model(np.random.default_rng(1))[0])
+
+    def convert(*extra, src=path):
+        return subprocess.run([sys.executable, "-m", "mcu_codegen.cli", "convert", str(src), "-o",
+                               str(tmp_path / f"out{len(extra)}"), *extra], capture_output=True, text=True)
+    done = convert("--stateful")
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr
+    header = (tmp_path / "out1" / "model.h").read_text()
+    assert "void model_reset_state(void *arena);" in header and "#define MODEL_STATE_SIZE 80" in header
+    plain = convert()
+    lines = [line for line in plain.stderr.splitlines() if "warning" in line]
+    assert plain.returncode == 0 and len(lines) == 1 and "only the newest memory slot" in lines[0]
+    other = tmp_path / "relu.tflite"
+    other.write_bytes(t16.ops_model([(tflite.BuiltinOperator.RELU, 0, None, [0], [1])],
+                                    [t16.int8_t((1, 4), 0.1, 0), t16.int8_t((1, 4), 0.1, 0)], [0], [1]))
+    refused = convert("--stateful", src=other)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "no recurrent state" in refused.stderr

@@ -166,13 +166,14 @@ def run_imported(model, inputs, dtype, all_outputs=False):
         return [outs[m["name"]] for m in converted.report["outputs"]] if all_outputs else next(iter(outs.values()))
 
 
-def converted(model, work, mode=None):
-    """A .tflite model's bytes written into the folder `work` and converted (in memory); mode: the Converter's."""
+def converted(model, work, mode=None, stateful=False):
+    """A .tflite model's bytes written into the folder `work` and converted (in memory); mode, stateful: the
+    Converter's."""
     import mcu_codegen
     path = Path(work) / "one_op.tflite"
     path.write_bytes(model)
     conv = mcu_codegen.Converter.from_tflite(path)
-    conv.mode = mode or conv.mode
+    conv.mode, conv.stateful = mode or conv.mode, stateful
     return conv.convert()
 
 
@@ -192,6 +193,30 @@ def recurrent_op_equals_tflm(run_kernel, op, model, xs, work, mode=None, atol=No
         else:
             np.testing.assert_allclose(got, want, rtol=0, atol=atol)
     return want
+
+
+def stateful_op_equals_tflm(model, xs, work, mode=None, atol=None):
+    """A one-operator file of a recurrent op converted with --stateful (mode: the Converter's): xs (N, *shape)
+    run as N invokes in turn, never reset, by TFLM (its variable tensors persist), by the generated C and by the
+    tool's twins, equal bit for bit (or within atol, float32); reset_state starts the C and the twins over at
+    TFLM's reset state. Returns (TFLM's outputs, the Model)."""
+    m = converted(model, work, mode, stateful=True)
+    assert m.report["state"] and f"void {m.name}_reset_state(void *arena);" in m.files[f"{m.name}.h"]
+    want = run_tflm(model, [xs])
+    fresh = run_tflm(model, [xs[1:3]])  # a new interpreter: from the reset state
+    host = m.build()
+    name, out = m.report["inputs"][0]["name"], m.report["outputs"][0]["name"]
+    got = [host.run({name: xs})[out], m.reference({name: xs})[out]]
+    host.reset_state()
+    m.reset_state()
+    again = [host.run({name: xs[1:3]})[out], m.reference({name: xs[1:3]})[out]]
+    for g, w in zip(got + again, [want] * 2 + [fresh] * 2):
+        if atol is None:
+            np.testing.assert_array_equal(g.reshape(w.shape), w)
+        else:
+            np.testing.assert_allclose(g.reshape(w.shape), w, rtol=0, atol=atol)
+    assert not np.array_equal(want[1], fresh[0])  # the kept state changes the second frame's output
+    return want, m
 
 
 def copy_op_equals_tflm(run_kernel, work, model, data, op, n_outputs=1, compile_it=False):

@@ -11,8 +11,10 @@ each product requantized by a multiplier and shift (fixedpoint.multiply_by_quant
 of x and h fold into the biases (the sums are exact). TFLM supports the Keras LSTM only: no CIFG, peephole,
 projection or layer norm, the cell activation tanh; the cell scale a power of two.
 
-The state: every call is one sequence from a zero state (h = its zero point, c = 0, as TFLM's reset); h and c
-live in the node's scratch buffer of the arena, beside one step's int16 gates.
+The state: by default every call is one sequence from a zero state (h = its zero point, c = 0, as TFLM's reset);
+h and c live in the node's scratch buffer of the arena, beside one step's int16 gates. With --stateful
+(passes.make_stateful) they are TFLM's variable tensors, two persistent arena tensors the node reads after its
+input and updates in place (keep_state 1): each call continues the sequence of the one before.
 """
 import warnings
 
@@ -29,15 +31,17 @@ GATE_OUT_SCALE = 2.0 ** -15  # the sigmoid / tanh output scale
 CELL_SCALE_LOG2_RANGE = (-15, 0)  # a float LSTM's cell state quantized by the tool: the power of two TFLM's tanh takes
 
 
-def _state_bytes(p, hidden_size):
+def _state_bytes(p, hidden_size, cell_size=2, gate_size=2):
     rows, units = p["batch"], p["units"]
-    return 2 * rows * units + 2 * 4 * units + hidden_size * rows * units  # c, one step's gates, h
+    state = 0 if p["keep_state"] else cell_size * rows * units + hidden_size * rows * units
+    return state + gate_size * 4 * units  # c, one step's gates, h
 
 
-# scratch: the cell state (int16), one step's four gates (int16), the hidden state (int8; int16 for 16x8; float)
+# scratch: one step's four gates (int16), without --stateful after the cell state (int16) and before the hidden
+# state (int8; int16 for 16x8); float: c, h, the gates
 SCRATCH = {"mcu_lstm_s8": lambda p: _state_bytes(p, 1), "mcu_lstm_dsp_s8": lambda p: _state_bytes(p, 1),
-           "mcu_lstm_s16": lambda p: _state_bytes(p, 2),
-           "mcu_lstm_f32": lambda p: 4 * (2 * p["batch"] * p["units"] + 4 * p["units"])}
+           "mcu_lstm_s16": lambda p: _state_bytes(p, 2), "mcu_lstm_f32": lambda p: _state_bytes(p, 4, 4, 4)}
+STATE_ARGS = 2  # the kernel's state pointers after its input, hidden and cell: the kept state (--stateful), or NULL
 KERNELS = {"int8": ("mcu_lstm_s8", "mcu_lstm_params_t"), "int16": ("mcu_lstm_s16", "mcu_lstm_s16_params_t"),
            "float32": ("mcu_lstm_f32", "mcu_lstm_f32_params_t")}
 
@@ -58,26 +62,39 @@ def _steps(attrs_or_p, x):
     return np.swapaxes(x, 1, 2) if attrs_or_p["time_major"] else x
 
 
-def float_ref(attrs, x):
-    """The float LSTM: gates from float matrix products, sigmoid / tanh, c = f c + i g (clipped), h = o tanh c."""
-    return _float_run(attrs, x)[0]
+def state_tensors(attrs, x):
+    """--stateful: the state kept across invokes, [(source, dtype, scale, zero point, shape)]: the hidden state
+    (the activation type, its scale and zero point) and the int16 cell state, [batch, units] each (TFLM's
+    variable tensors); float32 in a float model."""
+    shape = (x.shape[1] if attrs["time_major"] else x.shape[0], attrs["input_weights"].shape[1])
+    if "input_scales" not in attrs:
+        return [(name, "float32", None, None, shape) for name in attrs["state_names"]]
+    return [(attrs["state_names"][0], x.dtype, attrs["hidden_scale"], attrs["hidden_zp"], shape),
+            (attrs["state_names"][1], "int16", attrs["cell_scale"], 0, shape)]
 
 
-def internal_statistics(attrs, x):
+def float_ref(attrs, x, *state):
+    """The float LSTM: gates from float matrix products, sigmoid / tanh, c = f c + i g (clipped), h = o tanh c;
+    with the state given (--stateful: h, c) from it, and then (y, [h, c])."""
+    y, _, h, cell = _float_run(attrs, x, *state)
+    return (y, [h, cell]) if state else y
+
+
+def internal_statistics(attrs, x, *state):
     """Calibration's look inside the node (quantize merges each value's maximum over the batches into attrs):
     the largest |c| of the float run, every sample from the zero state, which sets the cell state's scale."""
     return {"cell_abs_max": _float_run(attrs, x)[1]}
 
 
-def _float_run(attrs, x):
-    """(h of every step, max |c| over all steps and samples)."""
+def _float_run(attrs, x, *state):
+    """(h of every step, max |c| over all steps and samples, the final h and c), from the given state or zero."""
     xs = _steps(attrs, x.astype(np.float32))
     n, batch, steps, _ = xs.shape
     w_in, w_rec = attrs["input_weights"].astype(np.float32), attrs["recurrent_weights"].astype(np.float32)
     bias = attrs["bias"].astype(np.float32)
     units = w_in.shape[1]
-    h = np.zeros((n, batch, units), np.float32)
-    cell = np.zeros((n, batch, units), np.float32)
+    h = state[0].reshape(n, batch, units).astype(np.float32) if state else np.zeros((n, batch, units), np.float32)
+    cell = state[1].reshape(n, batch, units).astype(np.float32) if state else np.zeros_like(h)
     out = np.zeros((n, batch, steps, units), np.float32)
     clip = np.float32(attrs["cell_clip"])
     cell_max = 0.0
@@ -91,7 +108,7 @@ def _float_run(attrs, x):
         cell_max = max(cell_max, float(np.abs(cell).max(initial=0.0)))
         h = (o * stable.tanh(cell)).astype(np.float32)
         out[:, :, t] = h
-    return _steps(attrs, out), cell_max
+    return _steps(attrs, out), cell_max, h, cell
 
 
 def calibrated_cell_log2(cell_max):
@@ -150,10 +167,14 @@ def _multiplier(real):
 
 
 def prepare(attrs, ins, out):
-    x = ins[0]
+    x, kept = ins[0], ins[1:]
     _, units, inputs = attrs["input_weights"].shape
     batch, steps = (x.shape[1], x.shape[0]) if attrs["time_major"] else x.shape[:2]
-    p = dict(batch=batch, steps=steps, input_size=inputs, units=units, time_major=int(attrs["time_major"]))
+    p = dict(batch=batch, steps=steps, input_size=inputs, units=units, time_major=int(attrs["time_major"]),
+             keep_state=int(bool(kept)))
+    if kept and x.dtype != "float32" and "input_scales" not in attrs:
+        raise ConversionError("--stateful: a float LSTM quantized by the tool is not supported (convert a "
+                              "full-integer .tflite file, or use --mode float32)")
     if x.dtype == "float32":
         return dict(p, input_weights=c.float_array(attrs["input_weights"]),
                     recurrent_weights=c.float_array(attrs["recurrent_weights"]), bias=c.float_array(attrs["bias"]),
@@ -215,8 +236,9 @@ def _mul(a, b, mult, shift, zp=0, lo=-32768, hi=32767):
     return np.clip(fp.multiply_by_quantized_multiplier(a.astype(np.int64) * b, mult, shift) + zp, lo, hi)
 
 
-def int_ref(p, x):
-    """The twin of mcu_lstm_s8 / mcu_lstm_s16, step by step over the sequence, from the zero state."""
+def int_ref(p, x, *state):
+    """The twin of mcu_lstm_s8 / mcu_lstm_s16, step by step over the sequence, from the zero state; with the state
+    given (--stateful: h, c) from it, and then (y, [h, c])."""
     xs = _steps(p, x.astype(np.int64))
     n, batch, steps, _ = xs.shape
     units = p["units"]
@@ -225,6 +247,8 @@ def int_ref(p, x):
     bias, rec_bias = p["bias"].reshape(4, units), p["recurrent_bias"].reshape(4, units)
     h = np.full((n, batch, units), p["hidden_zp"], np.int64)
     cell = np.zeros((n, batch, units), np.int64)
+    if state:
+        h, cell = (v.reshape(h.shape).astype(np.int64) for v in state)
     out = np.zeros((n, batch, steps, units), np.int64)
     for t in range(steps):
         z = [np.clip(_fc(p, xs[:, :, t], w_in[k], bias[k], p["input_mult"][k], p["input_shift"][k])
@@ -239,7 +263,7 @@ def int_ref(p, x):
         tc = fp.tanh_s16(cell, p["tanh_mult"], p["tanh_shift"])
         h = _mul(tc, o, p["hidden_mult"], p["hidden_shift"], p["hidden_zp"], p["hidden_min"], p["hidden_max"])
         out[:, :, t] = h
-    return _steps(p, out)
+    return (_steps(p, out), [h, cell]) if state else _steps(p, out)
 
 
 # -- import ----------------------------------------------------------------------------------------------------
@@ -324,7 +348,8 @@ def tflite_lstm(imp, k, op):
                      hidden_scale=np.float32(h_scale[0]), hidden_zp=int(h_zp[0]), cell_scale=np.float32(c_scale[0]))
     # TFLM copies the hidden state's bytes to the output, which keeps the file's quantization for its readers (the
     # converter writes h's there), as here: the kernel computes with h's (hidden_scale, hidden_zp)
-    imp.emit(k, "lstm", [op.Inputs(0)], [op.Outputs(0)], **attrs)
+    imp.emit(k, "lstm", [op.Inputs(0)], [op.Outputs(0)],
+             state_names=[imp.full_name(op.Inputs(j)) for j in (HIDDEN, CELL)], **attrs)
 
 
 TFLITE = {"UNIDIRECTIONAL_SEQUENCE_LSTM": tflite_lstm}

@@ -12,10 +12,14 @@ point); output [B, U] int8. Per call, as TFLM's EvalIntegerSvdfReference:
 (TFLM's integer SVDF applies no fused activation). Both scales are float32 products, as TFLM computes them.
 float32: the same steps in float (TFLM's float SVDF), its fused activation applied.
 
-The state: every call starts from the zero state (the state at its zero point, as TFLM's reset), held in the
-node's scratch buffer; with it, only the newest memory slot contributes (the stateful streaming that makes an
-SVDF useful, one frame per call, needs a state kept between calls).
+The state: by default every call starts from the zero state (the state at its zero point, as TFLM's reset),
+held in the node's scratch buffer; with it, only the newest memory slot contributes (converting warns). With
+--stateful (passes.make_stateful) the state is TFLM's variable tensor, a persistent arena tensor the node reads
+after its input and updates in place (keep_state 1): one frame per call, the memory carried from call to call,
+as micro_speech streams. An int8 state is kept in int16 values like the int16 one (its zero point with it).
 """
+import warnings
+
 import numpy as np
 import tflite
 
@@ -23,9 +27,10 @@ from .. import fixedpoint as fp
 from ..ir import ConversionError
 from . import _common as c
 
-# the state: int16 (an int8 state's values too), float
-SCRATCH = {"mcu_svdf_s8": lambda p: 2 * p["batch"] * p["filters"] * p["memory"],
-           "mcu_svdf_f32": lambda p: 4 * p["batch"] * p["filters"] * p["memory"]}
+# the state in its scratch, without --stateful: int16 (an int8 state's values too), float
+SCRATCH = {"mcu_svdf_s8": lambda p: 0 if p["keep_state"] else 2 * p["batch"] * p["filters"] * p["memory"],
+           "mcu_svdf_f32": lambda p: 0 if p["keep_state"] else 4 * p["batch"] * p["filters"] * p["memory"]}
+STATE_ARGS = 1  # the kernel's state pointer after its input: the kept state (--stateful), or NULL
 KERNELS = {"int8": ("mcu_svdf_s8", "mcu_svdf_params_t"), "float32": ("mcu_svdf_f32", "mcu_svdf_f32_params_t")}
 
 
@@ -40,20 +45,52 @@ def macs(attrs, in_shapes, out_shape):
     return in_shapes[0][0] * filters * (inputs + attrs["weights_time"].shape[1])
 
 
-def float_ref(attrs, x):
-    """The float SVDF from the zero state: the newest memory slot only."""
+def state_tensors(attrs, x):
+    """--stateful: the state kept across invokes, [(source, dtype, scale, zero point, shape)]: the activation
+    state [batch, filters * memory], int16 for an int8 or int16 state (the kernel's values; the zero point
+    the file's), float32 in a float model."""
+    shape = (x.shape[0], attrs["weights_feature"].shape[0] * attrs["weights_time"].shape[1])
+    if "state_scale" not in attrs:
+        return [(attrs["state_name"], "float32", None, None, shape)]
+    return [(attrs["state_name"], "int16", attrs["state_scale"], attrs["state_zp"], shape)]
+
+
+def _memory(state, x, filters, memory, zero):
+    """The state (N, B, F, M) one step older (TFLM shifts the whole buffer by one value: within each filter, as
+    its newest slot is written next), from the given state (--stateful) or the zero state."""
+    n, batch = x.shape[:2]
+    s = np.full((n, batch, filters, memory), zero, np.float64 if isinstance(zero, float) else np.int64)
+    if state:
+        s[...] = state[0].reshape(s.shape)
+    s[..., :-1] = s[..., 1:].copy()
+    return s
+
+
+def float_ref(attrs, x, *state):
+    """The float SVDF from the zero state (the newest memory slot only), or with the state given (--stateful)
+    from it: then (y, [the new state])."""
     wf = attrs["weights_feature"].astype(np.float64)
     wt = attrs["weights_time"].astype(np.float64)
-    s = x.astype(np.float64) @ wf.T  # (N, B, F)
-    y = (s * wt[:, -1]).reshape(s.shape[:-1] + (-1, attrs["rank"])).sum(axis=-1) + attrs["bias"]
-    return c.float_clamp(y.astype(np.float32), attrs)
+    s = _memory(state, x, wf.shape[0], wt.shape[1], 0.0)
+    s[..., -1] = x.astype(np.float64) @ wf.T  # (N, B, F)
+    y = (s * wt).sum(axis=-1)
+    y = y.reshape(y.shape[:-1] + (-1, attrs["rank"])).sum(axis=-1) + attrs["bias"]
+    y = c.float_clamp(y.astype(np.float32), attrs)
+    return (y, [s.astype(np.float32)]) if state else y
 
 
 def prepare(attrs, ins, out):
-    x = ins[0]
+    x, kept = ins[0], ins[1:]
     filters, inputs = attrs["weights_feature"].shape
     geometry = dict(batch=x.shape[0], input_size=inputs, filters=filters, rank=attrs["rank"],
-                    memory=attrs["weights_time"].shape[1])
+                    memory=attrs["weights_time"].shape[1], keep_state=int(bool(kept)))
+    if not kept:
+        warnings.warn("an SVDF without --stateful starts from the zero state at every invoke: only the newest memory "
+                      "slot contributes; streaming one frame per invoke needs --stateful")
+    if kept and (kept[0].dtype, kept[0].zero_point) != ("float32" if x.dtype == "float32" else "int16",
+                                                        0 if x.dtype == "float32" else attrs.get("state_zp")):
+        raise ConversionError("--stateful: the SVDF's kept state must hold the file's quantization (a float SVDF "
+                              "quantized by the tool is not supported)")
     if x.dtype == "float32":
         act_min, act_max = c.act_range(attrs, out)
         return dict(geometry, weights_feature=c.float_array(attrs["weights_feature"]),
@@ -78,19 +115,20 @@ def prepare(attrs, ins, out):
                 output_mult=m2, output_shift=s2)
 
 
-def int_ref(p, x):
-    """The twin of mcu_svdf_s8, one call from the zero state (every memory slot at state_zp)."""
+def int_ref(p, x, *state):
+    """The twin of mcu_svdf_s8: one call from the zero state (every memory slot at state_zp), or with the state
+    given (--stateful) from it: then (y, [the new state])."""
     n, batch = x.shape[:2]
-    state = np.full((n, batch, p["filters"], p["memory"]), p["state_zp"], np.int64)
-    state[..., :-1] = state[..., 1:]  # TFLM's shift (a no-op on the zero state, kept for the order)
+    s = _memory(state, x, p["filters"], p["memory"], p["state_zp"])
     acc = (x.astype(np.int64) - p["input_zp"]) @ p["weights_feature"].T.astype(np.int64)
     clamped = np.clip(fp.multiply_by_quantized_multiplier(acc, p["feature_mult"], p["feature_shift"]),
                       p["state_min"], p["state_max"])
-    state[..., -1] = ((clamped + p["state_zp"] - p["state_min"]) & (p["state_max"] - p["state_min"])) + p["state_min"]
-    per_filter = ((state - p["state_zp"]) * p["weights_time"]).sum(axis=-1)
+    s[..., -1] = ((clamped + p["state_zp"] - p["state_min"]) & (p["state_max"] - p["state_min"])) + p["state_min"]
+    per_filter = ((s - p["state_zp"]) * p["weights_time"]).sum(axis=-1)
     y = per_filter.reshape(n, batch, -1, p["rank"]).sum(axis=-1) + p["bias"]
-    y = fp.multiply_by_quantized_multiplier(y, p["output_mult"], p["output_shift"]) + p["output_zp"]
-    return np.clip(y, -128, 127)
+    y = np.clip(fp.multiply_by_quantized_multiplier(y, p["output_mult"], p["output_shift"]) + p["output_zp"],
+                -128, 127)
+    return (y, [s]) if state else y
 
 
 # -- import ----------------------------------------------------------------------------------------------------
@@ -109,7 +147,7 @@ def tflite_svdf(imp, k, op):
                 or wt.shape[0] != wf.shape[0] or rank < 1 or wf.shape[0] % rank or bias.size != wf.shape[0] // rank:
             imp.fail(k, "the weights and bias must be constant float32 tensors fitting the rank")
         imp.emit(k, "svdf", [op.Inputs(0)], [op.Outputs(0)], weights_feature=wf, weights_time=wt,
-                 bias=bias.reshape(-1), rank=rank, act=imp.activation_of(o))
+                 bias=bias.reshape(-1), rank=rank, act=imp.activation_of(o), state_name=imp.full_name(op.Inputs(4)))
         return
     if sg.Tensors(op.Inputs(0)).Type() != tflite.TensorType.INT8:
         imp.fail(k, "only the int8 SVDF is supported (TFLM's integer one)")
@@ -130,7 +168,7 @@ def tflite_svdf(imp, k, op):
     imp.emit(k, "svdf", [op.Inputs(0)], [op.Outputs(0)], weights_feature=wf, weights_time=wt,
              bias=bias.reshape(-1), rank=rank, feature_scale=np.float32(scales[0][0][0]),
              time_scale=np.float32(scales[1][0][0]), state_scale=np.float32(scales[2][0][0]),
-             state_zp=int(state_zp[0]), act=imp.activation_of(o))
+             state_zp=int(state_zp[0]), act=imp.activation_of(o), state_name=imp.full_name(op.Inputs(4)))
 
 
 TFLITE = {"SVDF": tflite_svdf}

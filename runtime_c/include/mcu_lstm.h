@@ -39,16 +39,19 @@ static MCU_ALWAYS_INLINE int32_t mcu_lstm_row_s8(mcu_lstm_dot_t dot, const int8_
     return mcu_clamp(mcu_requantize(dot(v, w, n, bias), mult, shift), INT16_MIN, INT16_MAX);
 }
 
-static MCU_ALWAYS_INLINE void mcu_lstm_run_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output,
-                                              void *scratch, mcu_lstm_dot_t dot)
+static MCU_ALWAYS_INLINE void mcu_lstm_run_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden,
+                                              int16_t *cell, int8_t *output, void *scratch, mcu_lstm_dot_t dot)
 {
     const int32_t batch = p->batch, steps = p->steps, input_size = p->input_size, units = p->units;
-    int16_t *cell = (int16_t *)scratch;         /* [batch][units] */
-    int16_t *gates = cell + batch * units;      /* [4][units]: one step of one batch row */
-    int8_t *hidden = (int8_t *)(gates + 4 * units);   /* [batch][units] */
-    for (int32_t i = 0; i < batch * units; ++i) {   /* the zero state */
-        cell[i] = 0;
-        hidden[i] = (int8_t)p->hidden_zp;
+    int16_t *gates = (int16_t *)scratch;        /* [4][units]: one step of one batch row */
+    if (!p->keep_state) {                       /* the zero state, in the scratch: c [batch][units], the gates, h */
+        cell = gates;
+        gates = cell + batch * units;
+        hidden = (int8_t *)(gates + 4 * units);
+        for (int32_t i = 0; i < batch * units; ++i) {
+            cell[i] = 0;
+            hidden[i] = (int8_t)p->hidden_zp;
+        }
     }
     for (int32_t b = 0; b < batch; ++b) {
         int16_t *c = cell + b * units;

@@ -888,11 +888,13 @@ MCU_KERNEL void mcu_depthwise_conv2d_hybrid(const mcu_conv2d_hybrid_params_t *p,
 /* TFLite UNIDIRECTIONAL_SEQUENCE_LSTM (ops/lstm.py has the formulas): input [batch][steps][input_size] (time
  * major: [steps][batch][input_size]), output the hidden state of every step, [..][units]; gates in the order
  * input, forget, cell, output, each weight matrix [4 * units][..]. TFLM's integer arithmetic: int16 gates (2^-12
- * in, 2^-15 out) and cell state (a power-of-two scale), the zero points of x and h folded into the biases. Every
- * call starts from the zero state (h = hidden_zp, c = 0). scratch: the cell state (batch * units int16), one
- * step's gates (4 * units int16), the hidden state (batch * units of the activation type). */
+ * in, 2^-15 out) and cell state (a power-of-two scale), the zero points of x and h folded into the biases. The
+ * state, hidden [batch][units] (the activation type) and cell [batch][units] int16: keep_state 1 (--stateful),
+ * `hidden` and `cell`, carried from call to call and updated in place; keep_state 0, in the scratch after the
+ * cell state (batch * units int16), one step's gates (4 * units int16), the hidden state, from the zero state
+ * (h = hidden_zp, c = 0) at every call (hidden and cell NULL). scratch: the gates (first, with keep_state 0). */
 typedef struct {
-    int32_t batch, steps, input_size, units, time_major;
+    int32_t batch, steps, input_size, units, time_major, keep_state;
     const int8_t *input_weights;        /* [4 * units][input_size] */
     const int8_t *recurrent_weights;    /* [4 * units][units] */
     const int32_t *bias;                /* [4 * units]: the gate biases - input_zp * sum(input weights) */
@@ -911,7 +913,7 @@ typedef struct {
 /* 16x8: int16 activations and hidden state (zero points 0), int64 biases, TFLite's 64-bit requantization of the
  * two matrix products (TFLM's FullyConnected of int16); the rest as mcu_lstm_s8. */
 typedef struct {
-    int32_t batch, steps, input_size, units, time_major;
+    int32_t batch, steps, input_size, units, time_major, keep_state;
     const int8_t *input_weights;        /* [4 * units][input_size] */
     const int8_t *recurrent_weights;    /* [4 * units][units] */
     const int64_t *bias;                /* [4 * units] */
@@ -928,9 +930,9 @@ typedef struct {
 } mcu_lstm_s16_params_t;
 
 /* float: gates sigmoid / tanh of W_in x + bias + W_rec h, c = f c + i g (clipped to +-cell_clip when > 0),
- * h = o tanh(c), from the zero state. scratch: c and h (batch * units floats each), one step's gates (4 * units). */
+ * h = o tanh(c); the state as mcu_lstm_s8's (keep_state 0: c, h, then the gates in the scratch, floats). */
 typedef struct {
-    int32_t batch, steps, input_size, units, time_major;
+    int32_t batch, steps, input_size, units, time_major, keep_state;
     const float *input_weights;         /* [4 * units][input_size] */
     const float *recurrent_weights;     /* [4 * units][units] */
     const float *bias;                  /* [4 * units] */
@@ -938,10 +940,11 @@ typedef struct {
 } mcu_lstm_f32_params_t;
 
 /* TFLite SVDF, TFLM's int8 arithmetic (ops/svdf.py has the formulas): input [batch][input_size] int8, output
- * [batch][filters / rank] int8. Every call starts from the zero state. scratch: the activation state,
- * [batch][filters][memory] int16 (an int8 state's values in int16). */
+ * [batch][filters / rank] int8. The activation state, [batch][filters][memory] int16 (an int8 state's values in
+ * int16): keep_state 1 (--stateful), `state`, carried from call to call and updated in place; keep_state 0, the
+ * scratch, from the zero state at every call (state NULL). */
 typedef struct {
-    int32_t batch, input_size, filters, rank, memory;
+    int32_t batch, input_size, filters, rank, memory, keep_state;
     const int8_t *weights_feature;      /* [filters][input_size] */
     const int16_t *weights_time;        /* [filters][memory] */
     const int32_t *bias;                /* [filters / rank] */
@@ -950,9 +953,9 @@ typedef struct {
     int32_t output_mult, output_shift;      /* state_scale * wt_scale / y_scale */
 } mcu_svdf_params_t;
 
-/* float: the same steps in float, the fused activation's clamp; scratch: the state, [batch][filters][memory]. */
+/* float: the same steps in float, the fused activation's clamp; the state [batch][filters][memory] as above. */
 typedef struct {
-    int32_t batch, input_size, filters, rank, memory;
+    int32_t batch, input_size, filters, rank, memory, keep_state;
     const float *weights_feature;       /* [filters][input_size] */
     const float *weights_time;          /* [filters][memory] */
     const float *bias;                  /* [filters / rank] */
@@ -960,17 +963,23 @@ typedef struct {
 } mcu_svdf_f32_params_t;
 
 #ifndef MCU_KERNELS_STATIC
-MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *output, void *scratch);
-MCU_KERNEL void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *output, void *scratch);
+MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output,
+                            void *scratch);
+MCU_KERNEL void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *state, float *output,
+                             void *scratch);
 #endif
 
 #ifndef MCU_KERNELS_STATIC
-MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+MCU_KERNEL void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                            int8_t *output, void *scratch);
 #if MCU_HAS_DSP
-MCU_KERNEL void mcu_lstm_dsp_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch);
+MCU_KERNEL void mcu_lstm_dsp_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                                int8_t *output, void *scratch);
 #endif
-MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *output, void *scratch);
-MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *output, void *scratch);
+MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden, int16_t *cell,
+                             int16_t *output, void *scratch);
+MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *hidden, float *cell,
+                             float *output, void *scratch);
 #endif
 
 #endif /* MCU_NN_H */

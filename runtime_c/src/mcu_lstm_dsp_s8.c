@@ -2,9 +2,10 @@
 #include "mcu_lstm.h"
 
 #if MCU_HAS_DSP
-MCU_KERNEL void mcu_lstm_dsp_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+MCU_KERNEL void mcu_lstm_dsp_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                                int8_t *output, void *scratch)
 {
-    mcu_lstm_run_s8(p, input, output, scratch, mcu_lstm_dot_dsp_s8);
+    mcu_lstm_run_s8(p, input, hidden, cell, output, scratch, mcu_lstm_dot_dsp_s8);
 }
 #else
 typedef int mcu_lstm_dsp_s8_unused_t; /* ISO C wants a declaration in every translation unit */

@@ -12,15 +12,19 @@ static float mcu_lstm_dot_f32(const float *v, const float *w, int32_t n)
     return acc;
 }
 
-MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *output, void *scratch)
+MCU_KERNEL void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *hidden, float *cell,
+                             float *output, void *scratch)
 {
     const int32_t batch = p->batch, steps = p->steps, input_size = p->input_size, units = p->units;
-    float *cell = (float *)scratch;             /* [batch][units] */
-    float *hidden = cell + batch * units;       /* [batch][units] */
-    float *gates = hidden + batch * units;      /* [4][units] */
-    for (int32_t i = 0; i < batch * units; ++i) {   /* the zero state */
-        cell[i] = 0.0f;
-        hidden[i] = 0.0f;
+    float *gates = (float *)scratch;            /* [4][units] */
+    if (!p->keep_state) {                       /* the zero state, in the scratch: c, h [batch][units], the gates */
+        cell = gates;
+        hidden = cell + batch * units;
+        gates = hidden + batch * units;
+        for (int32_t i = 0; i < batch * units; ++i) {
+            cell[i] = 0.0f;
+            hidden[i] = 0.0f;
+        }
     }
     for (int32_t b = 0; b < batch; ++b) {
         float *c = cell + b * units, *h = hidden + b * units;

@@ -13,17 +13,22 @@ static int32_t mcu_lstm_row_s16(const int16_t *v, const int8_t *w, int32_t n, in
     return mcu_clamp_s64(mcu_multiply_by_quantized_multiplier_s64(acc, mult, shift), INT16_MIN, INT16_MAX);
 }
 
-MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *output, void *scratch)
+MCU_KERNEL void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden, int16_t *cell,
+                             int16_t *output, void *scratch)
 {
     const int32_t batch = p->batch, steps = p->steps, input_size = p->input_size, units = p->units;
-    int16_t *state = (int16_t *)scratch;        /* cell [batch][units], gates [4][units], hidden [batch][units] */
-    int16_t *gates = state + batch * units;
-    for (int32_t i = 0; i < batch * units; ++i) {   /* the zero state */
-        state[i] = 0;
-        gates[4 * units + i] = 0;
+    int16_t *gates = (int16_t *)scratch;        /* [4][units] */
+    if (!p->keep_state) {                       /* the zero state, in the scratch: c [batch][units], the gates, h */
+        cell = gates;
+        gates = cell + batch * units;
+        hidden = gates + 4 * units;
+        for (int32_t i = 0; i < batch * units; ++i) {
+            cell[i] = 0;
+            hidden[i] = 0;
+        }
     }
     for (int32_t b = 0; b < batch; ++b) {
-        int16_t *c = state + b * units, *h = gates + 4 * units + b * units;
+        int16_t *c = cell + b * units, *h = hidden + b * units;
         for (int32_t t = 0; t < steps; ++t) {
             const int32_t row = p->time_major ? t * batch + b : b * steps + t;
             for (int32_t r = 0; r < 4 * units; ++r) {

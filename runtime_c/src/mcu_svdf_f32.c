@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
 
-MCU_KERNEL void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *output, void *scratch)
+MCU_KERNEL void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *state, float *output,
+                             void *scratch)
 {
     const int32_t batch = p->batch, input_size = p->input_size, filters = p->filters, memory = p->memory;
     const int32_t units = filters / p->rank, size = batch * filters * memory;
-    float *state = (float *)scratch;            /* [batch][filters][memory], from the zero state */
-    for (int32_t i = 0; i < size; ++i) {
-        state[i] = 0.0f;
+    if (!p->keep_state) {                       /* [batch][filters][memory]: the zero state, in the scratch */
+        state = (float *)scratch;
+        for (int32_t i = 0; i < size; ++i) {
+            state[i] = 0.0f;
+        }
+    }
+    for (int32_t i = 0; i + 1 < size; ++i) {    /* every memory one step older (TFLM shifts the whole buffer) */
+        state[i] = state[i + 1];
     }
     for (int32_t b = 0; b < batch; ++b) {       /* the newest slot of each filter: the feature projection */
         for (int32_t f = 0; f < filters; ++f) {

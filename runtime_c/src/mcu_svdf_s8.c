@@ -2,13 +2,16 @@
 #include "mcu_nn.h"
 #include "mcu_fixedpoint.h"
 
-MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+MCU_KERNEL void mcu_svdf_s8(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output,
+                            void *scratch)
 {
     const int32_t batch = p->batch, input_size = p->input_size, filters = p->filters, memory = p->memory;
     const int32_t units = filters / p->rank, size = batch * filters * memory;
-    int16_t *state = (int16_t *)scratch;        /* [batch][filters][memory] */
-    for (int32_t i = 0; i < size; ++i) {        /* the zero state */
-        state[i] = (int16_t)p->state_zp;
+    if (!p->keep_state) {                       /* [batch][filters][memory]: the zero state, in the scratch */
+        state = (int16_t *)scratch;
+        for (int32_t i = 0; i < size; ++i) {
+            state[i] = (int16_t)p->state_zp;
+        }
     }
     for (int32_t i = 0; i + 1 < size; ++i) {    /* every memory one step older (TFLM shifts the whole buffer) */
         state[i] = state[i + 1];

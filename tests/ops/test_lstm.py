@@ -316,3 +316,63 @@ def test_emulated_cores_equal_host_build(board, mode, tmp_path):
     host = model.build().run(feeds)
     for name in host:
         np.testing.assert_array_equal(got[name], host[name])
+
+
+STATEFUL = {"base": dict(), "batch_2_time_major": dict(time_major=True, batch=2, steps=2, units=5),
+            "zero_points_-128": dict(x_q=(0.03, -128), h_q=(1 / 256, -128)), "cell_clip": dict(cell_clip=0.4),
+            "int16x8": dict(dtype="int16", batch=2), "float32": dict(dtype="float32", batch=2)}
+
+
+@pytest.mark.parametrize("case", STATEFUL)
+def test_stateful_invokes_equal_tflm_without_reset(tmp_path, case):
+    """--stateful: 8 sequences in turn, TFLM never reset (its h and c variable tensors persist), equal to the
+    generated C and the twins bit for bit (float32: within rounding); h and c are persistent tensors (h at its
+    zero point after reset_state), the scratch only one step's gates."""
+    rng = np.random.default_rng(90 + seed(case))
+    model, x_shape = lstm_model(rng, **STATEFUL[case])
+    dtype = STATEFUL[case].get("dtype", "int8")
+    if dtype == "float32":
+        xs = rng.normal(0, 1, (8,) + x_shape).astype(np.float32)
+        want, m = t16.stateful_op_equals_tflm(model, xs, tmp_path, mode="float32", atol=1e-5)
+    else:
+        lo, hi = (-128, 128) if dtype == "int8" else (-32768, 32768)
+        xs = rng.integers(lo, hi, (8,) + x_shape).astype(dtype)
+        want, m = t16.stateful_op_equals_tflm(model, xs, tmp_path)
+        assert len(set(want.reshape(-1).tolist())) > 8
+    units, batch = want.shape[-1], STATEFUL[case].get("batch", 1)
+    h, cell = m.report["state"]
+    assert (h["dtype"], cell["dtype"], cell["zero_point"]) == (dtype, "float32" if dtype == "float32" else "int16", 0)
+    assert h["size"] == batch * units * {"int8": 1, "int16": 2, "float32": 4}[dtype]
+    if dtype == "int8":
+        assert h["zero_point"] == STATEFUL[case].get("h_q", (0, -5))[1]
+    (node,) = m.graph.nodes
+    assert node.scratch == 4 * units * (4 if dtype == "float32" else 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_stateful_on_emulated_cores_equals_tflm(board, tmp_path):
+    """--stateful on every emulated core (the portable form on the M0+, the DSP one on the others: 7 units, 5
+    inputs, remainders on both sides): the harness resets the state once, then runs the samples in turn; TFLM
+    never reset, bit for bit."""
+    from mcu_codegen import boards, target
+    model, x_shape = lstm_model(np.random.default_rng(8), batch=2, steps=3, n_in=5, units=7, time_major=True)
+    xs = np.random.default_rng(9).integers(-128, 128, (6,) + x_shape).astype(np.int8)
+    m = t16.converted(model, tmp_path, stateful=True)
+    got, _ = target.run_on_board(m.save(str(tmp_path / "project")), m.report, boards.load(board),
+                                 {m.report["inputs"][0]["name"]: xs})
+    np.testing.assert_array_equal(got[m.report["outputs"][0]["name"]].reshape((6,) + x_shape[:2] + (7,)),
+                                  t16.run_tflm(model, [xs]))
+
+
+def test_stateful_refuses_a_float_lstm_the_tool_quantizes():
+    """A float LSTM file quantized by the tool chooses its state's scales inside the node: with --stateful it is
+    refused in one line naming the node (float32 runs it: test_stateful_invokes_equal_tflm_without_reset)."""
+    import exporter_models as em
+
+    from mcu_codegen.ir import ConversionError
+    path = em.MODELS / "keras_lstm_native_float.tflite"
+    conv = em.converter(path)
+    conv.stateful, conv.representative_dataset = True, [em.halves(em.data(path))[0]]
+    with pytest.raises(ConversionError, match=r"\(lstm\): --stateful: a float LSTM quantized by the tool"):
+        conv.convert()

@@ -92,3 +92,49 @@ def test_float32_close_to_tflm(run_kernel, tmp_path, kw):
     xs = rng.normal(0, 1, (8,) + x_shape).astype(np.float32)
     want = t16.recurrent_op_equals_tflm(run_kernel, svdf, model, xs, tmp_path, mode="float32", atol=2e-6)
     assert np.abs(want).max() > 0.5
+
+
+@pytest.mark.parametrize("case", ["int16_state", "int8_state", "int8_state_zero_point_-128", "float32"])
+def test_stateful_frames_equal_tflm_without_reset(tmp_path, case):
+    """--stateful: 8 frames in turn, TFLM never reset (its variable state persists, every memory slot counts),
+    equal to the generated C and the twin bit for bit (float32: within rounding); reset_state (the int8 state's
+    zero point) starts both over as TFLM's reset."""
+    rng = np.random.default_rng(30 + ["int16_state", "int8_state", "int8_state_zero_point_-128", "float32"].index(case))
+    kw = {"int16_state": dict(batch=2), "int8_state": dict(state_type=np.int8, state_q=(0.05, 7)),
+          "int8_state_zero_point_-128": dict(state_type=np.int8, state_q=(0.05, -128), x_q=(0.03, 127)),
+          "float32": dict(state_type=np.float32, relu=True)}[case]
+    model, x_shape = svdf_model(rng, **kw)
+    if case == "float32":
+        xs = rng.normal(0, 1, (8,) + x_shape).astype(np.float32)
+        want, m = t16.stateful_op_equals_tflm(model, xs, tmp_path, mode="float32", atol=2e-6)
+    else:
+        xs = rng.integers(-128, 128, (8,) + x_shape).astype(np.int8)
+        want, m = t16.stateful_op_equals_tflm(model, xs, tmp_path)
+        assert len(set(want.reshape(-1).tolist())) > 8
+    (state,) = m.report["state"]
+    assert state["size"] == 2 * int(np.prod(x_shape[:1])) * 8 * 5 * (2 if case == "float32" else 1)
+    assert state["zero_point"] == (kw.get("state_q", (0, 0))[1] if case != "float32" else 0)
+    assert not any(b["scratch"] for b in m.report["buffers"])  # the state is the arena's, not a scratch
+
+
+def test_without_stateful_warns_once_in_one_line(tmp_path, recwarn):
+    """The default (every invoke from the zero state) converts, warning that only the newest slot counts."""
+    model, _ = svdf_model(np.random.default_rng(5))
+    t16.converted(model, tmp_path)
+    msgs = [str(w.message) for w in recwarn if "SVDF" in str(w.message)]
+    assert len(msgs) == 1 and "--stateful" in msgs[0] and "\n" not in msgs[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["mps2-an385-m0plus", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"])
+def test_stateful_on_emulated_cores_equals_tflm(board, tmp_path):
+    """--stateful, an int8 state with a zero point, on every emulated core: the harness resets the state once (the
+    zero point, value by value in int16), then runs the frames in turn; TFLM never reset, bit for bit."""
+    from mcu_codegen import boards, target
+    rng = np.random.default_rng(12)
+    model, x_shape = svdf_model(rng, batch=2, state_type=np.int8, state_q=(0.05, -9))
+    xs = rng.integers(-128, 128, (8,) + x_shape).astype(np.int8)
+    m = t16.converted(model, tmp_path, stateful=True)
+    got, _ = target.run_on_board(m.save(str(tmp_path / "project")), m.report, boards.load(board),
+                                 {m.report["inputs"][0]["name"]: xs})
+    np.testing.assert_array_equal(got[m.report["outputs"][0]["name"]].reshape((8, 2, 4)), t16.run_tflm(model, [xs]))
