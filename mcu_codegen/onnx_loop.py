@@ -24,8 +24,9 @@ Gather(X, counter), h of each step as a scan output).
 - Calibration: the copies of one body tensor at every iteration share one tie group (ir.Tensor.tie, through the
   `ties` map the importer reads), as the ONNX LSTM / GRU unroller ties each role of the cell: one range per role,
   not per step, so every step has the same integers and the emitter keeps one array of each.
-- A Loop, If or Scan inside a body that depends on the iteration is refused in one line naming it; one that does
-  not is hoisted out like any invariant node (and a hoisted Loop is unrolled in turn).
+- An If on a condition that is a constant at that iteration becomes its branch's nodes. Any other Loop, If or
+  Scan inside a body that depends on the iteration is refused in one line naming it; one that does not is
+  hoisted out like any invariant node (and a hoisted Loop is unrolled in turn).
 """
 import numpy as np
 import onnx
@@ -85,8 +86,6 @@ def unroll(model, fail):
         if k is None:
             break
         made = _Unroller(model, nodes[k], count, fail, ties).run()
-        if len(nodes) + len(made) > MAX_NODES:
-            fail(nodes[k], f"unrolled, the graph would have more than {MAX_NODES} nodes")
         del g.node[:]
         g.node.extend(nodes[:k] + made + nodes[k + 1:])
         count += 1
@@ -126,8 +125,9 @@ class _Unroller:
     def value(self, name):
         """The constant value of an outer tensor (an initializer, or control arithmetic on them), else None."""
         if name not in self.values:
-            if name in self.inits:
-                self.values[name] = _array(self.inits[name])
+            if name in self.inits:  # only small ones are read (the sizes are checked after unrolling)
+                small = int(np.prod(list(self.inits[name].dims), dtype=object)) <= CONTROL_LIMIT
+                self.values[name] = _array(self.inits[name]) if small else None
             elif name in self.producer and self.producer[name].op_type != "Loop":
                 p = self.producer[name]
                 out = self.evaluate(p, list(p.input))
@@ -191,6 +191,8 @@ class _Unroller:
         while running and (trip is None or i < trip):
             if i == MAX_ITERATIONS:
                 fail(loop, f"runs more than {MAX_ITERATIONS} iterations (the limit of an unrolled loop)")
+            if len(self.nodes) + len(self.model.graph.node) > MAX_NODES:
+                fail(loop, f"unrolled, the graph would have more than {MAX_NODES} nodes")
             true = true or self.constant(f"{self.label}/true", np.array(True))
             step = dict(env)
             step[body.input[0].name] = self.constant(f"{self.label}/{i}/iteration", np.array(i, np.int64))
@@ -221,9 +223,10 @@ class _Unroller:
                                  "straight-line code")
         return max(int(m.reshape(-1)[0]), 0)  # tf2onnx's while loops: M = 2^63 - 1, the condition ends them
 
-    def sorted_body(self, body):
-        """The body's nodes in an order that computes (ONNX requires it; checked, not assumed)."""
-        available = {i.name for i in body.input} | {i.name for i in body.initializer} | self.defined
+    def sorted_body(self, body, scope=()):
+        """The nodes of a body (or an If's branch, inside the body names `scope`) in an order that computes
+        (ONNX requires it; checked, not assumed)."""
+        available = {i.name for i in body.input} | {i.name for i in body.initializer} | self.defined | set(scope)
         pending, order = list(body.node), []
         while pending:
             ready = [n for n in pending if reads(n) <= available]
@@ -243,11 +246,7 @@ class _Unroller:
         written once here. Returns (that map, the indices of carried values passed through unchanged, the ids of
         the nodes written)."""
         env = {}
-        for init in body.initializer:
-            value = _array(init)
-            if value is None:
-                self.fail(self.loop, f"body initializer '{_shown(init.name)}' cannot be read")
-            env[init.name] = self.constant(f"{self.label}/{init.name}", value)
+        self.move_initializers(body, env, self.label)
         producer = {o: n for n in order for o in n.output if o}
         invariant = set()
         for j in range(carried):
@@ -264,16 +263,42 @@ class _Unroller:
             if reads(node) & variant:
                 variant.update(o for o in node.output if o)
                 continue
-            self.copy(node, env, f"{self.label}", tie=None)
+            self.step(node, env, self.label, tie=None)
             hoisted.add(id(node))
         return env, invariant, hoisted
 
+    def move_initializers(self, graph, env, prefix):
+        """A body's (or branch's) initializers join the outer graph under fresh names, read only when small."""
+        for init in graph.initializer:
+            moved = onnx.TensorProto()
+            moved.CopyFrom(init)
+            moved.name = env[init.name] = self.fresh(f"{prefix}/{init.name}")
+            self.new_inits.append(moved)
+            self.inits[moved.name] = moved
+
     def iteration(self, i, order, env):
         for node in order:
-            if any(True for _ in _subgraphs(node)):
-                self.body_node_fail(node, "a Loop, If or Scan that depends on the iteration is not supported "
-                                          "(nested control flow)")
-            self.copy(node, env, f"{self.label}/{i}", tie=self.key)
+            self.step(node, env, f"{self.label}/{i}", tie=self.key)
+
+    def step(self, node, env, prefix, tie):
+        """One body node under `prefix`: an If on a constant condition as the nodes of its branch; another node
+        with a subgraph refused if it depends on the iteration (tie: per-iteration copies), else kept whole."""
+        cond = self.value(env.get(node.input[0], node.input[0])) if node.op_type == "If" and node.input else None
+        if cond is not None and cond.size == 1:
+            branch = next((a.g for a in node.attribute if a.name == ("then_branch" if cond.reshape(-1)[0] else
+                                                                    "else_branch")), None)
+            if branch is None or len(branch.output) != len(node.output):
+                self.body_node_fail(node, "its branches do not fit its outputs")
+            inner = f"{prefix}/{node.name or node.output[0]}"
+            self.move_initializers(branch, env, inner)
+            for n in self.sorted_body(branch, env):
+                self.step(n, env, inner, tie)
+            env.update((o, env.get(b.name, b.name)) for o, b in zip(node.output, branch.output) if o)
+            return
+        if tie is not None and any(True for _ in _subgraphs(node)):
+            self.body_node_fail(node, "a Loop, If or Scan that depends on the iteration is not supported (nested "
+                                      "control flow; an If on a constant condition is its branch)")
+        self.copy(node, env, prefix, tie)
 
     def copy(self, node, env, prefix, tie):
         """One body node into the outer graph under `prefix`: evaluated to initializers if it is control

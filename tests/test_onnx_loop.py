@@ -32,12 +32,13 @@ def value_info(name, elem, shape):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def rnn_loop(steps=5, trip=None, stop_after=None, trip_from_data=False, cond_from_data=False, nested=False,
-             opset=13):
+def rnn_loop(steps=5, trip=None, stop_after=None, trip_from_data=False, cond_from_data=False, nested=None,
+             branch=None, opset=13):
     """The tiny RNN as a Loop over `steps` rows of X (1 x FEATURES each). trip: M (default steps);
     stop_after: the body's condition turns false at iteration stop_after - 1 (a constant, so the loop stops after
     stop_after iterations); trip_from_data / cond_from_data: M or the condition computed from the data;
-    nested: an inner Loop in the body whose trip count is the iteration number."""
+    nested: an inner Loop in the body, "variant" of as many iterations as the iteration number, "invariant" of
+    three on R; branch: an If in the body, on a "constant" condition at each iteration or on the "data"."""
     runs = stop_after or steps
     body_nodes = [helper.make_node("Gather", ["x", "i"], ["x_t"], axis=0, name="read_x"),
                   helper.make_node("MatMul", ["x_t", "w"], ["a"], name="xw"),
@@ -55,14 +56,34 @@ def rnn_loop(steps=5, trip=None, stop_after=None, trip_from_data=False, cond_fro
         body_inits.append(onnx.numpy_helper.from_array(np.array(0, np.float32), "zero"))
     else:
         body_nodes.append(helper.make_node("Identity", ["c_in"], ["c_out"], name="cond"))
-    if nested:
+    if nested:  # the inner loop negates its carried value at each of its iterations
+        shape = [1, HIDDEN] if nested == "variant" else [HIDDEN, HIDDEN]
         inner = helper.make_graph(
             [helper.make_node("Identity", ["ic"], ["ic_out"]), helper.make_node("Neg", ["iv"], ["iv_out"])],
             "inner", [value_info("j", TensorProto.INT64, []), value_info("ic", TensorProto.BOOL, []),
-                      value_info("iv", TensorProto.FLOAT, [1, HIDDEN])],
-            [value_info("ic_out", TensorProto.BOOL, []), value_info("iv_out", TensorProto.FLOAT, [1, HIDDEN])])
-        body_nodes[2] = helper.make_node("MatMul", ["h_inner", "r"], ["b"], name="hr")
-        body_nodes.insert(2, helper.make_node("Loop", ["i", "", "h_in"], ["h_inner"], body=inner, name="inner"))
+                      value_info("iv", TensorProto.FLOAT, shape)],
+            [value_info("ic_out", TensorProto.BOOL, []), value_info("iv_out", TensorProto.FLOAT, shape)])
+        if nested == "variant":  # as many iterations as the outer loop's iteration number: refused
+            body_nodes[2] = helper.make_node("MatMul", ["h_inner", "r"], ["b"], name="hr")
+            body_nodes.insert(2, helper.make_node("Loop", ["i", "", "h_in"], ["h_inner"], body=inner, name="inner"))
+        else:  # three iterations on R, the same at every outer iteration: hoisted, then unrolled in its turn
+            body_nodes[2] = helper.make_node("MatMul", ["h_in", "r_inner"], ["b"], name="hr")
+            body_nodes.insert(2, helper.make_node("Loop", ["three", "", "r"], ["r_inner"], body=inner, name="inner"))
+            body_inits.append(onnx.numpy_helper.from_array(np.array(3, np.int64), "three"))
+    if branch:  # h_in halved at the first iteration (an If on i == 0) or where its sum is positive (on the data)
+        then = helper.make_graph([helper.make_node("Mul", ["h_in", "half"], ["h_half"])], "then", [],
+                                 [value_info("h_half", TensorProto.FLOAT, [1, HIDDEN])],
+                                 [onnx.numpy_helper.from_array(np.array(0.5, np.float32), "half")])
+        other = helper.make_graph([helper.make_node("Identity", ["h_in"], ["h_same"])], "else", [],
+                                  [value_info("h_same", TensorProto.FLOAT, [1, HIDDEN])])
+        test = (helper.make_node("Equal", ["i", "first"], ["pick"], name="first") if branch == "constant" else
+                helper.make_node("ReduceSum", ["h_in"], ["pick_sum"], keepdims=0, name="sum_h"))
+        body_nodes[2] = helper.make_node("MatMul", ["h_pick", "r"], ["b"], name="hr")
+        body_nodes[2:2] = [test] + ([] if branch == "constant" else [
+            helper.make_node("Greater", ["pick_sum", "zero_f"], ["pick"], name="positive")]) + [
+            helper.make_node("If", ["pick"], ["h_pick"], then_branch=then, else_branch=other, name="branch")]
+        body_inits += [onnx.numpy_helper.from_array(np.array(0, np.int64), "first"),
+                       onnx.numpy_helper.from_array(np.array(0, np.float32), "zero_f")]
     body = helper.make_graph(
         body_nodes, "body",
         [value_info("i", TensorProto.INT64, []), value_info("c_in", TensorProto.BOOL, []),
@@ -105,15 +126,18 @@ def onnxruntime_outputs(model, x):
     return [np.stack([r[j] for r in runs]) for j in range(len(runs[0]))]
 
 
-@pytest.mark.parametrize("opset", [11, 13])
-@pytest.mark.parametrize("stop_after", [None, 2])
-def test_float_graph_equals_onnxruntime(tmp_path, opset, stop_after):
+@pytest.mark.parametrize("opset, stop_after, nested, branch", [
+    (11, None, None, None), (13, None, None, None), (11, 2, None, None), (13, 2, None, None),
+    (13, None, "invariant", None), (13, None, None, "constant")])
+def test_float_graph_equals_onnxruntime(tmp_path, opset, stop_after, nested, branch):
     """Carried state, the iteration number read by Gather, a weight passed through, the scan output stacked on
     axis 0 (Unsqueeze as an attribute at opset 11, an input at 13); a constant false condition after 2 of 5
-    iterations stops the loop there, as onnxruntime does (Y then has 2 steps)."""
-    model = rnn_loop(stop_after=stop_after, opset=opset)
+    iterations stops the loop there, as onnxruntime does (Y then has 2 steps); a Loop inside the body that does
+    not depend on the iteration runs once, before the first; an If on i == 0 is its then branch at the first
+    iteration, its else branch after."""
+    model = rnn_loop(stop_after=stop_after, opset=opset, nested=nested, branch=branch)
     g = mcu_codegen.Converter.from_onnx(save(model, tmp_path)).graph
-    assert not any(n.op == "Loop" for n in g.nodes)
+    assert sum(n.op == "tanh" for n in g.nodes) == (stop_after or 5)  # one cell per iteration run
     assert [g.tensors[o].shape for o in g.outputs] == [(1, HIDDEN), (stop_after or 5, 1, HIDDEN)]
     x = samples(5, 8)
     got = reference.execute(g, {g.inputs[0]: x}, integer=False)
@@ -163,9 +187,10 @@ def refusal(model, tmp_path):
     ("trip_from_data", "the trip count M is not a constant"),
     ("cond_from_data", "its condition output is not a constant at iteration 0"),
     ("nested", "body node 'inner' (Loop): a Loop, If or Scan that depends on the iteration"),
+    ("branch", "body node 'branch' (If): a Loop, If or Scan that depends on the iteration"),
 ])
 def test_loop_that_is_not_straight_line_is_refused_in_one_line(tmp_path, kind, words):
-    code, err = refusal(rnn_loop(**{kind: True}), tmp_path)
+    code, err = refusal(rnn_loop(**{kind: {"nested": "variant", "branch": "data"}.get(kind, True)}), tmp_path)
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "node 'loop' (Loop)" in err and words in err
     assert not (tmp_path / "out").exists()
