@@ -228,3 +228,25 @@ def test_keras_loop_float32_equals_its_unrolled_twin(stem):
         outputs.append(list(got.values()))
     for a, b in zip(*outputs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("mode", ["int16x8", "float16", "dynamic"])
+def test_other_modes(tmp_path, mode):
+    """The unrolled loop is ordinary nodes: the 16x8 C equals its twin bit for bit, and every mode follows
+    onnxruntime."""
+    model = rnn_loop()
+    x = samples(5, 64)
+    conv = mcu_codegen.Converter.from_onnx(save(model, tmp_path))
+    conv.mode = mode
+    if mode == "int16x8":
+        conv.representative_dataset = [{"X": x[:32]}]
+        conv.inference_input_type = conv.inference_output_type = "float32"
+    m = conv.convert()
+    feeds = {"X": x[32:]}
+    got = m.build().run(feeds)
+    if mode == "int16x8":
+        twin = m.reference(feeds)
+        for k in got:
+            np.testing.assert_array_equal(got[k], twin[k])
+    for g, w in zip(got.values(), onnxruntime_outputs(model, x[32:])):
+        assert sqnr_db(w, g.reshape(w.shape)) > 40
