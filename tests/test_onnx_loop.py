@@ -118,7 +118,8 @@ def save(model, tmp_path, name="loop.onnx"):
 
 
 def samples(steps, n=32):
-    return rng.normal(0, 1, (n, 1, steps, FEATURES)).astype(np.float32)
+    """n inputs, the same whichever tests ran before (the SQNR bounds below are measured on them)."""
+    return np.random.default_rng(steps).normal(0, 1, (n, 1, steps, FEATURES)).astype(np.float32)
 
 
 def onnxruntime_outputs(model, x):
@@ -167,7 +168,7 @@ def test_int8_c_equals_twin_and_steps_share_their_integers(tmp_path):
         for k in got:
             np.testing.assert_array_equal(got[k], twin[k])
         for g, w in zip(got.values(), onnxruntime_outputs(model, x[32:])):
-            assert sqnr_db(w, g.reshape(w.shape)) > 30
+            assert sqnr_db(w, g.reshape(w.shape)) > 28  # measured 31.9 (5 steps) and 34.0 (12): less 3 dB
         tanh = [n.outputs[0] for n in m.graph.nodes if n.op == "tanh"]
         assert len(tanh) == steps and len({(m.graph.tensors[t].scale, m.graph.tensors[t].zero_point)
                                            for t in tanh}) == 1
@@ -230,10 +231,10 @@ def test_keras_loop_float32_equals_its_unrolled_twin(stem):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("mode", ["int16x8", "float16", "dynamic"])
-def test_other_modes(tmp_path, mode):
+@pytest.mark.parametrize("mode, floor", [("int16x8", 42), ("float16", 69), ("dynamic", 41)])
+def test_other_modes(tmp_path, mode, floor):
     """The unrolled loop is ordinary nodes: the 16x8 C equals its twin bit for bit, and every mode follows
-    onnxruntime."""
+    onnxruntime (SQNR floors: measured, 45.1, 72.1 and 44.4 dB, less 3)."""
     model = rnn_loop()
     x = samples(5, 64)
     conv = mcu_codegen.Converter.from_onnx(save(model, tmp_path))
@@ -249,4 +250,4 @@ def test_other_modes(tmp_path, mode):
         for k in got:
             np.testing.assert_array_equal(got[k], twin[k])
     for g, w in zip(got.values(), onnxruntime_outputs(model, x[32:])):
-        assert sqnr_db(w, g.reshape(w.shape)) > 40
+        assert sqnr_db(w, g.reshape(w.shape)) > floor
