@@ -6,7 +6,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper, shape_inference
 
-from . import onnx_passes, ops
+from . import onnx_loop, onnx_passes, ops
 from .ir import ConversionError, Graph, Node, Tensor
 from .ops._common import same_pads
 
@@ -14,6 +14,7 @@ OPSETS = (11, 21)
 TO_NHWC, TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 FOLD_ROUNDS = 8  # constant folding and shape inference, again while nodes fold (tf2onnx's attention: 4 rounds)
 MAX_TENSOR_ELEMENTS = 1 << 28  # far beyond any microcontroller; refused before anything is allocated
+MAX_VARIADIC_INPUTS = onnx_loop.MAX_ITERATIONS  # a Concat of every step of an unrolled Loop
 
 
 def load(path, input_shapes=None):
@@ -26,6 +27,7 @@ def load(path, input_shapes=None):
     _check_opset(model, path)
     model = onnx_passes.upgrade(model, lambda message: _raise(f"{path}: {message}"))
     _check_names_and_order(model, path)
+    model, ties = onnx_loop.unroll(model, _Importer.failure(path))   # a constant-length Loop as its iterations
     _check_initializer_sizes(model, path)
     _fix_input_shapes(model, path, input_shapes or {})
     model = _infer_shapes(model, path)
@@ -34,9 +36,10 @@ def load(path, input_shapes=None):
         if len(folded.graph.node) == len(model.graph.node):
             break
         model = folded
+    model, ties = onnx_passes.split_computed_bias(model, ties)       # a Gemm's C that is no constant: an Add
     model = onnx_passes.fuse(model)                                 # GELU and layer norm written out as one op
     model = _infer_shapes(onnx_passes.lift_1d(model), path)         # 1-D layers as 2-D ones with H = 1
-    return _Importer(model, path).run()
+    return _Importer(model, path, ties).run()
 
 
 def _raise(message):
@@ -115,14 +118,14 @@ def _check_names_and_order(model, path):
             if o:
                 defined[o] = f"node '{shown(node.name)}'"
     for node in g.node:
-        for i in node.input:
+        for i in onnx_loop.reads(node):  # a Loop's body reads outer tensors too (its implicit inputs)
             if i and i not in defined:
                 raise ConversionError(f"{path}: node '{shown(node.name)}' ({node.op_type}) reads '{shown(i)}', which "
                                       "is neither a graph input, an initializer nor a node output")
     available = {n for n, kind in defined.items() if kind in ("initializer", "graph input")}
     pending, ordered = list(g.node), []
     while pending:
-        ready = [n for n in pending if all(not i or i in available for i in n.input)]
+        ready = [n for n in pending if onnx_loop.reads(n) <= available]
         if not ready:
             raise ConversionError(f"{path}: the graph has a cycle through node '{shown(pending[0].name)}' "
                                   f"({pending[0].op_type})")
@@ -215,8 +218,9 @@ class _Importer:
     """Walks the ONNX nodes once, emitting IR nodes; HANDLERS (the op modules' ONNX tables) maps an ONNX op type
     to its handler, which calls back the helpers below."""
 
-    def __init__(self, model, path):
+    def __init__(self, model, path, ties=None):
         self.model, self.path = model, path
+        self.ties = ties or {}  # ONNX tensor name -> tie group (onnx_loop: a body tensor's copies)
         g = model.graph
         self.consts = {}
         for init in g.initializer:
@@ -235,7 +239,15 @@ class _Importer:
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def fail(self, node, message):
-        raise ConversionError(f"{self.path}: node '{shown(node.name or node.output[0])}' ({node.op_type}): {message}")
+        _Importer.failure(self.path)(node, message)
+
+    @staticmethod
+    def failure(path):
+        """fail(node, message) for `path`: the one-line error naming the node."""
+        def fail(node, message):
+            raise ConversionError(f"{path}: node '{shown(node.name or node.output[0])}' ({shown(node.op_type, 30)}): "
+                                  f"{message}")
+        return fail
 
     def const(self, node, name, what):
         if name not in self.consts:
@@ -271,6 +283,7 @@ class _Importer:
         if name not in self.shapes:
             self.fail(node, f"the shape of output '{shown(name)}' could not be inferred; export with static shapes")
         self.names[name] = self.new(self.shapes[name], name)
+        self.graph.tensors[self.names[name]].tie = self.ties.get(name)
         return self.names[name]
 
     def emit(self, op, inputs, outputs, node, **attrs):
@@ -309,7 +322,7 @@ class _Importer:
             op_type, version = onnx_passes.FUSED.get(node.op_type, (node.op_type, 0)) if \
                 node.domain == onnx_passes.FUSED_DOMAIN else (node.op_type, 0)
             schema = onnx.defs.get_schema(op_type, max(self.opset(), version), "")
-            most = schema.max_input if schema.max_input <= 8 else 5  # LSTM: 8; variadic ops: 5 as before
+            most = schema.max_input if schema.max_input <= 8 else MAX_VARIADIC_INPUTS  # LSTM: 8
             if len(present) < schema.min_input or len(node.input) > max(5, most):
                 self.fail(node, f"{len(present)} inputs is not a valid {node.op_type}")
             HANDLERS[node.op_type](self, node, _attrs(node, self.fail, schema))

@@ -122,6 +122,37 @@ def _copy(model):
     return m
 
 
+def split_computed_bias(model, ties):
+    """A Gemm whose C is computed (after folding: tf2onnx's LSTM cell adds h R as the C of x W) becomes the Gemm
+    without C and an Add of beta C. ties (tensor name -> tie group, see onnx_loop) gets the product's name, in a
+    group of its own beside the Gemm's. Returns (model, ties)."""
+    consts = {i.name for i in model.graph.initializer}
+    if not any(n.op_type == "Gemm" and len(n.input) > 2 and n.input[2] and n.input[2] not in consts
+               for n in model.graph.node):
+        return model, ties
+    model, ties = _copy(model), dict(ties)
+    g = model.graph
+    nodes = []
+    for node in g.node:
+        if not (node.op_type == "Gemm" and len(node.input) > 2 and node.input[2] and node.input[2] not in consts):
+            nodes.append(node)
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        beta, y = float(attrs.pop("beta", 1.0)), node.output[0]
+        product, c = y + "::product", node.input[2]
+        nodes.append(helper.make_node("Gemm", list(node.input[:2]), [product], name=node.name, **attrs))
+        if beta != 1.0:
+            g.initializer.append(numpy_helper.from_array(np.array(beta, np.float32), y + "::beta"))
+            nodes.append(helper.make_node("Mul", [c, y + "::beta"], [y + "::beta_c"], name=f"{node.name}::beta"))
+            c = y + "::beta_c"
+        nodes.append(helper.make_node("Add", [product, c], [y], name=f"{node.name}::bias"))
+        if y in ties:
+            ties[product] = ties[y] + "::product"
+    del g.node[:]
+    g.node.extend(nodes)
+    return model, ties
+
+
 # -- 1-D layers as 2-D ones ------------------------------------------------------------------------------------
 WINDOWED = ("Conv", "MaxPool", "AveragePool")
 CHANNEL_WISE = ("GlobalAveragePool", "GlobalMaxPool", "BatchNormalization")

@@ -154,3 +154,17 @@ def test_a_huge_constant_is_not_computed(tmp_path):
     with pytest.raises(mcu_codegen.ConversionError) as e:
         mcu_codegen.Converter.from_onnx(tmp_path / "huge.onnx")
     assert "huge.onnx" in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.5])
+def test_gemm_with_a_computed_c_becomes_gemm_and_add(tmp_path, beta):
+    """tf2onnx's LSTM cell (an ONNX Loop's body) adds h R as the C of Gemm(x, W): a C that is no constant becomes
+    an Add of beta C after the Gemm (the importer's Gemm takes a constant C only)."""
+    b, w2 = rng.normal(0, 1, (3, 4)).astype(np.float32), rng.normal(0, 1, (4, 3)).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w2"], ["m"]), helper.make_node("Sigmoid", ["m"], ["c"]),
+             helper.make_node("Gemm", ["x", "b", "c"], ["y"], alpha=0.7, beta=beta, transB=1)]
+    model = onnx_model(nodes, [("x", [1, 4])], [("y", [1, 3])], {"b": b, "w2": w2})
+    assert_matches_onnxruntime(model, rng.normal(0, 1, (8, 4)).astype(np.float32), tmp_path)
+    onnx.save(model, tmp_path / "model.onnx")
+    ops = [n.op for n in float_graph(tmp_path / "model.onnx").nodes]
+    assert "add" in ops and ops.count("fully_connected") == 2
