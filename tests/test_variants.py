@@ -1,7 +1,7 @@
 """Every form of a kernel on every emulated core computes the same integers as the twin: a model whose layers
 take the faster forms at their edges (1x1 convolutions and fully connected layers with odd channel counts,
 depths that are not a multiple of 4 or 16, one row or an odd number of them, input zero points at -128 and
-127), run in QEMU on the M0+ (portable C), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
+127), run in QEMU on the M0+ (Thumb-1), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
 NumPy reference bit for bit; `--optimize size` (the plain kernels) gives the same outputs."""
 import numpy as np
 import onnx
@@ -77,7 +77,8 @@ def test_the_model_takes_every_faster_form(converted):
                  "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
                  "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
-                 "mcu_add_fast_s8", "mcu_add_mve_s8"):
+                 "mcu_add_fast_s8", "mcu_add_mve_s8", "mcu_conv2d_1x1_thumb1_s8", "mcu_conv2d_thumb1_s8",
+                 "mcu_fully_connected_thumb1_s8"):
         assert f"    {form}(&n" in source, form
 
 
