@@ -27,6 +27,8 @@ void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, 
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_multiply_by_quantized_multiplier(x[i], m[i], s[i]); } }
 void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
 { for (int32_t i = 0; i < n; ++i) { out[i] = mcu_requantize(x[i], m[i], s[i]); } }
+void t_requant_pieces(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n)
+{ for (int32_t i = 0; i < n; ++i) { out[i] = mcu_requantize_pieces(x[i], m[i], -s[i]); } }
 #define MCU_SHIM1(name, expr) \
     void t_##name(const int32_t *a, int32_t *out, int32_t n) { for (int32_t i = 0; i < n; ++i) { out[i] = (expr); } }
 MCU_SHIM1(exp_neg, mcu_exp_on_negative_values(a[i]))
@@ -45,6 +47,7 @@ void t_rdbypot(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_sat_lshift(const int32_t *a, const int32_t *b, int32_t *out, int32_t n);
 void t_mbqm(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
 void t_requant(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
+void t_requant_pieces(const int32_t *x, const int32_t *m, const int32_t *s, int32_t *out, int32_t n);
 void t_exp_neg(const int32_t *a, int32_t *out, int32_t n);
 void t_recip(const int32_t *a, int32_t *out, int32_t n);
 void t_clz(const int32_t *a, int32_t *out, int32_t n);

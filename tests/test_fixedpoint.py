@@ -152,6 +152,27 @@ def _s64_domain(rng, shift):
     return np.where(rng.random(len(shift)) < 0.5, x, x >> 24)
 
 
+def test_thumb1_requantization_equals_the_twin_wherever_int8_does_not_saturate(runtime):
+    """mcu_requantize_pieces (Thumb-1's three 32-bit multiplies, every shift from -2 to -10): after the zero
+    point and the int8 clamp, the same integers as the twin for any int32 accumulator, at ties (x a multiple of
+    2^(e - 1)), at the 2^20 clamp and at the extreme multipliers."""
+    rng = np.random.default_rng(11)
+    n = 60_000
+    for e in range(2, 11):
+        x = random_int32(rng, n)
+        x[:4000] = rng.integers(-2048, 2048, 4000) << (e - 1)            # ties of the rounding divide
+        x[4000:5000] = rng.integers(-(1 << 21), 1 << 21, 1000)            # around the clamp
+        x[5000:5000 + len(EDGES)] = EDGES
+        m = rng.integers(1 << 30, 1 << 31, n)
+        m[:500], m[500:1000] = 1 << 30, (1 << 31) - 1
+        s = np.full(n, -e)
+        got, want = _c(runtime, "t_requant_pieces", x, m, s), fp.multiply_by_quantized_multiplier(x, m, s)
+        for zp in (-128, 0, 127):
+            np.testing.assert_array_equal(np.clip(got + zp, -128, 127), np.clip(want + zp, -128, 127))
+        inside = np.abs(want) < 256  # no saturation: the same value before the clamp too
+        np.testing.assert_array_equal(got[inside], want[inside])
+
+
 def test_multiply_by_quantized_multiplier_s64_is_one_rounding_of_a_16_bit_multiplier():
     """TFLite's 16x8 requantization: the multiplier rounded to 16 bits, then x * m16 / 2^(15 - shift) rounded to
     nearest with ties toward +infinity, for |x| < 2^47 and shift in [-31, 14] (kept in int64: no truncation);

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "mcu_nn.h"
+
 static inline int32_t mcu_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
@@ -78,6 +80,33 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return ((int32_t)(sum >> 32) + (1 << (-shift - 2))) >> (-shift - 1);
 }
 
+/* mcu_requantize for 2 <= e = -shift <= 10 (conv layers' usual shifts), exact wherever the int8 output does not
+ * saturate, from three 32-bit multiplies: Thumb-1 has no long multiply (GCC's 64-bit product is a call to
+ * __aeabi_lmul, about 100 instructions per output with the rest). |x| is clamped below 2^20: a clamped x, like x
+ * itself, then requantizes to at least 2^(19 - e) >= 512 in magnitude, so both saturate any int8 output alike.
+ * With m = m2 2^22 + m1 2^11 + m0 (11-bit pieces) each piece's product fits in int32, and mcu_requantize's one
+ * floor over the 64-bit sum, floor((x m + 2^30 - [x < 0] 2^31 + 2^(30 + e)) / 2^(31 + e)), is floors by 2^11,
+ * 2^11 and 2^(9 + e) in turn (the constant terms added in units of 2^22). */
+static inline int32_t mcu_requantize_pieces(int32_t x, int32_t multiplier, int32_t e)
+{
+    const int32_t limit = (1 << 20) - 1;
+    x = x > limit ? limit : (x < -limit ? -limit : x);
+    const int32_t p0 = x * (multiplier & 2047), p1 = x * ((multiplier >> 11) & 2047), p2 = x * (multiplier >> 22);
+    const int32_t top = p2 + (1 << 8) + (1 << (8 + e)) - (x < 0 ? 1 << 9 : 0);
+    return (top + ((p1 + (p0 >> 11)) >> 11)) >> (9 + e);
+}
+
+/* mcu_requantize where the result is clamped to int8 next (mcu_requant_s8) */
+static inline int32_t mcu_requantize_to_s8(int32_t x, int32_t multiplier, int32_t shift)
+{
+#if MCU_HAS_THUMB1
+    if (shift <= -2 && shift >= -10) {
+        return mcu_requantize_pieces(x, multiplier, -shift);
+    }
+#endif
+    return mcu_requantize(x, multiplier, shift);
+}
+
 /* Per-channel requantization to int8, by value: a kernel's int8 stores may alias anything reached through a
  * pointer (char types alias all), which would force every field to be loaded again after each store. */
 typedef struct {
@@ -87,7 +116,8 @@ typedef struct {
 
 static inline int8_t mcu_requant_s8(mcu_requant_s8_t q, int32_t acc, int32_t channel)
 {
-    return (int8_t)mcu_clamp(mcu_requantize(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min, q.act_max);
+    return (int8_t)mcu_clamp(mcu_requantize_to_s8(acc, q.mult[channel], q.shift[channel]) + q.zp, q.act_min,
+                             q.act_max);
 }
 
 /* out[k] = requant(acc_k) for the n <= 4 channels from `channel` on */

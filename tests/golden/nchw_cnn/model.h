@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "55cbd9e205697c2a4f79ccbad751455b308bd81498bdc8b7d4c5014eae707ade"
-#define MODEL_MODEL_ID 0x55cbd9e2u
+#define MODEL_MODEL_HASH "9e1612d3968aec90a3b91dce7e53b18700aad92a0dac42bb516647eb9bfca152"
+#define MODEL_MODEL_ID 0x9e1612d3u
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
