@@ -193,13 +193,15 @@ def depthwise_model(rng):
     the last one to three; groups of four channels and a predicated rest): 3x3 pad 1 on 5 channels (rows of 7:
     4 + 3), a 1x1 5->20 (sixteen channels and four), 3x3 stride 2 padded bottom/right only (TF SAME), 3x3 no
     padding (the bias itself folded), 3x5 of dilation (1, 2) with pads (1, 4, 1, 4) (the any-geometry form), and
-    2x2 stride (1, 2) pad (1, 0, 0, 1) on 20 channels; average pools of 3x2 stride (2, 1) padded and global (9x7)
+    2x2 stride (1, 2) pad (1, 0, 0, 1) and 3x3 of dilation (2, 1) pad (2, 1, 2, 1) on 20 channels (the Thumb-1
+    form takes all but the dilation_w 2 one, 5 channels an odd pair); average pools of 3x2 stride (2, 1) padded and global (9x7)
     on them (sixteen channels per Helium pass and four); each an output."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
     inits = {"w1": w(5, 1, 3, 3), "b1": w(5), "w2": w(20, 5, 1, 1), "b2": w(20), "w3": w(20, 1, 3, 3), "b3": w(20),
-             "w4": w(20, 1, 3, 3), "b4": w(20), "w5": w(20, 1, 3, 5), "b5": w(20), "w6": w(20, 1, 2, 2), "b6": w(20)}
+             "w4": w(20, 1, 3, 3), "b4": w(20), "w5": w(20, 1, 3, 5), "b5": w(20), "w6": w(20, 1, 2, 2), "b6": w(20),
+             "w7": w(20, 1, 3, 3), "b7": w(20)}
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=5),
         helper.make_node("Conv", ["d1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
@@ -210,12 +212,15 @@ def depthwise_model(rng):
                          pads=[1, 4, 1, 4], group=20),
         helper.make_node("Conv", ["a2", "w6", "b6"], ["d6"], kernel_shape=[2, 2], strides=[1, 2], pads=[1, 0, 0, 1],
                          group=20),
+        helper.make_node("Conv", ["a2", "w7", "b7"], ["d7"], kernel_shape=[3, 3], dilations=[2, 1],
+                         pads=[2, 1, 2, 1], group=20),
         helper.make_node("AveragePool", ["a2"], ["p1"], kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 1]),
         helper.make_node("AveragePool", ["a2"], ["p2"], kernel_shape=[9, 7]),
     ]
     return onnx_model(nodes, [("x", [1, 5, 9, 7])], [("d1", [1, 5, 9, 7]), ("d3", [1, 20, 4, 3]),
                                                     ("d4", [1, 20, 7, 5]), ("d5", [1, 20, 9, 7]),
-                                                    ("d6", [1, 20, 9, 4]), ("p1", [1, 20, 5, 7]),
+                                                    ("d6", [1, 20, 9, 4]), ("d7", [1, 20, 9, 7]),
+                                                    ("p1", [1, 20, 5, 7]),
                                                     ("p2", [1, 20, 1, 1])], inits)
 
 
@@ -225,8 +230,9 @@ def depthwise(request, tmp_path_factory):
     rng = np.random.default_rng(13)
     model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
-    for form, count in (("", 2), ("_3x3", 2), ("_3x3s2", 1)):
+    for form, count in (("", 2), ("_3x3", 3), ("_3x3s2", 1)):
         assert model.files["model.c"].count(f"mcu_depthwise_conv2d{form}_mve_s8(&n") == count, form
+    assert model.files["model.c"].count("mcu_depthwise_conv2d_thumb1_s8(&n") == 5  # all but dilation_w 2
     assert model.files["model.c"].count("mcu_avg_pool_mve_s8(&n") == 2
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127

@@ -12,19 +12,9 @@
 #define MCU_GEMM_THUMB1_H
 
 #include "mcu_gemm_s8.h"
+#include "mcu_thumb1.h"
 
 #if MCU_HAS_THUMB1
-/* The two instructions whose spelling differs between the syntaxes: GCC assembles Thumb-1 inline assembly in the
- * divided syntax unless -masm-syntax-unified (which defines __ARM_ASM_SYNTAX_UNIFIED__), clang in the unified one
- * only. MULS d, m, d: d = d * m; ADDS d, #1. */
-#if defined(__clang__) || defined(__ARM_ASM_SYNTAX_UNIFIED__)
-#define MCU_T1_MULS(d, m) "muls " d ", " m ", " d "\n\t"
-#define MCU_T1_INC(d) "adds " d ", #1\n\t"
-#else
-#define MCU_T1_MULS(d, m) "mul " d ", " m "\n\t"
-#define MCU_T1_INC(d) "add " d ", #1\n\t"
-#endif
-
 /* acc[] = {row 0 by w0, row 0 by w1, row 1 by w0, row 1 by w1} plus depth (>= 1) products each; the pointers are
  * walked by one negative index that counts up to 0 (the loop's test is the ADDS's flags). */
 static MCU_ALWAYS_INLINE void mcu_gemm_thumb1_2x2(const int8_t *in0, const int8_t *in1, const int8_t *w0,

@@ -111,6 +111,9 @@ MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+/* dilation_w 1: */
+MCU_KERNEL void mcu_depthwise_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                               void *scratch); /* one window: kernel_h * kernel_w * out_c bytes */
 MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                             void *scratch); /* the rows of mcu_depthwise_mve.h */
 /* mcu_depthwise_conv2d_mve_s8 for kernel_w 3, dilation_w 1 at stride_w 1 and 2 (constant steps) */

@@ -59,8 +59,11 @@
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_depthwise_conv2d_thumb1_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_fully_connected_dsp_s8.inc"
@@ -360,6 +363,8 @@ int model_invoke(void *arena)
     mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #elif MCU_HAS_DSP
     mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#elif MCU_HAS_THUMB1
+    mcu_depthwise_conv2d_thumb1_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #else
     mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #endif
