@@ -1,8 +1,10 @@
 """Every form of a kernel on every emulated core computes the same integers as the twin: a model whose layers
 take the faster forms at their edges (1x1 convolutions and fully connected layers with odd channel counts,
 depths that are not a multiple of 4 or 16, one row or an odd number of them, input zero points at -128 and
-127), run in QEMU on the M0+ (portable C), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
+127), run in QEMU on the M0+ (Thumb-1), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
 NumPy reference bit for bit; `--optimize size` (the plain kernels) gives the same outputs."""
+import subprocess
+
 import numpy as np
 import onnx
 import pytest
@@ -77,7 +79,8 @@ def test_the_model_takes_every_faster_form(converted):
                  "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
                  "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
-                 "mcu_add_fast_s8", "mcu_add_mve_s8"):
+                 "mcu_add_fast_s8", "mcu_add_mve_s8", "mcu_conv2d_1x1_thumb1_s8", "mcu_conv2d_thumb1_s8",
+                 "mcu_fully_connected_thumb1_s8"):
         assert f"    {form}(&n" in source, form
 
 
@@ -105,6 +108,23 @@ def test_every_form_on_every_core_equals_the_reference(converted, board):
     want = model.reference(feeds)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name])
+
+
+def _compiles_under_clang_for_every_core(project):
+    """The generated C of every form (inline assembly included: GCC and clang spell some of it apart) compiled
+    by clang for each emulated core with the strict flags, ARM's newlib headers for the C library's. clang has
+    no -mfpu=auto (the M55's): the -mcpu implies the FPU there."""
+    for board in EMULATED:
+        flags = [f for f in boards.load(board).cflags if f != "-mfpu=auto"]
+        cmd = ["clang", "--target=arm-none-eabi", *flags, *target.STRICT, "-O2", "-ffreestanding", "-isystem",
+               "/usr/lib/arm-none-eabi/include", "-I", str(project), "-c", str(project / "model.c"), "-o",
+               str(project / f"clang-{board}.o")]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, f"{board}: {r.stderr}"
+
+
+def test_every_form_compiles_under_clang_for_every_core(converted):
+    _compiles_under_clang_for_every_core(converted[2])
 
 
 def column_model(rng):
@@ -192,13 +212,15 @@ def depthwise_model(rng):
     the last one to three; groups of four channels and a predicated rest): 3x3 pad 1 on 5 channels (rows of 7:
     4 + 3), a 1x1 5->20 (sixteen channels and four), 3x3 stride 2 padded bottom/right only (TF SAME), 3x3 no
     padding (the bias itself folded), 3x5 of dilation (1, 2) with pads (1, 4, 1, 4) (the any-geometry form), and
-    2x2 stride (1, 2) pad (1, 0, 0, 1) on 20 channels; average pools of 3x2 stride (2, 1) padded and global (9x7)
+    2x2 stride (1, 2) pad (1, 0, 0, 1) and 3x3 of dilation (2, 1) pad (2, 1, 2, 1) on 20 channels (the Thumb-1
+    form takes all but the dilation_w 2 one, 5 channels an odd pair); average pools of 3x2 stride (2, 1) padded and global (9x7)
     on them (sixteen channels per Helium pass and four); each an output."""
     def w(*shape):
         return rng.normal(0, 0.4, shape).astype(np.float32)
 
     inits = {"w1": w(5, 1, 3, 3), "b1": w(5), "w2": w(20, 5, 1, 1), "b2": w(20), "w3": w(20, 1, 3, 3), "b3": w(20),
-             "w4": w(20, 1, 3, 3), "b4": w(20), "w5": w(20, 1, 3, 5), "b5": w(20), "w6": w(20, 1, 2, 2), "b6": w(20)}
+             "w4": w(20, 1, 3, 3), "b4": w(20), "w5": w(20, 1, 3, 5), "b5": w(20), "w6": w(20, 1, 2, 2), "b6": w(20),
+             "w7": w(20, 1, 3, 3), "b7": w(20)}
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=5),
         helper.make_node("Conv", ["d1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
@@ -209,12 +231,15 @@ def depthwise_model(rng):
                          pads=[1, 4, 1, 4], group=20),
         helper.make_node("Conv", ["a2", "w6", "b6"], ["d6"], kernel_shape=[2, 2], strides=[1, 2], pads=[1, 0, 0, 1],
                          group=20),
+        helper.make_node("Conv", ["a2", "w7", "b7"], ["d7"], kernel_shape=[3, 3], dilations=[2, 1],
+                         pads=[2, 1, 2, 1], group=20),
         helper.make_node("AveragePool", ["a2"], ["p1"], kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 1]),
         helper.make_node("AveragePool", ["a2"], ["p2"], kernel_shape=[9, 7]),
     ]
     return onnx_model(nodes, [("x", [1, 5, 9, 7])], [("d1", [1, 5, 9, 7]), ("d3", [1, 20, 4, 3]),
                                                     ("d4", [1, 20, 7, 5]), ("d5", [1, 20, 9, 7]),
-                                                    ("d6", [1, 20, 9, 4]), ("p1", [1, 20, 5, 7]),
+                                                    ("d6", [1, 20, 9, 4]), ("d7", [1, 20, 9, 7]),
+                                                    ("p1", [1, 20, 5, 7]),
                                                     ("p2", [1, 20, 1, 1])], inits)
 
 
@@ -224,8 +249,9 @@ def depthwise(request, tmp_path_factory):
     rng = np.random.default_rng(13)
     model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
-    for form, count in (("", 2), ("_3x3", 2), ("_3x3s2", 1)):
+    for form, count in (("", 2), ("_3x3", 3), ("_3x3s2", 1)):
         assert model.files["model.c"].count(f"mcu_depthwise_conv2d{form}_mve_s8(&n") == count, form
+    assert model.files["model.c"].count("mcu_depthwise_conv2d_thumb1_s8(&n") == 5  # all but dilation_w 2
     assert model.files["model.c"].count("mcu_avg_pool_mve_s8(&n") == 2
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127
@@ -235,6 +261,10 @@ def depthwise(request, tmp_path_factory):
 def test_the_depthwise_model_on_the_host_equals_the_reference(depthwise):
     model, _, feeds = depthwise
     _equals_reference(model, model.build().run(feeds), feeds)
+
+
+def test_the_depthwise_forms_compile_under_clang_for_every_core(depthwise):
+    _compiles_under_clang_for_every_core(depthwise[1])
 
 
 @pytest.mark.slow

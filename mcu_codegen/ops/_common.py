@@ -19,11 +19,12 @@ def kernel_params(kernels, dtype):
     return kernels[dtype]
 
 
-def isa_forms(portable, dsp, mve=None):
+def isa_forms(portable, dsp, mve=None, thumb1=None):
     """The forms of a kernel by instruction set, as (the mcu_nn.h macro that selects it, function), the first
     whose macro holds wins: the generated call site is an #if chain over them (emit.call_lines). A core with
-    Helium but no Helium form takes the DSP one (the M55 has both)."""
-    return [(macro, f) for macro, f in (("MCU_HAS_MVE", mve), ("MCU_HAS_DSP", dsp), (None, portable)) if f]
+    Helium but no Helium form takes the DSP one (the M55 has both); Thumb-1 cores (M0/M0+/M23) have no DSP."""
+    forms = (("MCU_HAS_MVE", mve), ("MCU_HAS_DSP", dsp), ("MCU_HAS_THUMB1", thumb1), (None, portable))
+    return [(macro, f) for macro, f in forms if f]
 
 
 def tflite_unary(op):

@@ -16,6 +16,7 @@ SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
            "mcu_conv2d_mve_s8": lambda p: _window(p),
            # two positions' windows (int8, padded to a word), then their widened pairs
            "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3),
+           "mcu_conv2d_thumb1_s8": lambda p: 2 * _window(p),
            "mcu_conv2d_hybrid": lambda p: p["in_h"] * p["in_w"] * p["in_c"]}
 
 
@@ -99,7 +100,7 @@ def variants(p, dtype):
         return None
     if _matrix_product(p, dtype):  # Helium: a depth of at most 16 is one vector (mcu_gemm_mve_shallow_s8)
         mve = "mcu_conv2d_1x1_shallow_mve_s8" if p["in_c"] <= 16 else "mcu_conv2d_1x1_mve_s8"
-        return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", mve)
+        return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", mve, "mcu_conv2d_1x1_thumb1_s8")
     if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
         # Helium: a whole window of at most 64 values gathered into registers once per position (first layers;
         # the gathering pays for 16 output channels or more: vww's 8 ran 9% slower), else sixteen int8 taps of a
@@ -107,7 +108,7 @@ def variants(p, dtype):
         small = (p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] > 1
                  and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16)
         mve = "mcu_conv2d_window_mve_s8" if small else "mcu_conv2d_mve_s8"
-        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve)
+        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve, "mcu_conv2d_thumb1_s8")
     return None
 
 

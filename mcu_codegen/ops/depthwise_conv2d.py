@@ -21,8 +21,9 @@ def _mve_rows(p):
     return p["kernel_h"] * (4 + rows_width(p) * (-(-p["in_c"] // 4) * 4))
 
 
-# the int8 copy of the input; the Helium forms' rows
-SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"], **dict.fromkeys(MVE_FORMS, _mve_rows)}
+# the int8 copy of the input; the Helium forms' rows; the Thumb-1 form's window
+SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"], **dict.fromkeys(MVE_FORMS, _mve_rows),
+           "mcu_depthwise_conv2d_thumb1_s8": lambda p: p["kernel_h"] * p["kernel_w"] * p["out_c"]}  # one window
 
 
 def rows_width(p):
@@ -58,7 +59,9 @@ def variants(p, dtype):
         # function, so that a model links only the rows it runs), any other geometry the general form
         three = p["kernel_w"] == 3 and p["dilation_w"] == 1 and p["stride_w"] in (1, 2)
         mve = MVE_FORMS[p["stride_w"]] if three else MVE_FORMS[0]
-        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", mve)
+        # Thumb-1: a window gathered in the filter's layout (dilation_w 1: its rows are runs of the input)
+        thumb1 = "mcu_depthwise_conv2d_thumb1_s8" if p["dilation_w"] == 1 else None
+        return c.isa_forms("mcu_depthwise_conv2d_fast_s8", "mcu_depthwise_conv2d_dsp_s8", mve, thumb1)
     return None
 
 

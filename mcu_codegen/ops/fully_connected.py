@@ -61,7 +61,8 @@ def variants(p, dtype):
     if dtype == "float16":
         return c.f16_forms(KERNELS[dtype][0])
     if dtype == "int8" and p["input_zp"] == 0:
-        return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8")
+        return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
+                           "mcu_fully_connected_thumb1_s8")
     return None
 
 

@@ -68,6 +68,19 @@ static inline mcu_gemm_s8_t mcu_gemm_of_conv1x1(const mcu_conv2d_params_t *p)
     return g;
 }
 
+/* The im2col forms' product: two gathered windows (mcu_conv_gather_windows2) by every filter; the bias with the
+ * zero point folded in (p->interior_bias; p->bias itself without padding), so a tap outside the input, holding the
+ * zero point, adds zp * w that the fold takes back, as TFLM skips the tap. */
+static inline mcu_gemm_s8_t mcu_gemm_of_conv_windows(const mcu_conv2d_params_t *p)
+{
+    const int32_t size = p->kernel_h * p->kernel_w * p->in_c;
+    const mcu_gemm_s8_t g = {.rows = 2, .depth = size, .outputs = p->out_c, .output_zp = p->output_zp,
+                             .act_min = p->act_min, .act_max = p->act_max, .weights = p->filter,
+                             .bias = p->interior_bias ? p->interior_bias : p->bias, .out_mult = p->out_mult,
+                             .out_shift = p->out_shift, .out_round = p->out_round, .row_step = size};
+    return g;
+}
+
 static inline mcu_requant_s8_t mcu_gemm_out(const mcu_gemm_s8_t *g)
 {
     return mcu_requant_s8_of(g->out_mult, g->out_shift, g->out_round, g->output_zp, g->act_min, g->act_max);

@@ -36,6 +36,13 @@
 #else
 #define MCU_HAS_DSP 0
 #endif
+/* Thumb-1 only (Armv6-M: Cortex-M0, M0+, M1; Armv8-M baseline: M23): no multiply-accumulate, eight low registers;
+ * the forms' inner loops are GCC / clang inline assembly. */
+#if defined(__GNUC__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 && !defined(__ARM_ARCH_ISA_ARM)
+#define MCU_HAS_THUMB1 1
+#else
+#define MCU_HAS_THUMB1 0
+#endif
 /* VCVTB half -> single, one instruction (every M-profile FPU: FPv4-SP on the M4F, FPv5 on the M7 and M33, the
  * M55's); GCC and clang inline assembly. */
 #if defined(__GNUC__) && defined(__ARM_FP) && defined(__ARM_ARCH_ISA_THUMB) && !defined(__ARM_ARCH_ISA_ARM)
@@ -79,15 +86,19 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                   void *scratch); /* kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                     void *scratch); /* two windows (conv2d.SCRATCH) */
 #endif
 
 /* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product
- * over the out_h * out_w positions (mcu_gemm_s8.h). Portable, DSP (MCU_HAS_DSP) and Helium (MCU_HAS_MVE) forms. */
+ * over the out_h * out_w positions (mcu_gemm_s8.h). Portable, DSP (MCU_HAS_DSP), Helium (MCU_HAS_MVE) and Thumb-1
+ * (MCU_HAS_THUMB1, mcu_gemm_thumb1.h) forms. */
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                       void *scratch); /* 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 /* in_c <= 16: */
 MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
@@ -102,6 +113,9 @@ MCU_KERNEL void mcu_depthwise_conv2d_s8(const mcu_conv2d_params_t *p, const int8
 #ifndef MCU_KERNELS_STATIC
 MCU_KERNEL void mcu_depthwise_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+/* dilation_w 1: */
+MCU_KERNEL void mcu_depthwise_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                               void *scratch); /* one window: kernel_h * kernel_w * out_c bytes */
 MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                             void *scratch); /* the rows of mcu_depthwise_mve.h */
 /* mcu_depthwise_conv2d_mve_s8 for kernel_w 3, dilation_w 1 at stride_w 1 and 2 (constant steps) */
@@ -135,6 +149,8 @@ MCU_KERNEL void mcu_fully_connected_dsp_s8(const mcu_fully_connected_params_t *p
                                            int8_t *output, void *scratch); /* rows >= 2: 4 * (depth & ~3) bytes */
 MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                            int8_t *output);
+MCU_KERNEL void mcu_fully_connected_thumb1_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
+                                              int8_t *output);
 #endif
 
 typedef struct {

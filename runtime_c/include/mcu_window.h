@@ -69,4 +69,23 @@ static inline void mcu_conv_gather_window(const mcu_conv2d_params_t *p, const in
     }
 }
 
+/* The im2col forms' walk: the windows of positions r and r + 1 (of `positions`, row by row; *oy, *ox is
+ * position r's and moves on past the ones gathered) into window0 and window1; returns how many were gathered (1
+ * for an odd last position). */
+static inline int32_t mcu_conv_gather_windows2(const mcu_conv2d_params_t *p, const int8_t *input, int32_t r,
+                                               int32_t positions, int32_t *oy, int32_t *ox, int8_t *window0,
+                                               int8_t *window1)
+{
+    int8_t *windows[2] = {window0, window1};
+    const int32_t count = r + 1 < positions ? 2 : 1;
+    for (int32_t k = 0; k < count; ++k) {
+        mcu_conv_gather_window(p, input, *oy, *ox, windows[k]);
+        if (++*ox == p->out_w) {
+            *ox = 0;
+            ++*oy;
+        }
+    }
+    return count;
+}
+
 #endif

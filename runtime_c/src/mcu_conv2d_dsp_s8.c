@@ -32,20 +32,14 @@ static int mcu_conv_widen_inside(const mcu_conv2d_params_t *p, const int8_t *inp
     return 1;
 }
 
-/* mcu_conv2d_s8 as the DSP matrix product (mcu_gemm_s8.h) over gathered windows: two positions' windows at a time
- * into the scratch buffer, widened, then every pair of filters against both (2 x 2 blocks, SMLAD); the bias has
- * the zero point folded in (p->interior_bias; p->bias itself without padding), so a tap outside the input,
- * holding the zero point, adds zp * w that the fold takes back, as TFLM skips the tap; a pair of windows inside
- * the input is widened straight from it (mcu_conv_widen_inside). Scratch: two windows of int8 then their widened
+/* mcu_conv2d_s8 as the DSP matrix product (mcu_gemm_s8.h) over gathered windows (mcu_gemm_of_conv_windows): two
+ * positions' windows at a time into the scratch buffer, widened, then every pair of filters against both (2 x 2
+ * blocks, SMLAD); a pair of windows inside the input is widened straight from it (mcu_conv_widen_inside). Scratch: two windows of int8 then their widened
  * pairs (conv2d.SCRATCH). */
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
 {
-    const int32_t size = p->kernel_h * p->kernel_w * p->in_c, out_w = p->out_w, out_c = p->out_c;
-    const int32_t positions = p->out_h * out_w;
-    const mcu_gemm_s8_t g = {.rows = 2, .depth = size, .outputs = out_c, .output_zp = p->output_zp,
-                             .act_min = p->act_min, .act_max = p->act_max, .weights = p->filter,
-                             .bias = p->interior_bias ? p->interior_bias : p->bias, .out_mult = p->out_mult,
-                             .out_shift = p->out_shift, .row_step = size};
+    const mcu_gemm_s8_t g = mcu_gemm_of_conv_windows(p);
+    const int32_t size = g.depth, out_w = p->out_w, out_c = p->out_c, positions = p->out_h * out_w;
     const mcu_requant_s8_t q = mcu_gemm_out(&g);
     int8_t *window0 = scratch, *window1 = window0 + size;
     int32_t *pairs = (int32_t *)(void *)(window0 + ((2 * size + 3) & ~3)); /* the arena's 4-byte alignment */

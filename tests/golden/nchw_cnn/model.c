@@ -32,20 +32,26 @@
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_conv2d_1x1_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_1x1_shallow_mve_s8.inc"
 #endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_conv2d_1x1_thumb1_s8.inc"
+#endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_conv2d_fast_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_mve_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_conv2d_thumb1_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_depthwise_conv2d_3x3s2_mve_s8.inc"
@@ -53,17 +59,23 @@
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_depthwise_conv2d_thumb1_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_fully_connected_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_fully_connected_fast_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_fully_connected_mve_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_fully_connected_thumb1_s8.inc"
 #endif
 #include "runtime/mcu_max_pool_s8.inc"
 #include "runtime/mcu_softmax_s8.inc"
@@ -353,6 +365,8 @@ int model_invoke(void *arena)
     mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
 #elif MCU_HAS_DSP
     mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
+#elif MCU_HAS_THUMB1
+    mcu_conv2d_thumb1_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
 #else
     mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
 #endif
@@ -365,6 +379,8 @@ int model_invoke(void *arena)
     mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #elif MCU_HAS_DSP
     mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+#elif MCU_HAS_THUMB1
+    mcu_depthwise_conv2d_thumb1_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #else
     mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #endif
@@ -374,6 +390,8 @@ int model_invoke(void *arena)
     mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0), (void *)(a + 128));
+#elif MCU_HAS_THUMB1
+    mcu_conv2d_1x1_thumb1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #else
     mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
 #endif
@@ -398,6 +416,8 @@ int model_invoke(void *arena)
     mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), 0);
+#elif MCU_HAS_THUMB1
+    mcu_fully_connected_thumb1_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #else
     mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #endif

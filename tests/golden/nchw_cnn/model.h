@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "1f8cfc699442640a456682efe36ac7e3f7e60343a173e7872c0273b1c5c70357"
-#define MODEL_MODEL_ID 0x1f8cfc69u
+#define MODEL_MODEL_HASH "9dc04ed28a464b7e79685abbe2490f294af25a406293dbbf38cf5babcea821d7"
+#define MODEL_MODEL_ID 0x9dc04ed2u
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
