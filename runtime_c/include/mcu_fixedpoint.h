@@ -114,7 +114,7 @@ static MCU_REQUANT_INLINE int32_t mcu_requant_round(int32_t x, int32_t multiplie
 #if MCU_HAS_DSP
     int32_t h;
     __asm__("smmlar %0, %1, %2, %3" : "=r"(h) : "r"(x * 2), "r"(multiplier), "r"(rounding));
-#elif defined(__ARM_ARCH_6M__)
+#elif defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 /* Armv6-M, Armv8-M baseline */
     const int32_t h = mcu_high_mul_s32(x, multiplier) + rounding;
 #else
     /* the high word of 2x * m + 2^31 (no 64-bit shift on a 32-bit core) */

@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "9dc04ed28a464b7e79685abbe2490f294af25a406293dbbf38cf5babcea821d7"
-#define MODEL_MODEL_ID 0x9dc04ed2u
+#define MODEL_MODEL_HASH "bb9b3383b53d8f0fbf0bd7fc6b74fb5379151de887e6bc1fe7f39e4aa22ff6bd"
+#define MODEL_MODEL_ID 0xbb9b3383u
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
