@@ -17,7 +17,7 @@ _PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = next(p for p in (_PACKAGE / "templates", _PACKAGE.parent / "templates") if p.is_dir())
 RUNTIME = next(p for p in (_PACKAGE / "runtime_c", _PACKAGE.parent / "runtime_c") if (p / "src").is_dir())
 RUNTIME_HEADERS = ("mcu_nn.h", "mcu_fixedpoint.h", "mcu_simd.h", "mcu_gemm_s8.h", "mcu_window.h", "mcu_float.h",
-                   "mcu_lstm.h", "mcu_depthwise_mve.h", "mcu_layer_norm.h")
+                   "mcu_lstm.h", "mcu_depthwise_mve.h", "mcu_depthwise_dsp.h", "mcu_layer_norm.h")
 # speed: an op's faster forms where its params allow (ops' variants(): by shape and by instruction set);
 # size: only the one small portable kernel per op
 OPTIMIZE = ("speed", "size")

@@ -47,11 +47,11 @@
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_mve_s8.inc"
 #endif
+#if !MCU_HAS_MVE && MCU_HAS_DSP
+#include "runtime/mcu_depthwise_conv2d_3x3s2_dsp_s8.inc"
+#endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_depthwise_conv2d_3x3s2_mve_s8.inc"
-#endif
-#if !MCU_HAS_MVE && MCU_HAS_DSP
-#include "runtime/mcu_depthwise_conv2d_dsp_s8.inc"
 #endif
 #if !MCU_HAS_MVE && !MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
@@ -348,7 +348,7 @@ int model_invoke(void *arena)
 #if MCU_HAS_MVE
     mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #elif MCU_HAS_DSP
-    mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+    mcu_depthwise_conv2d_3x3s2_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
 #else
     mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
 #endif

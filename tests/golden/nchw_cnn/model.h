@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "bf6dc3c601ef47e99f601eacafefc017dcf9d7612fc305eb4cb60d81bad00d01"
-#define MODEL_MODEL_ID 0xbf6dc3c6u
+#define MODEL_MODEL_HASH "846cbbbe9ef60b370487019172bfb59a20f12db1f23c55ee3d7f6fae87b66204"
+#define MODEL_MODEL_ID 0x846cbbbeu
 
 #define MODEL_ARENA_SIZE 2360
 #define MODEL_ARENA_ALIGN 4
