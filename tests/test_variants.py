@@ -74,8 +74,8 @@ def test_the_model_takes_every_faster_form(converted):
     _, model, project, _ = converted
     source = (project / "model.c").read_text()
     for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
-                 "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
-                 "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
+                 "mcu_conv2d_dsp_s8", "mcu_conv2d_first_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
+                 "mcu_depthwise_conv2d_3x3_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
                  "mcu_add_fast_s8", "mcu_add_mve_s8"):
         assert f"    {form}(&n" in source, form
@@ -147,13 +147,16 @@ def column(request, tmp_path_factory):
 
 
 def _one_sign_converter(onnx_proto, sign, rng, tmp_path_factory):
-    """A converter of the model (one input x) calibrated on 64 samples of one sign ("positive": all >= 0)."""
+    """A converter of the model (one input x) calibrated on 64 samples of one sign ("positive": all >= 0,
+    "negative") or of both."""
     path = tmp_path_factory.mktemp("model") / "model.onnx"
     onnx.save(onnx_proto, path)
     conv = mcu_codegen.Converter.from_onnx(path)
     shape = [d.dim_value for d in onnx_proto.graph.input[0].type.tensor_type.shape.dim]
     data = np.abs(rng.normal(0, 1, (64, *shape))).astype(np.float32)
-    conv.representative_dataset = [{"x": data if sign == "positive" else -data}]
+    # "both": a range whose zero point is 0 (the negative side 128 steps, the positive 127)
+    conv.representative_dataset = [{"x": {"positive": data, "negative": -data,
+                                          "both": np.concatenate([data * 127 / 128, -data])}[sign]}]
     return conv
 
 
@@ -280,12 +283,7 @@ def dsp_depthwise(request, tmp_path_factory):
     """Calibrated on data of one sign (the input zero point -128 or 127) or of both (0): the zero point fills
     the padded positions of the ring."""
     rng = np.random.default_rng(17)
-    path = tmp_path_factory.mktemp("model") / "model.onnx"
-    onnx.save(dsp_depthwise_model(rng), path)
-    conv = mcu_codegen.Converter.from_onnx(path)
-    data = np.abs(rng.normal(0, 1, (32, 1, 6, 9, 7))).astype(np.float32)
-    conv.representative_dataset = [{"x": {"positive": data, "negative": -data,
-                                          "both": np.concatenate([data * 127 / 128, -data])}[request.param]}]
+    conv = _one_sign_converter(dsp_depthwise_model(rng), request.param, rng, tmp_path_factory)
     for strategy in (None, *planner.STRATEGIES):  # a plan that writes d1 over its input, where one does
         conv.planner_strategy = strategy
         model = conv.convert()
@@ -303,6 +301,50 @@ def dsp_depthwise(request, tmp_path_factory):
     return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
 
 
+def first_layers_model(rng):
+    """NCHW (1, 3, 9, 7): convolutions of 1 to 3 input channels (the DSP first-layer form) at its edges, each an
+    output: 3x3 pad 1 on 3 channels to 5 (an odd window of 27 and an odd count of filters); 3x3 stride 2 padded
+    bottom/right (TF SAME) to 8; 2x4 of stride (2, 1) with pads (1, 2, 0, 1) to 3 (a window of 24); 3x3 of
+    dilation (2, 1) with pads (2, 1, 2, 1) to 4; after 1x1 convs to 1 and 2 channels, a 10x4 of stride 2 with
+    pads (4, 1, 5, 1) (kws's first layer) to 6 and a 3x3 without padding (the bias itself folded) to 7."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w1": w(5, 3, 3, 3), "w2": w(8, 3, 3, 3), "w3": w(3, 3, 2, 4), "w4": w(4, 3, 3, 3),
+             "wa": w(1, 3, 1, 1), "wb": w(2, 3, 1, 1), "w5": w(6, 1, 10, 4), "w6": w(7, 2, 3, 3)}
+    inits.update({f"b{k[1:]}": w(v.shape[0]) for k, v in list(inits.items())})
+
+    def conv(k, x, y, **a):
+        return helper.make_node("Conv", [x, f"w{k}", f"b{k}"], [y], kernel_shape=list(inits[f"w{k}"].shape[2:]), **a)
+
+    nodes = [conv(1, "x", "c1", pads=[1, 1, 1, 1]), conv(2, "x", "c2", strides=[2, 2], pads=[0, 0, 1, 1]),
+             conv(3, "x", "c3", strides=[2, 1], pads=[1, 2, 0, 1]),
+             conv(4, "x", "c4", dilations=[2, 1], pads=[2, 1, 2, 1]),
+             conv("a", "x", "a1"), conv("b", "x", "a2"),
+             conv(5, "a1", "c5", strides=[2, 2], pads=[4, 1, 5, 1]), conv(6, "a2", "c6")]
+    return onnx_model(nodes, [("x", [1, 3, 9, 7])], [("c1", [1, 5, 9, 7]), ("c2", [1, 8, 4, 3]),
+                                                    ("c3", [1, 3, 5, 7]), ("c4", [1, 4, 9, 7]),
+                                                    ("c5", [1, 6, 5, 3]), ("c6", [1, 7, 7, 5])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative", "both"])
+def first_layers(request, tmp_path_factory):
+    """Calibrated on data of one sign (the input zero point -128 or 127) or of both (0)."""
+    rng = np.random.default_rng(19)
+    model = _one_sign_converter(first_layers_model(rng), request.param, rng, tmp_path_factory).convert()
+    assert model.report["inputs"][0]["zero_point"] == {"positive": -128, "negative": 127, "both": 0}[request.param]
+    assert model.files["model.c"].count("    mcu_conv2d_first_dsp_s8(&n") == 6
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+@pytest.mark.parametrize("board", [None] + [pytest.param(b, marks=pytest.mark.slow)
+                                            for b in ("mps2-an386", "mps2-an500", "mps2-an505")])
+def test_the_first_layers_on_the_host_and_the_dsp_cores_equal_the_reference(first_layers, board):
+    _on_host_or_board_equals_reference(first_layers, board)
+
+
 def _in_place_after_1x1(model):
     """Whether the depthwise layer fed by the model's 1x1 conv writes over that input."""
     made_by = {n.outputs[0]: n.op for n in model.graph.nodes}
@@ -315,8 +357,12 @@ def _in_place_after_1x1(model):
 @pytest.mark.parametrize("board", [None] + [pytest.param(b, marks=pytest.mark.slow)
                                             for b in ("mps2-an386", "mps2-an500", "mps2-an505")])
 def test_the_dsp_depthwise_model_on_the_host_and_the_dsp_cores_equals_the_reference(dsp_depthwise, board):
-    """The host build (the portable forms) and the M4, M7 and M33 (the DSP forms)."""
-    model, project, feeds = dsp_depthwise
+    _on_host_or_board_equals_reference(dsp_depthwise, board)
+
+
+def _on_host_or_board_equals_reference(converted, board):
+    """The host build (the portable forms) or a board's (the M4, M7, M33: the DSP forms)."""
+    model, project, feeds = converted
     if board is None:
         got = model.build().run(feeds)
     else:

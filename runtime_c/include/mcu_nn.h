@@ -77,6 +77,10 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                   void *scratch); /* kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+/* first layers (in_c <= 3), the zero point folded (interior_bias, or input_zp 0): the filters widened once into
+ * the scratch buffer (conv2d.SCRATCH), two positions' windows as int16 pairs against every two filters (SMLAD) */
+MCU_KERNEL void mcu_conv2d_first_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                        void *scratch);
 #endif
 
 /* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product

@@ -16,10 +16,10 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "846cbbbe9ef60b370487019172bfb59a20f12db1f23c55ee3d7f6fae87b66204"
-#define MODEL_MODEL_ID 0x846cbbbeu
+#define MODEL_MODEL_HASH "eb8232eec875ebfa44bb3681106a37935dcd507145a182ee5ae8157f23bb34f8"
+#define MODEL_MODEL_ID 0xeb8232eeu
 
-#define MODEL_ARENA_SIZE 2360
+#define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
 
 /* Placement (define before including this header, e.g. with -D): MODEL_WEIGHTS_SECTION, a string, puts the
