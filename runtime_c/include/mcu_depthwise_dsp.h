@@ -87,34 +87,49 @@ static MCU_ALWAYS_INLINE mcu_acc4_t mcu_dw3_row1_dsp(mcu_acc4_t a, const int8_t 
     return mcu_dw_tap4_asm(a, x + 2 * channels, f + 2 * channels);
 }
 
-/* The same for two neighbouring positions at stride 1: four input words (the middle two read by both windows),
- * each filter word widened once for both. */
-typedef struct {
-    mcu_acc4_t a, b;
-} mcu_acc4x2_t;
-
-static MCU_ALWAYS_INLINE mcu_acc4x2_t mcu_dw3_row2_dsp(mcu_acc4x2_t s, const int8_t *x, const int8_t *f,
-                                                      int32_t channels)
-{
-    const int32_t f0 = mcu_load_s8x4(f), f1 = mcu_load_s8x4(f + channels), f2 = mcu_load_s8x4(f + 2 * channels);
-    const int32_t x0 = mcu_load_s8x4(x), x1 = mcu_load_s8x4(x + channels);
-    const int32_t x2 = mcu_load_s8x4(x + 2 * channels), x3 = mcu_load_s8x4(x + 3 * channels);
-    int32_t fe = __sxtb16(f0), fo = mcu_sxtb16_ror8(f0);
-    int32_t xe = __sxtb16(x1), xo = mcu_sxtb16_ror8(x1);
-    s.a = mcu_dw_tap4(s.a, __sxtb16(x0), mcu_sxtb16_ror8(x0), fe, fo);
-    s.b = mcu_dw_tap4(s.b, xe, xo, fe, fo);
-    fe = __sxtb16(f1);
-    fo = mcu_sxtb16_ror8(f1);
-    s.a = mcu_dw_tap4(s.a, xe, xo, fe, fo);
-    xe = __sxtb16(x2);
-    xo = mcu_sxtb16_ror8(x2);
-    s.b = mcu_dw_tap4(s.b, xe, xo, fe, fo);
-    fe = __sxtb16(f2);
-    fo = mcu_sxtb16_ror8(f2);
-    s.a = mcu_dw_tap4(s.a, xe, xo, fe, fo);
-    s.b = mcu_dw_tap4(s.b, __sxtb16(x3), mcu_sxtb16_ror8(x3), fe, fo);
-    return s;
-}
+/* One kernel row for two neighbouring positions at stride 1, the lanes of one parity of four channels (even:
+ * channels 0 and 2 in acc0 / acc2, b0 / b2 the second position; ROT ", ror #8": the odd ones): the row's three
+ * filter words and four input words (the middle two read by both windows) loaded and widened once, twelve
+ * SMLAxy; 28 instructions, 12 registers (GCC's C for both parities at once took twice the instructions: it hoisted
+ * the loads and spilled). x, f: the row's first input and filter words, `channels` bytes from one tap to the
+ * next. */
+#define MCU_DW3_ROW2_ASM(ROT, A0, A2, B0, B2, X, F, C)                                                  \
+    do {                                                                                                       \
+        int32_t f0_, f1_, f2_, t_;                                                                             \
+        const int8_t *p_;                                                                                      \
+        __asm__("ldr %[t], [%[f]]\n\t"                                                                         \
+                "sxtb16 %[f0], %[t]" ROT "\n\t"                                                                \
+                "ldr %[t], [%[f], %[c]]\n\t"                                                                   \
+                "sxtb16 %[f1], %[t]" ROT "\n\t"                                                                \
+                "add %[p], %[f], %[c], lsl #1\n\t"                                                             \
+                "ldr %[t], [%[p]]\n\t"                                                                         \
+                "sxtb16 %[f2], %[t]" ROT "\n\t"                                                                \
+                "ldr %[t], [%[x]]\n\t"                                                                         \
+                "sxtb16 %[t], %[t]" ROT "\n\t"                                                                 \
+                "smlabb %[a0], %[t], %[f0], %[a0]\n\t"                                                         \
+                "smlatt %[a2], %[t], %[f0], %[a2]\n\t"                                                         \
+                "ldr %[t], [%[x], %[c]]\n\t"                                                                   \
+                "sxtb16 %[t], %[t]" ROT "\n\t"                                                                 \
+                "smlabb %[a0], %[t], %[f1], %[a0]\n\t"                                                         \
+                "smlatt %[a2], %[t], %[f1], %[a2]\n\t"                                                         \
+                "smlabb %[b0], %[t], %[f0], %[b0]\n\t"                                                         \
+                "smlatt %[b2], %[t], %[f0], %[b2]\n\t"                                                         \
+                "add %[p], %[x], %[c], lsl #1\n\t"                                                             \
+                "ldr %[t], [%[p]]\n\t"                                                                         \
+                "sxtb16 %[t], %[t]" ROT "\n\t"                                                                 \
+                "smlabb %[a0], %[t], %[f2], %[a0]\n\t"                                                         \
+                "smlatt %[a2], %[t], %[f2], %[a2]\n\t"                                                         \
+                "smlabb %[b0], %[t], %[f1], %[b0]\n\t"                                                         \
+                "smlatt %[b2], %[t], %[f1], %[b2]\n\t"                                                         \
+                "ldr %[t], [%[p], %[c]]\n\t"                                                                   \
+                "sxtb16 %[t], %[t]" ROT "\n\t"                                                                 \
+                "smlabb %[b0], %[t], %[f2], %[b0]\n\t"                                                         \
+                "smlatt %[b2], %[t], %[f2], %[b2]"                                                             \
+                : [a0] "+r"(A0), [a2] "+r"(A2), [b0] "+r"(B0), [b2] "+r"(B2), [f0] "=&r"(f0_), [f1] "=&r"(f1_), \
+                  [f2] "=&r"(f2_), [t] "=&r"(t_), [p] "=&r"(p_)                                                \
+                : [x] "r"(X), [f] "r"(F), [c] "r"(C)                                                    \
+                : "memory");                                                                                   \
+    } while (0)
 
 /* Four channels from c of one output position, its window from byte `at` of the three rows. */
 static MCU_ALWAYS_INLINE void mcu_dw3_block1_dsp(const mcu_dw3_t *restrict g, const int8_t *const *rows, int32_t at,
@@ -129,20 +144,25 @@ static MCU_ALWAYS_INLINE void mcu_dw3_block1_dsp(const mcu_dw3_t *restrict g, co
     mcu_store4_s8(g->q, out, c, 4, a.a0, a.a1, a.a2, a.a3);
 }
 
-/* The same for two neighbouring positions at stride 1. */
+/* The same for two neighbouring positions at stride 1: each kernel row's lanes of one parity, then the other's
+ * (four accumulators live at a time). */
 static MCU_ALWAYS_INLINE void mcu_dw3_block2_dsp(const mcu_dw3_t *restrict g, const int8_t *const *rows, int32_t at,
                                                  int32_t c, int8_t *out)
 {
     const int32_t channels = g->channels;
     const int8_t *f = g->filter + c;
-    mcu_acc4x2_t s;
-    s.a = mcu_dw_bias4(g->bias + c);
-    s.b = s.a;
-    s = mcu_dw3_row2_dsp(s, rows[0] + at + c, f, channels);
-    s = mcu_dw3_row2_dsp(s, rows[1] + at + c, f + 3 * channels, channels);
-    s = mcu_dw3_row2_dsp(s, rows[2] + at + c, f + 6 * channels, channels);
-    mcu_store4_s8(g->q, out, c, 4, s.a.a0, s.a.a1, s.a.a2, s.a.a3);
-    mcu_store4_s8(g->q, out + channels, c, 4, s.b.a0, s.b.a1, s.b.a2, s.b.a3);
+    const int32_t *bias = g->bias + c;
+    const int8_t *x0 = rows[0] + at + c, *x1 = rows[1] + at + c, *x2 = rows[2] + at + c;
+    int32_t a0 = bias[0], a2 = bias[2], b0 = a0, b2 = a2;
+    MCU_DW3_ROW2_ASM("", a0, a2, b0, b2, x0, f, channels);
+    MCU_DW3_ROW2_ASM("", a0, a2, b0, b2, x1, f + 3 * channels, channels);
+    MCU_DW3_ROW2_ASM("", a0, a2, b0, b2, x2, f + 6 * channels, channels);
+    int32_t a1 = bias[1], a3 = bias[3], b1 = a1, b3 = a3;
+    MCU_DW3_ROW2_ASM(", ror #8", a1, a3, b1, b3, x0, f, channels);
+    MCU_DW3_ROW2_ASM(", ror #8", a1, a3, b1, b3, x1, f + 3 * channels, channels);
+    MCU_DW3_ROW2_ASM(", ror #8", a1, a3, b1, b3, x2, f + 6 * channels, channels);
+    mcu_store4_s8(g->q, out, c, 4, a0, a1, a2, a3);
+    mcu_store4_s8(g->q, out + channels, c, 4, b0, b1, b2, b3);
 }
 
 /* the last one to three channels of a position (window from byte `at`), one by one */
