@@ -76,8 +76,8 @@ def test_the_model_takes_every_faster_form(converted):
     _, model, project, _ = converted
     source = (project / "model.c").read_text()
     for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
-                 "mcu_conv2d_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
-                 "mcu_depthwise_conv2d_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
+                 "mcu_conv2d_dsp_s8", "mcu_conv2d_first_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
+                 "mcu_depthwise_conv2d_3x3_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
                  "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
                  "mcu_add_fast_s8", "mcu_add_mve_s8", "mcu_conv2d_1x1_thumb1_s8", "mcu_conv2d_thumb1_s8",
                  "mcu_fully_connected_thumb1_s8"):
@@ -167,13 +167,16 @@ def column(request, tmp_path_factory):
 
 
 def _one_sign_converter(onnx_proto, sign, rng, tmp_path_factory):
-    """A converter of the model (one input x) calibrated on 64 samples of one sign ("positive": all >= 0)."""
+    """A converter of the model (one input x) calibrated on 64 samples of one sign ("positive": all >= 0,
+    "negative") or of both."""
     path = tmp_path_factory.mktemp("model") / "model.onnx"
     onnx.save(onnx_proto, path)
     conv = mcu_codegen.Converter.from_onnx(path)
     shape = [d.dim_value for d in onnx_proto.graph.input[0].type.tensor_type.shape.dim]
     data = np.abs(rng.normal(0, 1, (64, *shape))).astype(np.float32)
-    conv.representative_dataset = [{"x": data if sign == "positive" else -data}]
+    # "both": a range whose zero point is 0 (the negative side 128 steps, the positive 127)
+    conv.representative_dataset = [{"x": {"positive": data, "negative": -data,
+                                          "both": np.concatenate([data * 127 / 128, -data])}[sign]}]
     return conv
 
 
@@ -271,3 +274,127 @@ def test_the_depthwise_forms_compile_under_clang_for_every_core(depthwise):
 @pytest.mark.parametrize("board", EMULATED)
 def test_the_depthwise_model_on_every_core_equals_the_reference(depthwise, board):
     _on_board_equals_reference(depthwise, board)
+
+
+def dsp_depthwise_model(rng):
+    """NCHW (1, 6, 9, 7): 3x3 depthwise layers at the edges of the DSP forms over a ring of padded rows (six
+    channels: a group of four and two alone; rows of 7: three pairs of positions and one alone), each an output:
+    pad 1 at stride 1 and 2; stride (2, 1) with pads (2, 0, 2, 2) (whole rows outside the input, no left pad);
+    stride (1, 2) with pads (0, 2, 1, 0); no padding at stride 1 and 2 (the bias itself folded, rows read in
+    place); and a depth multiplier of 2 (the general form). d1 runs after a 1x1 conv whose output dies there, so
+    that the planner may write it over its input."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w0": w(6, 6, 1, 1), "b0": w(6), "wm": w(12, 1, 3, 3), "bm": w(12),
+             **{f"w{k}": w(6, 1, 3, 3) for k in range(1, 7)}, **{f"b{k}": w(6) for k in range(1, 7)}}
+
+    def dw(k, x, y, **a):
+        return helper.make_node("Conv", [x, f"w{k}", f"b{k}"], [y], kernel_shape=[3, 3], group=6, **a)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w0", "b0"], ["a0"], kernel_shape=[1, 1]),
+        dw(1, "a0", "d1", pads=[1, 1, 1, 1]),
+        dw(2, "x", "d2", strides=[2, 2], pads=[1, 1, 1, 1]),
+        dw(3, "x", "d3", strides=[2, 1], pads=[2, 0, 2, 2]),
+        dw(4, "x", "d4", strides=[1, 2], pads=[0, 2, 1, 0]),
+        dw(5, "x", "d5"),
+        dw(6, "x", "d6", strides=[2, 2]),
+        helper.make_node("Conv", ["x", "wm", "bm"], ["dm"], kernel_shape=[3, 3], group=6, pads=[1, 1, 1, 1]),
+    ]
+    return onnx_model(nodes, [("x", [1, 6, 9, 7])], [("d1", [1, 6, 9, 7]), ("d2", [1, 6, 5, 4]),
+                                                    ("d3", [1, 6, 6, 7]), ("d4", [1, 6, 8, 4]),
+                                                    ("d5", [1, 6, 7, 5]), ("d6", [1, 6, 4, 3]),
+                                                    ("dm", [1, 12, 9, 7])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative", "both"])
+def dsp_depthwise(request, tmp_path_factory):
+    """Calibrated on data of one sign (the input zero point -128 or 127) or of both (0): the zero point fills
+    the padded positions of the ring."""
+    rng = np.random.default_rng(17)
+    conv = _one_sign_converter(dsp_depthwise_model(rng), request.param, rng, tmp_path_factory)
+    for strategy in (None, *planner.STRATEGIES):  # a plan that writes d1 over its input, where one does
+        conv.planner_strategy = strategy
+        model = conv.convert()
+        if _in_place_after_1x1(model):
+            break
+    assert _in_place_after_1x1(model), "no plan writes d1 over its input: the in-place case is not tested"
+    want_zp = {"positive": -128, "negative": 127, "both": 0}[request.param]
+    assert model.report["inputs"][0]["zero_point"] == want_zp
+    source = model.files["model.c"]
+    for form, count in (("_3x3", 3), ("_3x3s2", 3), ("", 0)):
+        assert source.count(f"    mcu_depthwise_conv2d{form}_dsp_s8(&n") == count, form
+    assert source.count("    mcu_depthwise_conv2d_s8(&n") == 1  # the depth multiplier 2, every core
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+def first_layers_model(rng):
+    """NCHW (1, 3, 9, 7): convolutions of 1 to 3 input channels (the DSP first-layer form) at its edges, each an
+    output: 3x3 pad 1 on 3 channels to 5 (an odd window of 27 and an odd count of filters); 3x3 stride 2 padded
+    bottom/right (TF SAME) to 8; 2x4 of stride (2, 1) with pads (1, 2, 0, 1) to 3 (a window of 24); 3x3 of
+    dilation (2, 1) with pads (2, 1, 2, 1) to 4; after 1x1 convs to 1 and 2 channels, a 10x4 of stride 2 with
+    pads (4, 1, 5, 1) (kws's first layer) to 6 and a 3x3 without padding (the bias itself folded) to 7."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"w1": w(5, 3, 3, 3), "w2": w(8, 3, 3, 3), "w3": w(3, 3, 2, 4), "w4": w(4, 3, 3, 3),
+             "wa": w(1, 3, 1, 1), "wb": w(2, 3, 1, 1), "w5": w(6, 1, 10, 4), "w6": w(7, 2, 3, 3)}
+    inits.update({f"b{k[1:]}": w(v.shape[0]) for k, v in list(inits.items())})
+
+    def conv(k, x, y, **a):
+        return helper.make_node("Conv", [x, f"w{k}", f"b{k}"], [y], kernel_shape=list(inits[f"w{k}"].shape[2:]), **a)
+
+    nodes = [conv(1, "x", "c1", pads=[1, 1, 1, 1]), conv(2, "x", "c2", strides=[2, 2], pads=[0, 0, 1, 1]),
+             conv(3, "x", "c3", strides=[2, 1], pads=[1, 2, 0, 1]),
+             conv(4, "x", "c4", dilations=[2, 1], pads=[2, 1, 2, 1]),
+             conv("a", "x", "a1"), conv("b", "x", "a2"),
+             conv(5, "a1", "c5", strides=[2, 2], pads=[4, 1, 5, 1]), conv(6, "a2", "c6")]
+    return onnx_model(nodes, [("x", [1, 3, 9, 7])], [("c1", [1, 5, 9, 7]), ("c2", [1, 8, 4, 3]),
+                                                    ("c3", [1, 3, 5, 7]), ("c4", [1, 4, 9, 7]),
+                                                    ("c5", [1, 6, 5, 3]), ("c6", [1, 7, 7, 5])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative", "both"])
+def first_layers(request, tmp_path_factory):
+    """Calibrated on data of one sign (the input zero point -128 or 127) or of both (0)."""
+    rng = np.random.default_rng(19)
+    model = _one_sign_converter(first_layers_model(rng), request.param, rng, tmp_path_factory).convert()
+    assert model.report["inputs"][0]["zero_point"] == {"positive": -128, "negative": 127, "both": 0}[request.param]
+    assert model.files["model.c"].count("    mcu_conv2d_first_dsp_s8(&n") == 6
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+@pytest.mark.parametrize("board", [None] + [pytest.param(b, marks=pytest.mark.slow)
+                                            for b in ("mps2-an386", "mps2-an500", "mps2-an505")])
+def test_the_first_layers_on_the_host_and_the_dsp_cores_equal_the_reference(first_layers, board):
+    _on_host_or_board_equals_reference(first_layers, board)
+
+
+def _in_place_after_1x1(model):
+    """Whether the depthwise layer fed by the model's 1x1 conv writes over that input."""
+    made_by = {n.outputs[0]: n.op for n in model.graph.nodes}
+    node = next(n for n in model.graph.nodes if n.op == "depthwise_conv2d" and made_by.get(n.inputs[0]) == "conv2d")
+    at, size = model.plan.offsets, {n: t.nbytes for n, t in model.graph.tensors.items()}
+    x, y = node.inputs[0], node.outputs[0]
+    return at[x] < at[y] + size[y] and at[y] < at[x] + size[x]
+
+
+@pytest.mark.parametrize("board", [None] + [pytest.param(b, marks=pytest.mark.slow)
+                                            for b in ("mps2-an386", "mps2-an500", "mps2-an505")])
+def test_the_dsp_depthwise_model_on_the_host_and_the_dsp_cores_equals_the_reference(dsp_depthwise, board):
+    _on_host_or_board_equals_reference(dsp_depthwise, board)
+
+
+def _on_host_or_board_equals_reference(converted, board):
+    """The host build (the portable forms) or a board's (the M4, M7, M33: the DSP forms)."""
+    model, project, feeds = converted
+    if board is None:
+        got = model.build().run(feeds)
+    else:
+        got = target.run_on_board(project, model.report, boards.load(board), feeds)[0]
+    _equals_reference(model, got, feeds)

@@ -17,11 +17,31 @@ SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
            # two positions' windows (int8, padded to a word), then their widened pairs
            "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3),
            "mcu_conv2d_thumb1_s8": lambda p: 2 * _window(p),
-           "mcu_conv2d_hybrid": lambda p: p["in_h"] * p["in_w"] * p["in_c"]}
+           "mcu_conv2d_hybrid": lambda p: p["in_h"] * p["in_w"] * p["in_c"],
+           "mcu_conv2d_first_dsp_s8": lambda p: _first_filters(p) + 8 * _pairs(p)}
 
 
 def _window(p):
     return p["kernel_h"] * p["kernel_w"] * p["in_c"]
+
+
+def _pairs(p):
+    return (_window(p) + 1) // 2
+
+
+def _first_filters(p):
+    """The bytes of the filters widened by mcu_conv2d_first_dsp_s8 (int16 pairs, two filters side by side)."""
+    return (p["out_c"] + 1) // 2 * _pairs(p) * 8
+
+
+# the DSP first-layer form: at most 3 input channels, the filters' widened copy at most this many bytes of the
+# arena (vww's 448, ic's 896; kws's 64 filters of 40 would take 5,120: the matrix product runs them)
+FIRST_FILTER_BYTES = 1024
+
+
+def _first_layer(p):
+    folded = p.get("interior_bias") is not None or p["input_zp"] == 0
+    return p["in_c"] <= 3 and folded and _first_filters(p) <= FIRST_FILTER_BYTES
 
 
 KERNELS = {"int8": ("mcu_conv2d_s8", "mcu_conv2d_params_t"),
@@ -108,7 +128,8 @@ def variants(p, dtype):
         small = (p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] > 1
                  and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16)
         mve = "mcu_conv2d_window_mve_s8" if small else "mcu_conv2d_mve_s8"
-        return c.isa_forms("mcu_conv2d_fast_s8", "mcu_conv2d_dsp_s8", mve, "mcu_conv2d_thumb1_s8")
+        dsp = "mcu_conv2d_first_dsp_s8" if _first_layer(p) else "mcu_conv2d_dsp_s8"
+        return c.isa_forms("mcu_conv2d_fast_s8", dsp, mve, "mcu_conv2d_thumb1_s8")
     return None
 
 

@@ -88,6 +88,10 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
 MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                      void *scratch); /* two windows (conv2d.SCRATCH) */
+/* first layers (in_c <= 3), the zero point folded (interior_bias, or input_zp 0): the filters widened once into
+ * the scratch buffer (conv2d.SCRATCH), two positions' windows as int16 pairs against every two filters (SMLAD) */
+MCU_KERNEL void mcu_conv2d_first_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                        void *scratch);
 #endif
 
 /* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product
@@ -116,6 +120,13 @@ MCU_KERNEL void mcu_depthwise_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const 
 /* dilation_w 1: */
 MCU_KERNEL void mcu_depthwise_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                                void *scratch); /* one window: kernel_h * kernel_w * out_c bytes */
+/* mcu_depthwise_conv2d_dsp_s8 for 3x3 kernels of dilation 1 at stride_w 1 and 2, the zero point folded
+ * (interior_bias, or input_zp 0): the padding in a ring of three input rows (3 * ((out_w - 1) * stride_w + 3) *
+ * out_c bytes of scratch); at stride 1 two positions per pass */
+MCU_KERNEL void mcu_depthwise_conv2d_3x3_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                                void *scratch);
+MCU_KERNEL void mcu_depthwise_conv2d_3x3s2_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input,
+                                                  int8_t *output, void *scratch);
 MCU_KERNEL void mcu_depthwise_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                             void *scratch); /* the rows of mcu_depthwise_mve.h */
 /* mcu_depthwise_conv2d_mve_s8 for kernel_w 3, dilation_w 1 at stride_w 1 and 2 (constant steps) */

@@ -1,37 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mcu_nn.h"
-#include "mcu_window.h"
-#include "mcu_simd.h"
+#include "mcu_depthwise_dsp.h"
 
 #if MCU_HAS_DSP
-/* Four channels of a tap: acc[k] += x[k] * f[k], the words of four int8 inputs and four int8 filter taps split
- * into even lanes (channels 0, 2) and odd lanes (1, 3) as int16 pairs, each channel its own SMLABB / SMLATT. */
-typedef struct {
-    int32_t a0, a1, a2, a3;
-} mcu_acc4_t;
-
-static inline mcu_acc4_t mcu_dw_tap4(mcu_acc4_t a, int32_t xe, int32_t xo, int32_t fw)
-{
-    const int32_t fe = __sxtb16(fw), fo = mcu_sxtb16_ror8(fw);
-    a.a0 = __smlabb(xe, fe, a.a0);
-    a.a1 = __smlabb(xo, fo, a.a1);
-    a.a2 = __smlatt(xe, fe, a.a2);
-    a.a3 = __smlatt(xo, fo, a.a3);
-    return a;
-}
-
-static inline mcu_acc4_t mcu_dw_bias4(const int32_t *bias)
-{
-    const mcu_acc4_t a = {bias[0], bias[1], bias[2], bias[3]};
-    return a;
-}
-
-static inline mcu_acc4_t mcu_dw_raw_tap4(mcu_acc4_t a, const int8_t *x, const int8_t *f)
-{
-    const int32_t xw = mcu_load_s8x4(x);
-    return mcu_dw_tap4(a, __sxtb16(xw), mcu_sxtb16_ror8(xw), mcu_load_s8x4(f));
-}
-
 /* A position whose window lies inside the input (`in`: its top-left tap): every tap of every group of four
  * channels, the zero point already in `bias`, so the raw inputs are multiplied; pointers step through the rows.
  * A 3x3 kernel of dilation 1 (the usual depthwise) has its nine taps written out. */
@@ -74,8 +45,8 @@ static inline void mcu_dw_border_dsp(const mcu_conv2d_params_t *p, const int8_t 
                                        + w->kx_begin * p->dilation_w) * channels + c;
             const int8_t *f = p->filter + (ky * p->kernel_w + w->kx_begin) * channels + c;
             for (int32_t n = w->kx_end - w->kx_begin; n > 0; --n, x += in_step, f += channels) {
-                const int32_t xw = mcu_load_s8x4(x);
-                a = mcu_dw_tap4(a, mcu_even_s8x4(xw, zp2), mcu_odd_s8x4(xw, zp2), mcu_load_s8x4(f));
+                const int32_t xw = mcu_load_s8x4(x), fw = mcu_load_s8x4(f);
+                a = mcu_dw_tap4(a, mcu_even_s8x4(xw, zp2), mcu_odd_s8x4(xw, zp2), __sxtb16(fw), mcu_sxtb16_ror8(fw));
             }
         }
         mcu_store4_s8(q, out, c, 4, a.a0, a.a1, a.a2, a.a3);

@@ -16,10 +16,10 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "bb9b3383b53d8f0fbf0bd7fc6b74fb5379151de887e6bc1fe7f39e4aa22ff6bd"
-#define MODEL_MODEL_ID 0xbb9b3383u
+#define MODEL_MODEL_HASH "d47ad1538eb7849d3253af3acc48846a6a0ff7d072d0ae3b6f63c44c974ec3e7"
+#define MODEL_MODEL_ID 0xd47ad153u
 
-#define MODEL_ARENA_SIZE 2360
+#define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
 
 /* Placement (define before including this header, e.g. with -D): MODEL_WEIGHTS_SECTION, a string, puts the
