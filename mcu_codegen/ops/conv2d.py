@@ -13,7 +13,7 @@ SPEED_PARAMS = ("interior_bias",)
 # positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers MVE_BLOCK positions'
 # windows;
 # the hybrid kernel quantizes the whole input into it
-MVE_BLOCK = 4  # mcu_gemm_s8.h MCU_GEMM_MVE_BLOCK: the Helium forms' positions per pass
+MVE_BLOCK = 8  # mcu_gemm_s8.h MCU_GEMM_MVE_BLOCK: the Helium forms' positions per pass
 SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
            # a block of MCU_GEMM_MVE_BLOCK positions' inputs copied, where the output overlaps them
            "mcu_conv2d_1x1_mve_s8": lambda p: MVE_BLOCK * p["in_c"],

@@ -361,7 +361,8 @@ static MCU_ALWAYS_INLINE void mcu_dot4_whole_mve(const int8_t *x, const int8_t *
             : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [x] "+&r"(x), [w0] "+&r"(w),
               [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
             : [d] "r"(depth), [n] "r"(passes)
-            : "lr", "q0", "q1", "q2", "q3", "memory");
+            : "lr", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14",
+              "s15", "memory"); /* q0-q3: GCC takes a "q0" clobber for s0 alone */
     *s0 = a0;
     *s1 = a1;
     *s2 = a2;
@@ -448,7 +449,7 @@ static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_
  * MCU_GEMM_MVE_BLOCK rows copied into `rows` (the scratch buffer: MCU_GEMM_MVE_BLOCK * depth bytes, conv2d.SCRATCH)
  * first, so that a block's outputs may overwrite its inputs (conv2d.overlap_limit keeps them below the rows still
  * to be read). */
-#define MCU_GEMM_MVE_BLOCK 4
+#define MCU_GEMM_MVE_BLOCK 8
 static inline void mcu_gemm_mve_blocks_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int8_t *rows)
 {
     if (mcu_gemm_block_rows(g, input, output) == g->rows) {
