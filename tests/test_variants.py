@@ -132,7 +132,7 @@ def column_model(rng):
 @pytest.fixture(scope="module", params=["positive", "negative"])
 def column(request, tmp_path_factory):
     """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded taps of the first
-    layer (Helium gathers its whole window)."""
+    layer (Helium gathers its windows)."""
     rng = np.random.default_rng(11)
     conv = _one_sign_converter(column_model(rng), request.param, rng, tmp_path_factory)
     for strategy in (None, *planner.STRATEGIES):  # the plan that writes a 1x1 convolution over its input
@@ -141,7 +141,7 @@ def column(request, tmp_path_factory):
         if _in_place_1x1(model):
             break
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
-    assert "mcu_conv2d_window_mve_s8(&n" in model.files["model.c"]
+    assert "mcu_conv2d_mve_s8(&n" in model.files["model.c"]
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
 

@@ -76,7 +76,6 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
                                   void *scratch); /* two windows and their widened pairs (conv2d.SCRATCH) */
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                   void *scratch); /* MCU_GEMM_MVE_BLOCK * kernel_h * kernel_w * in_c bytes */
-MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 #endif
 
 /* mcu_conv2d_s8 for a 1x1 kernel, stride 1, no padding, input_zp 0 (folded into the bias): a matrix product

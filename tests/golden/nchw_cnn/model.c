@@ -330,60 +330,60 @@ int model_invoke(void *arena)
         return -1;
     }
     /* conv1: transpose 1x3x16x16 -> 1x16x16x3 */
-    mcu_transpose(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1440));
+    mcu_transpose(&n0, (const int8_t *)(a + 0), (int8_t *)(a + 1600));
     MCU_PROFILE_LAYER(0);
     /* conv1: conv2d 1x16x16x3 -> 1x16x16x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
+    mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1600), (int8_t *)(a + 224), (void *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64), (void *)(a + 2208));
+    mcu_conv2d_dsp_s8(&n1, (const int8_t *)(a + 1600), (int8_t *)(a + 224), (void *)(a + 0));
 #else
-    mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1440), (int8_t *)(a + 64));
+    mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1600), (int8_t *)(a + 224));
 #endif
     MCU_PROFILE_LAYER(1);
     /* pool1: max_pool 1x16x16x8 -> 1x8x8x8 */
-    mcu_max_pool_s8(&n2, (const int8_t *)(a + 64), (int8_t *)(a + 0));
+    mcu_max_pool_s8(&n2, (const int8_t *)(a + 224), (int8_t *)(a + 160));
     MCU_PROFILE_LAYER(2);
     /* dw: depthwise_conv2d 1x8x8x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512), (void *)(a + 640));
+    mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 160), (int8_t *)(a + 128), (void *)(a + 672));
 #elif MCU_HAS_DSP
-    mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+    mcu_depthwise_conv2d_dsp_s8(&n3, (const int8_t *)(a + 160), (int8_t *)(a + 128));
 #else
-    mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 0), (int8_t *)(a + 512));
+    mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 160), (int8_t *)(a + 128));
 #endif
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0), (void *)(a + 128));
+    mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0), (void *)(a + 256));
 #else
-    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(4);
     /* residual: add 1x4x4x8 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_mve_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 128), (int8_t *)(a + 128));
 #else
-    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 512), (int8_t *)(a + 0));
+    mcu_add_fast_s8(&n5, (const int8_t *)(a + 0), (const int8_t *)(a + 128), (int8_t *)(a + 128));
 #endif
     MCU_PROFILE_LAYER(5);
     /* avgpool: avg_pool 1x4x4x8 -> 1x2x2x8 */
 #if MCU_HAS_MVE
-    mcu_avg_pool_mve_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_avg_pool_mve_s8(&n6, (const int8_t *)(a + 128), (int8_t *)(a + 12));
 #else
-    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_avg_pool_s8(&n6, (const int8_t *)(a + 128), (int8_t *)(a + 12));
 #endif
     MCU_PROFILE_LAYER(6);
     /* flatten: reshape 1x2x2x8 -> 1x32 (alias, no copy) */
     /* fc: fully_connected 1x32 -> 1x10 */
 #if MCU_HAS_MVE
-    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 12), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), 0);
+    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 12), (int8_t *)(a + 0), 0);
 #else
-    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 12), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(8);
     /* softmax: softmax 1x10 -> 1x10 */
