@@ -325,48 +325,82 @@ static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const i
     }
 }
 
-/* The four sums of one row x against the four weight rows w, w + depth, w + 2 * depth, w + 3 * depth, depth a
- * multiple of 16 (1 + passes vectors): the same VLDRB / VMLADAV(A) the intrinsics give, written out because
- * GCC 12 spills the five pointers of this loop to the stack around it (VMLADAV takes even registers only: "Te"). */
-static MCU_ALWAYS_INLINE void mcu_dot4_whole_mve(const int8_t *x, const int8_t *w, int32_t depth, int32_t passes,
-                                                 int32_t *s0, int32_t *s1, int32_t *s2, int32_t *s3)
+/* The four sums of one row x against the four weight rows w, w + depth, w + 2 * depth, w + 3 * depth, as one
+ * vector: `head` (1 to 16) depth steps first (predicated unless `whole`: head 16, and the lanes past head load as
+ * 0), then `passes` whole vectors. The same VLDRB / VMLADAV(A) the intrinsics give, written out because GCC 12
+ * spills the five pointers of this loop to the stack around it; VMLADAV takes even registers only ("Te"), and
+ * the sums go into the lanes by two-lane VMOVs. */
+static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w, int32_t depth, int32_t head,
+                                                int32_t passes, int whole)
 {
     int32_t a0, a1, a2, a3;
+    int32x4_t acc;
     const int8_t *w1, *w2, *w3;
-    __asm__("add %[w1], %[w0], %[d]\n\t"
-            "add %[w2], %[w1], %[d]\n\t"
-            "add %[w3], %[w2], %[d]\n\t"
-            "vldrb.u8 q0, [%[x]], #16\n\t"
-            "vldrb.u8 q1, [%[w0]], #16\n\t"
-            "vmlav.s8 %[a0], q0, q1\n\t"
-            "vldrb.u8 q1, [%[w1]], #16\n\t"
-            "vmlav.s8 %[a1], q0, q1\n\t"
-            "vldrb.u8 q1, [%[w2]], #16\n\t"
-            "vmlav.s8 %[a2], q0, q1\n\t"
-            "vldrb.u8 q1, [%[w3]], #16\n\t"
-            "vmlav.s8 %[a3], q0, q1\n\t"
-            "wls lr, %[n], 2f\n"
-            "1:\n\t"
-            "vldrb.u8 q0, [%[x]], #16\n\t"
-            "vldrb.u8 q1, [%[w0]], #16\n\t"
-            "vldrb.u8 q2, [%[w1]], #16\n\t"
-            "vmlava.s8 %[a0], q0, q1\n\t"
-            "vldrb.u8 q3, [%[w2]], #16\n\t"
-            "vmlava.s8 %[a1], q0, q2\n\t"
-            "vldrb.u8 q1, [%[w3]], #16\n\t"
-            "vmlava.s8 %[a2], q0, q3\n\t"
-            "vmlava.s8 %[a3], q0, q1\n\t"
-            "le lr, 1b\n"
-            "2:"
-            : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [x] "+&r"(x), [w0] "+&r"(w),
-              [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
-            : [d] "r"(depth), [n] "r"(passes)
-            : "lr", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14",
-              "s15", "memory"); /* q0-q3: GCC takes a "q0" clobber for s0 alone */
-    *s0 = a0;
-    *s1 = a1;
-    *s2 = a2;
-    *s3 = a3;
+#define MCU_DOT4_LOOP                                                                                               \
+    "wls lr, %[n], 2f\n"                                                                                            \
+    "1:\n\t"                                                                                                        \
+    "vldrb.u8 %q[acc], [%[x]], #16\n\t"                                                                             \
+    "vldrb.u8 q1, [%[w0]], #16\n\t"                                                                                 \
+    "vldrb.u8 q2, [%[w1]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a0], %q[acc], q1\n\t"                                                                              \
+    "vldrb.u8 q3, [%[w2]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a1], %q[acc], q2\n\t"                                                                              \
+    "vldrb.u8 q1, [%[w3]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a2], %q[acc], q3\n\t"                                                                              \
+    "vmlava.s8 %[a3], %q[acc], q1\n\t"                                                                              \
+    "le lr, 1b\n"                                                                                                   \
+    "2:\n\t"                                                                                                        \
+    "vmov %q[acc][2], %q[acc][0], %[a0], %[a2]\n\t"                                                                 \
+    "vmov %q[acc][3], %q[acc][1], %[a1], %[a3]"
+#define MCU_DOT4_OPERANDS                                                                                           \
+    : [acc] "=&w"(acc), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [x] "+&r"(x),           \
+      [w0] "+&r"(w), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)                                                 \
+    : [d] "r"(depth), [n] "r"(passes), [h] "r"(head), [p] "Up"(vctp8q((uint32_t)head))                             \
+    : "lr", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "memory" /* q1-q3 ("q1"  \
+                                                                        would be taken for s4 alone) */
+    if (whole) {
+        __asm__("add %[w1], %[w0], %[d]\n\t"
+                "add %[w2], %[w1], %[d]\n\t"
+                "add %[w3], %[w2], %[d]\n\t"
+                "vldrb.u8 %q[acc], [%[x]], #16\n\t"
+                "vldrb.u8 q1, [%[w0]], #16\n\t"
+                "vldrb.u8 q2, [%[w1]], #16\n\t"
+                "vmlav.s8 %[a0], %q[acc], q1\n\t"
+                "vldrb.u8 q3, [%[w2]], #16\n\t"
+                "vmlav.s8 %[a1], %q[acc], q2\n\t"
+                "vldrb.u8 q1, [%[w3]], #16\n\t"
+                "vmlav.s8 %[a2], %q[acc], q3\n\t"
+                "vmlav.s8 %[a3], %q[acc], q1\n\t" MCU_DOT4_LOOP MCU_DOT4_OPERANDS);
+    } else {
+        __asm__("add %[w1], %[w0], %[d]\n\t"
+                "add %[w2], %[w1], %[d]\n\t"
+                "add %[w3], %[w2], %[d]\n\t"
+                "vpstttt\n\t"
+                "vldrbt.u8 %q[acc], [%[x]]\n\t"
+                "vldrbt.u8 q1, [%[w0]]\n\t"
+                "vldrbt.u8 q2, [%[w1]]\n\t"
+                "vldrbt.u8 q3, [%[w2]]\n\t"
+                "vmlav.s8 %[a0], %q[acc], q1\n\t"
+                "vpst\n\t"
+                "vldrbt.u8 q1, [%[w3]]\n\t"
+                "vmlav.s8 %[a1], %q[acc], q2\n\t"
+                "vmlav.s8 %[a2], %q[acc], q3\n\t"
+                "vmlav.s8 %[a3], %q[acc], q1\n\t"
+                "add %[x], %[x], %[h]\n\t"
+                "add %[w0], %[w0], %[h]\n\t"
+                "add %[w1], %[w1], %[h]\n\t"
+                "add %[w2], %[w2], %[h]\n\t"
+                "add %[w3], %[w3], %[h]\n\t" MCU_DOT4_LOOP MCU_DOT4_OPERANDS);
+    }
+#undef MCU_DOT4_LOOP
+#undef MCU_DOT4_OPERANDS
+    (void)a0;
+    (void)a1;
+    (void)a2;
+    (void)a3;
+    (void)x;
+    (void)w;
+    return acc;
 }
 
 /* Four outputs from o on of `count` rows (g->row_step bytes apart; out: the first row's, rows g->outputs apart),
@@ -389,16 +423,14 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
     const int32_t head = whole || (depth & 15) == 0 ? 16 : depth & 15, passes = (depth - head) >> 4;
     const mve_pred16_t first = vctp8q((uint32_t)head);
     for (; count > 0; --count, in += row_step, out += outputs) {
-        int32_t a0, a1, a2, a3;
-        if (full && whole) {
-            mcu_dot4_whole_mve(in, r0, depth, passes, &a0, &a1, &a2, &a3);
+        int32x4_t acc;
+        if (full) {
+            acc = mcu_dot4_mve(in, r0, depth, head, passes, whole);
         } else {
             const int8_t *x = in + head, *w0 = r0 + head, *w1 = r1 + head, *w2 = r2 + head, *w3 = r3 + head;
-            const int8x16_t v = whole ? vldrbq_s8(in) : vldrbq_z_s8(in, first);
-            a0 = vmladavq_s8(v, whole ? vldrbq_s8(r0) : vldrbq_z_s8(r0, first));
-            a1 = vmladavq_s8(v, whole ? vldrbq_s8(r1) : vldrbq_z_s8(r1, first));
-            a2 = vmladavq_s8(v, whole ? vldrbq_s8(r2) : vldrbq_z_s8(r2, first));
-            a3 = vmladavq_s8(v, whole ? vldrbq_s8(r3) : vldrbq_z_s8(r3, first));
+            const int8x16_t v = vldrbq_z_s8(in, first);
+            int32_t a0 = vmladavq_s8(v, vldrbq_z_s8(r0, first)), a1 = vmladavq_s8(v, vldrbq_z_s8(r1, first));
+            int32_t a2 = vmladavq_s8(v, vldrbq_z_s8(r2, first)), a3 = vmladavq_s8(v, vldrbq_z_s8(r3, first));
             for (int32_t k = passes; k > 0; --k) {
                 const int8x16_t u = vldrbq_s8(x);
                 a0 = vmladavaq_s8(a0, u, vldrbq_s8(w0));
@@ -411,10 +443,8 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
                 w2 += 16;
                 w3 += 16;
             }
+            acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
         }
-        int32x4_t acc = vsetq_lane_s32(a1, vdupq_n_s32(a0), 1);
-        acc = vsetq_lane_s32(a2, acc, 2);
-        acc = vsetq_lane_s32(a3, acc, 3);
         int32x4_t y = mcu_requantize_mve(vaddq_s32(acc, bias), mult, shift);
         y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), vdupq_n_s32(g->act_min)), vdupq_n_s32(g->act_max));
         if (full) {
