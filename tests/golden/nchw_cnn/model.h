@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "d3d7003d2e0e174b8fddf437a56aa1bb85c296a01198808a73138af8f1a78934"
-#define MODEL_MODEL_ID 0xd3d7003du
+#define MODEL_MODEL_HASH "26dea1439ae9c48fe1140212cccb7b51ff5a89e9c20daf84ff064cdd0878faeb"
+#define MODEL_MODEL_ID 0x26dea143u
 
 #define MODEL_ARENA_SIZE 2368
 #define MODEL_ARENA_ALIGN 4
