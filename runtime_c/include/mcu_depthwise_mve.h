@@ -111,23 +111,20 @@ static MCU_ALWAYS_INLINE mcu_dw_acc_t mcu_dw_3x3_taps4_mve(const int32_t *bias, 
                                                            int32_t pos_step)
 {
     mcu_dw_acc_t a;
+#define MCU_DW_TAPS4(step)                                                                                           \
+    __asm__("vldrw.u32 %q[a0], [%[b]]\n\t"                                                                          \
+            "vmov %q[a1], %q[a0]\n\t"                                                                               \
+            "vmov %q[a2], %q[a0]\n\t"                                                                               \
+            "vmov %q[a3], %q[a0]\n\t" MCU_DW_ROW4("x0") MCU_DW_ROW4("x1") MCU_DW_ROW4("x2")                          \
+            : [a0] "=&w"(a.a0), [a1] "=&w"(a.a1), [a2] "=&w"(a.a2), [a3] "=&w"(a.a3), [f] "+&l"(f)                  \
+            : [b] "r"(bias), [x0] "l"(x0), [x1] "l"(x1), [x2] "l"(x2), [ch] "r"(channels), [ps] "i"(step)           \
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "memory") /* q0, q1 */
     if (pos_step == 4) {
-        __asm__("vldrw.u32 %q[a0], [%[b]]\n\t"
-                "vmov %q[a1], %q[a0]\n\t"
-                "vmov %q[a2], %q[a0]\n\t"
-                "vmov %q[a3], %q[a0]\n\t" MCU_DW_ROW4("x0") MCU_DW_ROW4("x1") MCU_DW_ROW4("x2")
-                : [a0] "=&w"(a.a0), [a1] "=&w"(a.a1), [a2] "=&w"(a.a2), [a3] "=&w"(a.a3), [f] "+&l"(f)
-                : [b] "r"(bias), [x0] "l"(x0), [x1] "l"(x1), [x2] "l"(x2), [ch] "r"(channels), [ps] "i"(4)
-                : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "memory"); /* q0, q1 */
+        MCU_DW_TAPS4(4);
     } else {
-        __asm__("vldrw.u32 %q[a0], [%[b]]\n\t"
-                "vmov %q[a1], %q[a0]\n\t"
-                "vmov %q[a2], %q[a0]\n\t"
-                "vmov %q[a3], %q[a0]\n\t" MCU_DW_ROW4("x0") MCU_DW_ROW4("x1") MCU_DW_ROW4("x2")
-                : [a0] "=&w"(a.a0), [a1] "=&w"(a.a1), [a2] "=&w"(a.a2), [a3] "=&w"(a.a3), [f] "+&l"(f)
-                : [b] "r"(bias), [x0] "l"(x0), [x1] "l"(x1), [x2] "l"(x2), [ch] "r"(channels), [ps] "i"(8)
-                : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "memory");
+        MCU_DW_TAPS4(8);
     }
+#undef MCU_DW_TAPS4
     return a;
 }
 #undef MCU_DW_TAP4
