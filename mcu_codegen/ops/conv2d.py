@@ -11,12 +11,13 @@ from . import _common as c
 SPEED_PARAMS = ("interior_bias",)
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
 # positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers MVE_BLOCK positions'
-# windows;
-# the hybrid kernel quantizes the whole input into it
+# windows; the hybrid kernel quantizes the whole input into it
 MVE_BLOCK = 8  # mcu_gemm_s8.h MCU_GEMM_MVE_BLOCK: the Helium forms' positions per pass
+MVE_SHALLOW_BLOCK = 16  # MCU_GEMM_MVE_SHALLOW_BLOCK: a shallow (in_c <= 16) Helium 1x1's rows per pass in place
 SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
-           # a block of MCU_GEMM_MVE_BLOCK positions' inputs copied, where the output overlaps them
+           # the Helium 1x1s: a block of positions' inputs copied, where the output overlaps them
            "mcu_conv2d_1x1_mve_s8": lambda p: MVE_BLOCK * p["in_c"],
+           "mcu_conv2d_1x1_shallow_mve_s8": lambda p: MVE_SHALLOW_BLOCK * p["in_c"],
            "mcu_conv2d_mve_s8": lambda p: MVE_BLOCK * _window(p),
            # two positions' windows (int8, padded to a word), then their widened pairs
            "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3),

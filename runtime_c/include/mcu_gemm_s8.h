@@ -293,35 +293,50 @@ static MCU_ALWAYS_INLINE void mcu_gemm_group_out_mve(const mcu_gemm_s8_t *g, int
     vstrbq_p_s32(out, vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max), k->lanes);
 }
 
-/* Rows per block of mcu_gemm_mve_blocks: every row where the output lies apart from the input, else the two rows
- * conv2d.overlap_limit provides for (a pair's outputs end below its first input), since a block writes outputs
- * of its first row while its second is still to be read. */
-#define MCU_GEMM_SHALLOW_ROWS 2 /* conv2d.overlap_limit's pairs */
-static inline int32_t mcu_gemm_block_rows(const mcu_gemm_s8_t *g, const int8_t *input, const int8_t *output)
+/* whether the output lies apart from the input (else a Helium form copies blocks of rows to its scratch buffer
+ * before it writes their outputs) */
+static inline int mcu_gemm_apart(const mcu_gemm_s8_t *g, const int8_t *input, const int8_t *output)
 {
     const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
     const uintptr_t in_end = in + (uintptr_t)((g->rows - 1) * g->row_step + g->depth);
-    const int apart = out + (uintptr_t)(g->rows * g->outputs) <= in || out >= in_end;
-    return apart ? g->rows : MCU_GEMM_SHALLOW_ROWS;
+    return out + (uintptr_t)(g->rows * g->outputs) <= in || out >= in_end;
 }
 
-/* Every row and output, in blocks of rows (mcu_gemm_block_rows): each group loaded once per block and run over
- * the block's rows. Kept out of the caller's loops. */
-static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+/* `count` rows from `in` (row_step bytes apart; out: theirs) by every group, each group loaded once and run over
+ * the rows */
+static MCU_NOINLINE void mcu_gemm_mve_shallow_rows(const mcu_gemm_s8_t *g, const int8_t *in, int32_t row_step,
+                                                   int32_t count, int8_t *out)
 {
-    const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
     const mve_pred16_t depth = vctp8q((uint32_t)g->depth);
     const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
-    const int32_t block = mcu_gemm_block_rows(g, input, output);
-    for (int32_t first = 0; first < rows; first += block) {
-        const int32_t end = rows - first < block ? rows : first + block;
-        for (int32_t o = 0; o < outputs; o += 4) {
-            const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
-            for (int32_t r = first; r < end; ++r) {
-                mcu_gemm_group_out_mve(g, vldrbq_z_s8(input + r * row_step, depth), &k, act_min, act_max,
-                                       output + r * outputs + o);
-            }
+    for (int32_t o = 0; o < g->outputs; o += 4) {
+        const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
+        for (int32_t r = 0; r < count; ++r) {
+            mcu_gemm_group_out_mve(g, vldrbq_z_s8(in + r * row_step, depth), &k, act_min, act_max,
+                                   out + r * g->outputs + o);
         }
+    }
+}
+
+/* Every row and output: all rows at once where the output lies apart from the input, else blocks of
+ * MCU_GEMM_MVE_SHALLOW_BLOCK rows copied into `rows` (the scratch buffer: MCU_GEMM_MVE_SHALLOW_BLOCK * depth
+ * bytes, conv2d.SCRATCH) first, so that a block's outputs may overwrite its inputs (conv2d.overlap_limit keeps
+ * them below the rows still to be read). */
+#define MCU_GEMM_MVE_SHALLOW_BLOCK 16
+static inline void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int8_t *rows)
+{
+    if (mcu_gemm_apart(g, input, output)) {
+        mcu_gemm_mve_shallow_rows(g, input, g->row_step, g->rows, output);
+        return;
+    }
+    const mve_pred16_t depth = vctp8q((uint32_t)g->depth);
+    for (int32_t first = 0; first < g->rows; first += MCU_GEMM_MVE_SHALLOW_BLOCK) {
+        const int32_t left = g->rows - first;
+        const int32_t count = left < MCU_GEMM_MVE_SHALLOW_BLOCK ? left : MCU_GEMM_MVE_SHALLOW_BLOCK;
+        for (int32_t r = 0; r < count; ++r) {
+            vstrbq_p_s8(rows + r * g->depth, vldrbq_z_s8(input + (first + r) * g->row_step, depth), depth);
+        }
+        mcu_gemm_mve_shallow_rows(g, rows, g->depth, count, output + first * g->outputs);
     }
 }
 
@@ -482,7 +497,7 @@ static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_
 #define MCU_GEMM_MVE_BLOCK 8
 static inline void mcu_gemm_mve_blocks_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int8_t *rows)
 {
-    if (mcu_gemm_block_rows(g, input, output) == g->rows) {
+    if (mcu_gemm_apart(g, input, output)) {
         mcu_gemm_mve_groups(g, input, g->rows, output);
         return;
     }
@@ -562,7 +577,7 @@ static inline void mcu_gemm_mve_rows_s8(const mcu_gemm_s8_t *g, const int8_t *in
 }
 
 /* A 1x1 convolution's lines (mcu_gemm_lines_of_conv1x1) by mcu_gemm_mve_blocks_s8 (rows: its scratch buffer), or
- * `shallow` (at most 16 input channels) by mcu_gemm_mve_shallow_s8. */
+ * `shallow` (at most 16 input channels) by mcu_gemm_mve_shallow_s8 (rows: the same). */
 static MCU_ALWAYS_INLINE void mcu_conv1x1_mve(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                               int8_t *rows, int shallow)
 {
@@ -570,7 +585,7 @@ static MCU_ALWAYS_INLINE void mcu_conv1x1_mve(const mcu_conv2d_params_t *p, cons
     const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
     for (int32_t y = 0; y < lines.count; ++y) {
         if (shallow) {
-            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step, rows);
         } else {
             mcu_gemm_mve_blocks_s8(&g, input + y * lines.in_step, output + y * lines.out_step, rows);
         }

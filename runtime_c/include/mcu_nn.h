@@ -87,7 +87,8 @@ MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t
 MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                       void *scratch); /* MCU_GEMM_MVE_BLOCK * in_c bytes */
 /* in_c <= 16: */
-MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                              void *scratch); /* MCU_GEMM_MVE_SHALLOW_BLOCK * in_c bytes */
 #endif
 
 /* out[y][x][c*m+j] = requant(bias + sum_{ky,kx} (in[..][..][c] - input_zp) * filter[ky][kx][c*m+j]), m = depth_multiplier. */

@@ -355,7 +355,7 @@ int model_invoke(void *arena)
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0));
+    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0), (void *)(a + 256));
 #elif MCU_HAS_DSP
     mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 128), (int8_t *)(a + 0), (void *)(a + 256));
 #else
