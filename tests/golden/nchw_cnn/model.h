@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "6567c6acd08b15d25ce4165c657127304dc753f78c7eaaccb248daa08742f556"
-#define MODEL_MODEL_ID 0x6567c6acu
+#define MODEL_MODEL_HASH "7cb97bb291209b6e5536a4af2adf26ef36d2ee6ad3ed03f88c3568db7c24aa30"
+#define MODEL_MODEL_ID 0x7cb97bb2u
 
 #define MODEL_ARENA_SIZE 2368
 #define MODEL_ARENA_ALIGN 4
