@@ -1,4 +1,4 @@
-"""Every form of a kernel on every emulated core computes the same integers as the twin: a model whose layers
+"""Every form of a kernel on every emulated core computes the same integers as the twin: models whose layers
 take the faster forms at their edges (1x1 convolutions and fully connected layers with odd channel counts,
 depths that are not a multiple of 4 or 16, one row or an odd number of them, input zero points at -128 and
 127), run in QEMU on the M0+ (Thumb-1), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
@@ -152,7 +152,7 @@ def column_model(rng):
 @pytest.fixture(scope="module", params=["positive", "negative"])
 def column(request, tmp_path_factory):
     """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded taps of the first
-    layer (Helium gathers its whole window)."""
+    layer (Helium gathers its windows)."""
     rng = np.random.default_rng(11)
     conv = _one_sign_converter(column_model(rng), request.param, rng, tmp_path_factory)
     for strategy in (None, *planner.STRATEGIES):  # the plan that writes a 1x1 convolution over its input
@@ -161,7 +161,7 @@ def column(request, tmp_path_factory):
         if _in_place_1x1(model):
             break
     assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
-    assert "mcu_conv2d_window_mve_s8(&n" in model.files["model.c"]
+    assert "mcu_conv2d_mve_s8(&n" in model.files["model.c"]
     x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
 
@@ -251,12 +251,18 @@ def depthwise(request, tmp_path_factory):
     """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded positions."""
     rng = np.random.default_rng(13)
     model = _one_sign_converter(depthwise_model(rng), request.param, rng, tmp_path_factory).convert()
-    assert model.report["inputs"][0]["zero_point"] == (-128 if request.param == "positive" else 127)
     for form, count in (("", 2), ("_3x3", 3), ("_3x3s2", 1)):
         assert model.files["model.c"].count(f"mcu_depthwise_conv2d{form}_mve_s8(&n") == count, form
     assert model.files["model.c"].count("mcu_depthwise_conv2d_thumb1_s8(&n") == 5  # all but dilation_w 2
     assert model.files["model.c"].count("mcu_avg_pool_mve_s8(&n") == 2
-    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    return _one_sign_case(model, request.param, rng, 16, tmp_path_factory)
+
+
+def _one_sign_case(model, sign, rng, n, tmp_path_factory):
+    """(model, its saved project, n random inputs, the first all -128 and the second all 127) of a model
+    calibrated on data of one sign (_one_sign_converter), whose input zero point is then -128 or 127."""
+    assert model.report["inputs"][0]["zero_point"] == (-128 if sign == "positive" else 127)
+    x = rng.integers(-128, 128, (n,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
     x[0], x[1] = -128, 127
     return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
 
@@ -398,3 +404,64 @@ def _on_host_or_board_equals_reference(converted, board):
     else:
         got = target.run_on_board(project, model.report, boards.load(board), feeds)[0]
     _equals_reference(model, got, feeds)
+
+
+def helium_model(rng):
+    """NCHW (1, 16, 9, 7), 63 positions (the Helium matrix products' blocks of 8 and a last one of 7): 3x3 pad 1
+    16->20 (a depth of 144, a multiple of 16; windows inside the input copied run by run, the others gathered
+    with the zero point), 1x1 20->32 (a depth of 20: a predicated head), 1x1 32->32 + Relu (a depth of 32) which
+    the planner may run over its input (the rows copied to the scratch buffer first), 1x1 32->13 (a last group
+    of one output) and 1x1 32->6 of stride 2 (rows along each output image row), 3x3 stride 2 pad 1 13->12 (a
+    depth of 117) and 3x3 of dilation (2, 1) with pads (2, 1) 16->8 from the input; each an output."""
+    def w(*shape):
+        return rng.normal(0, 0.3, shape).astype(np.float32)
+
+    inits = {"w1": w(20, 16, 3, 3) * 0.5, "b1": w(20), "w2": w(32, 20, 1, 1), "b2": w(32), "w3": w(32, 32, 1, 1),
+             "b3": w(32), "w4": w(13, 32, 1, 1), "b4": w(13), "w5": w(12, 13, 3, 3), "b5": w(12),
+             "w6": w(6, 32, 1, 1), "b6": w(6), "w7": w(8, 16, 3, 3) * 0.5, "b7": w(8)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["a1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["c3"], kernel_shape=[1, 1]),
+        helper.make_node("Relu", ["c3"], ["a3"]),
+        helper.make_node("Conv", ["a3", "w4", "b4"], ["a4"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a3", "w6", "b6"], ["a6"], kernel_shape=[1, 1], strides=[2, 2]),
+        helper.make_node("Conv", ["a4", "w5", "b5"], ["a5"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["x", "w7", "b7"], ["a7"], kernel_shape=[3, 3], dilations=[2, 1],
+                         pads=[2, 1, 2, 1]),
+    ]
+    return onnx_model(nodes, [("x", [1, 16, 9, 7])], [("a4", [1, 13, 9, 7]), ("a5", [1, 12, 5, 4]),
+                                                     ("a6", [1, 6, 5, 4]), ("a7", [1, 8, 9, 7])], inits)
+
+
+def _in_place_deep_1x1(model):
+    at, size = model.plan.offsets, {n: t.nbytes for n, t in model.graph.tensors.items()}
+    return any(at[x] < at[y] + size[y] and at[y] < at[x] + size[x]
+               for n in model.graph.nodes if n.op == "conv2d" and n.params["kernel_h"] == n.params["kernel_w"] == 1
+               and n.params["in_c"] > 16 for x, y in [(n.inputs[0], n.outputs[0])])
+
+
+@pytest.fixture(scope="module", params=["positive", "negative"])
+def helium(request, tmp_path_factory):
+    """Calibrated on data of one sign: the input zero point at -128 or 127 fills the padded taps."""
+    rng = np.random.default_rng(17)
+    conv = _one_sign_converter(helium_model(rng), request.param, rng, tmp_path_factory)
+    for strategy in (None, *planner.STRATEGIES):  # a plan that writes a deep 1x1 convolution over its input
+        conv.planner_strategy = strategy
+        model = conv.convert()
+        if _in_place_deep_1x1(model):
+            break
+    assert _in_place_deep_1x1(model), "no plan writes a deep 1x1 convolution over its input"
+    assert model.files["model.c"].count("mcu_conv2d_mve_s8(&n") == 3
+    assert model.files["model.c"].count("mcu_conv2d_1x1_mve_s8(&n") == 4
+    return _one_sign_case(model, request.param, rng, 12, tmp_path_factory)
+
+
+def test_the_helium_model_on_the_host_equals_the_reference(helium):
+    _equals_reference(helium[0], helium[0].build().run(helium[2]), helium[2])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
+def test_the_helium_model_on_every_core_equals_the_reference(helium, board):
+    _on_board_equals_reference(helium, board)

@@ -10,10 +10,15 @@ from . import _common as c
 # params only the faster forms read: --optimize size leaves them out (NULL), saving their flash
 SPEED_PARAMS = ("interior_bias", "out_round")
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
-# positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers a position's window;
-# the hybrid kernel quantizes the whole input into it
+# positions' inputs to int16 pairs (16 bytes per four channels); the Helium conv gathers MVE_BLOCK positions'
+# windows; the hybrid kernel quantizes the whole input into it
+MVE_BLOCK = 8  # mcu_gemm_s8.h MCU_GEMM_MVE_BLOCK: the Helium forms' positions per pass
+MVE_SHALLOW_BLOCK = 16  # MCU_GEMM_MVE_SHALLOW_BLOCK: a shallow (in_c <= 16) Helium 1x1's rows per pass in place
 SCRATCH = {"mcu_conv2d_1x1_dsp_s8": lambda p: 4 * (p["in_c"] & ~3),
-           "mcu_conv2d_mve_s8": lambda p: _window(p),
+           # the Helium 1x1s: a block of positions' inputs copied, where the output overlaps them
+           "mcu_conv2d_1x1_mve_s8": lambda p: MVE_BLOCK * p["in_c"],
+           "mcu_conv2d_1x1_shallow_mve_s8": lambda p: MVE_SHALLOW_BLOCK * p["in_c"],
+           "mcu_conv2d_mve_s8": lambda p: MVE_BLOCK * _window(p),
            # two positions' windows (int8, padded to a word), then their widened pairs
            "mcu_conv2d_dsp_s8": lambda p: ((2 * _window(p) + 3) & ~3) + 4 * (_window(p) & ~3),
            "mcu_conv2d_thumb1_s8": lambda p: 2 * _window(p),
@@ -122,14 +127,10 @@ def variants(p, dtype):
         mve = "mcu_conv2d_1x1_shallow_mve_s8" if p["in_c"] <= 16 else "mcu_conv2d_1x1_mve_s8"
         return c.isa_forms("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", mve, "mcu_conv2d_1x1_thumb1_s8")
     if p["dilation_w"] == 1:  # a kernel row inside the input is one run of memory
-        # Helium: a whole window of at most 64 values gathered into registers once per position (first layers;
-        # the gathering pays for 16 output channels or more: vww's 8 ran 9% slower), else sixteen int8 taps of a
-        # kernel row per instruction
-        small = (p["dilation_h"] == 1 and p["kernel_h"] * p["kernel_w"] > 1
-                 and p["kernel_h"] * p["kernel_w"] * p["in_c"] <= 64 and p["out_c"] >= 16)
-        mve = "mcu_conv2d_window_mve_s8" if small else "mcu_conv2d_mve_s8"
+        # Helium: blocks of MVE_BLOCK gathered windows by the filters (first layers too: kws's 10x4 on one channel
+        # 248k -> 220k instructions against a form that kept a window of at most 64 values in registers)
         dsp = "mcu_conv2d_first_dsp_s8" if _first_layer(p) else "mcu_conv2d_dsp_s8"
-        return c.isa_forms("mcu_conv2d_fast_s8", dsp, mve, "mcu_conv2d_thumb1_s8")
+        return c.isa_forms("mcu_conv2d_fast_s8", dsp, "mcu_conv2d_mve_s8", "mcu_conv2d_thumb1_s8")
     return None
 
 

@@ -85,6 +85,51 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dw_filter_mve(const int8_t *f, int tail, 
     return tail ? vldrbq_z_s32(f, lanes) : vldrbq_s32(f);
 }
 
+/* The taps of a 3x3 kernel for four channels of four positions `pos_step` (a constant: 4 or 8) bytes apart in
+ * the rows' layout, the three input rows x0, x1, x2 at the first position's left tap, the filter vectors at f,
+ * `channels` bytes apart in tap order: a.ak = bias + sum of x * f, the same integers as mcu_dw_tap_mve's, written
+ * out as VLDRB.S32 / VMUL / VADD because GCC 12 spills the four accumulators of this block around the taps (the
+ * widening loads take low registers only: "l"). */
+#define MCU_DW_TAP4(x, k)                                                                                           \
+    "vldrb.s32 q0, [%[f]]\n\t"                                                                                      \
+    "add %[f], %[f], %[ch]\n\t"                                                                                     \
+    "vldrb.s32 q1, [%[" x "], #(" #k "*4)]\n\t"                                                                     \
+    "vmul.i32 q1, q1, q0\n\t"                                                                                       \
+    "vadd.i32 %q[a0], %q[a0], q1\n\t"                                                                               \
+    "vldrb.s32 q1, [%[" x "], #(%c[ps]+" #k "*4)]\n\t"                                                              \
+    "vmul.i32 q1, q1, q0\n\t"                                                                                       \
+    "vadd.i32 %q[a1], %q[a1], q1\n\t"                                                                               \
+    "vldrb.s32 q1, [%[" x "], #(2*%c[ps]+" #k "*4)]\n\t"                                                            \
+    "vmul.i32 q1, q1, q0\n\t"                                                                                       \
+    "vadd.i32 %q[a2], %q[a2], q1\n\t"                                                                               \
+    "vldrb.s32 q1, [%[" x "], #(3*%c[ps]+" #k "*4)]\n\t"                                                            \
+    "vmul.i32 q1, q1, q0\n\t"                                                                                       \
+    "vadd.i32 %q[a3], %q[a3], q1\n\t"
+#define MCU_DW_ROW4(x) MCU_DW_TAP4(x, 0) MCU_DW_TAP4(x, 1) MCU_DW_TAP4(x, 2)
+static MCU_ALWAYS_INLINE mcu_dw_acc_t mcu_dw_3x3_taps4_mve(const int32_t *bias, const int8_t *x0, const int8_t *x1,
+                                                           const int8_t *x2, const int8_t *f, int32_t channels,
+                                                           int32_t pos_step)
+{
+    mcu_dw_acc_t a;
+#define MCU_DW_TAPS4(step)                                                                                           \
+    __asm__("vldrw.u32 %q[a0], [%[b]]\n\t"                                                                          \
+            "vmov %q[a1], %q[a0]\n\t"                                                                               \
+            "vmov %q[a2], %q[a0]\n\t"                                                                               \
+            "vmov %q[a3], %q[a0]\n\t" MCU_DW_ROW4("x0") MCU_DW_ROW4("x1") MCU_DW_ROW4("x2")                          \
+            : [a0] "=&w"(a.a0), [a1] "=&w"(a.a1), [a2] "=&w"(a.a2), [a3] "=&w"(a.a3), [f] "+&l"(f)                  \
+            : [b] "r"(bias), [x0] "l"(x0), [x1] "l"(x1), [x2] "l"(x2), [ch] "r"(channels), [ps] "i"(step)           \
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "memory") /* q0, q1 */
+    if (pos_step == 4) {
+        MCU_DW_TAPS4(4);
+    } else {
+        MCU_DW_TAPS4(8);
+    }
+#undef MCU_DW_TAPS4
+    return a;
+}
+#undef MCU_DW_TAP4
+#undef MCU_DW_ROW4
+
 /* Four channels from c (the lanes `lanes` of them when `tail`) of `npos` (1 to 4) output positions, the first
  * at byte `at` of the output row's input rows `rows` (its window's left tap): the raw inputs against the filter taps from the bias with the
  * zero point folded in, each tap's filter vector loaded once for the four positions. Inlined with constant npos,
@@ -97,9 +142,13 @@ static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *restrict g, 
 {
     const int32_t channels = g->channels;
     mcu_dw_acc_t a;
+    const int8_t *f = g->filter + c;
+    if (kernel_w == 3 && npos == 4 && !tail && tap_step == 4 && (pos_step == 4 || pos_step == 8) &&
+        g->kernel_h == 3) {
+        a = mcu_dw_3x3_taps4_mve(g->bias + c, rows[0] + at, rows[1] + at, rows[2] + at, f, channels, pos_step);
+    } else {
     a.a0 = tail ? vldrwq_z_s32(g->bias + c, lanes) : vldrwq_s32(g->bias + c);
     a.a1 = a.a2 = a.a3 = a.a0;
-    const int8_t *f = g->filter + c;
     for (int32_t ky = 0; ky < g->kernel_h; ++ky) {
         const int8_t *x = rows[ky] + at;
         if (kernel_w == 3) {
@@ -115,6 +164,7 @@ static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *restrict g, 
         for (int32_t kx = kernel_w; kx > 0; --kx, r += tap_step, f += channels) {
             a = mcu_dw_tap_mve(a, r, mcu_dw_filter_mve(f, tail, lanes), npos, pos_step);
         }
+    }
     }
     const int32x4_t mult = tail ? vldrwq_z_s32(g->mult + c, lanes) : vldrwq_s32(g->mult + c);
     const int32x4_t shift = tail ? vldrwq_z_s32(g->shift + c, lanes) : vldrwq_s32(g->shift + c);

@@ -508,29 +508,222 @@ static MCU_ALWAYS_INLINE void mcu_gemm_group_out_mve(const mcu_gemm_s8_t *g, int
     vstrbq_p_s32(out, vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max), k->lanes);
 }
 
-/* Every row and output, in blocks of rows: each group loaded once per block and run over the block's rows. A
- * block writes outputs of its first row while its second is still to be read: where the output overlaps the
- * input, blocks of the two rows conv2d.overlap_limit provides for (a pair's outputs below its first input), else
- * one block of every row. Kept out of the caller's loops. */
-#define MCU_GEMM_SHALLOW_ROWS 2 /* conv2d.overlap_limit's pairs */
-static MCU_NOINLINE void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output)
+/* whether the output lies apart from the input (else a Helium form copies blocks of rows to its scratch buffer
+ * before it writes their outputs) */
+static inline int mcu_gemm_apart(const mcu_gemm_s8_t *g, const int8_t *input, const int8_t *output)
 {
-    const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
+    const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
+    const uintptr_t in_end = in + (uintptr_t)((g->rows - 1) * g->row_step + g->depth);
+    return out + (uintptr_t)(g->rows * g->outputs) <= in || out >= in_end;
+}
+
+/* `count` rows from `in` (row_step bytes apart; out: theirs) by every group, each group loaded once and run over
+ * the rows */
+static MCU_NOINLINE void mcu_gemm_mve_shallow_rows(const mcu_gemm_s8_t *g, const int8_t *in, int32_t row_step,
+                                                   int32_t count, int8_t *out)
+{
     const mve_pred16_t depth = vctp8q((uint32_t)g->depth);
     const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
-    const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
-    const uintptr_t in_end = in + (uintptr_t)((rows - 1) * row_step + g->depth);
-    const int apart = out + (uintptr_t)(rows * outputs) <= in || out >= in_end;
-    const int32_t block = apart ? rows : MCU_GEMM_SHALLOW_ROWS;
-    for (int32_t first = 0; first < rows; first += block) {
-        const int32_t end = rows - first < block ? rows : first + block;
-        for (int32_t o = 0; o < outputs; o += 4) {
-            const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
-            for (int32_t r = first; r < end; ++r) {
-                mcu_gemm_group_out_mve(g, vldrbq_z_s8(input + r * row_step, depth), &k, act_min, act_max,
-                                       output + r * outputs + o);
-            }
+    for (int32_t o = 0; o < g->outputs; o += 4) {
+        const mcu_gemm_group_mve_t k = mcu_gemm_group_mve(g, o, depth);
+        for (int32_t r = 0; r < count; ++r) {
+            mcu_gemm_group_out_mve(g, vldrbq_z_s8(in + r * row_step, depth), &k, act_min, act_max,
+                                   out + r * g->outputs + o);
         }
+    }
+}
+
+/* Every row and output: all rows at once where the output lies apart from the input, else blocks of
+ * MCU_GEMM_MVE_SHALLOW_BLOCK rows copied into `rows` (the scratch buffer: MCU_GEMM_MVE_SHALLOW_BLOCK * depth
+ * bytes, conv2d.SCRATCH) first, so that a block's outputs may overwrite its inputs (conv2d.overlap_limit keeps
+ * them below the rows still to be read). */
+#define MCU_GEMM_MVE_SHALLOW_BLOCK 16
+static inline void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int8_t *rows)
+{
+    if (mcu_gemm_apart(g, input, output)) {
+        mcu_gemm_mve_shallow_rows(g, input, g->row_step, g->rows, output);
+        return;
+    }
+    const mve_pred16_t depth = vctp8q((uint32_t)g->depth);
+    for (int32_t first = 0; first < g->rows; first += MCU_GEMM_MVE_SHALLOW_BLOCK) {
+        const int32_t left = g->rows - first;
+        const int32_t count = left < MCU_GEMM_MVE_SHALLOW_BLOCK ? left : MCU_GEMM_MVE_SHALLOW_BLOCK;
+        for (int32_t r = 0; r < count; ++r) {
+            vstrbq_p_s8(rows + r * g->depth, vldrbq_z_s8(input + (first + r) * g->row_step, depth), depth);
+        }
+        mcu_gemm_mve_shallow_rows(g, rows, g->depth, count, output + first * g->outputs);
+    }
+}
+
+/* The four sums of one row x against the four weight rows w, w + depth, w + 2 * depth, w + 3 * depth, as one
+ * vector: `head` (1 to 16) depth steps first (predicated unless `whole`: head 16, and the lanes past head load as
+ * 0), then `passes` whole vectors. The same VLDRB / VMLADAV(A) the intrinsics give, written out because GCC 12
+ * spills the five pointers of this loop to the stack around it; VMLADAV takes even registers only ("Te"), and
+ * the sums go into the lanes by two-lane VMOVs. */
+static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w, int32_t depth, int32_t head,
+                                                int32_t passes, int whole)
+{
+    int32_t a0, a1, a2, a3;
+    int32x4_t acc;
+    const int8_t *w1, *w2, *w3;
+#define MCU_DOT4_LOOP                                                                                               \
+    "wls lr, %[n], 2f\n"                                                                                            \
+    "1:\n\t"                                                                                                        \
+    "vldrb.u8 %q[acc], [%[x]], #16\n\t"                                                                             \
+    "vldrb.u8 q1, [%[w0]], #16\n\t"                                                                                 \
+    "vldrb.u8 q2, [%[w1]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a0], %q[acc], q1\n\t"                                                                              \
+    "vldrb.u8 q3, [%[w2]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a1], %q[acc], q2\n\t"                                                                              \
+    "vldrb.u8 q1, [%[w3]], #16\n\t"                                                                                 \
+    "vmlava.s8 %[a2], %q[acc], q3\n\t"                                                                              \
+    "vmlava.s8 %[a3], %q[acc], q1\n\t"                                                                              \
+    "le lr, 1b\n"                                                                                                   \
+    "2:\n\t"                                                                                                        \
+    "vmov %q[acc][2], %q[acc][0], %[a0], %[a2]\n\t"                                                                 \
+    "vmov %q[acc][3], %q[acc][1], %[a1], %[a3]"
+#define MCU_DOT4_OPERANDS                                                                                           \
+    : [acc] "=&w"(acc), [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [x] "+&r"(x),           \
+      [w0] "+&r"(w), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)                                                 \
+    : [d] "r"(depth), [n] "r"(passes), [h] "r"(head), [p] "Up"(vctp8q((uint32_t)head))                             \
+    : "lr", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "memory" /* q1-q3 ("q1"  \
+                                                                        would be taken for s4 alone) */
+    if (whole) {
+        __asm__("add %[w1], %[w0], %[d]\n\t"
+                "add %[w2], %[w1], %[d]\n\t"
+                "add %[w3], %[w2], %[d]\n\t"
+                "vldrb.u8 %q[acc], [%[x]], #16\n\t"
+                "vldrb.u8 q1, [%[w0]], #16\n\t"
+                "vldrb.u8 q2, [%[w1]], #16\n\t"
+                "vmlav.s8 %[a0], %q[acc], q1\n\t"
+                "vldrb.u8 q3, [%[w2]], #16\n\t"
+                "vmlav.s8 %[a1], %q[acc], q2\n\t"
+                "vldrb.u8 q1, [%[w3]], #16\n\t"
+                "vmlav.s8 %[a2], %q[acc], q3\n\t"
+                "vmlav.s8 %[a3], %q[acc], q1\n\t" MCU_DOT4_LOOP MCU_DOT4_OPERANDS);
+    } else {
+        __asm__("add %[w1], %[w0], %[d]\n\t"
+                "add %[w2], %[w1], %[d]\n\t"
+                "add %[w3], %[w2], %[d]\n\t"
+                "vpstttt\n\t"
+                "vldrbt.u8 %q[acc], [%[x]]\n\t"
+                "vldrbt.u8 q1, [%[w0]]\n\t"
+                "vldrbt.u8 q2, [%[w1]]\n\t"
+                "vldrbt.u8 q3, [%[w2]]\n\t"
+                "vmlav.s8 %[a0], %q[acc], q1\n\t"
+                "vpst\n\t"
+                "vldrbt.u8 q1, [%[w3]]\n\t"
+                "vmlav.s8 %[a1], %q[acc], q2\n\t"
+                "vmlav.s8 %[a2], %q[acc], q3\n\t"
+                "vmlav.s8 %[a3], %q[acc], q1\n\t"
+                "add %[x], %[x], %[h]\n\t"
+                "add %[w0], %[w0], %[h]\n\t"
+                "add %[w1], %[w1], %[h]\n\t"
+                "add %[w2], %[w2], %[h]\n\t"
+                "add %[w3], %[w3], %[h]\n\t" MCU_DOT4_LOOP MCU_DOT4_OPERANDS);
+    }
+#undef MCU_DOT4_LOOP
+#undef MCU_DOT4_OPERANDS
+    (void)a0;
+    (void)a1;
+    (void)a2;
+    (void)a3;
+    (void)x;
+    (void)w;
+    return acc;
+}
+
+/* Four outputs from o on of `count` rows (g->row_step bytes apart; out: the first row's, rows g->outputs apart),
+ * any depth: the group's biases, multipliers and shifts loaded once into vectors for all the rows, so that a row
+ * costs its depth loop, four sums moved into one vector and one vector requantization. Per row sixteen depth
+ * steps per VMLADAVA, the first pass taking depth % 16 of them (the lanes past them load as 0; a whole vector
+ * when `whole`, depth % 16 == 0: no predicate) and starting the four sums. `full`: four outputs exist, else those
+ * that do (a last group of fewer repeats its first weights, its other lanes not stored). */
+static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_t o, const int8_t *in, int32_t count,
+                                                  int8_t *out, int whole, int full)
+{
+    const int32_t depth = g->depth, outputs = g->outputs, row_step = g->row_step;
+    const int32_t n = full ? 4 : outputs - o;
+    const int8_t *r0 = g->weights + o * depth, *r1 = n > 1 ? r0 + depth : r0;
+    const int8_t *r2 = n > 2 ? r0 + 2 * depth : r0, *r3 = n > 3 ? r0 + 3 * depth : r0;
+    const mve_pred16_t lanes = vctp32q((uint32_t)n);
+    const int32x4_t bias = full ? vldrwq_s32(g->bias + o) : vldrwq_z_s32(g->bias + o, lanes);
+    const int32x4_t mult = full ? vldrwq_s32(g->out_mult + o) : vldrwq_z_s32(g->out_mult + o, lanes);
+    const int32x4_t shift = full ? vldrwq_s32(g->out_shift + o) : vldrwq_z_s32(g->out_shift + o, lanes);
+    const int32_t head = whole || (depth & 15) == 0 ? 16 : depth & 15, passes = (depth - head) >> 4;
+    const mve_pred16_t first = vctp8q((uint32_t)head);
+    for (; count > 0; --count, in += row_step, out += outputs) {
+        int32x4_t acc;
+        if (full) {
+            acc = mcu_dot4_mve(in, r0, depth, head, passes, whole);
+        } else {
+            const int8_t *x = in + head, *w0 = r0 + head, *w1 = r1 + head, *w2 = r2 + head, *w3 = r3 + head;
+            const int8x16_t v = vldrbq_z_s8(in, first);
+            int32_t a0 = vmladavq_s8(v, vldrbq_z_s8(r0, first)), a1 = vmladavq_s8(v, vldrbq_z_s8(r1, first));
+            int32_t a2 = vmladavq_s8(v, vldrbq_z_s8(r2, first)), a3 = vmladavq_s8(v, vldrbq_z_s8(r3, first));
+            for (int32_t k = passes; k > 0; --k) {
+                const int8x16_t u = vldrbq_s8(x);
+                a0 = vmladavaq_s8(a0, u, vldrbq_s8(w0));
+                a1 = vmladavaq_s8(a1, u, vldrbq_s8(w1));
+                a2 = vmladavaq_s8(a2, u, vldrbq_s8(w2));
+                a3 = vmladavaq_s8(a3, u, vldrbq_s8(w3));
+                x += 16;
+                w0 += 16;
+                w1 += 16;
+                w2 += 16;
+                w3 += 16;
+            }
+            acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+        }
+        int32x4_t y = mcu_requantize_mve(vaddq_s32(acc, bias), mult, shift);
+        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), vdupq_n_s32(g->act_min)), vdupq_n_s32(g->act_max));
+        if (full) {
+            vstrbq_s32(out, y);
+        } else {
+            vstrbq_p_s32(out, y, lanes);
+        }
+    }
+}
+
+/* `count` rows from `in` (out: theirs) by every group of four outputs, each group over all the rows (one call for
+ * them all: the groups' loops have the registers to themselves) */
+static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_t *in, int32_t count, int8_t *out)
+{
+    const int32_t outputs4 = g->outputs & ~3;
+    int32_t o = 0;
+    if ((g->depth & 15) == 0) {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1);
+        }
+    } else {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1);
+        }
+    }
+    if (o < g->outputs) {
+        mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 0);
+    }
+}
+
+/* Helium for any depth, every group over all the rows where the output lies apart from the input; else blocks of
+ * MCU_GEMM_MVE_BLOCK rows copied into `rows` (the scratch buffer: MCU_GEMM_MVE_BLOCK * depth bytes, conv2d.SCRATCH)
+ * first, so that a block's outputs may overwrite its inputs (conv2d.overlap_limit keeps them below the rows still
+ * to be read). */
+#define MCU_GEMM_MVE_BLOCK 8
+static inline void mcu_gemm_mve_blocks_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int8_t *rows)
+{
+    if (mcu_gemm_apart(g, input, output)) {
+        mcu_gemm_mve_groups(g, input, g->rows, output);
+        return;
+    }
+    mcu_gemm_s8_t copied = *g;
+    copied.row_step = g->depth;
+    for (int32_t first = 0; first < g->rows; first += MCU_GEMM_MVE_BLOCK) {
+        const int32_t count = g->rows - first < MCU_GEMM_MVE_BLOCK ? g->rows - first : MCU_GEMM_MVE_BLOCK;
+        for (int32_t r = 0; r < count; ++r) {
+            mcu_copy_s8(rows + r * g->depth, input + (first + r) * g->row_step, g->depth);
+        }
+        mcu_gemm_mve_groups(&copied, rows, count, output + first * g->outputs);
     }
 }
 
@@ -598,18 +791,18 @@ static inline void mcu_gemm_mve_rows_s8(const mcu_gemm_s8_t *g, const int8_t *in
     }
 }
 
-/* A 1x1 convolution's lines (mcu_gemm_lines_of_conv1x1) by mcu_gemm_mve_s8, or `shallow` (at most 16 input
- * channels) by mcu_gemm_mve_shallow_s8. */
+/* A 1x1 convolution's lines (mcu_gemm_lines_of_conv1x1) by mcu_gemm_mve_blocks_s8 (rows: its scratch buffer), or
+ * `shallow` (at most 16 input channels) by mcu_gemm_mve_shallow_s8 (rows: the same). */
 static MCU_ALWAYS_INLINE void mcu_conv1x1_mve(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
-                                              int shallow)
+                                              int8_t *rows, int shallow)
 {
     const mcu_gemm_s8_t g = mcu_gemm_of_conv1x1(p);
     const mcu_gemm_lines_t lines = mcu_gemm_lines_of_conv1x1(p);
     for (int32_t y = 0; y < lines.count; ++y) {
         if (shallow) {
-            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+            mcu_gemm_mve_shallow_s8(&g, input + y * lines.in_step, output + y * lines.out_step, rows);
         } else {
-            mcu_gemm_mve_s8(&g, input + y * lines.in_step, output + y * lines.out_step);
+            mcu_gemm_mve_blocks_s8(&g, input + y * lines.in_step, output + y * lines.out_step, rows);
         }
     }
 }

@@ -84,8 +84,7 @@ MCU_KERNEL void mcu_conv2d_fast_s8(const mcu_conv2d_params_t *p, const int8_t *i
 MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                   void *scratch); /* two windows and their widened pairs (conv2d.SCRATCH) */
 MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
-                                  void *scratch); /* kernel_h * kernel_w * in_c bytes */
-MCU_KERNEL void mcu_conv2d_window_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+                                  void *scratch); /* MCU_GEMM_MVE_BLOCK * kernel_h * kernel_w * in_c bytes */
 MCU_KERNEL void mcu_conv2d_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                      void *scratch); /* two windows (conv2d.SCRATCH) */
 /* first layers (in_c <= 3), the zero point folded (interior_bias, or input_zp 0): the filters widened once into
@@ -101,10 +100,12 @@ MCU_KERNEL void mcu_conv2d_first_dsp_s8(const mcu_conv2d_params_t *p, const int8
 MCU_KERNEL void mcu_conv2d_1x1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 MCU_KERNEL void mcu_conv2d_1x1_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                       void *scratch); /* 4 * (depth & ~3) bytes */
-MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch); /* MCU_GEMM_MVE_BLOCK * in_c bytes */
 MCU_KERNEL void mcu_conv2d_1x1_thumb1_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
 /* in_c <= 16: */
-MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output);
+MCU_KERNEL void mcu_conv2d_1x1_shallow_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                              void *scratch); /* MCU_GEMM_MVE_SHALLOW_BLOCK * in_c bytes */
 #endif
 
 /* out[y][x][c*m+j] = requant(bias + sum_{ky,kx} (in[..][..][c] - input_zp) * filter[ky][kx][c*m+j]), m = depth_multiplier. */

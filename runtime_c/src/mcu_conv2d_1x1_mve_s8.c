@@ -3,9 +3,10 @@
 #include "mcu_gemm_s8.h"
 
 #if MCU_HAS_MVE
-MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output)
+MCU_KERNEL void mcu_conv2d_1x1_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                                      void *scratch)
 {
-    mcu_conv1x1_mve(p, input, output, 0);
+    mcu_conv1x1_mve(p, input, output, scratch, 0);
 }
 #else
 typedef int mcu_conv2d_1x1_mve_s8_unused_t; /* ISO C wants a declaration in every translation unit */

@@ -1,55 +1,108 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "mcu_gemm_s8.h"
 #include "mcu_nn.h"
 #include "mcu_simd.h"
 #include "mcu_window.h"
 
 #if MCU_HAS_MVE
-/* mcu_conv2d_s8 on Helium (dilation_w 1): each position's window is gathered once into the scratch buffer
- * (kernel_h * kernel_w * in_c bytes of the arena), a tap outside the input filled with the zero point, so every
- * filter is one contiguous run of the OHWI weights against it, sixteen raw int8 products per VMLADAVA, four
- * filters per pass. The bias has the zero point folded in (p->interior_bias; p->bias itself without padding): a
- * filled tap adds zp * w, which the fold takes back, as TFLM skips the tap. */
-MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+/* the first and one past the last output index whose window lies inside the input along an axis */
+static inline void mcu_conv_inside_mve(int32_t pad, int32_t stride, int32_t span, int32_t in, int32_t out,
+                                       int32_t *lo, int32_t *hi)
 {
-    const int32_t out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
-    const int32_t size = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t *bias = p->interior_bias ? p->interior_bias : p->bias;
-    const mcu_requant_s8_t q = mcu_conv_out(p);
-    int8_t *window = scratch;
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-        for (int32_t ox = 0; ox < out_w; ++ox) {
-            mcu_conv_gather_window(p, input, oy, ox, window);
-            int8_t *out = output + (oy * out_w + ox) * out_c;
-            for (int32_t oc = 0; oc < out_c; oc += 4) {
-                const mcu_rows4_t r = mcu_rows4(p->filter, bias, oc, out_c, size);
-                int32_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
-                const int8_t *x = window, *w0 = r.w0, *w1 = r.w1, *w2 = r.w2, *w3 = r.w3;
-                for (int32_t n16 = size >> 4; n16 > 0; --n16) { /* whole vectors: no predication */
-                    const int8x16_t v = vldrbq_s8(x);
-                    acc0 = vmladavaq_s8(acc0, v, vldrbq_s8(w0));
-                    acc1 = vmladavaq_s8(acc1, v, vldrbq_s8(w1));
-                    acc2 = vmladavaq_s8(acc2, v, vldrbq_s8(w2));
-                    acc3 = vmladavaq_s8(acc3, v, vldrbq_s8(w3));
-                    x += 16;
-                    w0 += 16;
-                    w1 += 16;
-                    w2 += 16;
-                    w3 += 16;
-                }
-                if (size & 15) { /* the rest: the lanes beyond it load as 0 */
-                    const mve_pred16_t lanes = vctp8q((uint32_t)(size & 15));
-                    const int8x16_t v = vldrbq_z_s8(x, lanes);
-                    acc0 = vmladavaq_s8(acc0, v, vldrbq_z_s8(w0, lanes));
-                    acc1 = vmladavaq_s8(acc1, v, vldrbq_z_s8(w1, lanes));
-                    acc2 = vmladavaq_s8(acc2, v, vldrbq_z_s8(w2, lanes));
-                    acc3 = vmladavaq_s8(acc3, v, vldrbq_z_s8(w3, lanes));
-                }
-                const int32_t sums[4] = {acc0, acc1, acc2, acc3};
-                const mve_pred16_t lanes = vctp32q((uint32_t)r.n);
-                const int32x4_t acc = vaddq_s32(vldrwq_s32(sums), vldrwq_z_s32(bias + oc, lanes));
-                mcu_store_mve_s8(out + oc, acc, q.mult + oc, q.shift + oc, q.zp, q.act_min, q.act_max, lanes);
+    const int32_t first = (pad + stride - 1) / stride, last = in - span + pad >= 0 ? (in - span + pad) / stride : -1;
+    *lo = first < out ? first : out;
+    *hi = last + 1 < *lo ? *lo : (last + 1 < out ? last + 1 : out);
+}
+
+typedef struct {
+    int32_t y_lo, y_hi, x_lo, x_hi;     /* the positions whose windows lie inside the input */
+    int32_t run, row;                   /* bytes of a kernel row's run, from one kernel row's input to the next */
+} mcu_conv_block_t;
+
+/* `runs` runs of n bytes, src_step bytes apart in the input and dst_step apart in the window: a run of at most 16
+ * bytes one predicated vector, else whole vectors and a predicated rest */
+static MCU_ALWAYS_INLINE void mcu_conv_copy_runs_mve(const int8_t *src, int32_t src_step, int8_t *dst,
+                                                     int32_t dst_step, int32_t runs, int32_t n)
+{
+    if (n <= 16) {
+        const mve_pred16_t bytes = vctp8q((uint32_t)n);
+        for (; runs > 0; --runs, src += src_step, dst += dst_step) {
+            vstrbq_p_s8(dst, vldrbq_z_s8(src, bytes), bytes);
+        }
+        return;
+    }
+    if (n == 32 || n == 48 || n == 64) { /* whole vectors at immediate offsets (3x3 on 16 channels: 48) */
+        for (; runs > 0; --runs, src += src_step, dst += dst_step) {
+            vstrbq_s8(dst, vldrbq_s8(src));
+            vstrbq_s8(dst + 16, vldrbq_s8(src + 16));
+            if (n > 32) {
+                vstrbq_s8(dst + 32, vldrbq_s8(src + 32));
+            }
+            if (n > 48) {
+                vstrbq_s8(dst + 48, vldrbq_s8(src + 48));
             }
         }
+        return;
+    }
+    for (; runs > 0; --runs, src += src_step, dst += dst_step) {
+        mcu_copy_s8(dst, src, n);
+    }
+}
+
+/* The windows of `count` positions from (oy, ox) on, one after the other (mcu_conv2d_mve_s8): a window inside the
+ * input copied run by run; one across an edge filled with the zero point, then the parts of its runs inside the
+ * input copied over it. Kept out of the caller's loop. */
+static MCU_NOINLINE void mcu_conv_gather_block_mve(const mcu_conv2d_params_t *p, const mcu_conv_block_t *b,
+                                                   const int8_t *input, int32_t oy, int32_t ox, int32_t count,
+                                                   int8_t *window)
+{
+    const int32_t in_c = p->in_c, size = p->kernel_h * b->run;
+    for (; count > 0; --count, window += size) {
+        if (oy >= b->y_lo && oy < b->y_hi && ox >= b->x_lo && ox < b->x_hi) {
+            const int8_t *src = input + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w -
+                                         p->pad_left) * in_c;
+            mcu_conv_copy_runs_mve(src, b->row, window, b->run, p->kernel_h, b->run);
+        } else {
+            const mcu_window_t w = mcu_conv_window(p, oy, ox);
+            mcu_fill_s8(window, (int8_t)p->input_zp, size);
+            if (w.ky_end > w.ky_begin && w.kx_end > w.kx_begin) {
+                const int8_t *src = input + ((w.in_y0 + w.ky_begin * p->dilation_h) * p->in_w + w.in_x0 +
+                                             w.kx_begin) * in_c;
+                mcu_conv_copy_runs_mve(src, b->row, window + w.ky_begin * b->run + w.kx_begin * in_c, b->run,
+                                       w.ky_end - w.ky_begin, (w.kx_end - w.kx_begin) * in_c);
+            }
+        }
+        if (++ox == p->out_w) {
+            ox = 0;
+            ++oy;
+        }
+    }
+}
+
+/* mcu_conv2d_s8 on Helium (dilation_w 1): the windows of MCU_GEMM_MVE_BLOCK positions at a time are gathered into
+ * the scratch buffer (MCU_GEMM_MVE_BLOCK * kernel_h * kernel_w * in_c bytes of the arena), a tap outside the input
+ * filled with the zero point, so that the block is a matrix product of its windows by the OHWI filters
+ * (mcu_gemm_mve_groups: each group of four filters over the block's windows, sixteen raw int8 products per
+ * VMLADAVA). The bias has the zero point folded in (p->interior_bias; p->bias itself without padding): a filled
+ * tap adds zp * w, which the fold takes back, as TFLM skips the tap. Outputs are written after their windows
+ * are gathered, and before the next block's: an in-place output is as safe as for the portable form. */
+MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output, void *scratch)
+{
+    const int32_t out_w = p->out_w, positions = p->out_h * out_w, size = p->kernel_h * p->kernel_w * p->in_c;
+    const mcu_gemm_s8_t g = {.rows = MCU_GEMM_MVE_BLOCK, .depth = size, .outputs = p->out_c,
+                             .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
+                             .weights = p->filter, .bias = p->interior_bias ? p->interior_bias : p->bias,
+                             .out_mult = p->out_mult, .out_shift = p->out_shift, .row_step = size};
+    mcu_conv_block_t b;
+    b.run = p->kernel_w * p->in_c;
+    b.row = p->dilation_h * p->in_w * p->in_c;
+    mcu_conv_inside_mve(p->pad_top, p->stride_h, (p->kernel_h - 1) * p->dilation_h + 1, p->in_h, p->out_h, &b.y_lo,
+                        &b.y_hi);
+    mcu_conv_inside_mve(p->pad_left, p->stride_w, p->kernel_w, p->in_w, out_w, &b.x_lo, &b.x_hi);
+    for (int32_t first = 0; first < positions; first += MCU_GEMM_MVE_BLOCK) {
+        const int32_t count = positions - first < MCU_GEMM_MVE_BLOCK ? positions - first : MCU_GEMM_MVE_BLOCK;
+        mcu_conv_gather_block_mve(p, &b, input, first / out_w, first % out_w, count, scratch);
+        mcu_gemm_mve_groups(&g, scratch, count, output + first * p->out_c);
     }
 }
 #else

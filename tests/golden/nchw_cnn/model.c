@@ -32,13 +32,16 @@
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_conv2d_1x1_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_conv2d_1x1_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_1x1_shallow_mve_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_conv2d_1x1_thumb1_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_conv2d_fast_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
@@ -47,23 +50,32 @@
 #if MCU_HAS_MVE
 #include "runtime/mcu_conv2d_mve_s8.inc"
 #endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_conv2d_thumb1_s8.inc"
+#endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_depthwise_conv2d_3x3s2_dsp_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_depthwise_conv2d_3x3s2_mve_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_depthwise_conv2d_fast_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_depthwise_conv2d_thumb1_s8.inc"
 #endif
 #if !MCU_HAS_MVE && MCU_HAS_DSP
 #include "runtime/mcu_fully_connected_dsp_s8.inc"
 #endif
-#if !MCU_HAS_MVE && !MCU_HAS_DSP
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_fully_connected_fast_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_fully_connected_mve_s8.inc"
+#endif
+#if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
+#include "runtime/mcu_fully_connected_thumb1_s8.inc"
 #endif
 #include "runtime/mcu_max_pool_s8.inc"
 #include "runtime/mcu_softmax_s8.inc"
@@ -93,6 +105,9 @@ static const int32_t n1_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n1_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     1410, -3727, -3456, 2671, -1384, -530, -4174, -1100,
 };
+static const int32_t n1_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -32640, 8, -16320, 7, -16320, 7, -32640, 8, -8160, 6, -32640, 8, -32640, 8, -32640, 8,
+};
 static const int8_t n3_filter[72] MODEL_WEIGHTS_ATTRIBUTE = {
     -36, 35, -87, -23, 64, 21, -27, 78, 9, -28, -2, -127, 76, 19, -48, 40, -45, -9, 3, 5, -97, -127, 127, -64,
     127, -65, -66, -46, 57, 9, -114, -127, -38, -38, -115, -43, -29, -1, 106, 35, -25, 127, 127, -28, 30, -5, 18, 110,
@@ -110,6 +125,9 @@ static const int32_t n3_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
 static const int32_t n3_interior_bias[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -10845, -3711, -19335, -44524, 23528, -11465, -18337, 7820,
 };
+static const int32_t n3_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -8160, 6, -8160, 6, -16320, 7, -8160, 6, -16320, 7, -8160, 6, -16320, 7, -16320, 7,
+};
 static const int8_t n4_filter[64] MODEL_WEIGHTS_ATTRIBUTE = {
     24, -80, 89, -127, -77, 18, 109, 21, -16, -89, -12, -1, 106, 39, -96, 127, -34, -76, 127, -4, -32, 19, 73, 86,
     -87, 127, 60, -24, -52, -62, 8, -41, -71, 75, 34, -37, 68, 127, -102, -56, 81, 62, 19, 100, -93, -127, -74, 11,
@@ -123,6 +141,9 @@ static const int32_t n4_out_mult[8] MODEL_WEIGHTS_ATTRIBUTE = {
 };
 static const int32_t n4_out_shift[8] MODEL_WEIGHTS_ATTRIBUTE = {
     -7, -7, -7, -7, -8, -7, -8, -7,
+};
+static const int32_t n4_out_round[16] MODEL_WEIGHTS_ATTRIBUTE = {
+    -832, 7, -832, 7, -832, 7, -832, 7, -1664, 8, -832, 7, -1664, 8, -832, 7,
 };
 static const int8_t n8_weights[320] MODEL_WEIGHTS_ATTRIBUTE = {
     -16, -14, -19, -64, 90, 46, 41, -64, 7, -127, 33, 59, -15, -40, 23, 58, 2, -33, 43, 46, -49, 84, -7, -3,
@@ -148,6 +169,9 @@ static const int32_t n8_out_mult[10] MODEL_WEIGHTS_ATTRIBUTE = {
 };
 static const int32_t n8_out_shift[10] MODEL_WEIGHTS_ATTRIBUTE = {
     -6, -6, -5, -7, -7, -7, -6, -6, -7, -6,
+};
+static const int32_t n8_out_round[20] MODEL_WEIGHTS_ATTRIBUTE = {
+    736, 6, 736, 6, 368, 5, 1472, 7, 1472, 7, 1472, 7, 736, 6, 736, 6, 1472, 7, 736, 6,
 };
 
 static const mcu_transpose_params_t n0 MODEL_WEIGHTS_ATTRIBUTE = {
@@ -181,6 +205,7 @@ static const mcu_conv2d_params_t n1 MODEL_WEIGHTS_ATTRIBUTE = {
     .input_zp = 8,
     .output_zp = -128,
     .interior_bias = n1_interior_bias,
+    .out_round = n1_out_round,
 };
 static const mcu_pool_params_t n2 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 16,
@@ -222,6 +247,7 @@ static const mcu_conv2d_params_t n3 MODEL_WEIGHTS_ATTRIBUTE = {
     .input_zp = -128,
     .output_zp = -128,
     .interior_bias = n3_interior_bias,
+    .out_round = n3_out_round,
 };
 static const mcu_conv2d_params_t n4 MODEL_WEIGHTS_ATTRIBUTE = {
     .in_h = 4,
@@ -247,6 +273,7 @@ static const mcu_conv2d_params_t n4 MODEL_WEIGHTS_ATTRIBUTE = {
     .out_shift = n4_out_shift,
     .input_zp = 0,
     .output_zp = -7,
+    .out_round = n4_out_round,
 };
 static const mcu_add_params_t n5 MODEL_WEIGHTS_ATTRIBUTE = {
     .size = 128,
@@ -295,6 +322,7 @@ static const mcu_fully_connected_params_t n8 MODEL_WEIGHTS_ATTRIBUTE = {
     .out_shift = n8_out_shift,
     .input_zp = 0,
     .output_zp = 11,
+    .out_round = n8_out_round,
 };
 static const mcu_softmax_params_t n9 MODEL_WEIGHTS_ATTRIBUTE = {
     .rows = 1,
@@ -337,6 +365,8 @@ int model_invoke(void *arena)
     mcu_conv2d_mve_s8(&n1, (const int8_t *)(a + 1376), (int8_t *)(a + 0), (void *)(a + 2144));
 #elif MCU_HAS_DSP
     mcu_conv2d_first_dsp_s8(&n1, (const int8_t *)(a + 1376), (int8_t *)(a + 0), (void *)(a + 2144));
+#elif MCU_HAS_THUMB1
+    mcu_conv2d_thumb1_s8(&n1, (const int8_t *)(a + 1376), (int8_t *)(a + 0), (void *)(a + 2144));
 #else
     mcu_conv2d_fast_s8(&n1, (const int8_t *)(a + 1376), (int8_t *)(a + 0));
 #endif
@@ -349,15 +379,19 @@ int model_invoke(void *arena)
     mcu_depthwise_conv2d_3x3s2_mve_s8(&n3, (const int8_t *)(a + 2048), (int8_t *)(a + 0), (void *)(a + 128));
 #elif MCU_HAS_DSP
     mcu_depthwise_conv2d_3x3s2_dsp_s8(&n3, (const int8_t *)(a + 2048), (int8_t *)(a + 0), (void *)(a + 128));
+#elif MCU_HAS_THUMB1
+    mcu_depthwise_conv2d_thumb1_s8(&n3, (const int8_t *)(a + 2048), (int8_t *)(a + 0), (void *)(a + 128));
 #else
     mcu_depthwise_conv2d_fast_s8(&n3, (const int8_t *)(a + 2048), (int8_t *)(a + 0));
 #endif
     MCU_PROFILE_LAYER(3);
     /* pw: conv2d 1x4x4x8 -> 1x4x4x8 */
 #if MCU_HAS_MVE
-    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128));
+    mcu_conv2d_1x1_shallow_mve_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128), (void *)(a + 256));
 #elif MCU_HAS_DSP
     mcu_conv2d_1x1_dsp_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128), (void *)(a + 256));
+#elif MCU_HAS_THUMB1
+    mcu_conv2d_1x1_thumb1_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128));
 #else
     mcu_conv2d_1x1_s8(&n4, (const int8_t *)(a + 0), (int8_t *)(a + 128));
 #endif
@@ -382,6 +416,8 @@ int model_invoke(void *arena)
     mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
     mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), 0);
+#elif MCU_HAS_THUMB1
+    mcu_fully_connected_thumb1_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #else
     mcu_fully_connected_fast_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #endif

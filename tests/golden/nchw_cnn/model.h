@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "d47ad1538eb7849d3253af3acc48846a6a0ff7d072d0ae3b6f63c44c974ec3e7"
-#define MODEL_MODEL_ID 0xd47ad153u
+#define MODEL_MODEL_HASH "b181a1166d33e4139a42797828fea8212b59da73656759f74e078b86c8f085a7"
+#define MODEL_MODEL_ID 0xb181a116u
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
