@@ -24,14 +24,16 @@
 #endif
 
 /* The instruction sets of the faster kernel forms, from the compiler's ACLE feature macros: the generated call
- * sites pick a form with these, so a model converted without --board gets the fast path in any build. */
-/* Little-endian only: the forms read four int8 lanes from one word in address order. */
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(__ARM_BIG_ENDIAN)
+ * sites pick a form with these, so a model converted without --board gets the fast path in any build.
+ * Little-endian only: the forms read four int8 lanes from one word in address order. GNU C compilers only (GCC,
+ * clang, armclang): the forms' inner loops are GNU inline assembly; another compiler (IAR) builds the portable
+ * forms, the same integers. */
+#if defined(__GNUC__) && defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(__ARM_BIG_ENDIAN)
 #define MCU_HAS_MVE 1 /* Helium, integer (Armv8.1-M: Cortex-M55, M85) */
 #else
 #define MCU_HAS_MVE 0
 #endif
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(__ARM_BIG_ENDIAN)
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(__ARM_BIG_ENDIAN)
 #define MCU_HAS_DSP 1 /* SMLAD, SXTB16 (Cortex-M4, M7, M33, M35P, M55) */
 #else
 #define MCU_HAS_DSP 0
