@@ -113,7 +113,8 @@ def requant_round_constants(multiplier, shift, zp, acc_min, acc_max):
             return None
         h_lo, h_hi = (lo * m + (1 << 30)) >> 31, (hi * m + (1 << 30)) >> 31  # h is monotone in x (m >= 0)
         rounding = (1 << (-s - 1)) + zp * (1 << -s)
-        if not (INT32_MIN <= rounding + h_lo - 1 and rounding + h_hi <= INT32_MAX):
+        if not (INT32_MIN <= rounding <= INT32_MAX and INT32_MIN <= rounding + h_lo - 1 and
+                rounding + h_hi <= INT32_MAX):
             return None
         out.append((rounding, -s))
     return np.array(out, dtype=np.int32).reshape(-1, 2)

@@ -195,6 +195,10 @@ def test_requant_round_constants_refuse_what_they_cannot_prove():
     assert fp.requant_round_constants([m], [-7], 0, [0], [1 << 30]) is None
     assert fp.requant_round_constants([m], [-28], -128, [-(1 << 29)], [1 << 29]) is None
     assert fp.requant_round_constants([m, m], [-7, 0], 0, [0, 0], [5, 5]) is None  # one channel refuses the layer
+    # the rounding constant itself beyond int32 although its sums with the high-mul fit (a large positive
+    # accumulator, a tiny multiplier): 2^29 + 2^30 * -3 < INT32_MIN
+    assert fp.requant_round_constants([(1 << 31) - 1], [-30], -3, [(1 << 29) + (1 << 20) - 1],
+                                      [(1 << 29) + (1 << 20) + 1]) is None
 
 
 def test_constant_results_are_found_exactly():

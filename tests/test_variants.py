@@ -110,21 +110,32 @@ def test_every_form_on_every_core_equals_the_reference(converted, board):
         np.testing.assert_array_equal(got[name], want[name])
 
 
-def _compiles_under_clang_for_every_core(project):
-    """The generated C of every form (inline assembly included: GCC and clang spell some of it apart) compiled
-    by clang for each emulated core with the strict flags, ARM's newlib headers for the C library's. clang has
-    no -mfpu=auto (the M55's): the -mcpu implies the FPU there."""
-    for board in EMULATED:
-        flags = [f for f in boards.load(board).cflags if f != "-mfpu=auto"]
-        cmd = ["clang", "--target=arm-none-eabi", *flags, *target.STRICT, "-O2", "-ffreestanding", "-isystem",
-               "/usr/lib/arm-none-eabi/include", "-I", str(project), "-c", str(project / "model.c"), "-o",
-               str(project / f"clang-{board}.o")]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        assert r.returncode == 0, f"{board}: {r.stderr}"
+# (compiler, optimization) the emulated runs do not build (they use GCC at -O2): clang at three levels, GCC at -O0
+# (r7 the frame pointer: one register fewer for the forms' assembly) and -Os (GCC then keeps r8-r12 on Thumb-1)
+COMPILE_LEVELS = [("clang", "-O2"), ("clang", "-O0"), ("clang", "-Os"), ("gcc", "-O0"), ("gcc", "-Os")]
 
 
-def test_every_form_compiles_under_clang_for_every_core(converted):
-    _compiles_under_clang_for_every_core(converted[2])
+def _compiles_for_every_core(project):
+    """The generated C of every form (inline assembly included: the compilers spell some of it apart, and need
+    registers a debug or size build keeps) compiled for each emulated core with the strict flags at each of
+    COMPILE_LEVELS; clang with ARM's newlib headers for the C library's. clang has no -mfpu=auto (the M55's): its
+    -mcpu implies the FPU there."""
+    for compiler, level in COMPILE_LEVELS:
+        for board in EMULATED:
+            flags = list(boards.load(board).cflags)
+            if compiler == "clang":
+                cmd = ["clang", "--target=arm-none-eabi", *[f for f in flags if f != "-mfpu=auto"], "-ffreestanding",
+                       "-isystem", "/usr/lib/arm-none-eabi/include"]
+            else:
+                cmd = ["arm-none-eabi-gcc", *flags]
+            cmd += [*target.STRICT, level, "-I", str(project), "-c", str(project / "model.c"), "-o",
+                    str(project / f"{compiler}{level}-{board}.o")]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            assert r.returncode == 0, f"{compiler} {level} {board}: {r.stderr}"
+
+
+def test_every_form_compiles_for_every_core_at_every_level(converted):
+    _compiles_for_every_core(converted[2])
 
 
 def column_model(rng):
@@ -272,8 +283,8 @@ def test_the_depthwise_model_on_the_host_equals_the_reference(depthwise):
     _equals_reference(model, model.build().run(feeds), feeds)
 
 
-def test_the_depthwise_forms_compile_under_clang_for_every_core(depthwise):
-    _compiles_under_clang_for_every_core(depthwise[1])
+def test_the_depthwise_forms_compile_for_every_core_at_every_level(depthwise):
+    _compiles_for_every_core(depthwise[1])
 
 
 @pytest.mark.slow

@@ -555,6 +555,10 @@ static inline void mcu_gemm_mve_shallow_s8(const mcu_gemm_s8_t *g, const int8_t 
     }
 }
 
+/* GCC's optimizing builds only: clang has no "Up" (predicate) operand, and at -O0 GCC cannot find the twelve
+ * registers with r7 its frame pointer; the others take mcu_gemm_mve_group4's intrinsic loop, the same sums. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#define MCU_DOT4_ASM 1
 /* The four sums of one row x against the four weight rows w, w + depth, w + 2 * depth, w + 3 * depth, as one
  * vector: `head` (1 to 16) depth steps first (predicated unless `whole`: head 16, and the lanes past head load as
  * 0), then `passes` whole vectors. The same VLDRB / VMLADAV(A) the intrinsics give, written out because GCC 12
@@ -632,6 +636,9 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w
     (void)w;
     return acc;
 }
+#else
+#define MCU_DOT4_ASM 0
+#endif
 
 /* Four outputs from o on of `count` rows (g->row_step bytes apart; out: the first row's, rows g->outputs apart),
  * any depth: the group's biases, multipliers and shifts loaded once into vectors for all the rows, so that a row
@@ -654,8 +661,10 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
     const mve_pred16_t first = vctp8q((uint32_t)head);
     for (; count > 0; --count, in += row_step, out += outputs) {
         int32x4_t acc;
-        if (full) {
+        if (full && MCU_DOT4_ASM) {
+#if MCU_DOT4_ASM
             acc = mcu_dot4_mve(in, r0, depth, head, passes, whole);
+#endif
         } else {
             const int8_t *x = in + head, *w0 = r0 + head, *w1 = r1 + head, *w2 = r2 + head, *w3 = r3 + head;
             const int8x16_t v = vldrbq_z_s8(in, first);
