@@ -246,7 +246,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
     ctx["hash"] = model_hash(files, name)
     files[f"{name}.h"] = env.get_template("model.h.j2").render(ctx)
     files.update(build_files(env, ctx))
-    rep = dict(report(graph, plan, name, symbols), model_hash=ctx["hash"], tool_version=__version__,
+    rep = dict(report(graph, plan, name, symbols, optimize), model_hash=ctx["hash"], tool_version=__version__,
                options=dict(options or {}, name=name, optimize=optimize),
                source=Path(graph.source).name if graph.source else None)
     if labels is not None:
@@ -313,10 +313,11 @@ def build_files(env, ctx):
     return files
 
 
-def report(graph, plan, name="model", symbols=None):
+def report(graph, plan, name="model", symbols=None, optimize="speed"):
     """What report.json says of the model: sizes, I/O, and per node its shapes, output quantization, MACs, weight
-    bytes, arena place and lifetime and C symbols (symbols: node index -> {params, arrays, kernels}); the arena's
-    buffers (offset, size, first and last node, the tensors sharing it)."""
+    bytes (the arrays emit writes: a size build leaves out the ops' SPEED_PARAMS), arena place and lifetime and C
+    symbols (symbols: node index -> {params, arrays, kernels}); the arena's buffers (offset, size, first and last
+    node, the tensors sharing it)."""
     nodes, writer = [], {n.outputs[0]: i for i, n in enumerate(graph.nodes)}
     seen = set()  # a node's weight bytes are the arrays it is the first to use (emit keeps one of each)
     for i, node in enumerate(graph.nodes):
@@ -325,7 +326,9 @@ def report(graph, plan, name="model", symbols=None):
         out = graph.tensors[node.outputs[0]]
         buf = next(b for b in plan.buffers if out.name in b.tensors)
         params = []
-        for v in (node.params or {}).values():
+        for k, v in (node.params or {}).items():
+            if optimize == "size" and k in getattr(mod, "SPEED_PARAMS", ()):
+                continue
             if isinstance(v, np.ndarray) and (str(v.dtype), v.size, v.tobytes()) not in seen:
                 seen.add((str(v.dtype), v.size, v.tobytes()))
                 params.append(v)

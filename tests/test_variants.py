@@ -92,8 +92,13 @@ def test_host_build_and_size_build_equal_the_reference(converted):
     small = conv.convert()
     conv.optimize = "speed"
     assert not any(f in small.files["model.c"] for f in ("_1x1_", "_fast_", "_dsp_", "_mve_", "MCU_HAS"))
-    # the padded convs' second bias, read only by the faster forms, costs no flash in the size build
+    # the padded convs' second bias and the short requantization's constants, read only by the faster forms,
+    # cost no flash in the size build, and its report counts none of their bytes
     assert "_interior_bias[" in model.files["model.c"] and "interior_bias" not in small.files["model.c"]
+    assert "_out_round[" in model.files["model.c"] and "out_round" not in small.files["model.c"]
+    speed_only = sum(v.nbytes for n in model.graph.nodes for k, v in n.params.items()
+                     if k in ("interior_bias", "out_round") and isinstance(v, np.ndarray))
+    assert speed_only > 0 and small.report["weight_bytes"] == model.report["weight_bytes"] - speed_only
     plain = small.build().run(feeds)
     for name in want:
         np.testing.assert_array_equal(got[name], want[name])
