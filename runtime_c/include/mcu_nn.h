@@ -39,13 +39,9 @@
 #define MCU_HAS_DSP 0
 #endif
 /* Thumb-1 only (Armv6-M: Cortex-M0, M0+, M1; Armv8-M baseline: M23): no multiply-accumulate, eight low registers;
- * the forms' inner loops are GCC / clang inline assembly. */
+ * the forms' inner loops are GCC / clang naked assembly functions (mcu_thumb1.h), at every optimization level. */
 #if defined(__GNUC__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 && !defined(__ARM_ARCH_ISA_ARM)
-#if defined(__OPTIMIZE_SIZE__) && !defined(__clang__) /* GCC's -Os / -Oz keep r8-r12: the portable forms */
-#define MCU_HAS_THUMB1 0
-#else
 #define MCU_HAS_THUMB1 1
-#endif
 #else
 #define MCU_HAS_THUMB1 0
 #endif
