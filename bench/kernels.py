@@ -4,7 +4,10 @@ and inputs (../shared/anchors/cmsis-nn/measure.py, run here in the same invocati
 linked (ours: .text of the model object, kernels included; CMSIS-NN: its library's .text in the ELF) and our
 arena. Both sides check their outputs (ours against our host build, CMSIS-NN against TFLM).
 
-    python3 bench/kernels.py [--models kws,vww] [--cores m4,m55] [--optimize speed|size] [--per-layer]
+    python3 bench/kernels.py [--models kws,vww] [--cores m4,m55] [--optimize speed|size] [--opt Os] [--per-layer]
+
+--opt: the optimization level our model is compiled at for the runs and the code bytes (default O2: -O2, as
+`mcu-codegen run` builds it; Os / Oz: a size build of the same C). CMSIS-NN's columns stay measure.py's -O2.
 
 --per-layer adds, per model and core, each layer's instructions on both sides (ours counted with the
 MCU_PROFILE_LAYER hook; CMSIS-NN's by measure.py --per-layer), matched by the .tflite operator index.
@@ -70,9 +73,11 @@ def main():
     ap.add_argument("--models", default=",".join(mlperf.CASES))
     ap.add_argument("--cores", default=",".join(BOARDS))
     ap.add_argument("--optimize", default="speed", choices=("speed", "size"))
+    ap.add_argument("--opt", default="O2", choices=("O0", "O1", "O2", "O3", "Os", "Oz"))
     ap.add_argument("--per-layer", action="store_true")
     ap.add_argument("--exporter", default="", metavar="WORD[,WORD]")
     a = ap.parse_args()
+    target.OPT = [f"-{a.opt}", *target.SECTIONS]  # what compile_model builds the model with
     cores = a.cores.split(",")
     print(f"{'model':5} {'core':6} {'ours':>12} {'CMSIS-NN':>12} {'ratio':>6} {'ours/MAC':>8} {'CMSIS/MAC':>9} "
           f"{'our code B':>10} {'CMSIS code B':>12} {'arena B':>8}")
