@@ -115,16 +115,25 @@ def test_every_form_on_every_core_equals_the_reference(converted, board):
         np.testing.assert_array_equal(got[name], want[name])
 
 
-# (compiler, optimization) the emulated runs do not build (they use GCC at -O2): clang at three levels, GCC at -O0
-# (r7 the frame pointer: one register fewer for the forms' assembly) and -Os (GCC then keeps r8-r12 on Thumb-1)
-COMPILE_LEVELS = [("clang", "-O2"), ("clang", "-O0"), ("clang", "-Os"), ("gcc", "-O0"), ("gcc", "-Os")]
+# (compiler, optimization) the emulated runs do not build (they use GCC at -O2): clang at four levels, GCC at -O0
+# (r7 the frame pointer: one register fewer for the forms' assembly), -Os and -Oz (GCC's size builds give inline
+# assembly no r8-r12 on Thumb-1: its forms' loops are naked functions, which must be there at every level)
+COMPILE_LEVELS = [("clang", "-O2"), ("clang", "-O0"), ("clang", "-Os"), ("clang", "-Oz"), ("gcc", "-O0"),
+                  ("gcc", "-Os"), ("gcc", "-Oz")]
+# the naked loops of the Thumb-1 forms (mcu_gemm_thumb1.h, mcu_depthwise_conv2d_thumb1_s8.c) a form's call needs
+THUMB1_LOOPS = {"mcu_conv2d_1x1_thumb1_s8": "mcu_gemm_thumb1_sums_asm", "mcu_conv2d_thumb1_s8": "mcu_gemm_thumb1_sums_asm",
+                "mcu_fully_connected_thumb1_s8": "mcu_gemv_thumb1_sums_asm",
+                "mcu_depthwise_conv2d_thumb1_s8": "mcu_dw_thumb1_sums_asm"}
 
 
 def _compiles_for_every_core(project):
     """The generated C of every form (inline assembly included: the compilers spell some of it apart, and need
     registers a debug or size build keeps) compiled for each emulated core with the strict flags at each of
     COMPILE_LEVELS; clang with ARM's newlib headers for the C library's. clang has no -mfpu=auto (the M55's): its
-    -mcpu implies the FPU there."""
+    -mcpu implies the FPU there. On the M0+ the Thumb-1 forms' loops are in the object at every level (not the
+    portable forms: MCU_HAS_THUMB1 does not depend on the optimization level)."""
+    source = (project / "model.c").read_text()
+    loops = {loop for form, loop in THUMB1_LOOPS.items() if f"    {form}(&n" in source}
     for compiler, level in COMPILE_LEVELS:
         for board in EMULATED:
             flags = list(boards.load(board).cflags)
@@ -137,6 +146,9 @@ def _compiles_for_every_core(project):
                     str(project / f"{compiler}{level}-{board}.o")]
             r = subprocess.run(cmd, capture_output=True, text=True)
             assert r.returncode == 0, f"{compiler} {level} {board}: {r.stderr}"
+            if board == "mps2-an385-m0plus":
+                names = subprocess.run(["arm-none-eabi-nm", cmd[-1]], capture_output=True, text=True, check=True)
+                assert loops <= {line.split()[-1] for line in names.stdout.splitlines()}, f"{compiler} {level}"
 
 
 def test_every_form_compiles_for_every_core_at_every_level(converted):
@@ -296,6 +308,103 @@ def test_the_depthwise_forms_compile_for_every_core_at_every_level(depthwise):
 @pytest.mark.parametrize("board", EMULATED)
 def test_the_depthwise_model_on_every_core_equals_the_reference(depthwise, board):
     _on_board_equals_reference(depthwise, board)
+
+
+def thumb1_model(rng):
+    """NCHW (1, 3, 5, 7), 35 positions (pairs of rows and an odd last one), at the edges of the Thumb-1 forms'
+    blocks of 16 outputs summed per call: 1x1 3->33 twice (16 + 16 + one odd output alone; from the odd last row,
+    groups of four and one alone), one of them (a1), a depthwise 3x3 pad 1 on the 3 channels (a pair and one alone)
+    and a fully connected 105->21 (16 + 4 + 1) on the input, with weights on the input's channel 0 so large that
+    their multipliers exceed 1 (shifts >= 0: the exact requantization; channel 0 is 0 in the calibration data);
+    from the other 1x1 (a0): a depthwise 3x3 stride 2 pad 1 on 33 channels (16 + 16 + 1), a 3x3 stride (2, 1) pad 1
+    33->17 (a depth of 297 over 21 positions), 1x1 33->1 then 1->5 (a depth of 1), and after a global average
+    pool a fully connected 33->16 (one whole block, nothing left). Each an output."""
+    def w(*shape, s=0.4):
+        return rng.normal(0, s, shape).astype(np.float32)
+
+    w1, wd, f1 = w(33, 3, 1, 1, s=0.05), w(3, 1, 3, 3, s=0.05), w(21, 105, s=0.05)
+    w1[:, 0], wd[0], f1[:, :35] = 60 * np.sign(w(33, 1, 1)), 60, 120 * np.sign(f1[:, :35])
+    inits = {"w0": w(33, 3, 1, 1), "b0": w(33), "w1": w1, "b1": w(33, s=0.01), "wd": wd, "bd": w(3, s=0.01),
+             "f1": f1, "c1": w(21, s=0.01), "wd2": w(33, 1, 3, 3), "bd2": w(33), "w2": w(17, 33, 3, 3, s=0.1),
+             "b2": w(17), "w3": w(1, 33, 1, 1), "b3": w(1), "w4": w(5, 1, 1, 1), "b4": w(5), "f2": w(16, 33),
+             "c2": w(16)}
+    nodes = [
+        helper.make_node("Conv", ["x", "w0", "b0"], ["a0"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["x", "wd", "bd"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=3),
+        helper.make_node("Flatten", ["x"], ["fx"]),
+        helper.make_node("Gemm", ["fx", "f1", "c1"], ["g1"], transB=1),
+        helper.make_node("Conv", ["a0", "wd2", "bd2"], ["d2"], kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1], group=33),
+        helper.make_node("Conv", ["a0", "w2", "b2"], ["a2"], kernel_shape=[3, 3], strides=[2, 1], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["a0", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a3", "w4", "b4"], ["a4"], kernel_shape=[1, 1]),
+        helper.make_node("GlobalAveragePool", ["a0"], ["p0"]),
+        helper.make_node("Flatten", ["p0"], ["fp"]),
+        helper.make_node("Gemm", ["fp", "f2", "c2"], ["g2"], transB=1),
+    ]
+    return onnx_model(nodes, [("x", [1, 3, 5, 7])], [("a1", [1, 33, 5, 7]), ("d1", [1, 3, 5, 7]), ("g1", [1, 21]),
+                                                    ("d2", [1, 33, 3, 4]), ("a2", [1, 17, 3, 7]),
+                                                    ("a4", [1, 5, 5, 7]), ("g2", [1, 16])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative", "both"])
+def thumb1(request, tmp_path_factory):
+    """Calibrated on data of one sign or of both (the input zero point -128, 127 or 0), channel 0 all 0; half the
+    inputs hold the zero point in channel 0, where the exact layers' outputs are not saturated."""
+    rng = np.random.default_rng(23)
+    conv = _one_sign_converter(thumb1_model(rng), request.param, rng, tmp_path_factory)
+    conv.representative_dataset[0]["x"][:, :, 0] = 0
+    model = conv.convert()
+    source = model.files["model.c"]
+    for form, count in (("conv2d_1x1", 4), ("conv2d", 1), ("depthwise_conv2d", 2), ("fully_connected", 2)):
+        assert source.count(f"    mcu_{form}_thumb1_s8(&n") == count, form
+    exact = {n.op for n in model.graph.nodes if "out_shift" in n.params and "out_round" not in n.params}
+    assert exact == {"conv2d", "depthwise_conv2d", "fully_connected"}
+    assert all(n.params["out_shift"].max() >= 0 for n in model.graph.nodes
+               if "out_shift" in n.params and "out_round" not in n.params)
+    zp = model.report["inputs"][0]["zero_point"]
+    assert zp == {"positive": -128, "negative": 127, "both": 0}[request.param]
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1], x[2::2, :, 0] = -128, 127, zp
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+def test_the_thumb1_model_on_the_host_equals_the_reference(thumb1):
+    _equals_reference(thumb1[0], thumb1[0].build().run(thumb1[2]), thumb1[2])
+
+
+def test_the_thumb1_forms_compile_for_every_core_at_every_level(thumb1):
+    _compiles_for_every_core(thumb1[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["-O2", "-O0", "-Os", "-Oz"])
+def test_the_thumb1_model_on_the_m0plus_at_every_level_equals_the_reference(thumb1, level, monkeypatch):
+    """The emulated M0+ build of the model at each GCC level (a size build the usual one on those parts)."""
+    _on_m0plus_at(level, thumb1, monkeypatch)
+
+
+def _on_m0plus_at(level, case, monkeypatch):
+    """(model, project, feeds): the project compiled by GCC at `level` (instead of -O2), run on the M0+."""
+    monkeypatch.setattr(target, "OPT", [level, *target.SECTIONS])
+    _on_board_equals_reference(case, "mps2-an385-m0plus")
+
+
+# the other edge models' Thumb-1 forms in a GCC -Os build on the M0+
+@pytest.mark.slow
+def test_every_form_on_the_m0plus_built_at_os_equals_the_reference(converted, monkeypatch):
+    _on_m0plus_at("-Os", converted[1:], monkeypatch)
+
+
+@pytest.mark.slow
+def test_the_column_model_on_the_m0plus_built_at_os_equals_the_reference(column, monkeypatch):
+    _on_m0plus_at("-Os", column, monkeypatch)
+
+
+@pytest.mark.slow
+def test_the_depthwise_model_on_the_m0plus_built_at_os_equals_the_reference(depthwise, monkeypatch):
+    _on_m0plus_at("-Os", depthwise, monkeypatch)
 
 
 def dsp_depthwise_model(rng):
