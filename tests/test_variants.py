@@ -4,6 +4,7 @@ depths that are not a multiple of 4 or 16, one row or an odd number of them, inp
 127), run in QEMU on the M0+ (Thumb-1), M4/M7/M33 (DSP) and M55 (Helium), equals the host build and the
 NumPy reference bit for bit; `--optimize size` (the plain kernels) gives the same outputs."""
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -136,19 +137,22 @@ def _compiles_for_every_core(project):
     loops = {loop for form, loop in THUMB1_LOOPS.items() if f"    {form}(&n" in source}
     for compiler, level in COMPILE_LEVELS:
         for board in EMULATED:
-            flags = list(boards.load(board).cflags)
-            if compiler == "clang":
-                cmd = ["clang", "--target=arm-none-eabi", *[f for f in flags if f != "-mfpu=auto"], "-ffreestanding",
-                       "-isystem", "/usr/lib/arm-none-eabi/include"]
-            else:
-                cmd = ["arm-none-eabi-gcc", *flags]
-            cmd += [*target.STRICT, level, "-I", str(project), "-c", str(project / "model.c"), "-o",
-                    str(project / f"{compiler}{level}-{board}.o")]
+            cmd = [*_compiler_command(compiler, board), *target.STRICT, level, "-I", str(project), "-c",
+                   str(project / "model.c"), "-o", str(project / f"{compiler}{level}-{board}.o")]
             r = subprocess.run(cmd, capture_output=True, text=True)
             assert r.returncode == 0, f"{compiler} {level} {board}: {r.stderr}"
             if board == "mps2-an385-m0plus":
                 names = subprocess.run(["arm-none-eabi-nm", cmd[-1]], capture_output=True, text=True, check=True)
                 assert loops <= {line.split()[-1] for line in names.stdout.splitlines()}, f"{compiler} {level}"
+
+
+def _compiler_command(compiler, board):
+    """GCC or clang for the board's core (clang with ARM's newlib headers for the C library's)."""
+    flags = list(boards.load(board).cflags)
+    if compiler == "clang":
+        return ["clang", "--target=arm-none-eabi", *[f for f in flags if f != "-mfpu=auto"], "-ffreestanding",
+                "-isystem", "/usr/lib/arm-none-eabi/include"]
+    return ["arm-none-eabi-gcc", *flags]
 
 
 def test_every_form_compiles_for_every_core_at_every_level(converted):
@@ -385,9 +389,24 @@ def test_the_thumb1_model_on_the_m0plus_at_every_level_equals_the_reference(thum
     _on_m0plus_at(level, thumb1, monkeypatch)
 
 
-def _on_m0plus_at(level, case, monkeypatch):
-    """(model, project, feeds): the project compiled by GCC at `level` (instead of -O2), run on the M0+."""
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["-O2", "-O0", "-Os", "-Oz"])
+def test_the_thumb1_model_built_by_clang_on_the_m0plus_equals_the_reference(thumb1, level, monkeypatch):
+    """The model compiled by clang at each level (linked with GCC's harness and C library), on the M0+."""
+    _on_m0plus_at(level, thumb1, monkeypatch, "clang")
+
+
+def _on_m0plus_at(level, case, monkeypatch, compiler="gcc"):
+    """(model, project, feeds): the project compiled by GCC (or clang) at `level` instead of GCC at -O2, linked
+    and run on the M0+."""
     monkeypatch.setattr(target, "OPT", [level, *target.SECTIONS])
+    if compiler == "clang":
+        def compile_model(project, name, board, work, per_layer=False):
+            obj = Path(work) / f"{name}.o"
+            subprocess.run([*_compiler_command("clang", board.name), *target.STRICT, *target.OPT, "-I", str(project),
+                            "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)], check=True)
+            return obj
+        monkeypatch.setattr(target, "compile_model", compile_model)
     _on_board_equals_reference(case, "mps2-an385-m0plus")
 
 
