@@ -540,6 +540,77 @@ def test_the_dsp_depthwise_model_on_the_host_and_the_dsp_cores_equals_the_refere
     _on_host_or_board_equals_reference(dsp_depthwise, board)
 
 
+DSP_KINDS = {  # (input H, W, C; stride; SAME; fused activation; output zero point; a bias beyond the proof)
+    "whole_range": ((5, 7, 6), 1, True, 0, -3, False),     # the assembly: 3 pairs and one alone
+    "one_position": ((4, 3, 5), 1, False, 0, 5, False),    # out_w 1: no pair, one alone
+    "two_positions_s2": ((6, 4, 5), 2, True, 0, 0, False), # stride 2, SAME padded right: one pair
+    "valid_s2": ((5, 8, 4), 2, False, 0, 1, False),        # the input's last column read by no window
+    "relu": ((5, 7, 6), 1, True, 1, 0, False),             # act_min 0: the clamp, in C
+    "relu_s2": ((7, 9, 6), 2, True, 1, 0, False),
+    "exact": ((5, 7, 6), 1, True, 0, 4, True),             # no short form: the exact one, in C
+}
+
+
+@pytest.fixture(scope="module", params=sorted(DSP_KINDS))
+def dsp_kind(request, tmp_path_factory):
+    """A one-operator int8 DEPTHWISE_CONV_2D .tflite (3x3, input zero point -5) for each way the DSP 3x3 forms
+    requantize, with TFLM's outputs on 12 inputs."""
+    import tflite
+    from tflite16 import int8_t, one_op_model, run_tflm
+    (h, w_, ch), stride, same, act, out_zp, huge = DSP_KINDS[request.param]
+    rng = np.random.default_rng(23)
+    weights = rng.integers(-127, 128, (1, 3, 3, ch)).astype(np.int8)
+    weights[0, 0, 0, 0] = -128
+    scales = rng.uniform(0.002, 0.01, ch).astype(np.float32)
+    bias = rng.integers(-3000, 3000, ch).astype(np.int32)
+    if huge:
+        bias[1] = 2 ** 30 + 12345
+    in_scale, out_scale = 0.05, 0.02 * (2.0 ** 14 if huge else 1)
+
+    def options(b):
+        tflite.DepthwiseConv2DOptionsStart(b)
+        tflite.DepthwiseConv2DOptionsAddPadding(b, tflite.Padding.SAME if same else tflite.Padding.VALID)
+        tflite.DepthwiseConv2DOptionsAddStrideH(b, stride)
+        tflite.DepthwiseConv2DOptionsAddStrideW(b, stride)
+        tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, 1)
+        tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
+        tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
+        tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, act)
+        return tflite.DepthwiseConv2DOptionsEnd(b)
+    out_hw = [-(-n // stride) if same else (n - 3) // stride + 1 for n in (h, w_)]
+    tensors = [int8_t((1, h, w_, ch), in_scale, -5),
+               dict(shape=weights.shape, type=tflite.TensorType.INT8, scales=list(scales), axis=3, data=weights),
+               dict(shape=(ch,), type=tflite.TensorType.INT32, scales=[float(np.float32(in_scale)) * float(s)
+                                                                       for s in scales], data=bias),
+               int8_t((1, *out_hw, ch), out_scale, out_zp)]
+    model_bytes = one_op_model(tflite.BuiltinOperator.DEPTHWISE_CONV_2D, tflite.BuiltinOptions.DepthwiseConv2DOptions,
+                               options, tensors, 1)
+    path = tmp_path_factory.mktemp("kind") / "dw.tflite"
+    path.write_bytes(model_bytes)
+    model = mcu_codegen.Converter.from_tflite(path).convert()
+    p = next(n.params for n in model.graph.nodes if n.op == "depthwise_conv2d")
+    assert ("out_round" in p) == (not huge), "the layer does not take the requantization this case is for"
+    assert (p["act_min"] > -128) == (act == 1)
+    source = model.files["model.c"]
+    assert source.count(f"    mcu_depthwise_conv2d{'_3x3' if stride == 1 else '_3x3s2'}_dsp_s8(&n") == 1
+    x = rng.integers(-128, 128, (12, 1, h, w_, ch)).astype(np.int8)
+    x[0], x[1] = -128, 127
+    name = model.report["inputs"][0]["name"]
+    return model, model.save(tmp_path_factory.mktemp("project")), {name: x}, run_tflm(model_bytes, [x])
+
+
+@pytest.mark.parametrize("board", [None, "mps2-an386"] + [pytest.param(b, marks=pytest.mark.slow)
+                                                          for b in ("mps2-an500", "mps2-an505")])
+def test_the_dsp_depthwise_forms_equal_tflm_in_every_requantization(dsp_kind, board):
+    """The assembly (the short requantization to the whole int8 range) and the C row (a clamp to the activation,
+    or the exact form) of the DSP 3x3 forms equal TFLM bit for bit, as the host build does."""
+    model, project, feeds, want = dsp_kind
+    got = model.build().run(feeds) if board is None else \
+        target.run_on_board(project, model.report, boards.load(board), feeds)[0]
+    np.testing.assert_array_equal(next(iter(got.values())), want)
+    _equals_reference(model, got, feeds)
+
+
 def _on_host_or_board_equals_reference(converted, board):
     """The host build (the portable forms) or a board's (the M4, M7, M33: the DSP forms)."""
     model, project, feeds = converted

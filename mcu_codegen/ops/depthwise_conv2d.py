@@ -24,14 +24,16 @@ def _mve_rows(p):
 DSP_FORMS = ("mcu_depthwise_conv2d_3x3_dsp_s8", "mcu_depthwise_conv2d_3x3s2_dsp_s8")
 
 
-def _dsp_rows(p):
-    """The DSP 3x3 forms' ring: three input rows of the positions an output row spans (mcu_depthwise_dsp.h)."""
-    return 3 * rows_width(p) * p["in_c"]
+def _dsp_planar(p):
+    """The DSP 3x3 forms' packs (24 bytes per channel) and ring: three input rows of the positions an output row
+    spans, int16, each channel's run padded past the row to an even length (mcu_depthwise_planar_dsp.h)."""
+    pitch = (rows_width(p) + 2) & ~1
+    return 24 * p["in_c"] + 3 * p["in_c"] * pitch * 2
 
 
 # the int8 copy of the input; the Helium and DSP 3x3 forms' rows; the Thumb-1 form's window
 SCRATCH = {"mcu_depthwise_conv2d_hybrid": conv2d.SCRATCH["mcu_conv2d_hybrid"], **dict.fromkeys(MVE_FORMS, _mve_rows),
-           **dict.fromkeys(DSP_FORMS, _dsp_rows),
+           **dict.fromkeys(DSP_FORMS, _dsp_planar),
            "mcu_depthwise_conv2d_thumb1_s8": lambda p: p["kernel_h"] * p["kernel_w"] * p["out_c"]}
 
 
@@ -68,13 +70,14 @@ def variants(p, dtype):
         # function, so that a model links only the rows it runs), any other geometry the general form
         three = p["kernel_w"] == 3 and p["dilation_w"] == 1 and p["stride_w"] in (1, 2)
         mve = MVE_FORMS[p["stride_w"]] if three else MVE_FORMS[0]
-        # DSP: 3x3 kernels of dilation 1 at stride_w 1 or 2 over a ring of padded rows, which needs the zero
-        # point folded into a bias for every position (interior_bias; without padding the bias itself)
-        folded = p.get("interior_bias") is not None or p["input_zp"] == 0
-        ring = three and folded and p["kernel_h"] == 3 and p["dilation_h"] == 1
+        # DSP: 3x3 kernels of dilation 1 at stride_w 1 or 2 over a ring of rows widened channel by channel
+        # (x - input_zp, 0 for padding: the bias as it is)
+        ring = three and p["kernel_h"] == 3 and p["dilation_h"] == 1
         dsp = DSP_FORMS[p["stride_w"] - 1] if ring else "mcu_depthwise_conv2d_dsp_s8"
-        # Thumb-1: a window gathered in the filter's layout (dilation_w 1: its rows are runs of the input), the
-        # zero point folded as for the ring
+        # Thumb-1: a window gathered in the filter's layout (dilation_w 1: its rows are runs of the input), which
+        # needs the zero point folded into a bias for every position (interior_bias; without padding the bias
+        # itself)
+        folded = p.get("interior_bias") is not None or p["input_zp"] == 0
         thumb1 = "mcu_depthwise_conv2d_thumb1_s8" if p["dilation_w"] == 1 and folded else None
         return c.isa_forms("mcu_depthwise_conv2d_fast_s8", dsp, mve, thumb1)
     return None

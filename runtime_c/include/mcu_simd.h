@@ -27,6 +27,9 @@
 #if MCU_HAS_DSP
 #include <arm_acle.h>
 
+/* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
+#define MCU_NAKED_ARG __attribute__((unused))
+
 static inline int32_t mcu_load_s8x4(const int8_t *p)
 {
     int32_t v;
@@ -55,6 +58,22 @@ static inline int32_t mcu_even_s8x4(int32_t v, int32_t zp2)
 static inline int32_t mcu_odd_s8x4(int32_t v, int32_t zp2)
 {
     return __ssub16(mcu_sxtb16_ror8(v), zp2);
+}
+
+/* (lo's low half, hi's low half) and (lo's high half, hi's high half) as int16 pairs: one PKHBT / PKHTB each
+ * (ACLE has no intrinsic, and GCC spells them with two instructions) */
+static inline int32_t mcu_pack_low16(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+static inline int32_t mcu_pack_high16(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
 }
 
 static inline int32_t mcu_pair_s16(int32_t v)
