@@ -280,6 +280,150 @@ __attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const 
             "bx lr\n\t");
 }
 
+/* One row (a fully connected layer's usual single row; the odd last row of a matrix product) widened once into
+ * the int16 pairs SMLAD takes, so that the inner loop widens only weights: mcu_gemv_widen_row, 8 bytes per four
+ * depth steps (lanes (0, 2), then (1, 3)). */
+static inline void mcu_gemv_widen_row(const int8_t *in, int32_t steps, int32_t *pairs)
+{
+    for (; steps > 0; --steps, in += 4, pairs += 2) {
+        const int32_t v = mcu_load_s8x4(in);
+        pairs[0] = __sxtb16(v);
+        pairs[1] = mcu_sxtb16_ror8(v);
+    }
+}
+
+/* The groups of mcu_gemv_dsp_groups_asm: fields in the order it keeps them on its stack, then the one it keeps
+ * in a register. */
+typedef struct {
+    const int32_t *bias;      /* the first group's four biases, then the next group's */
+    int32_t *sums;            /* group k's four sums to sums[4k .. 4k + 3] */
+    const int32_t *sums_end;  /* sums + 4 * groups, groups > 0 */
+    const int32_t *pairs;     /* the row widened (mcu_gemv_widen_row) */
+    int32_t odd;              /* (depth & ~3) / 4 is odd: the first pass takes four steps, not eight */
+    int32_t depth;            /* bytes from one weight row to the next */
+    int32_t skip;             /* depth % 4: from a row's last four-step to the next row */
+    const int32_t *pairs_end; /* pairs + 2 * (depth / 4), depth >= 4 */
+} mcu_gemv_dsp_job_t;
+
+/* Four depth steps of the widened row by four outputs (sums r0-r3): the row's two pairs from r4 by one LDRD (into
+ * r10, r11), each weight word from the rows at r5-r8 widened (two SXTB16) and taken by two SMLADs: 21
+ * instructions for 16 multiply-accumulates; r4-r8 stepped on. */
+#define MCU_GEMV_DSP_WIDE_OUTPUT(w, acc)                                                                       \
+    "ldr r12, [" w "], #4\n\t"                                                                                 \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
+    "smlad " acc ", r11, r12, " acc "\n\t"
+#define MCU_GEMV_DSP_WIDE_STEP4                                                                                 \
+    "ldrd r10, r11, [r4], #8\n\t" MCU_GEMV_DSP_WIDE_OUTPUT("r5", "r0") MCU_GEMV_DSP_WIDE_OUTPUT("r6", "r1")     \
+        MCU_GEMV_DSP_WIDE_OUTPUT("r7", "r2") MCU_GEMV_DSP_WIDE_OUTPUT("r8", "r3")
+
+/* The groups of four outputs of a job, the first one's weight rows from w0 on (the next group's: after the
+ * last), over the depth steps that are a multiple of 4: one call for all of them (the loop over the depth needs
+ * all 14 registers, the job's fields wait on the stack), eight steps per pass, an odd four-step first by entering
+ * the pass half-way. 19 instructions per group besides the passes. */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(const mcu_gemv_dsp_job_t *job
+                                                                            MCU_NAKED_ARG,
+                                                                            const int8_t *w0 MCU_NAKED_ARG)
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "mov r5, r1\n\t"
+            "ldm r0, {r0-r3, r6-r9}\n\t"
+            "push {r0-r3, r6-r8}\n\t" /* the job: [sp, #0] bias ... [sp, #24] skip; r9 pairs_end */
+            "1:\n\t"
+            "ldr lr, [sp, #0]\n\t"
+            "ldm lr!, {r0-r3}\n\t"
+            "str lr, [sp, #0]\n\t"
+            "ldr r4, [sp, #12]\n\t"
+            "ldr lr, [sp, #20]\n\t"
+            "add r6, r5, lr\n\t"
+            "add r7, r6, lr\n\t"
+            "add r8, r7, lr\n\t"
+            "ldr lr, [sp, #16]\n\t"
+            "cmp lr, #0\n\t"
+            "bne 3f\n\t"
+            "2:\n\t" MCU_GEMV_DSP_WIDE_STEP4
+            "3:\n\t" MCU_GEMV_DSP_WIDE_STEP4
+            "cmp r4, r9\n\t"
+            "bne 2b\n\t"
+            "ldr lr, [sp, #4]\n\t"
+            "stmia lr!, {r0-r3}\n\t"
+            "str lr, [sp, #4]\n\t"
+            "ldr r5, [sp, #24]\n\t"
+            "add r5, r8, r5\n\t" /* the last row's end: the next group's first row */
+            "ldr r12, [sp, #8]\n\t"
+            "cmp lr, r12\n\t"
+            "bne 1b\n\t"
+            "add sp, sp, #28\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* sum + the last n (0 to 3) depth steps of the int8 row x by the weight row w from there */
+static inline int32_t mcu_gemv_tail(int32_t sum, const int8_t *x, const int8_t *w, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        sum += x[i] * w[i];
+    }
+    return sum;
+}
+
+/* One output of the widened row: bias + its first 4 * steps products (the odd outputs past the last group) */
+static inline int32_t mcu_gemv_dsp_dot(const int32_t *pairs, const int8_t *w, int32_t steps, int32_t sum)
+{
+    for (; steps > 0; --steps, pairs += 2, w += 4) {
+        const int32_t v = mcu_load_s8x4(w);
+        sum = __smlad(pairs[0], __sxtb16(v), sum);
+        sum = __smlad(pairs[1], mcu_sxtb16_ror8(v), sum);
+    }
+    return sum;
+}
+
+/* out[k] = requant(sums[k]) for the n channels from `first` on (the layer's kind tested once for them all) */
+static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32_t *sums, int32_t n, int32_t first,
+                                                 int8_t *out)
+{
+    if (q.kind == MCU_REQUANT_ROUND_S8) {
+        const int32_t *m = q.mult + first, *k = q.round + 2 * first;
+        for (int32_t i = 0; i < n; ++i, k += 2) {
+            out[i] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i], m[i], k[0], k[1]));
+        }
+        return;
+    }
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = mcu_requant_s8(q, sums[i], first + i);
+    }
+}
+
+/* One row by every output, the row widened into `pairs` first (2 * (depth & ~3) bytes): chunks of
+ * 4 * MCU_GEMV_DSP_CHUNK outputs summed into a buffer on the stack (whole groups of four by
+ * mcu_gemv_dsp_groups_asm, the last one to three outputs, or all of them below a depth of 4, in C; the last
+ * depth % 4 steps in C from the row itself), then requantized. */
+#define MCU_GEMV_DSP_CHUNK 8 /* groups of four outputs summed per call */
+static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in,
+                                                 int32_t *pairs, int8_t *out)
+{
+    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3, steps = depth4 >> 2;
+    int32_t sums[4 * MCU_GEMV_DSP_CHUNK];
+    mcu_gemv_widen_row(in, steps, pairs);
+    for (int32_t o = 0; o < outputs; o += 4 * MCU_GEMV_DSP_CHUNK) {
+        const int32_t n = outputs - o < 4 * MCU_GEMV_DSP_CHUNK ? outputs - o : 4 * MCU_GEMV_DSP_CHUNK;
+        const int32_t whole = steps > 0 ? n & ~3 : 0;
+        const int8_t *w = g->weights + o * depth;
+        if (whole > 0) {
+            const mcu_gemv_dsp_job_t job = {g->bias + o, sums, sums + whole, pairs, steps & 1, depth, depth - depth4,
+                                            pairs + 2 * steps};
+            mcu_gemv_dsp_groups_asm(&job, w);
+        }
+        for (int32_t k = whole; k < n; ++k) {
+            sums[k] = mcu_gemv_dsp_dot(pairs, w + k * depth, steps, g->bias[o + k]);
+        }
+        for (int32_t k = 0; depth4 < depth && k < n; ++k) {
+            sums[k] = mcu_gemv_tail(sums[k], in + depth4, w + k * depth + depth4, depth - depth4);
+        }
+        mcu_gemv_dsp_store(q, sums, n, o, out + o);
+    }
+}
+
 /* The blocks of mcu_gemm_dsp_sums_asm: fields in the order it keeps them on its stack. */
 typedef struct {
     const int32_t *bias;     /* the first block's two biases, then the next block's (int32 pairs) */
@@ -453,8 +597,8 @@ static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_req
     mcu_gemm_dsp_rows2_widened(g, q, in0, in1, pairs, out0);
 }
 
-/* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_s8; `pairs`: the scratch buffer,
- * 4 * (depth & ~3) bytes (NULL: a single row needs none). */
+/* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_widened_s8; `pairs`: the scratch
+ * buffer, 4 * (depth & ~3) bytes (2 * (depth & ~3) for a single row). */
 static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
 {
     const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
@@ -464,7 +608,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
         mcu_gemm_dsp_rows2(g, q, in0, in0 + row_step, pairs, output + r * outputs);
     }
     if (rows & 1) {
-        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
+        mcu_gemv_dsp_widened_s8(g, q, input + (rows - 1) * row_step, pairs, output + (rows - 1) * outputs);
     }
 }
 #endif
