@@ -88,10 +88,11 @@ def test_the_gemm_model_equals_the_reference(gemm, where):
 def row_model(rng):
     """(1, 17) features: fully connected layers of one row at the edges of the DSP one-row form
     (mcu_fully_connected_row_dsp_s8: the row widened once, groups of four outputs in chunks of 32 by
-    mcu_gemv_dsp_groups_asm, eight depth steps per pass or four alone first, the last one to three outputs and the
-    last depth % 4 in C), each an output: depths 1, 3 (no assembly step), 5 (one four-step alone), 9, 17 (two and
-    four, and one left), 20 (five: the odd pass), 130 (32 + 2) and 640; outputs 1, 3 (no whole group), 5, 9, 130
-    (four chunks and two alone), 33 (a chunk and one) and 640 (twenty whole chunks). Output zero points -128 (a
+    mcu_gemv_dsp_groups_asm, sixteen depth steps per pass, the first one entered after (4 - lead) of its four
+    four-steps, the last one to three outputs and the last depth % 4 in C), each an output: depths 1, 3 (no assembly
+    step), 5 (a lead of one four-step alone), 9 (lead 2), 17 (four four-steps: lead 0, and one left), 20 (lead 1
+    and a whole pass), 28 (lead 3), 33, 130 (32 + 2) and 640; outputs 1, 3 (no whole group), 5, 9, 130 (four chunks
+    and two alone), 33 (a chunk and one) and 640 (twenty whole chunks). Output zero points -128 (a
     Relu; a bias beyond every product: all outputs positive) and 127 (all negative), a clamp inside the int8
     range (Clip: the clamped short requantization), the exact requantization (Concat of a row with itself, 6->5 of
     weights (w, -0.999 w): outputs so narrow that the multipliers exceed 1, shifts > 0); and a layer of 5 rows
@@ -101,7 +102,8 @@ def row_model(rng):
 
     layers = [("x", "g1", 17, 640), ("g1", "g2", 640, 130), ("g2", "g3", 130, 9), ("g3", "g4", 9, 5),
               ("g4", "g5", 5, 3), ("g5", "g6", 3, 1), ("g6", "g7", 1, 130), ("x", "g8", 17, 9),
-              ("g4", "g9", 5, 17), ("x", "g10", 17, 20), ("g10", "g11", 20, 33), ("g7", "g12", 130, 5)]
+              ("g4", "g9", 5, 17), ("x", "g10", 17, 28), ("g10", "g11", 28, 33), ("g7", "g12", 130, 5),
+              ("g11", "g13", 33, 20), ("g13", "g14", 20, 9)]
     inits, nodes, outputs = {}, [], []
     for k, (x, y, depth, n) in enumerate(layers):
         inits[f"f{k}"] = w(n, depth, s=1.0 / np.sqrt(depth))
@@ -133,7 +135,7 @@ def rows(request, tmp_path_factory):
     model = _one_sign_converter(row_model(rng), request.param, rng, tmp_path_factory).convert()
     source = model.files["model.c"]
     assert model.report["inputs"][0]["zero_point"] == {"positive": -128, "negative": 127, "both": 0}[request.param]
-    assert (source.count("mcu_fully_connected_row_dsp_s8(&n"), source.count("mcu_fully_connected_dsp_s8(&n")) == (13, 1)
+    assert (source.count("mcu_fully_connected_row_dsp_s8(&n"), source.count("mcu_fully_connected_dsp_s8(&n")) == (15, 1)
     fc = {n.name: n.params for n in model.graph.nodes if n.op == "fully_connected"}
     assert (fc["g9"]["output_zp"], fc["g10"]["output_zp"], fc["g8r"]["output_zp"]) == (-128, 127, -128)
     assert (fc["g12c"]["act_min"], fc["g12c"]["act_max"]) != (-128, 127)  # the clamped short requantization

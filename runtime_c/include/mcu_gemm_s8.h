@@ -281,15 +281,20 @@ __attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const 
 }
 
 /* One row (a fully connected layer's usual single row; the odd last row of a matrix product) widened once into
- * the int16 pairs SMLAD takes, so that the inner loop widens only weights: mcu_gemv_widen_row, 8 bytes per four
- * depth steps (lanes (0, 2), then (1, 3)). */
-static inline void mcu_gemv_widen_row(const int8_t *in, int32_t steps, int32_t *pairs)
+ * the int16 pairs SMLAD takes, so that the inner loop widens only weights: 8 bytes per four depth steps (lanes
+ * (0, 2), then (1, 3)); steps > 0. Assembly for the STRD of the two words (GCC stores them one by one). */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_widen_row(const int8_t *in MCU_NAKED_ARG,
+                                                                       int32_t steps MCU_NAKED_ARG,
+                                                                       int32_t *pairs MCU_NAKED_ARG)
 {
-    for (; steps > 0; --steps, in += 4, pairs += 2) {
-        const int32_t v = mcu_load_s8x4(in);
-        pairs[0] = __sxtb16(v);
-        pairs[1] = mcu_sxtb16_ror8(v);
-    }
+    __asm__("1:\n\t"
+            "ldr r3, [r0], #4\n\t"
+            "sxtb16 r12, r3\n\t"
+            "sxtb16 r3, r3, ror #8\n\t"
+            "strd r12, r3, [r2], #8\n\t"
+            "subs r1, r1, #1\n\t"
+            "bne 1b\n\t"
+            "bx lr\n\t");
 }
 
 /* The groups of mcu_gemv_dsp_groups_asm: fields in the order it keeps them on its stack, then the one it keeps
@@ -299,7 +304,7 @@ typedef struct {
     int32_t *sums;            /* group k's four sums to sums[4k .. 4k + 3] */
     const int32_t *sums_end;  /* sums + 4 * groups, groups > 0 */
     const int32_t *pairs;     /* the row widened (mcu_gemv_widen_row) */
-    int32_t odd;              /* (depth & ~3) / 4 is odd: the first pass takes four steps, not eight */
+    int32_t lead;             /* (depth / 4) % 4: the four-steps of the first pass, if not 0 (else four) */
     int32_t depth;            /* bytes from one weight row to the next */
     int32_t skip;             /* depth % 4: from a row's last four-step to the next row */
     const int32_t *pairs_end; /* pairs + 2 * (depth / 4), depth >= 4 */
@@ -320,8 +325,9 @@ typedef struct {
 
 /* The groups of four outputs of a job, the first one's weight rows from w0 on (the next group's: after the
  * last), over the depth steps that are a multiple of 4: one call for all of them (the loop over the depth needs
- * all 14 registers, the job's fields wait on the stack), eight steps per pass, an odd four-step first by entering
- * the pass half-way. 19 instructions per group besides the passes. */
+ * all 14 registers, the job's fields wait on the stack), sixteen steps per pass, the first pass entered where
+ * the lead's four-steps are left (its address found once per call, the thumb bit set for LDR PC). 17
+ * instructions per group besides the passes. */
 __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(const mcu_gemv_dsp_job_t *job
                                                                             MCU_NAKED_ARG,
                                                                             const int8_t *w0 MCU_NAKED_ARG)
@@ -329,7 +335,21 @@ __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(con
     __asm__("push {r4-r11, lr}\n\t"
             "mov r5, r1\n\t"
             "ldm r0, {r0-r3, r6-r9}\n\t"
-            "push {r0-r3, r6-r8}\n\t" /* the job: [sp, #0] bias ... [sp, #24] skip; r9 pairs_end */
+            "adr r12, 2f\n\t"
+            "cmp r6, #1\n\t"
+            "bne 6f\n\t"
+            "adr r12, 5f\n\t"
+            "6:\n\t"
+            "cmp r6, #2\n\t"
+            "bne 7f\n\t"
+            "adr r12, 4f\n\t"
+            "7:\n\t"
+            "cmp r6, #3\n\t"
+            "bne 8f\n\t"
+            "adr r12, 3f\n\t"
+            "8:\n\t"
+            "orr r6, r12, #1\n\t"
+            "push {r0-r3, r6-r8}\n\t" /* the job: [sp, #0] bias ... [sp, #16] the entry, [sp, #24] skip */
             "1:\n\t"
             "ldr lr, [sp, #0]\n\t"
             "ldm lr!, {r0-r3}\n\t"
@@ -339,11 +359,11 @@ __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(con
             "add r6, r5, lr\n\t"
             "add r7, r6, lr\n\t"
             "add r8, r7, lr\n\t"
-            "ldr lr, [sp, #16]\n\t"
-            "cmp lr, #0\n\t"
-            "bne 3f\n\t"
+            "ldr pc, [sp, #16]\n\t"
             "2:\n\t" MCU_GEMV_DSP_WIDE_STEP4
             "3:\n\t" MCU_GEMV_DSP_WIDE_STEP4
+            "4:\n\t" MCU_GEMV_DSP_WIDE_STEP4
+            "5:\n\t" MCU_GEMV_DSP_WIDE_STEP4
             "cmp r4, r9\n\t"
             "bne 2b\n\t"
             "ldr lr, [sp, #4]\n\t"
@@ -367,24 +387,43 @@ static inline int32_t mcu_gemv_tail(int32_t sum, const int8_t *x, const int8_t *
     return sum;
 }
 
-/* One output of the widened row: bias + its first 4 * steps products (the odd outputs past the last group) */
-static inline int32_t mcu_gemv_dsp_dot(const int32_t *pairs, const int8_t *w, int32_t steps, int32_t sum)
+/* The outputs past the last group of four: s[0] (and s[1] if `two`: the weight row after w) + the first
+ * 4 * steps products of the widened row with their weight rows, two outputs per pass where there are two */
+static MCU_ALWAYS_INLINE void mcu_gemv_dsp_dot(const int32_t *pairs, const int8_t *w, int32_t depth, int32_t steps,
+                                               int32_t *s, int two)
 {
-    for (; steps > 0; --steps, pairs += 2, w += 4) {
+    int32_t s0 = s[0], s1 = two ? s[1] : 0;
+    for (const int8_t *w1 = w + depth; steps > 0; --steps, pairs += 2, w += 4, w1 += 4) {
         const int32_t v = mcu_load_s8x4(w);
-        sum = __smlad(pairs[0], __sxtb16(v), sum);
-        sum = __smlad(pairs[1], mcu_sxtb16_ror8(v), sum);
+        s0 = __smlad(pairs[0], __sxtb16(v), s0);
+        s0 = __smlad(pairs[1], mcu_sxtb16_ror8(v), s0);
+        if (two) {
+            const int32_t u = mcu_load_s8x4(w1);
+            s1 = __smlad(pairs[0], __sxtb16(u), s1);
+            s1 = __smlad(pairs[1], mcu_sxtb16_ror8(u), s1);
+        }
     }
-    return sum;
+    s[0] = s0;
+    if (two) {
+        s[1] = s1;
+    }
 }
 
-/* out[k] = requant(sums[k]) for the n channels from `first` on (the layer's kind tested once for them all) */
+/* out[i] = requant(sums[i]) for the n channels from `first` on (the layer's kind tested once for them all; the
+ * short form four at a time) */
 static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32_t *sums, int32_t n, int32_t first,
                                                  int8_t *out)
 {
     if (q.kind == MCU_REQUANT_ROUND_S8) {
         const int32_t *m = q.mult + first, *k = q.round + 2 * first;
-        for (int32_t i = 0; i < n; ++i, k += 2) {
+        int32_t i = 0;
+        for (; i + 4 <= n; i += 4, k += 8) {
+            out[i] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i], m[i], k[0], k[1]));
+            out[i + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 1], m[i + 1], k[2], k[3]));
+            out[i + 2] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 2], m[i + 2], k[4], k[5]));
+            out[i + 3] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 3], m[i + 3], k[6], k[7]));
+        }
+        for (; i < n; ++i, k += 2) {
             out[i] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i], m[i], k[0], k[1]));
         }
         return;
@@ -396,26 +435,36 @@ static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32
 
 /* One row by every output, the row widened into `pairs` first (2 * (depth & ~3) bytes): chunks of
  * 4 * MCU_GEMV_DSP_CHUNK outputs summed into a buffer on the stack (whole groups of four by
- * mcu_gemv_dsp_groups_asm, the last one to three outputs, or all of them below a depth of 4, in C; the last
- * depth % 4 steps in C from the row itself), then requantized. */
+ * mcu_gemv_dsp_groups_asm, the last one to three outputs, or all of them below a depth of 4, in C, two at a time;
+ * the last depth % 4 steps in C from the row itself), then requantized. */
 #define MCU_GEMV_DSP_CHUNK 8 /* groups of four outputs summed per call */
 static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in,
                                                  int32_t *pairs, int8_t *out)
 {
     const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3, steps = depth4 >> 2;
     int32_t sums[4 * MCU_GEMV_DSP_CHUNK];
-    mcu_gemv_widen_row(in, steps, pairs);
+    mcu_gemv_dsp_job_t job = {g->bias, sums, sums, pairs, steps & 3, depth, depth - depth4, pairs + 2 * steps};
+    if (steps > 0) {
+        mcu_gemv_widen_row(in, steps, pairs);
+    }
     for (int32_t o = 0; o < outputs; o += 4 * MCU_GEMV_DSP_CHUNK) {
         const int32_t n = outputs - o < 4 * MCU_GEMV_DSP_CHUNK ? outputs - o : 4 * MCU_GEMV_DSP_CHUNK;
         const int32_t whole = steps > 0 ? n & ~3 : 0;
         const int8_t *w = g->weights + o * depth;
         if (whole > 0) {
-            const mcu_gemv_dsp_job_t job = {g->bias + o, sums, sums + whole, pairs, steps & 1, depth, depth - depth4,
-                                            pairs + 2 * steps};
+            job.bias = g->bias + o;
+            job.sums_end = sums + whole;
             mcu_gemv_dsp_groups_asm(&job, w);
         }
-        for (int32_t k = whole; k < n; ++k) {
-            sums[k] = mcu_gemv_dsp_dot(pairs, w + k * depth, steps, g->bias[o + k]);
+        int32_t k = whole;
+        for (; k < n; ++k) {
+            sums[k] = g->bias[o + k];
+        }
+        for (k = whole; k + 1 < n; k += 2) {
+            mcu_gemv_dsp_dot(pairs, w + k * depth, depth, steps, sums + k, 1);
+        }
+        if (k < n) {
+            mcu_gemv_dsp_dot(pairs, w + k * depth, depth, steps, sums + k, 0);
         }
         for (int32_t k = 0; depth4 < depth && k < n; ++k) {
             sums[k] = mcu_gemv_tail(sums[k], in + depth4, w + k * depth + depth4, depth - depth4);
