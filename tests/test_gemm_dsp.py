@@ -1,6 +1,6 @@
 """The DSP matrix product's edges (runtime_c/include/mcu_gemm_s8.h: the 2 x 2 blocks of a row pair summed in
 chunks of 16 outputs by mcu_gemm_dsp_sums_asm, eight depth steps per pass, four alone, the last depth % 4 in C;
-one row widened once, by mcu_gemv_dsp_groups_asm; the general convolution's odd last window by mcu_gemv_dsp_asm), on
+one row, an odd last one or the general convolution's odd last window, widened once, by mcu_gemv_dsp_groups_asm), on
 the cores that run it (M4, M7, M33), equal to the NumPy twin bit for bit, the
 input zero point at -128 and 127. test_variants.py's edge model covers depths of 5, 7, 17 and 261; this one the
 depths where the assembly's passes are empty or exact (2, 3, 4, 8, 12, 32, 96) and output counts at the chunk's

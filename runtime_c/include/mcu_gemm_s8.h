@@ -176,80 +176,6 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 /* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
 #define MCU_NAKED_ARG __attribute__((unused))
 
-/* The four weight rows and biases of a group of mcu_gemv_dsp_asm (a last group of fewer repeats its first) */
-typedef struct {
-    const int8_t *w0, *w1, *w2, *w3;
-    int32_t b0, b1, b2, b3;
-} mcu_gemv_group_t;
-
-/* Four depth steps of one row by four outputs (sums r0-r3): the input word from r4 widened (two SXTB16), each
- * weight word from the rows at r5-r8 widened and taken by two SMLADs: 23 instructions for 16 multiply-accumulates;
- * r4-r8 stepped on. */
-#define MCU_GEMV_DSP_OUTPUT(w, acc)                                                                            \
-    "ldr r12, [" w "], #4\n\t"                                                                                 \
-    "sxtb16 lr, r12\n\t"                                                                                       \
-    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
-    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
-    "smlad " acc ", r11, r12, " acc "\n\t"
-#define MCU_GEMV_DSP_STEP4                                                                                      \
-    "ldr r10, [r4], #4\n\t"                                                                                    \
-    "sxtb16 r11, r10, ror #8\n\t"                                                                              \
-    "sxtb16 r10, r10\n\t" MCU_GEMV_DSP_OUTPUT("r5", "r0") MCU_GEMV_DSP_OUTPUT("r6", "r1")                        \
-        MCU_GEMV_DSP_OUTPUT("r7", "r2") MCU_GEMV_DSP_OUTPUT("r8", "r3")
-
-/* sums[0..3] = the group's biases + the first `depth4` (a multiple of 4) products of the row x with its four
- * weight rows: eight depth steps per pass, four alone first. In assembly as mcu_gemm_dsp_sums_asm: 14 registers,
- * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
-__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_NAKED_ARG,
-                                                                     const mcu_gemv_group_t *group MCU_NAKED_ARG,
-                                                                     int32_t depth4 MCU_NAKED_ARG,
-                                                                     int32_t *sums MCU_NAKED_ARG)
-{
-    __asm__("push {r4-r11, lr}\n\t"
-            "push {r3}\n\t"
-            "mov r4, r0\n\t"
-            "add r9, r0, r2\n\t"
-            "and r10, r2, #4\n\t"
-            "ldm r1, {r5-r8}\n\t"
-            "ldr r0, [r1, #16]\n\t"
-            "ldr r2, [r1, #24]\n\t"
-            "ldr r3, [r1, #28]\n\t"
-            "ldr r1, [r1, #20]\n\t"
-            "cmp r10, #0\n\t"
-            "beq 1f\n\t" MCU_GEMV_DSP_STEP4
-            "1:\n\t"
-            "cmp r4, r9\n\t"
-            "beq 3f\n\t"
-            "2:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_STEP4
-            "cmp r4, r9\n\t"
-            "bne 2b\n\t"
-            "3:\n\t"
-            "pop {r12}\n\t"
-            "stm r12, {r0-r3}\n\t"
-            "pop {r4-r11, pc}\n\t");
-}
-
-/* mcu_gemv_s8 by mcu_gemv_dsp_asm: four outputs per pass, the last depth % 4 steps in C. */
-static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
-{
-    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
-    for (int32_t o = 0; o < outputs; o += 4) {
-        const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
-        const mcu_gemv_group_t group = {r.w0, r.w1, r.w2, r.w3, r.b0, r.b1, r.b2, r.b3};
-        int32_t s[4];
-        mcu_gemv_dsp_asm(in, &group, depth4, s);
-        for (int32_t i = depth4; i < depth; ++i) {
-            const int32_t x = in[i];
-            s[0] += x * r.w0[i];
-            s[1] += x * r.w1[i];
-            s[2] += x * r.w2[i];
-            s[3] += x * r.w3[i];
-        }
-        mcu_store4_s8(q, out, o, r.n, s[0], s[1], s[2], s[3]);
-    }
-}
-
-
 /* The DSP matrix product widens each pair of rows once into the int16 pairs SMLAD takes (so the inner loop only
  * widens weights), into its scratch buffer in the arena: 16 bytes per four depth steps (fully_connected.SCRATCH,
  * conv2d.SCRATCH). */
@@ -438,10 +364,11 @@ static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32
  * mcu_gemv_dsp_groups_asm, the last one to three outputs, or all of them below a depth of 4, in C, two at a time;
  * the last depth % 4 steps in C from the row itself), then requantized. */
 #define MCU_GEMV_DSP_CHUNK 8 /* groups of four outputs summed per call */
-static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in,
-                                                 int32_t *pairs, int8_t *out)
+static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, const int8_t *in, int32_t *pairs,
+                                                 int8_t *out)
 {
     const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3, steps = depth4 >> 2;
+    const mcu_requant_s8_t q = mcu_gemm_out(g);
     int32_t sums[4 * MCU_GEMV_DSP_CHUNK];
     mcu_gemv_dsp_job_t job = {g->bias, sums, sums, pairs, steps & 3, depth, depth - depth4, pairs + 2 * steps};
     if (steps > 0) {
@@ -657,7 +584,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
         mcu_gemm_dsp_rows2(g, q, in0, in0 + row_step, pairs, output + r * outputs);
     }
     if (rows & 1) {
-        mcu_gemv_dsp_widened_s8(g, q, input + (rows - 1) * row_step, pairs, output + (rows - 1) * outputs);
+        mcu_gemv_dsp_widened_s8(g, input + (rows - 1) * row_step, pairs, output + (rows - 1) * outputs);
     }
 }
 #endif

@@ -7,7 +7,7 @@ MCU_KERNEL void mcu_fully_connected_row_dsp_s8(const mcu_fully_connected_params_
                                                int8_t *output, void *scratch)
 {
     const mcu_gemm_s8_t g = mcu_gemm_of_fc(p);
-    mcu_gemv_dsp_widened_s8(&g, mcu_gemm_out(&g), input, scratch, output);
+    mcu_gemv_dsp_widened_s8(&g, input, scratch, output);
 }
 #else
 typedef int mcu_fully_connected_row_dsp_s8_unused_t; /* ISO C wants a declaration in every translation unit */
