@@ -87,13 +87,14 @@ def test_the_gemm_model_equals_the_reference(gemm, where):
 
 def row_model(rng):
     """(1, 17) features: fully connected layers of one row at the edges of the DSP one-row form
-    (mcu_fully_connected_row_dsp_s8: the row widened once, groups of four outputs in chunks of 32 by
+    (mcu_fully_connected_row_dsp_s8: the row widened once, groups of six outputs in chunks of 36 by
     mcu_gemv_dsp_groups_asm, sixteen depth steps per pass, the first one entered after (4 - lead) of its four
-    four-steps, the last one to three outputs and the last depth % 4 in C), each an output: depths 1, 3 (no assembly
+    four-steps, the last one to five outputs and the last depth % 4 in C), each an output: depths 1, 3 (no assembly
     step), 5 (a lead of one four-step alone), 9 (lead 2), 17 (four four-steps: lead 0, and one left), 20 (lead 1
-    and a whole pass), 28 (lead 3), 33, 130 (32 + 2) and 640; outputs 1, 3 (no whole group), 5, 9, 130 (four chunks
-    and two alone), 33 (a chunk and one) and 640 (twenty whole chunks). Output zero points -128 (a
-    Relu; a bias beyond every product: all outputs positive) and 127 (all negative), a clamp inside the int8
+    and a whole pass), 28 (lead 3), 33, 130 (32 + 2) and 640; outputs 1, 3, 5 (no whole group), 9 (a group and
+    three), 17 (two and five), 20 (three and two), 33 (five and three), 130 (three chunks, then three groups and
+    four) and 640 (seventeen chunks, then four groups and four). Output zero points -128 (a Relu; a bias beyond
+    every product: all outputs positive) and 127 (all negative), a clamp inside the int8
     range (Clip: the clamped short requantization), the exact requantization (Concat of a row with itself, 6->5 of
     weights (w, -0.999 w): outputs so narrow that the multipliers exceed 1, shifts > 0); and a layer of 5 rows
     (Reshape, MatMul 128->9: pairs of rows and an odd last row by the one-row product)."""

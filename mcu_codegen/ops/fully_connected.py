@@ -9,9 +9,9 @@ from .. import stable
 from . import _common as c
 
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
-# rows to int16 pairs (16 bytes per four features), its one-row form the row (8)
+# rows to int16 pairs (16 bytes per four features), its one-row form the row (8, and 8 for the end mark)
 SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3),
-           "mcu_fully_connected_row_dsp_s8": lambda p: 2 * (p["in_features"] & ~3),
+           "mcu_fully_connected_row_dsp_s8": lambda p: 2 * (p["in_features"] & ~3) + 8 * (p["in_features"] > 3),
            "mcu_fully_connected_hybrid": lambda p: p["in_features"]}  # the int8 copy of one input row
 SPEED_PARAMS = ("out_round",)  # read only by the faster forms (conv2d.SPEED_PARAMS)
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),

@@ -223,44 +223,52 @@ __attribute__((naked, noinline, unused)) static void mcu_gemv_widen_row(const in
             "bx lr\n\t");
 }
 
-/* The groups of mcu_gemv_dsp_groups_asm: fields in the order it keeps them on its stack, then the one it keeps
- * in a register. */
+/* The word after a widened row's last pair of words (both words), where mcu_gemv_dsp_groups_asm's passes end:
+ * no widened value is 2^14 (each half of a pair is an int8) */
+#define MCU_GEMV_DSP_END 0x40004000
+
+/* The groups of mcu_gemv_dsp_groups_asm: fields in the order it keeps them on its stack. */
 typedef struct {
-    const int32_t *bias;      /* the first group's four biases, then the next group's */
-    int32_t *sums;            /* group k's four sums to sums[4k .. 4k + 3] */
-    const int32_t *sums_end;  /* sums + 4 * groups, groups > 0 */
-    const int32_t *pairs;     /* the row widened (mcu_gemv_widen_row) */
-    int32_t lead;             /* (depth / 4) % 4: the four-steps of the first pass, if not 0 (else four) */
-    int32_t depth;            /* bytes from one weight row to the next */
-    int32_t skip;             /* depth % 4: from a row's last four-step to the next row */
-    const int32_t *pairs_end; /* pairs + 2 * (depth / 4), depth >= 4 */
+    const int32_t *bias;     /* the first group's six biases, then the next group's */
+    int32_t *sums;           /* group k's six sums to sums[6k .. 6k + 5] */
+    const int32_t *sums_end; /* sums + 6 * groups, groups > 0 */
+    const int32_t *pairs;    /* the row widened (mcu_gemv_widen_row), then MCU_GEMV_DSP_END twice */
+    int32_t lead;            /* (depth / 4) % 4: the four-steps of the first pass, if not 0 (else four); depth >= 4 */
+    int32_t depth;           /* bytes from one weight row to the next */
+    int32_t skip;            /* depth % 4: from a row's last four-step to the next row */
 } mcu_gemv_dsp_job_t;
 
-/* Four depth steps of the widened row by four outputs (sums r0-r3): the row's two pairs from r4 by one LDRD (into
- * r10, r11), each weight word from the rows at r5-r8 widened (two SXTB16) and taken by two SMLADs: 21
- * instructions for 16 multiply-accumulates; r4-r8 stepped on. */
-#define MCU_GEMV_DSP_WIDE_OUTPUT(w, acc)                                                                       \
-    "ldr r12, [" w "], #4\n\t"                                                                                 \
+/* Four depth steps of the widened row by six outputs (sums r0-r2 of the rows at r5, r5 + r9, r5 + 2 r9; r3, r6,
+ * r7 of those at r8, ...: r9 is the depth), the row's two pairs already in r10, r11: each weight word widened
+ * (two SXTB16) and taken by two SMLADs; with the next LDRD of the pairs (MCU_GEMV_DSP_STEP4), 31 instructions for
+ * 24 multiply-accumulates; r5, r8 stepped on. */
+#define MCU_GEMV_DSP_WORD(load, acc)                                                                           \
+    "ldr r12, " load "\n\t"                                                                                    \
     "sxtb16 lr, r12\n\t"                                                                                       \
     "sxtb16 r12, r12, ror #8\n\t"                                                                              \
     "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
     "smlad " acc ", r11, r12, " acc "\n\t"
-#define MCU_GEMV_DSP_WIDE_STEP4                                                                                 \
-    "ldrd r10, r11, [r4], #8\n\t" MCU_GEMV_DSP_WIDE_OUTPUT("r5", "r0") MCU_GEMV_DSP_WIDE_OUTPUT("r6", "r1")     \
-        MCU_GEMV_DSP_WIDE_OUTPUT("r7", "r2") MCU_GEMV_DSP_WIDE_OUTPUT("r8", "r3")
+#define MCU_GEMV_DSP_OUTPUTS6                                                                                   \
+    MCU_GEMV_DSP_WORD("[r5, r9]", "r1") MCU_GEMV_DSP_WORD("[r5, r9, lsl #1]", "r2")                              \
+    MCU_GEMV_DSP_WORD("[r5], #4", "r0") MCU_GEMV_DSP_WORD("[r8, r9]", "r6")                                      \
+    MCU_GEMV_DSP_WORD("[r8, r9, lsl #1]", "r7") MCU_GEMV_DSP_WORD("[r8], #4", "r3")
+#define MCU_GEMV_DSP_PAIRS "ldrd r10, r11, [r4], #8\n\t"
+#define MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_PAIRS MCU_GEMV_DSP_OUTPUTS6
 
-/* The groups of four outputs of a job, the first one's weight rows from w0 on (the next group's: after the
- * last), over the depth steps that are a multiple of 4: one call for all of them (the loop over the depth needs
- * all 14 registers, the job's fields wait on the stack), sixteen steps per pass, the first pass entered where
- * the lead's four-steps are left (its address found once per call, the thumb bit set for LDR PC). 17
- * instructions per group besides the passes. */
+/* The groups of six outputs of a job, the first one's weight rows from w0 on (the next group's: after the last),
+ * over the depth steps that are a multiple of 4: one call for all of them (the loop over the depth needs all 14
+ * registers; the job's fields wait on the stack, the row ends at MCU_GEMV_DSP_END, so that no register holds
+ * its end), sixteen steps per pass, the first pass entered where the lead's four-steps are left (its address
+ * found once per call, the thumb bit set for LDR PC). Six outputs from two row pointers and the depth (LDR's
+ * register offset, shifted for the third row); 16 instructions per group besides the passes. */
 __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(const mcu_gemv_dsp_job_t *job
                                                                             MCU_NAKED_ARG,
                                                                             const int8_t *w0 MCU_NAKED_ARG)
 {
     __asm__("push {r4-r11, lr}\n\t"
             "mov r5, r1\n\t"
-            "ldm r0, {r0-r3, r6-r9}\n\t"
+            "ldm r0, {r0-r3, r6-r8}\n\t"
+            "mov r9, r7\n\t"
             "adr r12, 2f\n\t"
             "cmp r6, #1\n\t"
             "bne 6f\n\t"
@@ -275,32 +283,32 @@ __attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(con
             "adr r12, 3f\n\t"
             "8:\n\t"
             "orr r6, r12, #1\n\t"
-            "push {r0-r3, r6-r8}\n\t" /* the job: [sp, #0] bias ... [sp, #16] the entry, [sp, #24] skip */
+            "push {r0-r3, r6, r8}\n\t" /* the job: [sp, #0] bias ... [sp, #16] the entry, [sp, #20] skip */
             "1:\n\t"
             "ldr lr, [sp, #0]\n\t"
-            "ldm lr!, {r0-r3}\n\t"
+            "ldm lr!, {r0-r3, r6, r7}\n\t"
             "str lr, [sp, #0]\n\t"
             "ldr r4, [sp, #12]\n\t"
-            "ldr lr, [sp, #20]\n\t"
-            "add r6, r5, lr\n\t"
-            "add r7, r6, lr\n\t"
-            "add r8, r7, lr\n\t"
+            "add r8, r5, r9, lsl #1\n\t"
+            "add r8, r8, r9\n\t"
             "ldr pc, [sp, #16]\n\t"
-            "2:\n\t" MCU_GEMV_DSP_WIDE_STEP4
-            "3:\n\t" MCU_GEMV_DSP_WIDE_STEP4
-            "4:\n\t" MCU_GEMV_DSP_WIDE_STEP4
-            "5:\n\t" MCU_GEMV_DSP_WIDE_STEP4
-            "cmp r4, r9\n\t"
-            "bne 2b\n\t"
+            "2:\n\t" MCU_GEMV_DSP_PAIRS
+            "9:\n\t" MCU_GEMV_DSP_OUTPUTS6
+            "3:\n\t" MCU_GEMV_DSP_STEP4
+            "4:\n\t" MCU_GEMV_DSP_STEP4
+            "5:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_PAIRS
+            "cmp r11, #0x40004000\n\t" /* MCU_GEMV_DSP_END */
+            "bne 9b\n\t"
             "ldr lr, [sp, #4]\n\t"
-            "stmia lr!, {r0-r3}\n\t"
+            "stmia lr!, {r0-r3, r6, r7}\n\t"
             "str lr, [sp, #4]\n\t"
-            "ldr r5, [sp, #24]\n\t"
-            "add r5, r8, r5\n\t" /* the last row's end: the next group's first row */
+            "ldr r5, [sp, #20]\n\t"
+            "add r5, r8, r5\n\t" /* the fourth row's end + skip + 2 depth: the next group's first row */
+            "add r5, r5, r9, lsl #1\n\t"
             "ldr r12, [sp, #8]\n\t"
             "cmp lr, r12\n\t"
             "bne 1b\n\t"
-            "add sp, sp, #28\n\t"
+            "add sp, sp, #24\n\t"
             "pop {r4-r11, pc}\n\t");
 }
 
@@ -359,24 +367,25 @@ static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32
     }
 }
 
-/* One row by every output, the row widened into `pairs` first (2 * (depth & ~3) bytes): chunks of
- * 4 * MCU_GEMV_DSP_CHUNK outputs summed into a buffer on the stack (whole groups of four by
- * mcu_gemv_dsp_groups_asm, the last one to three outputs, or all of them below a depth of 4, in C, two at a time;
- * the last depth % 4 steps in C from the row itself), then requantized. */
-#define MCU_GEMV_DSP_CHUNK 8 /* groups of four outputs summed per call */
+/* One row by every output, the row widened into `pairs` first (2 * (depth & ~3) bytes and 8 for
+ * MCU_GEMV_DSP_END where depth >= 4): chunks of MCU_GEMV_DSP_CHUNK outputs summed into a buffer on the stack
+ * (whole groups of six by mcu_gemv_dsp_groups_asm, the last one to five outputs, or all of them below a depth of 4,
+ * in C, two at a time; the last depth % 4 steps in C from the row itself), then requantized. */
+#define MCU_GEMV_DSP_CHUNK 36 /* outputs summed per call: six groups */
 static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, const int8_t *in, int32_t *pairs,
                                                  int8_t *out)
 {
     const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3, steps = depth4 >> 2;
     const mcu_requant_s8_t q = mcu_gemm_out(g);
-    int32_t sums[4 * MCU_GEMV_DSP_CHUNK];
-    mcu_gemv_dsp_job_t job = {g->bias, sums, sums, pairs, steps & 3, depth, depth - depth4, pairs + 2 * steps};
+    int32_t sums[MCU_GEMV_DSP_CHUNK];
+    mcu_gemv_dsp_job_t job = {g->bias, sums, sums, pairs, steps & 3, depth, depth - depth4};
     if (steps > 0) {
         mcu_gemv_widen_row(in, steps, pairs);
+        pairs[2 * steps] = pairs[2 * steps + 1] = MCU_GEMV_DSP_END;
     }
-    for (int32_t o = 0; o < outputs; o += 4 * MCU_GEMV_DSP_CHUNK) {
-        const int32_t n = outputs - o < 4 * MCU_GEMV_DSP_CHUNK ? outputs - o : 4 * MCU_GEMV_DSP_CHUNK;
-        const int32_t whole = steps > 0 ? n & ~3 : 0;
+    for (int32_t o = 0; o < outputs; o += MCU_GEMV_DSP_CHUNK) {
+        const int32_t n = outputs - o < MCU_GEMV_DSP_CHUNK ? outputs - o : MCU_GEMV_DSP_CHUNK;
+        const int32_t whole = steps > 0 ? n / 6 * 6 : 0;
         const int8_t *w = g->weights + o * depth;
         if (whole > 0) {
             job.bias = g->bias + o;
@@ -574,7 +583,7 @@ static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_req
 }
 
 /* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_widened_s8; `pairs`: the scratch
- * buffer, 4 * (depth & ~3) bytes (2 * (depth & ~3) for a single row). */
+ * buffer, 4 * (depth & ~3) bytes (which holds a single row's widened pairs and their end). */
 static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
 {
     const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
