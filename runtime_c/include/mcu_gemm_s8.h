@@ -321,7 +321,7 @@ static inline int32_t mcu_gemv_tail(int32_t sum, const int8_t *x, const int8_t *
     return sum;
 }
 
-/* The outputs past the last group of four: s[0] (and s[1] if `two`: the weight row after w) + the first
+/* The outputs past the last group of six: s[0] (and s[1] if `two`: the weight row after w) + the first
  * 4 * steps products of the widened row with their weight rows, two outputs per pass where there are two */
 static MCU_ALWAYS_INLINE void mcu_gemv_dsp_dot(const int32_t *pairs, const int8_t *w, int32_t depth, int32_t steps,
                                                int32_t *s, int two)

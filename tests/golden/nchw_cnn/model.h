@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "0d6fd654903dabef1e7135ad2c58b57d93ec00cc2e37037c2951e08c734e4731"
-#define MODEL_MODEL_ID 0x0d6fd654u
+#define MODEL_MODEL_HASH "7eabc6d647e276e0eb37477758acf0a934f9ff1e5c90e980898c84597a39fc57"
+#define MODEL_MODEL_ID 0x7eabc6d6u
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
