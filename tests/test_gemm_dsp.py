@@ -1,16 +1,18 @@
 """The DSP matrix product's edges (runtime_c/include/mcu_gemm_s8.h: the 2 x 2 blocks of a row pair summed in
 chunks of 16 outputs by mcu_gemm_dsp_sums_asm, eight depth steps per pass, four alone, the last depth % 4 in C;
-one row by mcu_gemv_dsp_asm), on the cores that run it (M4, M7, M33), equal to the NumPy twin bit for bit, the
+one row, an odd last one or the general convolution's odd last window, widened once, by mcu_gemv_dsp_groups_asm), on
+the cores that run it (M4, M7, M33), equal to the NumPy twin bit for bit, the
 input zero point at -128 and 127. test_variants.py's edge model covers depths of 5, 7, 17 and 261; this one the
 depths where the assembly's passes are empty or exact (2, 3, 4, 8, 12, 32, 96) and output counts at the chunk's
 edges (32: two whole chunks; 33: and an odd last output alone); and the general convolution's pairs of windows
 widened straight from the input (mcu_conv2d_dsp_s8: both inside, a kernel row of whole words) next to gathered
-ones."""
+ones. row_model: the one-row form's edges (depths, output counts, zero points, the three requantizations)."""
 import numpy as np
 import pytest
 from helpers import onnx_model
 from onnx import helper
-from test_variants import _equals_reference, _on_board_equals_reference, _one_sign_converter
+from test_variants import (_compiles_for_every_core, _equals_reference, _on_board_equals_reference,
+                           _on_host_or_board_equals_reference, _one_sign_converter)
 
 DSP_CORES = ["mps2-an386", "mps2-an500", "mps2-an505"]
 
@@ -65,9 +67,9 @@ def gemm(request, tmp_path_factory):
     rng = np.random.default_rng(17)
     model = _one_sign_converter(gemm_model(rng), request.param, rng, tmp_path_factory).convert()
     forms = [model.files["model.c"].count(f"{f}(&n") for f in ("mcu_conv2d_1x1_dsp_s8", "mcu_fully_connected_dsp_s8",
-                                                                  "mcu_conv2d_dsp_s8")]
+                                                                  "mcu_fully_connected_row_dsp_s8", "mcu_conv2d_dsp_s8")]
     assert (model.report["inputs"][0]["zero_point"], forms) == ({"positive": -128, "negative": 127}[request.param],
-                                                                 [6, 4, 4])
+                                                                 [6, 1, 3, 4])
     shape = (16,) + tuple(model.report["inputs"][0]["shape"])
     x = np.concatenate([np.full((1,) + shape[1:], -128), np.full((1,) + shape[1:], 127),
                         rng.integers(-128, 128, (shape[0] - 2,) + shape[1:])]).astype(np.int8)
@@ -81,3 +83,73 @@ def test_the_gemm_model_equals_the_reference(gemm, where):
         _equals_reference(model, model.build().run(feeds), feeds)
     else:
         _on_board_equals_reference(gemm, where)
+
+
+def row_model(rng):
+    """(1, 17) features: fully connected layers of one row at the edges of the DSP one-row form
+    (mcu_fully_connected_row_dsp_s8: the row widened once, groups of six outputs in chunks of 36 by
+    mcu_gemv_dsp_groups_asm, sixteen depth steps per pass, the first one entered after (4 - lead) of its four
+    four-steps, the last one to five outputs and the last depth % 4 in C), each an output: depths 1, 3 (no assembly
+    step), 5 (a lead of one four-step alone), 9 (lead 2), 17 (four four-steps: lead 0, and one left), 20 (lead 1
+    and a whole pass), 28 (lead 3), 33, 130 (32 + 2) and 640; outputs 1, 3, 5 (no whole group), 9 (a group and
+    three), 17 (two and five), 20 (three and two), 33 (five and three), 130 (three chunks, then three groups and
+    four) and 640 (seventeen chunks, then four groups and four). Output zero points -128 (a Relu; a bias beyond
+    every product: all outputs positive) and 127 (all negative), a clamp inside the int8
+    range (Clip: the clamped short requantization), the exact requantization (Concat of a row with itself, 6->5 of
+    weights (w, -0.999 w): outputs so narrow that the multipliers exceed 1, shifts > 0); and a layer of 5 rows
+    (Reshape, MatMul 128->9: pairs of rows and an odd last row by the one-row product)."""
+    def w(*shape, s=0.4):
+        return (rng.normal(0, s, shape)).astype(np.float32)
+
+    layers = [("x", "g1", 17, 640), ("g1", "g2", 640, 130), ("g2", "g3", 130, 9), ("g3", "g4", 9, 5),
+              ("g4", "g5", 5, 3), ("g5", "g6", 3, 1), ("g6", "g7", 1, 130), ("x", "g8", 17, 9),
+              ("g4", "g9", 5, 17), ("x", "g10", 17, 28), ("g10", "g11", 28, 33), ("g7", "g12", 130, 5),
+              ("g11", "g13", 33, 20), ("g13", "g14", 20, 9)]
+    inits, nodes, outputs = {}, [], []
+    for k, (x, y, depth, n) in enumerate(layers):
+        inits[f"f{k}"] = w(n, depth, s=1.0 / np.sqrt(depth))
+        inits[f"c{k}"] = w(n)
+    inits["c8"] += 8.0   # g9: every output above 0 (zero point -128)
+    inits["c9"] -= 8.0   # g10: every output below 0 (zero point 127)
+    for k, (x, y, depth, n) in enumerate(layers):
+        out = {7: "g8r", 11: "g12c"}.get(k, y)
+        nodes.append(helper.make_node("Gemm", [x, f"f{k}", f"c{k}"], [out], transB=1))
+        outputs.append((y, [1, n]))
+    nodes += [helper.make_node("Relu", ["g8r"], ["g8"]),
+              helper.make_node("Clip", ["g12c", "lo", "hi"], ["g12"]),
+              helper.make_node("Reshape", ["g1", "shape"], ["r"]),
+              helper.make_node("MatMul", ["r", "m"], ["mm"]),
+              helper.make_node("Concat", ["g5", "g5"], ["cc"], axis=1),
+              helper.make_node("Gemm", ["cc", "fe", "ce"], ["ge"], transB=1)]
+    fe = w(5, 3)
+    inits.update(lo=np.array(-0.25, np.float32), hi=np.array(0.25, np.float32),
+                 shape=np.array([5, 128], np.int64), m=w(128, 9, s=0.1),
+                 fe=np.concatenate([fe, -fe * 0.999], axis=1), ce=np.zeros(5, np.float32))
+    return onnx_model(nodes, [("x", [1, 17])], outputs + [("mm", [5, 9]), ("ge", [1, 5])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative", "both"])
+def rows(request, tmp_path_factory):
+    """Calibrated on data of one sign (the input zero point -128 or 127) or of both (0); 16 inputs, the first two
+    all -128 and all 127."""
+    rng = np.random.default_rng(23)
+    model = _one_sign_converter(row_model(rng), request.param, rng, tmp_path_factory).convert()
+    source = model.files["model.c"]
+    assert model.report["inputs"][0]["zero_point"] == {"positive": -128, "negative": 127, "both": 0}[request.param]
+    assert (source.count("mcu_fully_connected_row_dsp_s8(&n"), source.count("mcu_fully_connected_dsp_s8(&n")) == (15, 1)
+    fc = {n.name: n.params for n in model.graph.nodes if n.op == "fully_connected"}
+    assert (fc["g9"]["output_zp"], fc["g10"]["output_zp"], fc["g8r"]["output_zp"]) == (-128, 127, -128)
+    assert (fc["g12c"]["act_min"], fc["g12c"]["act_max"]) != (-128, 127)  # the clamped short requantization
+    assert fc["ge"].get("out_round") is None and fc["g1"].get("out_round") is not None  # ge: the exact form
+    x = rng.integers(-128, 128, (16,) + tuple(model.report["inputs"][0]["shape"])).astype(np.int8)
+    x[0], x[1] = -128, 127
+    return model, model.save(tmp_path_factory.mktemp("project")), {"x": x}
+
+
+@pytest.mark.parametrize("board", [None, *(pytest.param(b, marks=pytest.mark.slow) for b in DSP_CORES)])
+def test_the_one_row_layers_equal_the_reference(rows, board):
+    _on_host_or_board_equals_reference(rows, board)
+
+
+def test_the_one_row_form_compiles_for_every_core_at_every_level(rows):
+    _compiles_for_every_core(rows[1])

@@ -79,7 +79,7 @@ def test_the_model_takes_every_faster_form(converted):
     for form in ("mcu_conv2d_1x1_s8", "mcu_conv2d_1x1_dsp_s8", "mcu_conv2d_1x1_mve_s8", "mcu_conv2d_fast_s8",
                  "mcu_conv2d_dsp_s8", "mcu_conv2d_first_dsp_s8", "mcu_conv2d_mve_s8", "mcu_depthwise_conv2d_fast_s8",
                  "mcu_depthwise_conv2d_3x3_dsp_s8", "mcu_depthwise_conv2d_3x3_mve_s8",
-                 "mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
+                 "mcu_fully_connected_fast_s8", "mcu_fully_connected_row_dsp_s8", "mcu_fully_connected_mve_s8",
                  "mcu_add_fast_s8", "mcu_add_mve_s8", "mcu_conv2d_1x1_thumb1_s8", "mcu_conv2d_thumb1_s8",
                  "mcu_fully_connected_thumb1_s8"):
         assert f"    {form}(&n" in source, form

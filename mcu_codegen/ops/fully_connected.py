@@ -9,8 +9,9 @@ from .. import stable
 from . import _common as c
 
 # the forms that work in a scratch buffer of the arena -> its bytes: the DSP matrix product widens each pair of
-# rows to int16 pairs (16 bytes per four features; a single row needs none)
-SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3) if p["rows"] > 1 else 0,
+# rows to int16 pairs (16 bytes per four features), its one-row form the row (8, and 8 for the end mark)
+SCRATCH = {"mcu_fully_connected_dsp_s8": lambda p: 4 * (p["in_features"] & ~3),
+           "mcu_fully_connected_row_dsp_s8": lambda p: 2 * (p["in_features"] & ~3) + 8 * (p["in_features"] > 3),
            "mcu_fully_connected_hybrid": lambda p: p["in_features"]}  # the int8 copy of one input row
 SPEED_PARAMS = ("out_round",)  # read only by the faster forms (conv2d.SPEED_PARAMS)
 KERNELS = {"int8": ("mcu_fully_connected_s8", "mcu_fully_connected_params_t"),
@@ -60,8 +61,9 @@ def variants(p, dtype):
     """int8 with the zero point folded (always, see prepare): mcu_gemm_s8.h's faster forms."""
     if dtype == "float16":
         return c.f16_forms(KERNELS[dtype][0])
-    if dtype == "int8" and p["input_zp"] == 0:
-        return c.isa_forms("mcu_fully_connected_fast_s8", "mcu_fully_connected_dsp_s8", "mcu_fully_connected_mve_s8",
+    if dtype == "int8" and p["input_zp"] == 0:  # DSP: one row (the usual) by its own form
+        dsp = "mcu_fully_connected_row_dsp_s8" if p["rows"] == 1 else "mcu_fully_connected_dsp_s8"
+        return c.isa_forms("mcu_fully_connected_fast_s8", dsp, "mcu_fully_connected_mve_s8",
                            "mcu_fully_connected_thumb1_s8")
     return None
 

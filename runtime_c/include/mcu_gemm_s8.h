@@ -176,80 +176,6 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 /* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
 #define MCU_NAKED_ARG __attribute__((unused))
 
-/* The four weight rows and biases of a group of mcu_gemv_dsp_asm (a last group of fewer repeats its first) */
-typedef struct {
-    const int8_t *w0, *w1, *w2, *w3;
-    int32_t b0, b1, b2, b3;
-} mcu_gemv_group_t;
-
-/* Four depth steps of one row by four outputs (sums r0-r3): the input word from r4 widened (two SXTB16), each
- * weight word from the rows at r5-r8 widened and taken by two SMLADs: 23 instructions for 16 multiply-accumulates;
- * r4-r8 stepped on. */
-#define MCU_GEMV_DSP_OUTPUT(w, acc)                                                                            \
-    "ldr r12, [" w "], #4\n\t"                                                                                 \
-    "sxtb16 lr, r12\n\t"                                                                                       \
-    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
-    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
-    "smlad " acc ", r11, r12, " acc "\n\t"
-#define MCU_GEMV_DSP_STEP4                                                                                      \
-    "ldr r10, [r4], #4\n\t"                                                                                    \
-    "sxtb16 r11, r10, ror #8\n\t"                                                                              \
-    "sxtb16 r10, r10\n\t" MCU_GEMV_DSP_OUTPUT("r5", "r0") MCU_GEMV_DSP_OUTPUT("r6", "r1")                        \
-        MCU_GEMV_DSP_OUTPUT("r7", "r2") MCU_GEMV_DSP_OUTPUT("r8", "r3")
-
-/* sums[0..3] = the group's biases + the first `depth4` (a multiple of 4) products of the row x with its four
- * weight rows: eight depth steps per pass, four alone first. In assembly as mcu_gemm_dsp_sums_asm: 14 registers,
- * where GCC's schedule of the same intrinsics spilled two pointers inside the loop. */
-__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_asm(const int8_t *x MCU_NAKED_ARG,
-                                                                     const mcu_gemv_group_t *group MCU_NAKED_ARG,
-                                                                     int32_t depth4 MCU_NAKED_ARG,
-                                                                     int32_t *sums MCU_NAKED_ARG)
-{
-    __asm__("push {r4-r11, lr}\n\t"
-            "push {r3}\n\t"
-            "mov r4, r0\n\t"
-            "add r9, r0, r2\n\t"
-            "and r10, r2, #4\n\t"
-            "ldm r1, {r5-r8}\n\t"
-            "ldr r0, [r1, #16]\n\t"
-            "ldr r2, [r1, #24]\n\t"
-            "ldr r3, [r1, #28]\n\t"
-            "ldr r1, [r1, #20]\n\t"
-            "cmp r10, #0\n\t"
-            "beq 1f\n\t" MCU_GEMV_DSP_STEP4
-            "1:\n\t"
-            "cmp r4, r9\n\t"
-            "beq 3f\n\t"
-            "2:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_STEP4
-            "cmp r4, r9\n\t"
-            "bne 2b\n\t"
-            "3:\n\t"
-            "pop {r12}\n\t"
-            "stm r12, {r0-r3}\n\t"
-            "pop {r4-r11, pc}\n\t");
-}
-
-/* mcu_gemv_s8 by mcu_gemv_dsp_asm: four outputs per pass, the last depth % 4 steps in C. */
-static inline void mcu_gemv_dsp_s8(const mcu_gemm_s8_t *g, mcu_requant_s8_t q, const int8_t *in, int8_t *out)
-{
-    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3;
-    for (int32_t o = 0; o < outputs; o += 4) {
-        const mcu_rows4_t r = mcu_rows4(g->weights, g->bias, o, outputs, depth);
-        const mcu_gemv_group_t group = {r.w0, r.w1, r.w2, r.w3, r.b0, r.b1, r.b2, r.b3};
-        int32_t s[4];
-        mcu_gemv_dsp_asm(in, &group, depth4, s);
-        for (int32_t i = depth4; i < depth; ++i) {
-            const int32_t x = in[i];
-            s[0] += x * r.w0[i];
-            s[1] += x * r.w1[i];
-            s[2] += x * r.w2[i];
-            s[3] += x * r.w3[i];
-        }
-        mcu_store4_s8(q, out, o, r.n, s[0], s[1], s[2], s[3]);
-    }
-}
-
-
 /* The DSP matrix product widens each pair of rows once into the int16 pairs SMLAD takes (so the inner loop only
  * widens weights), into its scratch buffer in the arena: 16 bytes per four depth steps (fully_connected.SCRATCH,
  * conv2d.SCRATCH). */
@@ -278,6 +204,209 @@ __attribute__((naked, noinline, unused)) static void mcu_gemm_widen_rows2(const 
             "2:\n\t"
             "pop {r4-r7}\n\t"
             "bx lr\n\t");
+}
+
+/* One row (a fully connected layer's usual single row; the odd last row of a matrix product) widened once into
+ * the int16 pairs SMLAD takes, so that the inner loop widens only weights: 8 bytes per four depth steps (lanes
+ * (0, 2), then (1, 3)); steps > 0. Assembly for the STRD of the two words (GCC stores them one by one). */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_widen_row(const int8_t *in MCU_NAKED_ARG,
+                                                                       int32_t steps MCU_NAKED_ARG,
+                                                                       int32_t *pairs MCU_NAKED_ARG)
+{
+    __asm__("1:\n\t"
+            "ldr r3, [r0], #4\n\t"
+            "sxtb16 r12, r3\n\t"
+            "sxtb16 r3, r3, ror #8\n\t"
+            "strd r12, r3, [r2], #8\n\t"
+            "subs r1, r1, #1\n\t"
+            "bne 1b\n\t"
+            "bx lr\n\t");
+}
+
+/* The word after a widened row's last pair of words (both words), where mcu_gemv_dsp_groups_asm's passes end:
+ * no widened value is 2^14 (each half of a pair is an int8) */
+#define MCU_GEMV_DSP_END 0x40004000
+
+/* The groups of mcu_gemv_dsp_groups_asm: fields in the order it keeps them on its stack. */
+typedef struct {
+    const int32_t *bias;     /* the first group's six biases, then the next group's */
+    int32_t *sums;           /* group k's six sums to sums[6k .. 6k + 5] */
+    const int32_t *sums_end; /* sums + 6 * groups, groups > 0 */
+    const int32_t *pairs;    /* the row widened (mcu_gemv_widen_row), then MCU_GEMV_DSP_END twice */
+    int32_t lead;            /* (depth / 4) % 4: the four-steps of the first pass, if not 0 (else four); depth >= 4 */
+    int32_t depth;           /* bytes from one weight row to the next */
+    int32_t skip;            /* depth % 4: from a row's last four-step to the next row */
+} mcu_gemv_dsp_job_t;
+
+/* Four depth steps of the widened row by six outputs (sums r0-r2 of the rows at r5, r5 + r9, r5 + 2 r9; r3, r6,
+ * r7 of those at r8, ...: r9 is the depth), the row's two pairs already in r10, r11: each weight word widened
+ * (two SXTB16) and taken by two SMLADs; with the next LDRD of the pairs (MCU_GEMV_DSP_STEP4), 31 instructions for
+ * 24 multiply-accumulates; r5, r8 stepped on. */
+#define MCU_GEMV_DSP_WORD(load, acc)                                                                           \
+    "ldr r12, " load "\n\t"                                                                                    \
+    "sxtb16 lr, r12\n\t"                                                                                       \
+    "sxtb16 r12, r12, ror #8\n\t"                                                                              \
+    "smlad " acc ", r10, lr, " acc "\n\t"                                                                      \
+    "smlad " acc ", r11, r12, " acc "\n\t"
+#define MCU_GEMV_DSP_OUTPUTS6                                                                                   \
+    MCU_GEMV_DSP_WORD("[r5, r9]", "r1") MCU_GEMV_DSP_WORD("[r5, r9, lsl #1]", "r2")                              \
+    MCU_GEMV_DSP_WORD("[r5], #4", "r0") MCU_GEMV_DSP_WORD("[r8, r9]", "r6")                                      \
+    MCU_GEMV_DSP_WORD("[r8, r9, lsl #1]", "r7") MCU_GEMV_DSP_WORD("[r8], #4", "r3")
+#define MCU_GEMV_DSP_PAIRS "ldrd r10, r11, [r4], #8\n\t"
+#define MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_PAIRS MCU_GEMV_DSP_OUTPUTS6
+
+/* The groups of six outputs of a job, the first one's weight rows from w0 on (the next group's: after the last),
+ * over the depth steps that are a multiple of 4: one call for all of them (the loop over the depth needs all 14
+ * registers; the job's fields wait on the stack, the row ends at MCU_GEMV_DSP_END, so that no register holds
+ * its end), sixteen steps per pass, the first pass entered where the lead's four-steps are left (its address
+ * found once per call, the thumb bit set for LDR PC). Six outputs from two row pointers and the depth (LDR's
+ * register offset, shifted for the third row); 16 instructions per group besides the passes. */
+__attribute__((naked, noinline, unused)) static void mcu_gemv_dsp_groups_asm(const mcu_gemv_dsp_job_t *job
+                                                                            MCU_NAKED_ARG,
+                                                                            const int8_t *w0 MCU_NAKED_ARG)
+{
+    __asm__("push {r4-r11, lr}\n\t"
+            "mov r5, r1\n\t"
+            "ldm r0, {r0-r3, r6-r8}\n\t"
+            "mov r9, r7\n\t"
+            "adr r12, 2f\n\t"
+            "cmp r6, #1\n\t"
+            "bne 6f\n\t"
+            "adr r12, 5f\n\t"
+            "6:\n\t"
+            "cmp r6, #2\n\t"
+            "bne 7f\n\t"
+            "adr r12, 4f\n\t"
+            "7:\n\t"
+            "cmp r6, #3\n\t"
+            "bne 8f\n\t"
+            "adr r12, 3f\n\t"
+            "8:\n\t"
+            "orr r6, r12, #1\n\t"
+            "push {r0-r3, r6, r8}\n\t" /* the job: [sp, #0] bias ... [sp, #16] the entry, [sp, #20] skip */
+            "1:\n\t"
+            "ldr lr, [sp, #0]\n\t"
+            "ldm lr!, {r0-r3, r6, r7}\n\t"
+            "str lr, [sp, #0]\n\t"
+            "ldr r4, [sp, #12]\n\t"
+            "add r8, r5, r9, lsl #1\n\t"
+            "add r8, r8, r9\n\t"
+            "ldr pc, [sp, #16]\n\t"
+            "2:\n\t" MCU_GEMV_DSP_PAIRS
+            "9:\n\t" MCU_GEMV_DSP_OUTPUTS6
+            "3:\n\t" MCU_GEMV_DSP_STEP4
+            "4:\n\t" MCU_GEMV_DSP_STEP4
+            "5:\n\t" MCU_GEMV_DSP_STEP4 MCU_GEMV_DSP_PAIRS
+            "cmp r11, #0x40004000\n\t" /* MCU_GEMV_DSP_END */
+            "bne 9b\n\t"
+            "ldr lr, [sp, #4]\n\t"
+            "stmia lr!, {r0-r3, r6, r7}\n\t"
+            "str lr, [sp, #4]\n\t"
+            "ldr r5, [sp, #20]\n\t"
+            "add r5, r8, r5\n\t" /* the fourth row's end + skip + 2 depth: the next group's first row */
+            "add r5, r5, r9, lsl #1\n\t"
+            "ldr r12, [sp, #8]\n\t"
+            "cmp lr, r12\n\t"
+            "bne 1b\n\t"
+            "add sp, sp, #24\n\t"
+            "pop {r4-r11, pc}\n\t");
+}
+
+/* sum + the last n (0 to 3) depth steps of the int8 row x by the weight row w from there */
+static inline int32_t mcu_gemv_tail(int32_t sum, const int8_t *x, const int8_t *w, int32_t n)
+{
+    for (int32_t i = 0; i < n; ++i) {
+        sum += x[i] * w[i];
+    }
+    return sum;
+}
+
+/* The outputs past the last group of six: s[0] (and s[1] if `two`: the weight row after w) + the first
+ * 4 * steps products of the widened row with their weight rows, two outputs per pass where there are two */
+static MCU_ALWAYS_INLINE void mcu_gemv_dsp_dot(const int32_t *pairs, const int8_t *w, int32_t depth, int32_t steps,
+                                               int32_t *s, int two)
+{
+    int32_t s0 = s[0], s1 = two ? s[1] : 0;
+    for (const int8_t *w1 = w + depth; steps > 0; --steps, pairs += 2, w += 4, w1 += 4) {
+        const int32_t v = mcu_load_s8x4(w);
+        s0 = __smlad(pairs[0], __sxtb16(v), s0);
+        s0 = __smlad(pairs[1], mcu_sxtb16_ror8(v), s0);
+        if (two) {
+            const int32_t u = mcu_load_s8x4(w1);
+            s1 = __smlad(pairs[0], __sxtb16(u), s1);
+            s1 = __smlad(pairs[1], mcu_sxtb16_ror8(u), s1);
+        }
+    }
+    s[0] = s0;
+    if (two) {
+        s[1] = s1;
+    }
+}
+
+/* out[i] = requant(sums[i]) for the n channels from `first` on (the layer's kind tested once for them all; the
+ * short form four at a time) */
+static MCU_ALWAYS_INLINE void mcu_gemv_dsp_store(mcu_requant_s8_t q, const int32_t *sums, int32_t n, int32_t first,
+                                                 int8_t *out)
+{
+    if (q.kind == MCU_REQUANT_ROUND_S8) {
+        const int32_t *m = q.mult + first, *k = q.round + 2 * first;
+        int32_t i = 0;
+        for (; i + 4 <= n; i += 4, k += 8) {
+            out[i] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i], m[i], k[0], k[1]));
+            out[i + 1] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 1], m[i + 1], k[2], k[3]));
+            out[i + 2] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 2], m[i + 2], k[4], k[5]));
+            out[i + 3] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i + 3], m[i + 3], k[6], k[7]));
+        }
+        for (; i < n; ++i, k += 2) {
+            out[i] = (int8_t)mcu_sat_s8(mcu_requant_round(sums[i], m[i], k[0], k[1]));
+        }
+        return;
+    }
+    for (int32_t i = 0; i < n; ++i) {
+        out[i] = mcu_requant_s8(q, sums[i], first + i);
+    }
+}
+
+/* One row by every output, the row widened into `pairs` first (2 * (depth & ~3) bytes and 8 for
+ * MCU_GEMV_DSP_END where depth >= 4): chunks of MCU_GEMV_DSP_CHUNK outputs summed into a buffer on the stack
+ * (whole groups of six by mcu_gemv_dsp_groups_asm, the last one to five outputs, or all of them below a depth of 4,
+ * in C, two at a time; the last depth % 4 steps in C from the row itself), then requantized. */
+#define MCU_GEMV_DSP_CHUNK 36 /* outputs summed per call: six groups */
+static MCU_NOINLINE void mcu_gemv_dsp_widened_s8(const mcu_gemm_s8_t *g, const int8_t *in, int32_t *pairs,
+                                                 int8_t *out)
+{
+    const int32_t depth = g->depth, outputs = g->outputs, depth4 = depth & ~3, steps = depth4 >> 2;
+    const mcu_requant_s8_t q = mcu_gemm_out(g);
+    int32_t sums[MCU_GEMV_DSP_CHUNK];
+    mcu_gemv_dsp_job_t job = {g->bias, sums, sums, pairs, steps & 3, depth, depth - depth4};
+    if (steps > 0) {
+        mcu_gemv_widen_row(in, steps, pairs);
+        pairs[2 * steps] = pairs[2 * steps + 1] = MCU_GEMV_DSP_END;
+    }
+    for (int32_t o = 0; o < outputs; o += MCU_GEMV_DSP_CHUNK) {
+        const int32_t n = outputs - o < MCU_GEMV_DSP_CHUNK ? outputs - o : MCU_GEMV_DSP_CHUNK;
+        const int32_t whole = steps > 0 ? n / 6 * 6 : 0;
+        const int8_t *w = g->weights + o * depth;
+        if (whole > 0) {
+            job.bias = g->bias + o;
+            job.sums_end = sums + whole;
+            mcu_gemv_dsp_groups_asm(&job, w);
+        }
+        int32_t k = whole;
+        for (; k < n; ++k) {
+            sums[k] = g->bias[o + k];
+        }
+        for (k = whole; k + 1 < n; k += 2) {
+            mcu_gemv_dsp_dot(pairs, w + k * depth, depth, steps, sums + k, 1);
+        }
+        if (k < n) {
+            mcu_gemv_dsp_dot(pairs, w + k * depth, depth, steps, sums + k, 0);
+        }
+        for (int32_t k = 0; depth4 < depth && k < n; ++k) {
+            sums[k] = mcu_gemv_tail(sums[k], in + depth4, w + k * depth + depth4, depth - depth4);
+        }
+        mcu_gemv_dsp_store(q, sums, n, o, out + o);
+    }
 }
 
 /* The blocks of mcu_gemm_dsp_sums_asm: fields in the order it keeps them on its stack. */
@@ -453,8 +582,8 @@ static MCU_ALWAYS_INLINE void mcu_gemm_dsp_rows2(const mcu_gemm_s8_t *g, mcu_req
     mcu_gemm_dsp_rows2_widened(g, q, in0, in1, pairs, out0);
 }
 
-/* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_s8; `pairs`: the scratch buffer,
- * 4 * (depth & ~3) bytes (NULL: a single row needs none). */
+/* DSP: pairs of rows (mcu_gemm_dsp_rows2), an odd last row by mcu_gemv_dsp_widened_s8; `pairs`: the scratch
+ * buffer, 4 * (depth & ~3) bytes (which holds a single row's widened pairs and their end). */
 static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8_t *output, int32_t *pairs)
 {
     const int32_t rows = g->rows, outputs = g->outputs, row_step = g->row_step;
@@ -464,7 +593,7 @@ static inline void mcu_gemm_dsp_s8(const mcu_gemm_s8_t *g, const int8_t *input, 
         mcu_gemm_dsp_rows2(g, q, in0, in0 + row_step, pairs, output + r * outputs);
     }
     if (rows & 1) {
-        mcu_gemv_dsp_s8(g, q, input + (rows - 1) * row_step, output + (rows - 1) * outputs);
+        mcu_gemv_dsp_widened_s8(g, input + (rows - 1) * row_step, pairs, output + (rows - 1) * outputs);
     }
 }
 #endif

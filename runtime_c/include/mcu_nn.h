@@ -160,7 +160,10 @@ MCU_KERNEL void mcu_fully_connected_s8(const mcu_fully_connected_params_t *p, co
 MCU_KERNEL void mcu_fully_connected_fast_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                             int8_t *output);
 MCU_KERNEL void mcu_fully_connected_dsp_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
-                                           int8_t *output, void *scratch); /* rows >= 2: 4 * (depth & ~3) bytes */
+                                           int8_t *output, void *scratch); /* 4 * (depth & ~3) bytes */
+/* DSP, one row (rows == 1): the row widened once into scratch, 2 * (depth & ~3) bytes + 8 (depth >= 4) */
+MCU_KERNEL void mcu_fully_connected_row_dsp_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
+                                               int8_t *output, void *scratch);
 MCU_KERNEL void mcu_fully_connected_mve_s8(const mcu_fully_connected_params_t *p, const int8_t *input,
                                            int8_t *output);
 MCU_KERNEL void mcu_fully_connected_thumb1_s8(const mcu_fully_connected_params_t *p, const int8_t *input,

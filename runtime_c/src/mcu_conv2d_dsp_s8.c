@@ -52,7 +52,7 @@ MCU_KERNEL void mcu_conv2d_dsp_s8(const mcu_conv2d_params_t *p, const int8_t *in
         }
         if (r + 1 == positions) { /* an odd last position alone */
             mcu_conv_gather_window(p, input, oy0, ox0, window0);
-            mcu_gemv_dsp_s8(&g, q, window0, output + r * out_c);
+            mcu_gemv_dsp_widened_s8(&g, window0, pairs, output + r * out_c);
             break;
         }
         if (!mcu_conv_widen_inside(p, input, oy0, ox0, oy, ox, pairs)) { /* else no depth % 4 reads the windows */

@@ -65,14 +65,14 @@
 #if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
 #include "runtime/mcu_depthwise_conv2d_thumb1_s8.inc"
 #endif
-#if !MCU_HAS_MVE && MCU_HAS_DSP
-#include "runtime/mcu_fully_connected_dsp_s8.inc"
-#endif
 #if !MCU_HAS_MVE && !MCU_HAS_DSP && !MCU_HAS_THUMB1
 #include "runtime/mcu_fully_connected_fast_s8.inc"
 #endif
 #if MCU_HAS_MVE
 #include "runtime/mcu_fully_connected_mve_s8.inc"
+#endif
+#if !MCU_HAS_MVE && MCU_HAS_DSP
+#include "runtime/mcu_fully_connected_row_dsp_s8.inc"
 #endif
 #if !MCU_HAS_MVE && !MCU_HAS_DSP && MCU_HAS_THUMB1
 #include "runtime/mcu_fully_connected_thumb1_s8.inc"
@@ -415,7 +415,7 @@ int model_invoke(void *arena)
 #if MCU_HAS_MVE
     mcu_fully_connected_mve_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #elif MCU_HAS_DSP
-    mcu_fully_connected_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), 0);
+    mcu_fully_connected_row_dsp_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0), (void *)(a + 12));
 #elif MCU_HAS_THUMB1
     mcu_fully_connected_thumb1_s8(&n8, (const int8_t *)(a + 128), (int8_t *)(a + 0));
 #else
