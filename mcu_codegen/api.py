@@ -29,6 +29,8 @@ class Converter:
         self.labels = None                     # class names of the one output's last axis: <name>_labels in the C
         self.float_fallback = False            # ops without an integer kernel run in float32 (quantize.py)
         self.stateful = False                  # recurrent states kept across invokes (passes.make_stateful)
+        self.isa = None                        # the selecting macros of one core's forms (target.isa_macros, from
+                                               # convert --board): only its forms and their scratch; None: all
 
     @classmethod
     def from_onnx(cls, path, input_shapes=None):
@@ -61,10 +63,12 @@ class Converter:
             options.update(float_fallback=True)
         if self.stateful:
             options.update(stateful=True)
+        if self.isa is not None:
+            options.update(isa=sorted(self.isa))
         if calibrate:
             options.update(calibration_method=self.calibration_method, weight_clipping=self.weight_clipping,
                            bias_correction=self.bias_correction)
-        return Model(graph, self.name, self.planner_strategy, self.optimize, self.labels, options)
+        return Model(graph, self.name, self.planner_strategy, self.optimize, self.labels, options, self.isa)
 
 
 def calibration_samples(graph, dataset, what="calibration data", warn=True):
@@ -182,12 +186,12 @@ def unbatch(outputs, batched):
 class Model:
     """A converted model: the quantized graph, its arena plan and the generated files, in memory."""
 
-    def __init__(self, graph, name="model", strategy=None, optimize="speed", labels=None, options=None):
-        emit.assign_scratch(graph, optimize)  # the arena also holds what the chosen kernel forms work in
+    def __init__(self, graph, name="model", strategy=None, optimize="speed", labels=None, options=None, isa=None):
+        emit.assign_scratch(graph, optimize, isa)  # the arena also holds what the chosen kernel forms work in
         self.graph, self.name = planner.schedule(graph, strategy), name
         self.plan = planner.plan(self.graph, strategy)
         graph = self.graph
-        self.files = emit.emit(graph, self.plan, name, optimize, labels, options)
+        self.files = emit.emit(graph, self.plan, name, optimize, labels, options, isa)
         self.report = json.loads(self.files["report.json"])
         self.files["reference.npz"] = save_graph(graph)
         self._state = {}  # a stateful model's recurrent state, for reference()

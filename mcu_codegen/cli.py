@@ -34,8 +34,9 @@ def main(argv=None):
                    help="element type of inputs and outputs (default: the mode's: int8, int16 or float32)")
     _quantization_options(c)
     c.add_argument("--name", default="model", help="prefix of the C API (model_invoke, MODEL_ARENA_SIZE, ...)")
-    c.add_argument("--board", help="check that the model fits this board: a name (see `mcu-codegen boards`) or "
-                                   "the path of a board profile (.toml)")
+    c.add_argument("--board", help="generate for this board's core (its kernel forms only, and the arena they need) "
+                                   "and check that the model fits it: a name (see `mcu-codegen boards`) or the "
+                                   "path of a board profile (.toml)")
     c.add_argument("--measure", action="store_true",
                    help="with an emulated --board: count each layer's instructions in QEMU (the mean of 2 inputs) "
                         "for report.json and report.html")
@@ -328,6 +329,9 @@ def _convert(args):
         conv.labels = _labels(args.labels, graph)
     if not emit.NAME_RE.match(args.name):
         raise ConversionError(f"--name '{args.name}' is not a lower-case C identifier of at most 31 characters")
+    board = boards.load(args.board) if args.board else None
+    if board:  # the board's core's forms only: the arena need not hold the other cores' scratch
+        conv.isa = target.isa_macros(board)
     model = conv.convert()
     if args.dump == "quant":
         print(dump_quant(model.graph))
@@ -338,8 +342,7 @@ def _convert(args):
     fit = None
     if args.measure and not args.board:
         raise ConversionError("--measure needs --board (an emulated one: instructions are counted in QEMU)")
-    if args.board:
-        board = boards.load(args.board)
+    if board:
         _warn_soft_float(model.report, board)
         fit = _fit(model, board, args.measure)
     model.save(args.output, force=args.force,

@@ -117,32 +117,39 @@ def _kernel(graph, node, mod, in_dtype, out_dtype):
         raise ConversionError(f"{graph.source}: node '{shown(node.name)}' ({node.op}): {e}") from None
 
 
-def forms_of(graph, node, optimize="speed"):
+def forms_of(graph, node, optimize="speed", isa=None):
     """The kernel forms a node's call chooses among [(selecting macro or None, function)]: its op's faster forms
-    for this shape (variants) unless optimize is "size", else the one kernel."""
+    for this shape (variants) unless optimize is "size", else the one kernel. isa: the selecting macros a target
+    core has (target.isa_macros): only the form that core takes (the first whose macro it has) and the portable
+    one (for a build for another core: the same integers), so the arena holds no other core's scratch; None:
+    every core's."""
     mod = ops.get(node.op)
     ins = [graph.tensors[x] for x in node.inputs]
     in_dtype, out_dtype = ins[0].dtype if ins else None, graph.tensors[node.outputs[0]].dtype
     function, _ = _kernel(graph, node, mod, in_dtype, out_dtype)
-    return ((optimize == "speed" and hasattr(mod, "variants")
-             and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out_dtype, node.attrs)))
-            or [(None, function)])
+    forms = ((optimize == "speed" and hasattr(mod, "variants")
+              and mod.variants(node.params, ops.kernel_type(mod, in_dtype, out_dtype, node.attrs)))
+             or [(None, function)])
+    if isa is None:
+        return forms
+    taken = next(((m, f) for m, f in forms if m in isa), None)
+    return [form for form in forms if form == taken or form[0] is None]
 
 
-def scratch_forms(graph, node, optimize="speed"):
+def scratch_forms(graph, node, optimize="speed", isa=None):
     """{function: scratch bytes} of the node's forms that take a scratch buffer (an op's SCRATCH table: function
     -> bytes for the params; 0 still takes the argument, as NULL)."""
     table = getattr(ops.get(node.op), "SCRATCH", None)
     if not table:
         return {}
-    return {f: table[f](node.params) for _, f in forms_of(graph, node, optimize) if f in table}
+    return {f: table[f](node.params) for _, f in forms_of(graph, node, optimize, isa) if f in table}
 
 
-def assign_scratch(graph, optimize="speed"):
+def assign_scratch(graph, optimize="speed", isa=None):
     """Before planning: each node's scratch bytes, the most any of its forms needs (the arena holds it while the
     node runs, whichever form the compiler picks)."""
     for node in graph.nodes:
-        node.scratch = max(scratch_forms(graph, node, optimize).values(), default=0)
+        node.scratch = max(scratch_forms(graph, node, optimize, isa).values(), default=0)
 
 
 def c_string(text):
@@ -162,9 +169,9 @@ def model_hash(files, name):
     return digest.hexdigest()
 
 
-def emit(graph, plan, name="model", optimize="speed", labels=None, options=None):
+def emit(graph, plan, name="model", optimize="speed", labels=None, options=None, isa=None):
     """Returns {relative path: text}. labels: class names of the model's one output (its last axis), or None;
-    options: the conversion's options, for the report."""
+    options: the conversion's options, for the report; isa: as forms_of's."""
     from .ir import ConversionError
     if not NAME_RE.match(name):
         raise ConversionError(f"--name '{name}' is not a lower-case C identifier of at most 31 characters")
@@ -198,7 +205,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
                 fields.append((key, c_value(value)))
         in_dtype = ins[0].dtype if ins else None
         function, params_type = _kernel(graph, node, mod, in_dtype, out.dtype)
-        forms = forms_of(graph, node, optimize)
+        forms = forms_of(graph, node, optimize, isa)
         chains.append(forms)
         params = struct_names.setdefault((params_type, tuple(fields)), f"n{i}")
         if params == f"n{i}":
@@ -215,7 +222,7 @@ def emit(graph, plan, name="model", optimize="speed", labels=None, options=None)
         args.append(_arena_pointer(out, plan, const=False))
         args = f"&{params}, {', '.join(args)}"
         scratch = f"(void *)(a + {plan.offsets[scratch_name(node)]})" if node.scratch else "0"
-        scratch_args = {f: f"{args}, {scratch}" for f in scratch_forms(graph, node, optimize)}
+        scratch_args = {f: f"{args}, {scratch}" for f in scratch_forms(graph, node, optimize, isa)}
         calls.append(dict(comment=comment, lines=call_lines(forms, args, scratch_args), node=i))
     conditions = include_conditions(chains)
     used = sorted(conditions)

@@ -85,6 +85,21 @@ def require_toolchain(board):
         raise ConversionError(f"{tool(board, 'gcc')} not found: install {' and '.join(toolchain(board).packages.split())}")
 
 
+def isa_macros(board):
+    """The macros of runtime/mcu_nn.h that select kernel forms (MCU_HAS_MVE, MCU_HAS_DSP, ...) which hold for the
+    board's core, as its cross compiler sees them with the board's cflags: what convert --board keeps."""
+    from .emit import RUNTIME
+    require_toolchain(board)
+    names = sorted(set(re.findall(r"#define (MCU_HAS_\w+)", (RUNTIME / "include" / "mcu_nn.h").read_text())))
+    probe = "#include \"mcu_nn.h\"\n" + "".join(f"#if {n}\nholds_{n}\n#endif\n" for n in names)
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "isa.c"
+        path.write_text(probe)
+        said = _run([tool(board, "gcc"), *cflags(board), *OPT, "-E", "-P", "-I", str(RUNTIME / "include"), str(path)],
+                    board=board)
+    return frozenset(n for n in names if f"holds_{n}" in said.split())
+
+
 def _run(cmd, cwd=None, board=None):
     """Runs a tool; a failure is our bug (an internal error), unless the board is a user's own profile: then its
     flags or memory map are the likely cause, said in one line naming the file (exit status 2)."""
@@ -107,7 +122,8 @@ def compile_model(project, name, board, work, per_layer=False):
     """model.c -> model.o for the board, with -fstack-usage; returns the object's path."""
     require_toolchain(board)
     obj = Path(work) / f"{name}.o"
-    _run([tool(board, "gcc"), *cflags(board), *STRICT, *OPT, "-fstack-usage", *([PROFILE_HOOK] if per_layer else []), "-I",
+    _run([tool(board, "gcc"), *cflags(board), *STRICT, *OPT, "-fstack-usage", "-fcallgraph-info=su",
+          *([PROFILE_HOOK] if per_layer else []), "-I",
           str(project), "-c", str(Path(project) / f"{name}.c"), "-o", str(obj)], board=board)
     return obj
 
@@ -126,20 +142,54 @@ def sizes(project, name, board, arena_size, work):
             weights += size
         elif section.startswith((".data", ".bss")):
             data += size
-    return Sizes(code, weights, data, arena_size, _stack(obj.with_suffix(".su"), name))
+    return Sizes(code, weights, data, arena_size, _stack(obj, name, board))
 
 
-def _stack(su_path, name):
-    """model_invoke's frame plus the largest kernel frame plus the largest helper frame (a safe bound: kernels
-    call at most one level of helpers)."""
-    frames = {}
-    for line in su_path.read_text().splitlines():
-        where, size, _ = line.split("\t")
-        frames[where.rsplit(":", 1)[-1]] = int(size)
-    invoke = frames.pop(f"{name}_invoke", 0)
-    kernels = [v for k, v in frames.items() if re.fullmatch(r"mcu_\w+_(s8|f32)", k)]
-    helpers = [v for k, v in frames.items() if k.startswith("mcu_") and not re.fullmatch(r"mcu_\w+_(s8|f32)", k)]
-    return invoke + max(kernels, default=0) + max(helpers, default=0)
+LIBRARY_FRAME = 64  # an allowance for a C library callee (memcpy, memset, __aeabi_lmul: leaves of a few pushes)
+
+
+def _stack(obj, name, board):
+    """The deepest call chain from the model's invoke, from GCC's call graph of the object (-fcallgraph-info=su:
+    each function's frame and callees). A naked function's frame, which GCC reports as 0 (its assembly does the
+    pushing), is the sum of its pushes and stack reservations in the disassembly; an indirect call (a kernel's
+    row function) is taken as the deepest chain of any function; a callee outside the object (the C library) as
+    LIBRARY_FRAME."""
+    graph = obj.with_suffix(".ci").read_text()
+    frames = {t: int(n) for t, n in re.findall(r'node: \{ title: "([^"]+)" label: "[^"]*\\n(\d+) bytes', graph)}
+    calls = {}
+    for src, dst in re.findall(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', graph):
+        calls.setdefault(src, set()).add(dst)
+    pushed = _pushes(obj, board)
+    frames = {t: n or pushed.get(t.rsplit(":", 1)[-1], 0) for t, n in frames.items()}
+    depth = {}
+
+    def deepest(f, path):
+        if f == "__indirect_call":
+            return max((deepest(g, path) for g in frames if g not in path), default=0)
+        if f not in frames:
+            return LIBRARY_FRAME
+        if f not in depth:
+            depth[f] = frames[f] + max((deepest(g, path | {f}) for g in calls.get(f, ()) if g not in path),
+                                       default=0)
+        return depth[f]
+    return deepest(f"{name}_invoke", frozenset())
+
+
+def _pushes(obj, board):
+    """Each function's pushes and `sub sp` reservations in bytes, summed over its body (a bound on its frame)."""
+    pushed, fn = {}, None
+    for line in _run([tool(board, "objdump"), "-d", str(obj)]).splitlines():
+        head = re.match(r"[0-9a-f]+ <([^>]+)>:", line)
+        if head:
+            fn = head.group(1)
+            continue
+        regs = re.search(r"\t(?:push|stmdb\s+sp!,)\s*\{([^}]*)\}", line)
+        reserve = re.search(r"\tsub(?:\.w)?\s+sp,\s*(?:sp,\s*)?#(\d+)", line)
+        if fn and regs:
+            pushed[fn] = pushed.get(fn, 0) + 4 * len(regs.group(1).split(","))
+        elif fn and reserve:
+            pushed[fn] = pushed.get(fn, 0) + int(reserve.group(1))
+    return pushed
 
 
 def arena_region(board, arena):

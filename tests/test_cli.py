@@ -165,7 +165,12 @@ def test_one_array_for_a_one_input_model_is_taken_whatever_its_name(tmp_path):
 
 
 def test_dump_plan_shows_the_scratch_buffers(tmp_path):
-    """kws's DSP matrix products work in scratch buffers of the arena: --dump plan lists them with their node."""
+    """kws's DSP matrix products and 3x3 depthwise rows work in scratch buffers of the arena: --dump plan lists
+    them with their node; converted for the M0+ (--board), the arena holds only the Thumb-1 forms' scratch."""
     r = cli("convert", SHARED / "kws" / "kws_ref_model.tflite", "--dump", "plan")
     assert r.returncode == 0, r.stderr
-    assert "2 conv2d (scratch)" in r.stdout and "arena 11840 bytes" in r.stdout
+    assert "2 conv2d (scratch)" in r.stdout and "1 depthwise_conv2d (scratch)" in r.stdout
+    assert "arena 16448 bytes" in r.stdout
+    r = cli("convert", SHARED / "kws" / "kws_ref_model.tflite", "--dump", "plan", "--board", "mps2-an385-m0plus")
+    assert r.returncode == 0, r.stderr
+    assert "arena 11840 bytes" in r.stdout

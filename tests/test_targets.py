@@ -52,6 +52,30 @@ def test_emulated_core_equals_host_build(board, case, path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", EMULATED)
+def test_a_model_converted_for_a_board_keeps_its_core_forms_and_equals_the_host(board, tmp_path):
+    """convert --board (Converter.isa = target.isa_macros): each call site keeps the form the board's core takes
+    and the portable one, the arena holds no other core's scratch (vww: the DSP 3x3 depthwise rows and the
+    Helium ones differ), and the build for the board equals the host build bit for bit."""
+    b = boards.load(board)
+    conv = mcu_codegen.Converter.from_tflite(tflite_path("vww"))
+    universal = conv.convert()
+    conv.isa = target.isa_macros(b)
+    model = conv.convert()
+    own = {"mps2-an385-m0plus": "MCU_HAS_THUMB1", "mps3-an547": "MCU_HAS_MVE"}.get(board, "MCU_HAS_DSP")
+    assert own in conv.isa and model.report["options"]["isa"] == sorted(conv.isa)
+    source = model.files["model.c"]
+    others = {"MCU_HAS_THUMB1", "MCU_HAS_DSP", "MCU_HAS_MVE"} - {own}
+    assert f"#if {own}" in source and not any(f"#if {m}" in source or f"#elif {m}" in source for m in others)
+    assert model.arena_size < universal.arena_size if own != "MCU_HAS_DSP" else model.arena_size <= universal.arena_size
+    feeds = inputs_for(model, 3)
+    got, _ = target.run_on_board(model.save(tmp_path / "project"), model.report, b, feeds)
+    host = universal.build().run(feeds)
+    for name in host:
+        np.testing.assert_array_equal(got[name], host[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", EMULATED)
 @pytest.mark.parametrize("mode", ["int16x8", "float32", "dynamic"])
 def test_modes_on_emulated_cores_equal_host_build(board, mode):
     """16x8 (int64 accumulators: on the M0+ through libgcc's 64-bit multiply) bit for bit. float32 and dynamic
