@@ -173,8 +173,6 @@ static inline void mcu_gemm_s8(const mcu_gemm_s8_t *g, const int8_t *input, int8
 }
 
 #if MCU_HAS_DSP
-/* A parameter of a naked function (GCC and clang: its body is assembly only), which reads it from its register */
-#define MCU_NAKED_ARG __attribute__((unused))
 
 /* The DSP matrix product widens each pair of rows once into the int16 pairs SMLAD takes (so the inner loop only
  * widens weights), into its scratch buffer in the arena: 16 bytes per four depth steps (fully_connected.SCRATCH,
