@@ -647,7 +647,7 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w
  * when `whole`, depth % 16 == 0: no predicate) and starting the four sums. `full`: four outputs exist, else those
  * that do (a last group of fewer repeats its first weights, its other lanes not stored). */
 static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_t o, const int8_t *in, int32_t count,
-                                                  int8_t *out, int whole, int full)
+                                                  int8_t *out, int whole, int full, int round)
 {
     const int32_t depth = g->depth, outputs = g->outputs, row_step = g->row_step;
     const int32_t n = full ? 4 : outputs - o;
@@ -684,7 +684,8 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
             }
             acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
         }
-        int32x4_t y = mcu_requantize_mve(vaddq_s32(acc, bias), mult, shift);
+        acc = vaddq_s32(acc, bias);
+        int32x4_t y = round ? mcu_requant_round_mve(acc, mult, shift) : mcu_requantize_mve(acc, mult, shift);
         y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), vdupq_n_s32(g->act_min)), vdupq_n_s32(g->act_max));
         if (full) {
             vstrbq_s32(out, y);
@@ -700,17 +701,21 @@ static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_
 {
     const int32_t outputs4 = g->outputs & ~3;
     int32_t o = 0;
-    if ((g->depth & 15) == 0) {
+    if ((g->depth & 15) == 0 && g->out_round) {
         for (; o < outputs4; o += 4) {
-            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1);
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1, 1);
+        }
+    } else if ((g->depth & 15) == 0) {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1, 0);
         }
     } else {
         for (; o < outputs4; o += 4) {
-            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1);
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1, 0);
         }
     }
     if (o < g->outputs) {
-        mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 0);
+        mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 0, 0);
     }
 }
 

@@ -92,7 +92,8 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
     const mcu_gemm_s8_t g = {.rows = MCU_GEMM_MVE_BLOCK, .depth = size, .outputs = p->out_c,
                              .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
                              .weights = p->filter, .bias = p->interior_bias ? p->interior_bias : p->bias,
-                             .out_mult = p->out_mult, .out_shift = p->out_shift, .row_step = size};
+                             .out_mult = p->out_mult, .out_shift = p->out_shift, .out_round = p->out_round,
+                             .row_step = size};
     mcu_conv_block_t b;
     b.run = p->kernel_w * p->in_c;
     b.row = p->dilation_h * p->in_w * p->in_c;
