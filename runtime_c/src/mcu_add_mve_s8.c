@@ -29,18 +29,88 @@ static MCU_ALWAYS_INLINE void mcu_add_mve4(const mcu_add_mve_t *a, const int8_t 
     }
 }
 
-/* every element: whole vectors, then the last one to three predicated (inlined with a constant subtract) */
-static MCU_ALWAYS_INLINE void mcu_add_mve_loop(const mcu_add_mve_t *a, const int8_t *input1, const int8_t *input2,
-                                               int8_t *output, int32_t size, int subtract)
+/* A layer's requantizations with every shift <= 0 (prepare's inputs always: their multipliers are at most 1/2;
+ * the output's where its multiplier is below 1), in fewer instructions than mcu_requantize_n_mve, the same
+ * integers: no left shift; the high-mul h (VQRDMULH: the multiplier is >= 0, no saturation, |h| < |x|); the
+ * rounding divide by 2^e (ties away from zero) VRSHL by -e of h - [h < 0] where e >= 1, and [h < 0] may be
+ * [x < 0] (they differ only where h is 0, which both take to 0): h + (x >> 31) * fixup, fixup 1 where e >= 1
+ * and 0 where e = 0 (no divide). An input's (x - zp) * 2^left_shift is one VMLAS: x * 2^left_shift - zp *
+ * 2^left_shift (9 bits shifted by 20: inside int32). */
+typedef struct {
+    int32_t zp1, zp2, zp;               /* -zp * 2^left_shift for the inputs, the output's zero point */
+    int32_t m1, m2, m, f1, f2, f, r1, r2, r; /* multipliers, fixups (0 or 1), shifts (<= 0) */
+    int32x4_t scale, act_min, act_max;  /* 2^left_shift in every lane */
+} mcu_add_short_mve_t;
+
+static MCU_ALWAYS_INLINE int32x4_t mcu_add_short_rq(int32x4_t x, int32_t m, int32_t fixup, int32_t shift)
+{
+    return vrshlq_n_s32(vmlaq_n_s32(vqrdmulhq_n_s32(x, m), vshrq_n_s32(x, 31), fixup), shift);
+}
+
+static MCU_ALWAYS_INLINE void mcu_add_short_mve4(const mcu_add_short_mve_t *a, const int8_t *input1,
+                                                 const int8_t *input2, int8_t *output, int subtract, int tail,
+                                                 mve_pred16_t lanes)
+{
+    const int32x4_t x1 = tail ? vldrbq_z_s32(input1, lanes) : vldrbq_s32(input1);
+    const int32x4_t x2 = tail ? vldrbq_z_s32(input2, lanes) : vldrbq_s32(input2);
+    const int32x4_t s1 = mcu_add_short_rq(vmlasq_n_s32(x1, a->scale, a->zp1), a->m1, a->f1, a->r1);
+    const int32x4_t s2 = mcu_add_short_rq(vmlasq_n_s32(x2, a->scale, a->zp2), a->m2, a->f2, a->r2);
+    const int32x4_t sum = subtract ? vsubq_s32(s1, s2) : vaddq_s32(s1, s2);
+    const int32x4_t y = vaddq_n_s32(mcu_add_short_rq(sum, a->m, a->f, a->r), a->zp);
+    const int32x4_t clamped = vminq_s32(vmaxq_s32(y, a->act_min), a->act_max);
+    if (tail) {
+        vstrbq_p_s32(output, clamped, lanes);
+    } else {
+        vstrbq_s32(output, clamped);
+    }
+}
+
+/* every element: whole vectors, then the last one to three predicated (inlined with constant subtract and
+ * `short_form`: a is then an mcu_add_short_mve_t) */
+static MCU_ALWAYS_INLINE void mcu_add_mve_loop(const void *a, const int8_t *input1, const int8_t *input2,
+                                               int8_t *output, int32_t size, int subtract, int short_form)
 {
     const int32_t size4 = size & ~3;
     int32_t i = 0;
     for (; i < size4; i += 4) {
-        mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 0, vctp32q(4));
+        if (short_form) {
+            mcu_add_short_mve4(a, input1 + i, input2 + i, output + i, subtract, 0, vctp32q(4));
+        } else {
+            mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 0, vctp32q(4));
+        }
     }
     if (i < size) {
-        mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 1, vctp32q((uint32_t)(size - i)));
+        if (short_form) {
+            mcu_add_short_mve4(a, input1 + i, input2 + i, output + i, subtract, 1, vctp32q((uint32_t)(size - i)));
+        } else {
+            mcu_add_mve4(a, input1 + i, input2 + i, output + i, subtract, 1, vctp32q((uint32_t)(size - i)));
+        }
     }
+}
+
+/* the short form's constants where every shift is <= 0 and every multiplier >= 0 (else 0: the exact form) */
+static int mcu_add_short_of(const mcu_add_params_t *p, mcu_add_short_mve_t *a)
+{
+    if (p->input1_shift > 0 || p->input2_shift > 0 || p->output_shift > 0 || p->input1_mult < 0 ||
+        p->input2_mult < 0 || p->output_mult < 0) {
+        return 0;
+    }
+    a->zp1 = -p->input1_zp * (1 << p->left_shift);
+    a->zp2 = -p->input2_zp * (1 << p->left_shift);
+    a->zp = p->output_zp;
+    a->m1 = p->input1_mult;
+    a->m2 = p->input2_mult;
+    a->m = p->output_mult;
+    a->f1 = p->input1_shift < 0;
+    a->f2 = p->input2_shift < 0;
+    a->f = p->output_shift < 0;
+    a->r1 = p->input1_shift;
+    a->r2 = p->input2_shift;
+    a->r = p->output_shift;
+    a->scale = vdupq_n_s32(1 << p->left_shift);
+    a->act_min = vdupq_n_s32(p->act_min);
+    a->act_max = vdupq_n_s32(p->act_max);
+    return 1;
 }
 
 /* mcu_add_s8 (ADD, or SUB with subtract = 1) without broadcasting on Helium, four elements per vector (int8 loads
@@ -48,6 +118,15 @@ static MCU_ALWAYS_INLINE void mcu_add_mve_loop(const mcu_add_mve_t *a, const int
  * shifts in scalar registers); the last one to three elements predicated. */
 MCU_KERNEL void mcu_add_mve_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
+    mcu_add_short_mve_t s;
+    if (mcu_add_short_of(p, &s)) {
+        if (p->subtract) {
+            mcu_add_mve_loop(&s, input1, input2, output, p->size, 1, 1);
+        } else {
+            mcu_add_mve_loop(&s, input1, input2, output, p->size, 0, 1);
+        }
+        return;
+    }
     mcu_add_mve_t a;
     a.in1 = mcu_requant_n(p->input1_mult, p->input1_shift);
     a.in2 = mcu_requant_n(p->input2_mult, p->input2_shift);
@@ -61,9 +140,9 @@ MCU_KERNEL void mcu_add_mve_s8(const mcu_add_params_t *p, const int8_t *input1, 
     a.act_min = vdupq_n_s32(p->act_min);
     a.act_max = vdupq_n_s32(p->act_max);
     if (p->subtract) {
-        mcu_add_mve_loop(&a, input1, input2, output, p->size, 1);
+        mcu_add_mve_loop(&a, input1, input2, output, p->size, 1, 0);
     } else {
-        mcu_add_mve_loop(&a, input1, input2, output, p->size, 0);
+        mcu_add_mve_loop(&a, input1, input2, output, p->size, 0, 0);
     }
 }
 #else

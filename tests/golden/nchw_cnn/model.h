@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "94d15bb601042547eff08162168fc5d018a4a21f1118dc5bc41317aae064e90c"
-#define MODEL_MODEL_ID 0x94d15bb6u
+#define MODEL_MODEL_HASH "89339a5f9b96a4d1f6a5c64ce8653497f42a5bceee0d057e9ce20a8b23932e70"
+#define MODEL_MODEL_ID 0x89339a5fu
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
