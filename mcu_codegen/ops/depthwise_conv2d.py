@@ -67,7 +67,7 @@ def variants(p, dtype):
         # Helium: 3-wide kernels of dilation 1 at stride 1 or 2 with their steps as constants (each its own
         # function, so that a model links only the rows it runs), any other geometry the general form
         three = p["kernel_w"] == 3 and p["dilation_w"] == 1 and p["stride_w"] in (1, 2)
-        mve = MVE_FORMS[p["stride_w"]] if three else MVE_FORMS[0]
+        mve = MVE_FORMS[p["stride_w"]] if three and p["kernel_h"] == 3 else MVE_FORMS[0]
         # DSP: 3x3 kernels of dilation 1 at stride_w 1 or 2 over a ring of padded rows, which needs the zero
         # point folded into a bias for every position (interior_bias; without padding the bias itself)
         folded = p.get("interior_bias") is not None or p["input_zp"] == 0

@@ -205,13 +205,12 @@ static MCU_ALWAYS_INLINE mcu_dw_acc_t mcu_dw_3x3_taps_mve(const int32_t *bias, c
  * the other cases and the taps' loads take immediate offsets. */
 static MCU_ALWAYS_INLINE void mcu_dw_block_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int32_t at,
                                                int32_t c, int8_t *out, int npos, int tail, mve_pred16_t lanes,
-                                               int32_t pos_step, int32_t tap_step, int32_t kernel_w)
+                                               int32_t pos_step, int32_t tap_step, int32_t kernel_w, int three)
 {
     const int32_t channels = g->channels;
     mcu_dw_acc_t a;
     const int8_t *f = g->filter + c;
-    if (kernel_w == 3 && npos >= 4 && !tail && tap_step == 4 && (pos_step == 4 || pos_step == 8) &&
-        g->kernel_h == 3) {
+    if (kernel_w == 3 && npos >= 4 && !tail && tap_step == 4 && (pos_step == 4 || pos_step == 8) && three) {
         a = mcu_dw_3x3_taps_mve(g->bias + c, rows[0] + at, rows[1] + at, rows[2] + at, f, channels, pos_step, npos);
     } else {
         a.a0 = tail ? vldrwq_z_s32(g->bias + c, lanes) : vldrwq_s32(g->bias + c);
@@ -245,49 +244,49 @@ static MCU_NOINLINE void mcu_dw_tail_mve(const mcu_dw_rows_t *restrict g, const 
     const int32_t channels = g->channels, c = channels & ~3;
     const mve_pred16_t lanes = vctp32q((uint32_t)(channels - c));
     for (int32_t k = 0; k < npos; ++k, at += g->pos_step, out += channels) {
-        mcu_dw_block_mve(g, rows, at, c, out, 1, 1, lanes, g->pos_step, g->tap_step, g->kernel_w);
+        mcu_dw_block_mve(g, rows, at, c, out, 1, 1, lanes, g->pos_step, g->tap_step, g->kernel_w, 0);
     }
 }
 
 /* Every channel of npos positions from output position ox: whole groups of four, then the last one to three. */
 static MCU_ALWAYS_INLINE void mcu_dw_positions_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int32_t ox,
                                                    int8_t *out, int npos, int32_t pos_step, int32_t tap_step,
-                                                   int32_t kernel_w)
+                                                   int32_t kernel_w, int three)
 {
     const int32_t channels = g->channels, channels4 = channels & ~3;
     int32_t at = ox * pos_step;
     out += ox * channels;
     for (int32_t c = 0; c < channels4; c += 4, at += g->group) {
-        mcu_dw_block_mve(g, rows, at, c, out, npos, 0, vctp32q(4), pos_step, tap_step, kernel_w);
+        mcu_dw_block_mve(g, rows, at, c, out, npos, 0, vctp32q(4), pos_step, tap_step, kernel_w, three);
     }
     if (channels4 < channels) {
         mcu_dw_tail_mve(g, rows, at, out, npos);
     }
 }
 
-/* One output row, four positions per pass; with `fives` (a constant: the 3-wide forms, whose five take
- * assembly) a rest of one after at least four taken with the last four as five (a lone position loads every
+/* One output row, four positions per pass; with `three` (a constant: the 3x3 forms, kernel_h 3 as
+ * depthwise_conv2d.variants picks them, whose taps of four and five positions take assembly) a rest of one after at least four taken with the last four as five (a lone position loads every
  * filter vector for one product), else the last two or three together or one alone. Kept out of the caller's
  * loops, which would take the registers the taps need; written once, instantiated for 3-wide kernels of
  * dilation 1 at stride 1 and 2 (the steps constants) and for any other geometry. */
 static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
                                              int32_t out_w, int32_t pos_step, int32_t tap_step, int32_t kernel_w,
-                                             int fives)
+                                             int three)
 {
-    const int five = fives && out_w > 4 && (out_w & 3) == 1;
+    const int five = three && out_w > 4 && (out_w & 3) == 1;
     const int32_t fours = five ? out_w - 5 : out_w & ~3;
     int32_t ox = 0;
     for (; ox < fours; ox += 4) {
-        mcu_dw_positions_mve(g, rows, ox, out, 4, pos_step, tap_step, kernel_w);
+        mcu_dw_positions_mve(g, rows, ox, out, 4, pos_step, tap_step, kernel_w, three);
     }
     if (five) {
-        mcu_dw_positions_mve(g, rows, ox, out, 5, pos_step, tap_step, kernel_w);
+        mcu_dw_positions_mve(g, rows, ox, out, 5, pos_step, tap_step, kernel_w, three);
     } else if (out_w - ox == 3) {
-        mcu_dw_positions_mve(g, rows, ox, out, 3, pos_step, tap_step, kernel_w);
+        mcu_dw_positions_mve(g, rows, ox, out, 3, pos_step, tap_step, kernel_w, three);
     } else if (out_w - ox == 2) {
-        mcu_dw_positions_mve(g, rows, ox, out, 2, pos_step, tap_step, kernel_w);
+        mcu_dw_positions_mve(g, rows, ox, out, 2, pos_step, tap_step, kernel_w, three);
     } else if (out_w - ox == 1) {
-        mcu_dw_positions_mve(g, rows, ox, out, 1, pos_step, tap_step, kernel_w);
+        mcu_dw_positions_mve(g, rows, ox, out, 1, pos_step, tap_step, kernel_w, three);
     }
 }
 
