@@ -659,6 +659,7 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
     const int32x4_t shift = full ? vldrwq_s32(g->out_shift + o) : vldrwq_z_s32(g->out_shift + o, lanes);
     const int32_t head = whole || (depth & 15) == 0 ? 16 : depth & 15, passes = (depth - head) >> 4;
     const mve_pred16_t first = vctp8q((uint32_t)head);
+    const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
     for (; count > 0; --count, in += row_step, out += outputs) {
         int32x4_t acc;
         if (full && MCU_DOT4_ASM) {
@@ -686,7 +687,7 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
         }
         acc = vaddq_s32(acc, bias);
         int32x4_t y = round ? mcu_requant_round_mve(acc, mult, shift) : mcu_requantize_mve(acc, mult, shift);
-        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), vdupq_n_s32(g->act_min)), vdupq_n_s32(g->act_max));
+        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max);
         if (full) {
             vstrbq_s32(out, y);
         } else {

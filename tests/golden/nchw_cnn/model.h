@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "39c25e27aeae5638a681356d5acdf7f1df4b5ab0b9f3d7a1e851eb1ef13bf60a"
-#define MODEL_MODEL_ID 0x39c25e27u
+#define MODEL_MODEL_HASH "99cbd32b2fb81d070c4c70dc5dcc1e37d8cd0e4fcca11a497490ad1967b46f3c"
+#define MODEL_MODEL_ID 0x99cbd32bu
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
