@@ -645,7 +645,9 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w
  * costs its depth loop, four sums moved into one vector and one vector requantization. Per row sixteen depth
  * steps per VMLADAVA, the first pass taking depth % 16 of them (the lanes past them load as 0; a whole vector
  * when `whole`, depth % 16 == 0: no predicate) and starting the four sums. `full`: four outputs exist, else those
- * that do (a last group of fewer repeats its first weights, its other lanes not stored). */
+ * that do (a last group of fewer repeats its first weights, its other lanes not stored). `round`: the layer's
+ * short requantization is proven (g->out_round set: every multiplier >= 0, every shift <= -1), four instructions
+ * (mcu_requant_round_mve) where the exact form takes six. */
 static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_t o, const int8_t *in, int32_t count,
                                                   int8_t *out, int whole, int full, int round)
 {
@@ -697,7 +699,8 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
 }
 
 /* `count` rows from `in` (out: theirs) by every group of four outputs, each group over all the rows (one call for
- * them all: the groups' loops have the registers to themselves) */
+ * them all: the groups' loops have the registers to themselves); the short requantization in the whole groups of
+ * a proven layer, the exact form in the rest and in a last group of fewer (rare: one copy of each loop less) */
 static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_t *in, int32_t count, int8_t *out)
 {
     const int32_t outputs4 = g->outputs & ~3;
@@ -709,6 +712,10 @@ static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_
     } else if ((g->depth & 15) == 0) {
         for (; o < outputs4; o += 4) {
             mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1, 0);
+        }
+    } else if (g->out_round) {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1, 1);
         }
     } else {
         for (; o < outputs4; o += 4) {

@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "99cbd32b2fb81d070c4c70dc5dcc1e37d8cd0e4fcca11a497490ad1967b46f3c"
-#define MODEL_MODEL_ID 0x99cbd32bu
+#define MODEL_MODEL_HASH "a8de233d19de89a8a4a8459ecc75ddc97bdaf903d9f1a19533c5e672b7570e1b"
+#define MODEL_MODEL_ID 0xa8de233du
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
