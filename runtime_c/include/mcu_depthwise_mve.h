@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the Helium depthwise forms share (mcu_depthwise_conv2d_mve_s8 for any geometry, _3x3_mve_s8 and
- * _3x3s2_mve_s8 for 3-wide kernels of dilation 1 at stride 1 and 2): mcu_dw_run_mve with the form's row
+ * _3x3s2_mve_s8 for 3x3 kernels of dilation_w 1 at stride_w 1 and 2): mcu_dw_run_mve with the form's row
  * function, an instantiation of mcu_dw_row_mve. */
 #ifndef MCU_DEPTHWISE_MVE_H
 #define MCU_DEPTHWISE_MVE_H
@@ -265,10 +265,11 @@ static MCU_ALWAYS_INLINE void mcu_dw_positions_mve(const mcu_dw_rows_t *restrict
 }
 
 /* One output row, four positions per pass; with `three` (a constant: the 3x3 forms, kernel_h 3 as
- * depthwise_conv2d.variants picks them, whose taps of four and five positions take assembly) a rest of one after at least four taken with the last four as five (a lone position loads every
- * filter vector for one product), else the last two or three together or one alone. Kept out of the caller's
- * loops, which would take the registers the taps need; written once, instantiated for 3-wide kernels of
- * dilation 1 at stride 1 and 2 (the steps constants) and for any other geometry. */
+ * depthwise_conv2d.variants picks them, whose taps of four and five positions take assembly) a rest of one after
+ * at least four taken with the last four as five (a lone position loads every filter vector for one product),
+ * else the last two or three together or one alone. Kept out of the caller's loops, which would take the
+ * registers the taps need; written once, instantiated for 3x3 kernels of dilation_w 1 at stride_w 1 and 2 (the
+ * steps constants) and for any other geometry. */
 static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
                                              int32_t out_w, int32_t pos_step, int32_t tap_step, int32_t kernel_w,
                                              int three)
@@ -291,7 +292,7 @@ static MCU_ALWAYS_INLINE void mcu_dw_row_mve(const mcu_dw_rows_t *restrict g, co
 }
 
 /* The forms' row functions, kept out of the caller's loops, which would take the registers the taps need (a
- * model's source holds only those its forms call): 3-wide kernels of dilation 1 at stride 1 and 2, the steps
+ * model's source holds only those its forms call): 3x3 kernels of dilation_w 1 at stride_w 1 and 2, the steps
  * constants (each tap's loads take immediate offsets), and any geometry, the steps read from g. */
 static MCU_NOINLINE void mcu_dw_row_3x3s1_mve(const mcu_dw_rows_t *restrict g, const int8_t *const *rows, int8_t *out,
                                               int32_t out_w)

@@ -143,7 +143,8 @@ def test_helium_form_equals_int_ref_on_the_m55(tmp_path, scales, out_scale, zps,
     p = dict(add.prepare({"act": None}, [a, b], qtensor((n,), out_scale, zps[2])), subtract=subtract)
     assert (p["output_shift"] > 0) == (out_scale < 1e-4) and max(p["input1_shift"], p["input2_shift"]) == 0
     x = rand_int8(rng, (2, n))
-    x[0, :6], x[1, :6] = [-128, 127, -128, 127, zps[0], zps[0]], [-128, -128, 127, 127, zps[1], zps[1] - 1 if zps[1] > -128 else zps[1] + 1]
+    beside = zps[1] - 1 if zps[1] > -128 else zps[1] + 1
+    x[0, :6], x[1, :6] = [-128, 127, -128, 127, zps[0], zps[0]], [-128, -128, 127, 127, zps[1], beside]
     params = ", ".join(f".{k} = {int(v)}" for k, v in sorted(p.items()) if np.ndim(v) == 0)
     kernel = (emit.RUNTIME / "src" / "mcu_add_mve_s8.c").read_text().replace('#include "', '#include "runtime/')
     words = np.zeros(64, np.int32)  # four probes of 16 input words: the 254 input bytes

@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "a8de233d19de89a8a4a8459ecc75ddc97bdaf903d9f1a19533c5e672b7570e1b"
-#define MODEL_MODEL_ID 0xa8de233du
+#define MODEL_MODEL_HASH "3e0b426604ad7fd4094709280a1818b6f13f4649c75d05cf50b665bdb5719068"
+#define MODEL_MODEL_ID 0x3e0b4266u
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
