@@ -29,22 +29,23 @@ static MCU_ALWAYS_INLINE void mcu_add_mve4(const mcu_add_mve_t *a, const int8_t 
     }
 }
 
-/* A layer's requantizations with every shift <= 0 (prepare's inputs always: their multipliers are at most 1/2;
- * the output's where its multiplier is below 1), in fewer instructions than mcu_requantize_n_mve, the same
- * integers: no left shift; the high-mul h (VQRDMULH: the multiplier is >= 0, no saturation, |h| < |x|); the
- * rounding divide by 2^e (ties away from zero) VRSHL by -e of h - [h < 0] where e >= 1, and [h < 0] may be
- * [x < 0] (they differ only where h is 0, which both take to 0): h + (x >> 31) * fixup, fixup 1 where e >= 1
- * and 0 where e = 0 (no divide). An input's (x - zp) * 2^left_shift is one VMLAS: x * 2^left_shift - zp *
- * 2^left_shift (9 bits shifted by 20: inside int32). */
+/* A layer's requantizations in fewer instructions than mcu_requantize_n_mve, the same integers, where every
+ * shift is <= -1, or 0 with the multiplier 2^30 (prepare's input of the larger scale: s / (2 s) = 1/2), and every
+ * multiplier >= 0: no left shift; the high-mul h (VQRDMULH: the multiplier is >= 0, no saturation); the rounding
+ * divide by 2^e (ties away from zero) VRSHL by -e of h - [h < 0] = h + (h >> 31) (mcu_requant_round_mve). An
+ * input's (x - zp) * 2^left_shift is one VMLAS: x * 2^left_shift - zp * 2^left_shift (9 bits shifted by 20:
+ * inside int32). The input of shift 0 takes one more bit and shift -1: its high-mul of (x - zp) 2^21 by 2^30 is
+ * (x - zp) 2^20 exactly, divided by 2 exactly, as the other's (x - zp) 2^19. */
 typedef struct {
-    int32_t zp1, zp2, zp;               /* -zp * 2^left_shift for the inputs, the output's zero point */
-    int32_t m1, m2, m, f1, f2, f, r1, r2, r; /* multipliers, fixups (0 or 1), shifts (<= 0) */
-    int32x4_t scale, act_min, act_max;  /* 2^left_shift in every lane */
+    int32_t zp1, zp2, zp;               /* -zp * 2^(the input's left shift); the output's zero point */
+    int32_t m1, m2, m, r1, r2, r;       /* multipliers, shifts (<= -1) */
+    int32x4_t scale1, scale2, act_min, act_max; /* 2^(the input's left shift) in every lane */
 } mcu_add_short_mve_t;
 
-static MCU_ALWAYS_INLINE int32x4_t mcu_add_short_rq(int32x4_t x, int32_t m, int32_t fixup, int32_t shift)
+static MCU_ALWAYS_INLINE int32x4_t mcu_add_short_rq(int32x4_t x, int32_t m, int32_t shift)
 {
-    return vrshlq_n_s32(vmlaq_n_s32(vqrdmulhq_n_s32(x, m), vshrq_n_s32(x, 31), fixup), shift);
+    const int32x4_t h = vqrdmulhq_n_s32(x, m);
+    return vrshlq_n_s32(vaddq_s32(h, vshrq_n_s32(h, 31)), shift);
 }
 
 static MCU_ALWAYS_INLINE void mcu_add_short_mve4(const mcu_add_short_mve_t *a, const int8_t *input1,
@@ -53,10 +54,10 @@ static MCU_ALWAYS_INLINE void mcu_add_short_mve4(const mcu_add_short_mve_t *a, c
 {
     const int32x4_t x1 = tail ? vldrbq_z_s32(input1, lanes) : vldrbq_s32(input1);
     const int32x4_t x2 = tail ? vldrbq_z_s32(input2, lanes) : vldrbq_s32(input2);
-    const int32x4_t s1 = mcu_add_short_rq(vmlasq_n_s32(x1, a->scale, a->zp1), a->m1, a->f1, a->r1);
-    const int32x4_t s2 = mcu_add_short_rq(vmlasq_n_s32(x2, a->scale, a->zp2), a->m2, a->f2, a->r2);
+    const int32x4_t s1 = mcu_add_short_rq(vmlasq_n_s32(x1, a->scale1, a->zp1), a->m1, a->r1);
+    const int32x4_t s2 = mcu_add_short_rq(vmlasq_n_s32(x2, a->scale2, a->zp2), a->m2, a->r2);
     const int32x4_t sum = subtract ? vsubq_s32(s1, s2) : vaddq_s32(s1, s2);
-    const int32x4_t y = vaddq_n_s32(mcu_add_short_rq(sum, a->m, a->f, a->r), a->zp);
+    const int32x4_t y = vaddq_n_s32(mcu_add_short_rq(sum, a->m, a->r), a->zp);
     const int32x4_t clamped = vminq_s32(vmaxq_s32(y, a->act_min), a->act_max);
     if (tail) {
         vstrbq_p_s32(output, clamped, lanes);
@@ -88,26 +89,31 @@ static MCU_ALWAYS_INLINE void mcu_add_mve_loop(const void *a, const int8_t *inpu
     }
 }
 
-/* the short form's constants where every shift is <= 0 and every multiplier >= 0 (else 0: the exact form) */
+/* an input's short form (its left shift, multiplier and shift; 0 where it has none) */
+static int mcu_add_short_input(int32_t left, int32_t mult, int32_t shift, int32_t *l, int32_t *m, int32_t *r)
+{
+    *m = mult;
+    *l = shift == 0 ? left + 1 : left;
+    *r = shift == 0 ? -1 : shift;
+    return mult >= 0 && (shift <= -1 || (shift == 0 && mult == 1 << 30));
+}
+
+/* the short form's constants where every requantization has one (else 0: the exact form) */
 static int mcu_add_short_of(const mcu_add_params_t *p, mcu_add_short_mve_t *a)
 {
-    if (p->input1_shift > 0 || p->input2_shift > 0 || p->output_shift > 0 || p->input1_mult < 0 ||
-        p->input2_mult < 0 || p->output_mult < 0) {
+    int32_t l1, l2;
+    if (!mcu_add_short_input(p->left_shift, p->input1_mult, p->input1_shift, &l1, &a->m1, &a->r1) ||
+        !mcu_add_short_input(p->left_shift, p->input2_mult, p->input2_shift, &l2, &a->m2, &a->r2) ||
+        p->output_mult < 0 || p->output_shift > -1) {
         return 0;
     }
-    a->zp1 = -p->input1_zp * (1 << p->left_shift);
-    a->zp2 = -p->input2_zp * (1 << p->left_shift);
+    a->zp1 = -p->input1_zp * (1 << l1);
+    a->zp2 = -p->input2_zp * (1 << l2);
     a->zp = p->output_zp;
-    a->m1 = p->input1_mult;
-    a->m2 = p->input2_mult;
     a->m = p->output_mult;
-    a->f1 = p->input1_shift < 0;
-    a->f2 = p->input2_shift < 0;
-    a->f = p->output_shift < 0;
-    a->r1 = p->input1_shift;
-    a->r2 = p->input2_shift;
     a->r = p->output_shift;
-    a->scale = vdupq_n_s32(1 << p->left_shift);
+    a->scale1 = vdupq_n_s32(1 << l1);
+    a->scale2 = vdupq_n_s32(1 << l2);
     a->act_min = vdupq_n_s32(p->act_min);
     a->act_max = vdupq_n_s32(p->act_max);
     return 1;

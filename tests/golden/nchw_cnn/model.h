@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "3e0b426604ad7fd4094709280a1818b6f13f4649c75d05cf50b665bdb5719068"
-#define MODEL_MODEL_ID 0x3e0b4266u
+#define MODEL_MODEL_HASH "5a3f3fb001bd433624bdcb30cb7ea945ab97a2113fc3e6bc79aba86d9e5271e9"
+#define MODEL_MODEL_ID 0x5a3f3fb0u
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
