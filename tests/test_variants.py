@@ -680,3 +680,83 @@ def test_the_helium_model_on_the_host_equals_the_reference(helium):
 @pytest.mark.parametrize("board", EMULATED)
 def test_the_helium_model_on_every_core_equals_the_reference(helium, board):
     _on_board_equals_reference(helium, board)
+
+
+def helium_rows_model(rng, huge=None):
+    """NCHW (1, 6, 11, 9): the Helium depthwise rows of 4k + 1 positions taken as 4 + 5 (the five in assembly, the
+    last one to three channels out of line) and the short requantization's per-layer choice: 3x3 pad 1 on 6
+    channels (rows of 9: 4 + 5, a group of four and two alone), twice (d1, d5), and 3x3 stride 2 pad 1 (rows of
+    5); a 1x1 6->16, 3x3 stride 2 pad 1 on its 16 channels (five at stride 2, whole groups) and 3x3 pad 1 on them;
+    1x1 16->32 and two 1x1 32->8 (a depth of 32: the matrix product's whole vectors). `huge`: the float biases
+    that put channel 1 of d4, d5 and a3 at about 1.05 * 2^30 (int32), past the short form's proven bound: those
+    layers keep the exact requantization. Each an output."""
+    def w(*shape):
+        return rng.normal(0, 0.4, shape).astype(np.float32)
+
+    inits = {"wd1": w(6, 1, 3, 3), "bd1": w(6), "wd2": w(6, 1, 3, 3), "bd2": w(6), "w1": w(16, 6, 1, 1),
+             "b1": w(16), "wd3": w(16, 1, 3, 3), "bd3": w(16), "wd4": w(16, 1, 3, 3), "bd4": w(16),
+             "w2": w(32, 16, 1, 1) * 0.5, "b2": w(32), "w3": w(8, 32, 1, 1) * 0.3, "b3": w(8),
+             "w4": w(8, 32, 1, 1) * 0.3, "b4": w(8), "wd5": w(6, 1, 3, 3), "bd5": w(6)}
+    for name, value in (huge or {}).items():
+        inits[name][1] = value
+    nodes = [
+        helper.make_node("Conv", ["x", "wd1", "bd1"], ["d1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=6),
+        helper.make_node("Conv", ["x", "wd2", "bd2"], ["d2"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                         group=6),
+        helper.make_node("Conv", ["x", "w1", "b1"], ["a1"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a1", "wd3", "bd3"], ["d3"], kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1], group=16),
+        helper.make_node("Conv", ["a1", "wd4", "bd4"], ["d4"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=16),
+        helper.make_node("Conv", ["a1", "w2", "b2"], ["a2"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["a3"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a2", "w4", "b4"], ["a4"], kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["x", "wd5", "bd5"], ["d5"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=6),
+    ]
+    return onnx_model(nodes, [("x", [1, 6, 11, 9])], [("d1", [1, 6, 11, 9]), ("d2", [1, 6, 6, 5]),
+                                                     ("d5", [1, 6, 11, 9]),
+                                                     ("d3", [1, 16, 6, 5]), ("d4", [1, 16, 11, 9]),
+                                                     ("a3", [1, 8, 11, 9]), ("a4", [1, 8, 11, 9])], inits)
+
+
+@pytest.fixture(scope="module", params=["positive", "negative"])
+def helium_rows(request, tmp_path_factory):
+    """d4's, d5's and a3's channel 1 biases raised until their int32 bias is about 1.05 * 2^30 (the converter caps it
+    at 2^30 by raising the channel's weight scale, so the accumulator bound passes 2^30): from the int32 bias
+    per float unit of a conversion (input scale times weight scale), the same calibration data each time."""
+    def convert(huge):
+        proto = helium_rows_model(np.random.default_rng(23), huge)
+        model = _one_sign_converter(proto, request.param, np.random.default_rng(19), tmp_path_factory).convert()
+        return proto, model, {n.name: n for n in model.graph.nodes if n.op != "transpose"}
+
+    huge = {}
+    proto, model, nodes = convert(huge)
+    for _ in range(3):
+        if not any("out_round" in nodes[out].params for out in ("d4", "d5", "a3")):
+            break
+        for name, out in (("bd4", "d4"), ("bd5", "d5"), ("b3", "a3")):
+            bias = float(huge.get(name, onnx_initializer(proto, name)[1]))
+            huge[name] = np.float32(bias * 1.05 * 2.0 ** 30 / float(nodes[out].params["bias"][1]))
+        proto, model, nodes = convert(huge)
+    assert {out for out in ("d1", "d2", "d3", "d4", "d5", "a3", "a4") if "out_round" in nodes[out].params} == \
+        {"d1", "d2", "d3", "a4"}
+    assert model.files["model.c"].count("mcu_depthwise_conv2d_3x3_mve_s8(&n") == 3
+    assert model.files["model.c"].count("mcu_depthwise_conv2d_3x3s2_mve_s8(&n") == 2
+    assert model.files["model.c"].count("mcu_conv2d_1x1_mve_s8(&n") == 2
+    return _one_sign_case(model, request.param, np.random.default_rng(29), 12, tmp_path_factory)
+
+
+def onnx_initializer(proto, name):
+    return next(onnx.numpy_helper.to_array(t) for t in proto.graph.initializer if t.name == name)
+
+
+def test_the_helium_rows_model_on_the_host_equals_the_reference(helium_rows):
+    _equals_reference(helium_rows[0], helium_rows[0].build().run(helium_rows[2]), helium_rows[2])
+
+
+def test_the_helium_rows_model_compiles_for_every_core_at_every_level(helium_rows):
+    _compiles_for_every_core(helium_rows[1])
+
+
+@pytest.mark.slow
+def test_the_helium_rows_model_on_the_m55_equals_the_reference(helium_rows):
+    _on_board_equals_reference(helium_rows, "mps3-an547")

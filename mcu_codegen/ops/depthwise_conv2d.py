@@ -66,10 +66,10 @@ def variants(p, dtype):
     if dtype == "float16":
         return c.f16_forms(KERNELS[dtype][0])
     if dtype == "int8" and p["depth_multiplier"] == 1:
-        # Helium: 3-wide kernels of dilation 1 at stride 1 or 2 with their steps as constants (each its own
-        # function, so that a model links only the rows it runs), any other geometry the general form
+        # Helium: 3x3 kernels of dilation_w 1 at stride_w 1 or 2 with their steps and height as constants (each
+        # its own function, so that a model links only the rows it runs), any other geometry the general form
         three = p["kernel_w"] == 3 and p["dilation_w"] == 1 and p["stride_w"] in (1, 2)
-        mve = MVE_FORMS[p["stride_w"]] if three else MVE_FORMS[0]
+        mve = MVE_FORMS[p["stride_w"]] if three and p["kernel_h"] == 3 else MVE_FORMS[0]
         # DSP: 3x3 kernels of dilation 1 at stride_w 1 or 2 over a ring of rows widened channel by channel
         # (x - input_zp, 0 for padding: the bias as it is)
         ring = three and p["kernel_h"] == 3 and p["dilation_h"] == 1

@@ -772,9 +772,11 @@ static MCU_ALWAYS_INLINE int32x4_t mcu_dot4_mve(const int8_t *x, const int8_t *w
  * costs its depth loop, four sums moved into one vector and one vector requantization. Per row sixteen depth
  * steps per VMLADAVA, the first pass taking depth % 16 of them (the lanes past them load as 0; a whole vector
  * when `whole`, depth % 16 == 0: no predicate) and starting the four sums. `full`: four outputs exist, else those
- * that do (a last group of fewer repeats its first weights, its other lanes not stored). */
+ * that do (a last group of fewer repeats its first weights, its other lanes not stored). `round`: the layer's
+ * short requantization is proven (g->out_round set: every multiplier >= 0, every shift <= -1), four instructions
+ * (mcu_requant_round_mve) where the exact form takes six. */
 static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_t o, const int8_t *in, int32_t count,
-                                                  int8_t *out, int whole, int full)
+                                                  int8_t *out, int whole, int full, int round)
 {
     const int32_t depth = g->depth, outputs = g->outputs, row_step = g->row_step;
     const int32_t n = full ? 4 : outputs - o;
@@ -786,6 +788,7 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
     const int32x4_t shift = full ? vldrwq_s32(g->out_shift + o) : vldrwq_z_s32(g->out_shift + o, lanes);
     const int32_t head = whole || (depth & 15) == 0 ? 16 : depth & 15, passes = (depth - head) >> 4;
     const mve_pred16_t first = vctp8q((uint32_t)head);
+    const int32x4_t act_min = vdupq_n_s32(g->act_min), act_max = vdupq_n_s32(g->act_max);
     for (; count > 0; --count, in += row_step, out += outputs) {
         int32x4_t acc;
         if (full && MCU_DOT4_ASM) {
@@ -811,8 +814,9 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
             }
             acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
         }
-        int32x4_t y = mcu_requantize_mve(vaddq_s32(acc, bias), mult, shift);
-        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), vdupq_n_s32(g->act_min)), vdupq_n_s32(g->act_max));
+        acc = vaddq_s32(acc, bias);
+        int32x4_t y = round ? mcu_requant_round_mve(acc, mult, shift) : mcu_requantize_mve(acc, mult, shift);
+        y = vminq_s32(vmaxq_s32(vaddq_n_s32(y, g->output_zp), act_min), act_max);
         if (full) {
             vstrbq_s32(out, y);
         } else {
@@ -822,22 +826,31 @@ static MCU_ALWAYS_INLINE void mcu_gemm_mve_group4(const mcu_gemm_s8_t *g, int32_
 }
 
 /* `count` rows from `in` (out: theirs) by every group of four outputs, each group over all the rows (one call for
- * them all: the groups' loops have the registers to themselves) */
+ * them all: the groups' loops have the registers to themselves); the short requantization in the whole groups of
+ * a proven layer, the exact form in the rest and in a last group of fewer (rare: one copy of each loop less) */
 static MCU_NOINLINE void mcu_gemm_mve_groups(const mcu_gemm_s8_t *g, const int8_t *in, int32_t count, int8_t *out)
 {
     const int32_t outputs4 = g->outputs & ~3;
     int32_t o = 0;
-    if ((g->depth & 15) == 0) {
+    if ((g->depth & 15) == 0 && g->out_round) {
         for (; o < outputs4; o += 4) {
-            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1);
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1, 1);
+        }
+    } else if ((g->depth & 15) == 0) {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 1, 1, 0);
+        }
+    } else if (g->out_round) {
+        for (; o < outputs4; o += 4) {
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1, 1);
         }
     } else {
         for (; o < outputs4; o += 4) {
-            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1);
+            mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 1, 0);
         }
     }
     if (o < g->outputs) {
-        mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 0);
+        mcu_gemm_mve_group4(g, o, in, count, out + o, 0, 0, 0);
     }
 }
 

@@ -100,11 +100,13 @@ static inline int32x4_t mcu_requantize_mve(int32x4_t x, int32x4_t multiplier, in
 /* mcu_requantize_mve for a layer whose short requantization the generator proved (mcu_requant_s8_t's kind is
  * not MCU_REQUANT_EXACT: every multiplier >= 0, every shift <= -1): the same integers in four instructions instead
  * of eight. VQRDMULH is the high-mul h (no saturation: the multiplier is >= 0); the rounding divide by 2^e (ties
- * away from zero) is VRSHL by the shift of h - [h < 0], and [h < 0] may be [x < 0] (they differ only where h is
- * 0, which both take to 0): fixedpoint.requant_round_constants. */
+ * away from zero) is VRSHL by the shift (<= -1) of h - [h < 0] = h + (h >> 31), inside int32 (h >= -(2^31 - 1)
+ * for a multiplier >= 0). From h, not x ([x < 0] would do too, fixedpoint.requant_round_constants): x is dead
+ * after the VQRDMULH, one vector register fewer live (the Helium depthwise rows: 3% fewer instructions). */
 static inline int32x4_t mcu_requant_round_mve(int32x4_t x, int32x4_t multiplier, int32x4_t shift)
 {
-    return vrshlq_s32(vaddq_s32(vqrdmulhq_s32(x, multiplier), vshrq_n_s32(x, 31)), shift);
+    const int32x4_t h = vqrdmulhq_s32(x, multiplier);
+    return vrshlq_s32(vaddq_s32(h, vshrq_n_s32(h, 31)), shift);
 }
 
 /* A per-tensor multiplier and shift as mcu_requantize_mve needs them in scalar registers (vector-by-scalar

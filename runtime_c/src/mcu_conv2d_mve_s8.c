@@ -19,8 +19,25 @@ typedef struct {
     int32_t run, row;                   /* bytes of a kernel row's run, from one kernel row's input to the next */
 } mcu_conv_block_t;
 
+/* `runs` runs of a constant n (32, 48 or 64) bytes: whole vectors at immediate offsets */
+static MCU_ALWAYS_INLINE void mcu_conv_copy_vectors_mve(const int8_t *src, int32_t src_step, int8_t *dst,
+                                                        int32_t dst_step, int32_t runs, int32_t n)
+{
+    for (; runs > 0; --runs, src += src_step, dst += dst_step) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+        vstrbq_s8(dst + 16, vldrbq_s8(src + 16));
+        if (n > 32) {
+            vstrbq_s8(dst + 32, vldrbq_s8(src + 32));
+        }
+        if (n > 48) {
+            vstrbq_s8(dst + 48, vldrbq_s8(src + 48));
+        }
+    }
+}
+
 /* `runs` runs of n bytes, src_step bytes apart in the input and dst_step apart in the window: a run of at most 16
- * bytes one predicated vector, else whole vectors and a predicated rest */
+ * bytes one predicated vector; 32, 48 or 64 (3x3 on 16 channels: 48) whole vectors, each length its own loop (no
+ * test of n per run); else whole vectors and a predicated rest */
 static MCU_ALWAYS_INLINE void mcu_conv_copy_runs_mve(const int8_t *src, int32_t src_step, int8_t *dst,
                                                      int32_t dst_step, int32_t runs, int32_t n)
 {
@@ -31,17 +48,16 @@ static MCU_ALWAYS_INLINE void mcu_conv_copy_runs_mve(const int8_t *src, int32_t 
         }
         return;
     }
-    if (n == 32 || n == 48 || n == 64) { /* whole vectors at immediate offsets (3x3 on 16 channels: 48) */
-        for (; runs > 0; --runs, src += src_step, dst += dst_step) {
-            vstrbq_s8(dst, vldrbq_s8(src));
-            vstrbq_s8(dst + 16, vldrbq_s8(src + 16));
-            if (n > 32) {
-                vstrbq_s8(dst + 32, vldrbq_s8(src + 32));
-            }
-            if (n > 48) {
-                vstrbq_s8(dst + 48, vldrbq_s8(src + 48));
-            }
-        }
+    if (n == 32) {
+        mcu_conv_copy_vectors_mve(src, src_step, dst, dst_step, runs, 32);
+        return;
+    }
+    if (n == 48) {
+        mcu_conv_copy_vectors_mve(src, src_step, dst, dst_step, runs, 48);
+        return;
+    }
+    if (n == 64) {
+        mcu_conv_copy_vectors_mve(src, src_step, dst, dst_step, runs, 64);
         return;
     }
     for (; runs > 0; --runs, src += src_step, dst += dst_step) {
@@ -92,7 +108,8 @@ MCU_KERNEL void mcu_conv2d_mve_s8(const mcu_conv2d_params_t *p, const int8_t *in
     const mcu_gemm_s8_t g = {.rows = MCU_GEMM_MVE_BLOCK, .depth = size, .outputs = p->out_c,
                              .output_zp = p->output_zp, .act_min = p->act_min, .act_max = p->act_max,
                              .weights = p->filter, .bias = p->interior_bias ? p->interior_bias : p->bias,
-                             .out_mult = p->out_mult, .out_shift = p->out_shift, .row_step = size};
+                             .out_mult = p->out_mult, .out_shift = p->out_shift, .out_round = p->out_round,
+                             .row_step = size};
     mcu_conv_block_t b;
     b.run = p->kernel_w * p->in_c;
     b.row = p->dilation_h * p->in_w * p->in_c;

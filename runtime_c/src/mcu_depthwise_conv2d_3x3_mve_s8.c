@@ -3,7 +3,7 @@
 #include "mcu_depthwise_mve.h"
 
 #if MCU_HAS_MVE
-/* mcu_depthwise_conv2d_mve_s8 for 3-wide kernels of dilation 1 at stride_w 1: constant steps. */
+/* mcu_depthwise_conv2d_mve_s8 for 3x3 kernels of dilation_w 1 at stride_w 1: constant steps. */
 MCU_KERNEL void mcu_depthwise_conv2d_3x3_mve_s8(const mcu_conv2d_params_t *p, const int8_t *input, int8_t *output,
                                                void *scratch)
 {

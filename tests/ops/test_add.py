@@ -102,3 +102,53 @@ def test_int8_equals_tflm(run_kernel, shapes, quants, act):
 def test_16x8_equals_tflm(run_kernel, shapes, scales):
     size = binary.check_int16_equals_tflm(run_kernel, add, "add", shapes, scales)
     print(f"ADD 16x8 {shapes} {scales}: {size} outputs equal to TFLM")
+
+
+
+ADD_PROBE = """#include <stdint.h>
+#include "model.h"
+#include "runtime/mcu_nn.h"
+#include "runtime/mcu_simd.h"
+%(kernel)s
+/* the arena's first 2 * %(n)d bytes: the two inputs; the outputs at the probe's output words */
+int model_invoke(void *arena)
+{
+    static const mcu_add_params_t p = {%(params)s};
+    const int8_t *in = arena;
+    mcu_add_mve_s8(&p, in, in + %(n)d, (int8_t *)((int32_t *)arena + IN_WORDS * PROBES));
+    return 0;
+}
+"""
+
+# (input scales, output scale, zero points, subtract): input shifts 0 (the larger scale) and -1 to -3 (the short
+# form's fixup 0 and 1); equal input scales and an output of their sum's scale (a result of (x1 +- x2) / 2: ties
+# at every odd sum, of both signs); an output multiplier above 1 (shift > 0: the exact form; such outputs
+# saturate but where both inputs sit at their zero points); zero points at the extremes
+HELIUM_ADD_CASES = [((0.02, 0.05), 0.06, (-128, 127, 0), 0), ((0.05, 0.05), 0.1, (0, 0, 0), 1),
+                    ((0.05, 0.05), 0.1, (-128, 127, -1), 0), ((0.05, 0.05), 0.1, (0, 0, -128), 1),
+                    ((0.011, 0.09), 0.03, (127, -128, 127), 0), ((0.3, 0.2), 0.3 * 2.0 ** -19, (5, -9, 3), 1),
+                    ((0.05, 0.013), 0.05 * 2.0 ** -20, (-128, 127, -128), 0)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scales, out_scale, zps, subtract", HELIUM_ADD_CASES)
+def test_helium_form_equals_int_ref_on_the_m55(tmp_path, scales, out_scale, zps, subtract):
+    """mcu_add_mve_s8 run in QEMU on the Cortex-M55 equals the twin over 127 elements (not a multiple of 4: a
+    predicated rest), the edge values included: its short requantizations where every shift is <= 0, the exact
+    form where the output's multiplier is above 1 (shift > 0)."""
+    from mcu_codegen import emit
+    from test_fixedpoint import run_probe
+    n, rng = 127, np.random.default_rng(11)
+    a, b = qtensor((n,), scales[0], zps[0]), qtensor((n,), scales[1], zps[1])
+    p = dict(add.prepare({"act": None}, [a, b], qtensor((n,), out_scale, zps[2])), subtract=subtract)
+    assert (p["output_shift"] > 0) == (out_scale < 1e-4) and max(p["input1_shift"], p["input2_shift"]) == 0
+    x = rand_int8(rng, (2, n))
+    beside = zps[1] - 1 if zps[1] > -128 else zps[1] + 1
+    x[0, :6], x[1, :6] = [-128, 127, -128, 127, zps[0], zps[0]], [-128, -128, 127, 127, zps[1], beside]
+    params = ", ".join(f".{k} = {int(v)}" for k, v in sorted(p.items()) if np.ndim(v) == 0)
+    kernel = (emit.RUNTIME / "src" / "mcu_add_mve_s8.c").read_text().replace('#include "', '#include "runtime/')
+    words = np.zeros(64, np.int32)  # four probes of 16 input words: the 254 input bytes
+    words.view(np.int8)[:2 * n] = x.reshape(-1)
+    got = run_probe(tmp_path, "mps3-an547", ADD_PROBE % dict(kernel=kernel, params=params, n=n),
+                    words.reshape(4, 16).T, 8)  # four probes of 8 output words: 128 bytes
+    np.testing.assert_array_equal(got.reshape(-1).view(np.int8)[:n], add.int_ref(p, x[0], x[1]).astype(np.int8))

@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "5a4c205e1fcf6afb3b4b2d88b2722c75a9f4e3b9766f9b19993eaa0112437513"
-#define MODEL_MODEL_ID 0x5a4c205eu
+#define MODEL_MODEL_HASH "c9587f7d72eb95aa369dbaf023fb34cf158fb37d684998bfe327afaa6bba688b"
+#define MODEL_MODEL_ID 0xc9587f7du
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
