@@ -540,14 +540,15 @@ def test_the_dsp_depthwise_model_on_the_host_and_the_dsp_cores_equals_the_refere
     _on_host_or_board_equals_reference(dsp_depthwise, board)
 
 
-DSP_KINDS = {  # (input H, W, C; stride; SAME; fused activation; output zero point; a bias beyond the proof)
-    "whole_range": ((5, 7, 6), 1, True, 0, -3, False),     # the assembly: 3 pairs and one alone
-    "one_position": ((4, 3, 5), 1, False, 0, 5, False),    # out_w 1: no pair, one alone
-    "two_positions_s2": ((6, 4, 5), 2, True, 0, 0, False), # stride 2, SAME padded right: one pair
-    "valid_s2": ((5, 8, 4), 2, False, 0, 1, False),        # the input's last column read by no window
-    "relu": ((5, 7, 6), 1, True, 1, 0, False),             # act_min 0: the clamp, in C
-    "relu_s2": ((7, 9, 6), 2, True, 1, 0, False),
-    "exact": ((5, 7, 6), 1, True, 0, 4, True),             # no short form: the exact one, in C
+DSP_KINDS = {  # (input H, W, C; stride; SAME; fused activation; output zero point; what fails the proof)
+    "whole_range": ((5, 7, 6), 1, True, 0, -3, None),     # the assembly: 3 pairs and one alone
+    "one_position": ((4, 3, 5), 1, False, 0, 5, None),    # out_w 1: no pair, one alone
+    "two_positions_s2": ((6, 4, 5), 2, True, 0, 0, None), # stride 2, SAME padded right: one pair
+    "valid_s2": ((5, 8, 4), 2, False, 0, 1, None),        # the input's last column read by no window
+    "relu": ((5, 7, 6), 1, True, 1, 0, None),             # act_min 0: the clamp, in C
+    "relu_s2": ((7, 9, 6), 2, True, 1, 0, None),
+    "exact": ((5, 7, 6), 1, True, 0, 4, "bias"),          # no short form (a bias near 2^30): the exact one
+    "exact_shift": ((5, 7, 6), 1, True, 0, 2, "shift"),   # no short form (a multiplier above 1/2, shift 0)
 }
 
 
@@ -557,15 +558,17 @@ def dsp_kind(request, tmp_path_factory):
     requantize, with TFLM's outputs on 12 inputs."""
     import tflite
     from tflite16 import int8_t, one_op_model, run_tflm
-    (h, w_, ch), stride, same, act, out_zp, huge = DSP_KINDS[request.param]
+    (h, w_, ch), stride, same, act, out_zp, unproven = DSP_KINDS[request.param]
     rng = np.random.default_rng(23)
-    weights = rng.integers(-127, 128, (1, 3, 3, ch)).astype(np.int8)
+    small = unproven == "shift"  # small weights and inputs near the zero point: not every output saturates
+    weights = rng.integers(-20 if small else -127, 21 if small else 128, (1, 3, 3, ch)).astype(np.int8)
     weights[0, 0, 0, 0] = -128
     scales = rng.uniform(0.002, 0.01, ch).astype(np.float32)
-    bias = rng.integers(-3000, 3000, ch).astype(np.int32)
-    if huge:
+    bias = rng.integers(-300 if small else -3000, 300 if small else 3000, ch).astype(np.int32)
+    if unproven == "bias":
         bias[1] = 2 ** 30 + 12345
-    in_scale, out_scale = 0.05, 0.02 * (2.0 ** 14 if huge else 1)
+    in_scale = 0.05
+    out_scale = {"bias": 0.02 * 2.0 ** 14, "shift": 1.2 * in_scale * float(scales.max())}.get(unproven, 0.02)
 
     def options(b):
         tflite.DepthwiseConv2DOptionsStart(b)
@@ -589,21 +592,25 @@ def dsp_kind(request, tmp_path_factory):
     path.write_bytes(model_bytes)
     model = mcu_codegen.Converter.from_tflite(path).convert()
     p = next(n.params for n in model.graph.nodes if n.op == "depthwise_conv2d")
-    assert ("out_round" in p) == (not huge), "the layer does not take the requantization this case is for"
+    assert ("out_round" in p) == (unproven is None), "the layer does not take the requantization this case is for"
+    assert (max(p["out_shift"]) >= 0) == (unproven == "shift")
     assert (p["act_min"] > -128) == (act == 1)
     source = model.files["model.c"]
     assert source.count(f"    mcu_depthwise_conv2d{'_3x3' if stride == 1 else '_3x3s2'}_dsp_s8(&n") == 1
-    x = rng.integers(-128, 128, (12, 1, h, w_, ch)).astype(np.int8)
+    x = (rng.integers(-8, 9, (12, 1, h, w_, ch)) - 5 if small else rng.integers(-128, 128, (12, 1, h, w_, ch)))
+    x = x.astype(np.int8)
     x[0], x[1] = -128, 127
     name = model.report["inputs"][0]["name"]
     return model, model.save(tmp_path_factory.mktemp("project")), {name: x}, run_tflm(model_bytes, [x])
 
 
 @pytest.mark.parametrize("board", [None, "mps2-an386"] + [pytest.param(b, marks=pytest.mark.slow)
-                                                          for b in ("mps2-an500", "mps2-an505")])
+                                                          for b in ("mps2-an500", "mps2-an505", "mps3-an547",
+                                                                    "mps2-an385-m0plus")])
 def test_the_dsp_depthwise_forms_equal_tflm_in_every_requantization(dsp_kind, board):
     """The assembly (the short requantization to the whole int8 range) and the C row (a clamp to the activation,
-    or the exact form) of the DSP 3x3 forms equal TFLM bit for bit, as the host build does."""
+    or the exact form) of the DSP 3x3 forms equal TFLM bit for bit, as the host build does; so do the Helium
+    forms (the M55) and the Thumb-1 one (the M0+) on the same layers."""
     model, project, feeds, want = dsp_kind
     got = model.build().run(feeds) if board is None else \
         target.run_on_board(project, model.report, boards.load(board), feeds)[0]
