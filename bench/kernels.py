@@ -2,7 +2,8 @@
 and inputs (../shared/anchors/cmsis-nn/measure.py, run here in the same invocation): instructions per inference
 (mean of the same 8 inputs: all -128, all 127, six uniform random), the ratio, instructions per MAC, the code
 linked (ours: .text of the model object, kernels included; CMSIS-NN: its library's .text in the ELF) and our
-arena. Both sides check their outputs (ours against our host build, CMSIS-NN against TFLM).
+arena: the one plan for every core's forms (a conversion without --board) and the core's own (convert --board:
+only the forms that core takes, so no other core's scratch). Both sides check their outputs (ours against our host build, CMSIS-NN against TFLM).
 
     python3 bench/kernels.py [--models kws,vww] [--cores m4,m55] [--optimize speed|size] [--opt Os] [--per-layer]
 
@@ -20,6 +21,7 @@ measure.py takes only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, pooling, ADD,
 with other operators (recurrent, attention) the CMSIS-NN columns say why they are empty.
 """
 import argparse
+import copy
 import json
 import subprocess
 import sys
@@ -80,7 +82,7 @@ def main():
     target.OPT = [f"-{a.opt}", *target.SECTIONS]  # what compile_model builds the model with
     cores = a.cores.split(",")
     print(f"{'model':5} {'core':6} {'ours':>12} {'CMSIS-NN':>12} {'ratio':>6} {'ours/MAC':>8} {'CMSIS/MAC':>9} "
-          f"{'our code B':>10} {'CMSIS code B':>12} {'arena B':>8}")
+          f"{'our code B':>10} {'CMSIS code B':>12} {'arena B':>8} {'core arena B':>12}")
     for case, model, tflite in cases(a):
         macs = model.report["macs"]
         with tempfile.TemporaryDirectory() as work:
@@ -102,10 +104,18 @@ def main():
                 print(f"{case:5} {core:6} {ours:12,.0f} {ref['instructions_mean']:12,.0f} "
                       f"{ours / ref['instructions_mean']:6.2f} {ours / max(1, macs):8.2f} "
                       f"{ref['instructions_per_mac']:9.2f} {s.code:10,d} {ref['text_bytes']:12,d} "
-                      f"{model.arena_size:8,d}" + ("" if same and ref["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
+                      f"{model.arena_size:8,d} {core_arena(model, board, a.optimize):12,d}"
+                      + ("" if same and ref["bit_exact"] else "  NOT BIT-EXACT"), flush=True)
                 if a.per_layer:
                     print_layers(model.report, target.run_on_board(project, model.report, board, feeds,
                                                                    per_layer=True)[2], ref.get("layers", []))
+
+
+def core_arena(model, board, optimize):
+    """The arena of the model converted for this core (convert --board: only its forms' scratch); the arena B
+    column is the one plan for every core's forms (a conversion without --board)."""
+    return mcu_codegen.api.Model(copy.deepcopy(model.graph), model.name, optimize=optimize,
+                                 isa=target.isa_macros(board)).arena_size
 
 
 def print_layers(report, ours, theirs):
