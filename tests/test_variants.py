@@ -557,7 +557,7 @@ def dsp_kind(request, tmp_path_factory):
     """A one-operator int8 DEPTHWISE_CONV_2D .tflite (3x3, input zero point -5) for each way the DSP 3x3 forms
     requantize, with TFLM's outputs on 12 inputs."""
     import tflite
-    from tflite16 import int8_t, one_op_model, run_tflm
+    from tflite16 import conv_options, converted, int8_t, one_op_model, run_tflm, weights_t
     (h, w_, ch), stride, same, act, out_zp, unproven = DSP_KINDS[request.param]
     rng = np.random.default_rng(23)
     small = unproven == "shift"  # small weights and inputs near the zero point: not every output saturates
@@ -569,28 +569,14 @@ def dsp_kind(request, tmp_path_factory):
         bias[1] = 2 ** 30 + 12345
     in_scale = 0.05
     out_scale = {"bias": 0.02 * 2.0 ** 14, "shift": 1.2 * in_scale * float(scales.max())}.get(unproven, 0.02)
-
-    def options(b):
-        tflite.DepthwiseConv2DOptionsStart(b)
-        tflite.DepthwiseConv2DOptionsAddPadding(b, tflite.Padding.SAME if same else tflite.Padding.VALID)
-        tflite.DepthwiseConv2DOptionsAddStrideH(b, stride)
-        tflite.DepthwiseConv2DOptionsAddStrideW(b, stride)
-        tflite.DepthwiseConv2DOptionsAddDepthMultiplier(b, 1)
-        tflite.DepthwiseConv2DOptionsAddDilationHFactor(b, 1)
-        tflite.DepthwiseConv2DOptionsAddDilationWFactor(b, 1)
-        tflite.DepthwiseConv2DOptionsAddFusedActivationFunction(b, act)
-        return tflite.DepthwiseConv2DOptionsEnd(b)
     out_hw = [-(-n // stride) if same else (n - 3) // stride + 1 for n in (h, w_)]
-    tensors = [int8_t((1, h, w_, ch), in_scale, -5),
-               dict(shape=weights.shape, type=tflite.TensorType.INT8, scales=list(scales), axis=3, data=weights),
+    tensors = [int8_t((1, h, w_, ch), in_scale, -5), weights_t(weights, scales, 3),
                dict(shape=(ch,), type=tflite.TensorType.INT32, scales=[float(np.float32(in_scale)) * float(s)
                                                                        for s in scales], data=bias),
                int8_t((1, *out_hw, ch), out_scale, out_zp)]
-    model_bytes = one_op_model(tflite.BuiltinOperator.DEPTHWISE_CONV_2D, tflite.BuiltinOptions.DepthwiseConv2DOptions,
-                               options, tensors, 1)
-    path = tmp_path_factory.mktemp("kind") / "dw.tflite"
-    path.write_bytes(model_bytes)
-    model = mcu_codegen.Converter.from_tflite(path).convert()
+    model_bytes = one_op_model(tflite.BuiltinOperator.DEPTHWISE_CONV_2D, *conv_options(True, same, stride, act),
+                               tensors, 1)
+    model = converted(model_bytes, tmp_path_factory.mktemp("kind"))
     p = next(n.params for n in model.graph.nodes if n.op == "depthwise_conv2d")
     assert ("out_round" in p) == (unproven is None), "the layer does not take the requantization this case is for"
     assert (max(p["out_shift"]) >= 0) == (unproven == "shift")

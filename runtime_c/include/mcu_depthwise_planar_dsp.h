@@ -50,8 +50,8 @@ static void mcu_dw3p_pack(const mcu_conv2d_params_t *p, int32_t *pack)
         for (int32_t ky = 0; ky < 3; ++ky) {
             const int8_t *f = p->filter + 3 * ky * channels + c;
             const int32_t f0 = f[0], f1 = f[channels], f2 = f[2 * channels];
-            pack[2 * ky] = (int32_t)(((uint32_t)f0 & 0xFFFFu) | ((uint32_t)f1 << 16));
-            pack[2 * ky + 1] = (int32_t)(((uint32_t)f1 & 0xFFFFu) | ((uint32_t)f2 << 16));
+            pack[2 * ky] = mcu_pack_low16(f0, f1);
+            pack[2 * ky + 1] = mcu_pack_low16(f1, f2);
         }
     }
 }
@@ -79,7 +79,7 @@ static MCU_NOINLINE void mcu_dw3p_fill_row(const mcu_conv2d_params_t *p, const i
     }
     const int32_t begin = p->pad_left, end = p->pad_left + p->in_w; /* end <= width + 1 <= pitch: stride_w <= 2 */
     const int32_t first = (begin + 1) & ~1, last = end & ~1;     /* the pairs [first, last) */
-    const int32_t zp2 = (int32_t)(((uint32_t)zp & 0xFFFFu) | ((uint32_t)zp << 16)), half = pitch / 2;
+    const int32_t zp2 = mcu_pair_s16(zp), half = pitch / 2;
     const int8_t *row = input + (y * p->in_w - begin) * channels;
     int32_t c = 0;
     for (; c + 4 <= channels; c += 4) {

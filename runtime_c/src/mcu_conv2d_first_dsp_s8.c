@@ -10,8 +10,7 @@ static inline void mcu_first_widen_dsp(int16_t *dst, const int8_t *src, int32_t 
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const int32_t v = mcu_load_s8x4(src + i), e = __sxtb16(v), o = mcu_sxtb16_ror8(v);
-        const int32_t lo = (int32_t)(((uint32_t)e & 0xFFFFu) | ((uint32_t)o << 16));
-        const int32_t hi = (int32_t)(((uint32_t)o & 0xFFFF0000u) | ((uint32_t)e >> 16));
+        const int32_t lo = mcu_pack_low16(e, o), hi = mcu_pack_high16(e, o);
         memcpy(dst + i, &lo, sizeof lo);
         memcpy(dst + i + 2, &hi, sizeof hi);
     }
@@ -122,8 +121,8 @@ MCU_KERNEL void mcu_conv2d_first_dsp_s8(const mcu_conv2d_params_t *p, const int8
         int32_t *w = weights + oc * pairs;
         for (int32_t j = 0; j < pairs; ++j, w += 2) {
             const int32_t t = 2 * j, last = t + 1 < size;
-            w[0] = (int32_t)(((uint32_t)fa[t] & 0xFFFFu) | ((uint32_t)(last ? fa[t + 1] : 0) << 16));
-            w[1] = fb ? (int32_t)(((uint32_t)fb[t] & 0xFFFFu) | ((uint32_t)(last ? fb[t + 1] : 0) << 16)) : 0;
+            w[0] = mcu_pack_low16(fa[t], last ? fa[t + 1] : 0);
+            w[1] = fb ? mcu_pack_low16(fb[t], last ? fb[t + 1] : 0) : 0;
         }
     }
     for (int32_t r = 0; r < positions; r += 2) {

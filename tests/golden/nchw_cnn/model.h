@@ -16,8 +16,8 @@
 /* mcu-codegen's version, and the SHA-256 of what the C computes (model.c and the runtime files it includes);
  * MODEL_MODEL_ID is its first 32 bits, for #if (the starter's test vectors check it). */
 #define MODEL_MCU_CODEGEN_VERSION "0.2.0"
-#define MODEL_MODEL_HASH "c9587f7d72eb95aa369dbaf023fb34cf158fb37d684998bfe327afaa6bba688b"
-#define MODEL_MODEL_ID 0xc9587f7du
+#define MODEL_MODEL_HASH "4b17ac0b83b5881f3da6de397f9fe28104d345a6f11065e0a93203544ae84f3e"
+#define MODEL_MODEL_ID 0x4b17ac0bu
 
 #define MODEL_ARENA_SIZE 2704
 #define MODEL_ARENA_ALIGN 4
